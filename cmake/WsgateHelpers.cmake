@@ -1,0 +1,36 @@
+# Project-wide compile flags and the helpers every folder uses:
+#   wsgate_library(NAME SRCS ... DEPS ...)      one library per module, explicit deps
+#   wsgate_add_test(NAME LABEL unit|integration|e2e SRCS ... DEPS ... [TIMEOUT s])
+
+add_compile_options(-Wall -Wextra -Wshadow=local -Wnon-virtual-dtor -Wno-unused-parameter)
+if(WSGATE_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(WSGATE_SANITIZE)
+  set(_san "-fsanitize=${WSGATE_SANITIZE}" -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_compile_options(${_san})
+  add_link_options(${_san})
+  message(STATUS "wsgate: sanitizers ${WSGATE_SANITIZE}")
+endif()
+
+function(wsgate_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} ${ARG_DEPS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
+
+function(wsgate_add_test name)
+  cmake_parse_arguments(ARG "" "LABEL;TIMEOUT" "SRCS;DEPS" ${ARGN})
+  if(NOT ARG_LABEL MATCHES "^(unit|integration|e2e)$")
+    message(FATAL_ERROR "wsgate_add_test(${name}): LABEL must be unit, integration or e2e")
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
+endfunction()

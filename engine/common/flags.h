@@ -1,0 +1,60 @@
+// File: engine/common/flags.h
+//
+// A small declarative command-line parser shared by every wsgate binary, so they all accept the
+// same forms (--name=value, --name value, --flag, --no-flag) and print the same kind of --help.
+// Errors name the flag and say what was expected.
+//
+//   FlagParser flags("chat-backend", "The WSO2 sample chat backend, re-implemented.");
+//   int64_t port = 8080;
+//   flags.AddInt("port", &port, "TCP port to listen on", 0, 65535);
+//   if (absl::Status s = flags.Parse(argc, argv); !s.ok()) { ...print s.message()...; exit(2); }
+//   if (flags.help_requested()) { std::cout << flags.Help(); exit(0); }
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace wsgate::common {
+
+class FlagParser {
+ public:
+  FlagParser(std::string program, std::string description);
+
+  void AddString(std::string name, std::string* value, std::string help, std::string value_name = "TEXT");
+  void AddInt(std::string name, int64_t* value, std::string help, int64_t min, int64_t max);
+  void AddBool(std::string name, bool* value, std::string help);
+  // A repeatable flag: every occurrence appends.
+  void AddList(std::string name, std::vector<std::string>* values, std::string help,
+               std::string value_name = "TEXT");
+
+  // Parses argv[1..]. Arguments that are not flags are collected in positional(); "--" ends flags.
+  absl::Status Parse(int argc, char** argv);
+  bool help_requested() const { return help_requested_; }
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::string Help() const;
+
+ private:
+  struct Flag {
+    std::string name;
+    std::string help;
+    std::string value_name;  // empty for booleans
+    std::string default_text;
+    std::function<absl::Status(std::string_view)> set;
+    bool is_bool = false;
+    bool* bool_value = nullptr;
+  };
+  const Flag* Lookup(std::string_view name) const;
+
+  std::string program_;
+  std::string description_;
+  std::vector<Flag> flags_;
+  std::vector<std::string> positional_;
+  bool help_requested_ = false;
+};
+
+}  // namespace wsgate::common

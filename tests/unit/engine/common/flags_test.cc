@@ -1,0 +1,81 @@
+// Unit tests for engine/common/flags: the forms every wsgate binary accepts, and its errors.
+#include "engine/common/flags.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace wsgate::common {
+namespace {
+
+absl::Status ParseArgs(FlagParser& p, std::vector<std::string> args) {
+  args.insert(args.begin(), "prog");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return p.Parse(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(FlagParser, AcceptsBothValueFormsBoolsAndPositionals) {
+  FlagParser p("prog", "Does things.");
+  int64_t port = 8080;
+  std::string bind = "0.0.0.0";
+  bool strict = false, verbose = true;
+  std::vector<std::string> engines;
+  p.AddInt("port", &port, "port", 0, 65535);
+  p.AddString("bind", &bind, "address");
+  p.AddBool("strict", &strict, "strict");
+  p.AddBool("verbose", &verbose, "verbose");
+  p.AddList("engine", &engines, "engine");
+  ASSERT_TRUE(ParseArgs(p, {"--port=9", "--bind", "::1", "--strict", "--no-verbose", "--engine", "a",
+                            "--engine=b", "pos", "--", "--port"})
+                  .ok());
+  EXPECT_EQ(port, 9);
+  EXPECT_EQ(bind, "::1");
+  EXPECT_TRUE(strict);
+  EXPECT_FALSE(verbose);
+  EXPECT_EQ(engines, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(p.positional(), (std::vector<std::string>{"pos", "--port"}));
+  EXPECT_FALSE(p.help_requested());
+}
+
+TEST(FlagParser, ErrorsNameTheFlag) {
+  int64_t port = 1;
+  bool b = false;
+  auto make = [&] {
+    FlagParser p("prog", "x");
+    p.AddInt("port", &port, "port", 0, 65535);
+    p.AddBool("strict", &b, "strict");
+    return p;
+  };
+  FlagParser p1 = make();
+  absl::Status s = ParseArgs(p1, {"--port=abc"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--port"), std::string::npos);
+  FlagParser p2 = make();
+  EXPECT_NE(ParseArgs(p2, {"--port=70000"}).message().find("out of range"), std::string::npos);
+  FlagParser p3 = make();
+  EXPECT_NE(ParseArgs(p3, {"--nope"}).message().find("unknown flag --nope"), std::string::npos);
+  FlagParser p4 = make();
+  EXPECT_NE(ParseArgs(p4, {"--port"}).message().find("needs a value"), std::string::npos);
+  FlagParser p5 = make();
+  EXPECT_FALSE(ParseArgs(p5, {"--strict=maybe"}).ok());
+  FlagParser p6 = make();
+  EXPECT_FALSE(ParseArgs(p6, {"-x"}).ok());
+  EXPECT_EQ(port, 1);  // nothing half-applied
+}
+
+TEST(FlagParser, HelpListsFlagsWithDefaults) {
+  FlagParser p("prog", "Does things.");
+  int64_t port = 8080;
+  p.AddInt("port", &port, "TCP port", 0, 65535);
+  ASSERT_TRUE(ParseArgs(p, {"--help"}).ok());
+  EXPECT_TRUE(p.help_requested());
+  std::string help = p.Help();
+  EXPECT_NE(help.find("Usage: prog"), std::string::npos);
+  EXPECT_NE(help.find("--port N"), std::string::npos);
+  EXPECT_NE(help.find("(default 8080)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wsgate::common
