@@ -1,0 +1,215 @@
+// File: tests/support/ws_client.cc
+#include "tests/support/ws_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "engine/ws/handshake.h"
+
+namespace wsgate::testing {
+
+WsClient::~WsClient() { Close(); }
+
+void WsClient::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool WsClient::ConnectTcp(uint16_t port, int timeout_ms) {
+  timeout_ms_ = timeout_ms;
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return true;
+}
+
+bool WsClient::Connect(uint16_t port, const std::string& target, const std::vector<std::string>& extra_headers,
+                       int timeout_ms) {
+  if (!ConnectTcp(port, timeout_ms)) return false;
+  uint8_t nonce[16];
+  std::random_device rd;
+  for (auto& b : nonce) b = static_cast<uint8_t>(rd());
+  key_ = engine::ws::Base64Encode(nonce, sizeof(nonce));
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_ +
+                    "\r\nSec-WebSocket-Version: 13\r\n";
+  for (const auto& h : extra_headers) req += h + "\r\n";
+  req += "\r\n";
+  if (!Handshake(req)) return false;
+  return status() == 101 &&
+         response_.find("Sec-WebSocket-Accept: " + engine::ws::AcceptKey(key_) + "\r\n") != std::string::npos;
+}
+
+bool WsClient::Handshake(const std::string& request) {
+  if (!SendRaw(request)) return false;
+  while (true) {
+    size_t end = buffered_.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      response_ = buffered_.substr(0, end + 4);
+      buffered_.erase(0, end + 4);
+      // A non-101 answer carries its body (Content-Length) too; keep it in response_.
+      size_t cl = response_.find("Content-Length: ");
+      if (status() != 101 && cl != std::string::npos) {
+        size_t len = std::stoul(response_.substr(cl + 16));
+        std::string body;
+        if (!ReadExact(len, &body)) return false;
+        response_ += body;
+      }
+      return true;
+    }
+    if (!FillSome()) return false;
+  }
+}
+
+bool WsClient::FillSome() {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms_) <= 0) return false;
+  char buf[65536];
+  ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+  if (r <= 0) return false;
+  buffered_.append(buf, static_cast<size_t>(r));
+  return true;
+}
+
+int WsClient::status() const {
+  if (response_.size() < 12 || response_.compare(0, 9, "HTTP/1.1 ") != 0) return 0;
+  return std::atoi(response_.c_str() + 9);
+}
+
+bool WsClient::SendRaw(const std::string& bytes) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool WsClient::SendFrame(uint8_t opcode, const std::string& payload, bool fin, bool masked) {
+  std::string f;
+  f.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
+  uint8_t mask_bit = masked ? 0x80 : 0;
+  uint64_t n = payload.size();
+  if (n < 126) {
+    f.push_back(static_cast<char>(mask_bit | n));
+  } else if (n <= 0xFFFF) {
+    f.push_back(static_cast<char>(mask_bit | 126));
+    f.push_back(static_cast<char>(n >> 8));
+    f.push_back(static_cast<char>(n));
+  } else {
+    f.push_back(static_cast<char>(mask_bit | 127));
+    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>(n >> (8 * i)));
+  }
+  if (!masked) return SendRaw(f + payload);
+  uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+  f.append(reinterpret_cast<char*>(mask), 4);
+  size_t head = f.size();
+  f += payload;
+  for (size_t i = 0; i < n; ++i) f[head + i] = static_cast<char>(f[head + i] ^ mask[i & 3]);
+  return SendRaw(f);
+}
+
+bool WsClient::SendClose(uint16_t code, const std::string& reason) {
+  std::string p;
+  p.push_back(static_cast<char>(code >> 8));
+  p.push_back(static_cast<char>(code));
+  return SendFrame(0x8, p + reason);
+}
+
+bool WsClient::ReadExact(size_t n, std::string* out) {
+  while (buffered_.size() < n)
+    if (!FillSome()) return false;
+  out->assign(buffered_, 0, n);
+  buffered_.erase(0, n);
+  return true;
+}
+
+std::optional<WsFrame> WsClient::ReadFrame() {
+  std::string h;
+  if (!ReadExact(2, &h)) return std::nullopt;
+  WsFrame f;
+  f.fin = (h[0] & 0x80) != 0;
+  f.opcode = h[0] & 0x0F;
+  bool masked = (h[1] & 0x80) != 0;
+  uint64_t len = h[1] & 0x7F;
+  std::string ext;
+  if (len == 126) {
+    if (!ReadExact(2, &ext)) return std::nullopt;
+    len = (uint64_t{static_cast<uint8_t>(ext[0])} << 8) | static_cast<uint8_t>(ext[1]);
+  } else if (len == 127) {
+    if (!ReadExact(8, &ext)) return std::nullopt;
+    len = 0;
+    for (char c : ext) len = (len << 8) | static_cast<uint8_t>(c);
+  }
+  std::string mask;
+  if (masked && !ReadExact(4, &mask)) return std::nullopt;
+  if (!ReadExact(len, &f.payload)) return std::nullopt;
+  if (masked)
+    for (size_t i = 0; i < f.payload.size(); ++i) f.payload[i] = static_cast<char>(f.payload[i] ^ mask[i & 3]);
+  return f;
+}
+
+std::optional<WsFrame> WsClient::ReadMessage() {
+  std::optional<WsFrame> msg;
+  while (true) {
+    auto f = ReadFrame();
+    if (!f) return std::nullopt;
+    if (f->opcode == 0x8) return f;
+    if (f->opcode == 0x9 || f->opcode == 0xA) continue;
+    if (!msg) {
+      msg = std::move(f);
+    } else {
+      msg->payload += f->payload;
+      msg->fin = f->fin;
+    }
+    if (msg->fin) return msg;
+  }
+}
+
+bool WsClient::QuietFor(int ms) {
+  if (!buffered_.empty()) return false;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, ms) == 0;
+}
+
+bool WsClient::WaitForEof(std::string* seen) {
+  while (true) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms_) <= 0) return false;
+    char buf[65536];
+    ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+    if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+      if (seen) *seen = buffered_;
+      return true;
+    }
+    if (r < 0) return false;
+    buffered_.append(buf, static_cast<size_t>(r));
+  }
+}
+
+CloseInfo ParseClose(const std::string& payload) {
+  CloseInfo c;
+  if (payload.size() >= 2) {
+    c.code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) | static_cast<uint8_t>(payload[1]));
+    c.reason = payload.substr(2);
+  }
+  return c;
+}
+
+}  // namespace wsgate::testing
