@@ -19,7 +19,8 @@ wscat="$PWD/tools/node_modules/.bin/wscat"
 echo "== starting chat-backend on port $port"
 build/tools/chat-backend/chat-backend --port "$port" &
 backend=$!
-trap 'kill -TERM $backend 2>/dev/null; wait $backend 2>/dev/null; echo "== stopped"' INT TERM EXIT
+stop() { kill -TERM "$backend" 2>/dev/null; wait "$backend" 2>/dev/null; echo "== stopped"; }
+trap 'stop; exit 0' INT TERM
 sleep 0.3
 kill -0 "$backend" 2>/dev/null || { echo "chat-backend did not start (is port $port free?)" >&2; exit 1; }
 
