@@ -1,0 +1,369 @@
+// File: engine/config/compile.cc
+#include "engine/config/compile.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/absl_compat.h"
+#include "engine/common/status_macros.h"
+
+namespace wsgate::engine::config {
+namespace {
+
+using common::Sv;
+
+absl::Status FieldError(const std::string& path, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(Sv(s)); }
+
+// Match order: more literal segments first, then more segments, wildcards last.
+bool MoreSpecific(const Topic& a, const Topic& b) {
+  if (a.wildcard != b.wildcard) return !a.wildcard;
+  auto literals = [](const Topic& t) {
+    return std::count_if(t.segments.begin(), t.segments.end(), [](const TopicSegment& s) { return !s.is_param; });
+  };
+  if (literals(a) != literals(b)) return literals(a) > literals(b);
+  return a.segments.size() > b.segments.size();
+}
+
+absl::Status CheckMapping(const std::string& path, const Topic& topic) {
+  std::string_view m = topic.url_mapping;
+  if (!m.empty() && m[0] != '/' && m[0] != '?')
+    return FieldError(path, "a URL mapping must start with '/' or '?'");
+  for (size_t at = m.find('{'); at != std::string_view::npos; at = m.find('{', at + 1)) {
+    size_t end = m.find('}', at);
+    if (end == std::string_view::npos) return FieldError(path, "unclosed '{' in URL mapping");
+    std::string_view var = m.substr(at + 1, end - at - 1);
+    if (var.substr(0, 8) != "uri.var.")
+      return FieldError(path, absl::StrCat("{", Sv(var), "} is not a {uri.var.NAME} variable"));
+    std::string_view name = var.substr(8);
+    bool known = std::any_of(topic.segments.begin(), topic.segments.end(),
+                             [&](const TopicSegment& s) { return s.is_param && s.param == name; });
+    if (!known)
+      return FieldError(path, absl::StrCat("{", Sv(var), "} is not a parameter of ", topic.name));
+  }
+  for (char c : m)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return FieldError(path, "URL mapping contains a space or control character");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endpoint& in, const Resolver& resolver) {
+  Endpoint ep;
+  if (absl::Status s = ParseEndpointUrl(in.url(), &ep); !s.ok()) return FieldError(path + ".url", s.message());
+  ep.insecure_skip_verify = in.insecure_skip_verify();
+  ep.ca_file = in.ca_file();
+  ep.connect_timeout_ms = in.connect_timeout_ms();
+  auto addresses = resolver(ep.host, ep.port);
+  if (addresses.ok() && !addresses->empty()) {
+    ep.addresses = *std::move(addresses);
+  } else {
+    // Not fatal: the API stays routable and its handshakes answer 502 with this reason, so one
+    // backend's DNS outage does not block a whole push.
+    ep.resolve_error = addresses.ok() ? "no addresses" : std::string(addresses.status().message());
+  }
+  return ep;
+}
+
+}  // namespace
+
+absl::Status ParseEndpointUrl(std::string_view url, Endpoint* out) {
+  std::string_view rest;
+  if (url.substr(0, 5) == "ws://") {
+    out->tls = false;
+    rest = url.substr(5);
+  } else if (url.substr(0, 6) == "wss://") {
+    out->tls = true;
+    rest = url.substr(6);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("'", Sv(url), "' must start with ws:// or wss://"));
+  }
+  size_t slash = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (!path.empty() && path[0] != '/') return absl::InvalidArgumentError("endpoint URLs take no query or fragment");
+  if (authority.empty()) return absl::InvalidArgumentError(absl::StrCat("'", Sv(url), "' has no host"));
+  if (authority.find('@') != std::string_view::npos)
+    return absl::InvalidArgumentError("endpoint URLs take no user information");
+  std::string_view host = authority;
+  std::string_view port_text;
+  if (authority[0] == '[') {  // [v6]:port
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return absl::InvalidArgumentError("unclosed '[' in endpoint host");
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return absl::InvalidArgumentError("bad endpoint authority");
+      port_text = after.substr(1);
+    }
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  }
+  uint16_t default_port = out->tls ? 443 : 80;
+  uint32_t port = default_port;
+  if (!port_text.empty() && (!absl::SimpleAtoi(Sv(port_text), &port) || port == 0 || port > 65535))
+    return absl::InvalidArgumentError(absl::StrCat("bad port '", Sv(port_text), "'"));
+  if (host.empty()) return absl::InvalidArgumentError(absl::StrCat("'", Sv(url), "' has no host"));
+  out->host = std::string(host);
+  out->port = static_cast<uint16_t>(port);
+  bool v6 = out->host.find(':') != std::string::npos;
+  std::string host_part = v6 ? absl::StrCat("[", out->host, "]") : out->host;
+  out->host_header = port == default_port ? host_part : absl::StrCat(host_part, ":", port);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  out->base_path = std::string(path);
+  return absl::OkStatus();
+}
+
+absl::Status ParseTopicTemplate(std::string_view name, Topic* out) {
+  if (name.empty() || name[0] != '/') return absl::InvalidArgumentError("a topic must start with '/'");
+  out->name = std::string(name);
+  out->segments.clear();
+  out->wildcard = false;
+  std::string_view rest = name.substr(1);
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (seg == "*") {
+      if (!rest.empty()) return absl::InvalidArgumentError("'*' may only be the last segment");
+      out->wildcard = true;
+      break;
+    }
+    if (seg.empty()) return absl::InvalidArgumentError("empty path segment ('//')");
+    TopicSegment ts;
+    if (seg.front() == '{') {
+      if (seg.back() != '}' || seg.size() < 3) return absl::InvalidArgumentError(absl::StrCat("bad parameter '", Sv(seg), "'"));
+      ts.is_param = true;
+      ts.param = std::string(seg.substr(1, seg.size() - 2));
+      for (const auto& other : out->segments)
+        if (other.is_param && other.param == ts.param)
+          return absl::InvalidArgumentError(absl::StrCat("parameter {", ts.param, "} appears twice"));
+    } else {
+      if (seg.find_first_of("{}?#* ") != std::string_view::npos)
+        return absl::InvalidArgumentError(absl::StrCat("bad segment '", Sv(seg), "'"));
+      ts.literal = std::string(seg);
+    }
+    out->segments.push_back(std::move(ts));
+  }
+  return absl::OkStatus();
+}
+
+Resolver SystemResolver() {
+  return [](const std::string& host, uint16_t port) -> absl::StatusOr<std::vector<sockaddr_storage>> {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+    addrinfo* res = nullptr;
+    std::string port_text = std::to_string(port);
+    int rc = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res);
+    if (rc != 0) return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc)));
+    std::vector<sockaddr_storage> out;
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      sockaddr_storage ss{};
+      std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+      out.push_back(ss);
+    }
+    freeaddrinfo(res);
+    return out;
+  };
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, const Resolver& resolver) {
+  auto out = std::make_shared<Snapshot>();
+  out->version = in.version();
+  out->agent_id = in.agent_id();
+
+  // Settings (0 = default).
+  const v1::EngineSettings& st = in.settings();
+  Settings& s = out->settings;
+  if (st.max_header_bytes()) s.max_header_bytes = st.max_header_bytes();
+  if (st.handshake_timeout_ms()) s.handshake_timeout_ms = st.handshake_timeout_ms();
+  if (st.upstream_connect_timeout_ms()) s.upstream_connect_timeout_ms = st.upstream_connect_timeout_ms();
+  if (st.max_message_bytes()) s.max_message_bytes = st.max_message_bytes();
+  if (st.queue_bytes()) s.queue_bytes = st.queue_bytes();
+  if (st.ping_interval_ms()) s.ping_interval_ms = st.ping_interval_ms();
+  if (st.pong_timeout_ms()) s.pong_timeout_ms = st.pong_timeout_ms();
+  if (st.close_timeout_ms()) s.close_timeout_ms = st.close_timeout_ms();
+  if (st.drain_timeout_ms()) s.drain_timeout_ms = st.drain_timeout_ms();
+  if (s.max_header_bytes < 1024 || s.max_header_bytes > (1 << 20))
+    return FieldError("settings.max_header_bytes", "must be between 1024 and 1048576");
+  if (s.queue_bytes < 16 * 1024) return FieldError("settings.queue_bytes", "must be at least 16384");
+
+  out->token_validation.issuer = in.token_validation().issuer();
+  out->token_validation.audiences.assign(in.token_validation().audiences().begin(),
+                                         in.token_validation().audiences().end());
+  if (in.token_validation().clock_skew_s()) out->token_validation.clock_skew_s = in.token_validation().clock_skew_s();
+
+  // Vhosts: name → the lower-case host names that select it.
+  absl::flat_hash_map<std::string, std::vector<std::string>> vhost_hosts;
+  for (int i = 0; i < in.vhosts_size(); ++i) {
+    const auto& v = in.vhosts(i);
+    std::string path = absl::StrCat("vhosts[", i, "]");
+    if (v.name().empty()) return FieldError(path + ".name", "must not be empty");
+    auto& hosts = vhost_hosts[v.name()];
+    if (!hosts.empty()) return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
+    hosts.push_back(Lower(v.name()));
+    for (const auto& alias : v.aliases()) hosts.push_back(Lower(alias));
+  }
+
+  for (int i = 0; i < in.throttle_policies_size(); ++i) {
+    const auto& p = in.throttle_policies(i);
+    if (p.name().empty()) return FieldError(absl::StrCat("throttle_policies[", i, "].name"), "must not be empty");
+    out->throttle_policies[p.name()] = p;
+  }
+
+  for (int i = 0; i < in.apis_size(); ++i) {
+    const v1::Api& a = in.apis(i);
+    std::string path = absl::StrCat("apis[", i, "]");
+    auto api = std::make_unique<Api>();
+    api->index = static_cast<uint32_t>(i);
+    api->id = a.id();
+    api->name = a.name();
+    api->context = a.context();
+    api->version = a.version();
+    api->revision = a.revision();
+    api->is_default_version = a.is_default_version();
+    api->state = a.state();
+    api->throttle_policy = a.throttle_policy();
+    if (api->id.empty()) return FieldError(path + ".id", "must not be empty");
+    if (out->apis_by_id.contains(api->id)) return FieldError(path + ".id", absl::StrCat("duplicate id '", api->id, "'"));
+    if (api->context.empty() || api->context[0] != '/' || api->context.back() == '/' ||
+        api->context.find_first_of("?# ") != std::string::npos)
+      return FieldError(path + ".context", "must start with '/', not end with '/', and hold no '?', '#' or space");
+    if (api->version.empty() || api->version.find_first_of("/?# ") != std::string::npos)
+      return FieldError(path + ".version", "must be non-empty and hold no '/', '?', '#' or space");
+    if (a.state() == v1::LIFECYCLE_STATE_UNSPECIFIED) api->state = v1::PUBLISHED;
+    if (!a.production_endpoint().url().empty()) {
+      WSGATE_ASSIGN_OR_RETURN(api->production, CompileEndpoint(path + ".production_endpoint", a.production_endpoint(), resolver));
+    }
+    if (!a.sandbox_endpoint().url().empty()) {
+      WSGATE_ASSIGN_OR_RETURN(api->sandbox, CompileEndpoint(path + ".sandbox_endpoint", a.sandbox_endpoint(), resolver));
+    }
+    if (!api->production && !api->sandbox)
+      return FieldError(path, "needs a production_endpoint or a sandbox_endpoint");
+    if (!api->throttle_policy.empty() && !out->throttle_policies.contains(api->throttle_policy))
+      return FieldError(path + ".throttle_policy", absl::StrCat("unknown policy '", api->throttle_policy, "'"));
+    for (int j = 0; j < a.topics_size(); ++j) {
+      const v1::Topic& t = a.topics(j);
+      std::string tpath = absl::StrCat(path, ".topics[", j, "]");
+      Topic topic;
+      if (absl::Status st2 = ParseTopicTemplate(t.name(), &topic); !st2.ok()) return FieldError(tpath + ".name", st2.message());
+      topic.publish = t.publish() || !t.subscribe();  // neither set means both
+      topic.subscribe = t.subscribe() || !t.publish();
+      topic.url_mapping = t.url_mapping();
+      topic.scopes.assign(t.scopes().begin(), t.scopes().end());
+      topic.unsecured = t.unsecured();
+      WSGATE_RETURN_IF_ERROR(CheckMapping(tpath + ".url_mapping", topic));
+      for (const Topic& other : api->topics) {
+        bool same = other.wildcard == topic.wildcard && other.segments.size() == topic.segments.size() &&
+                    std::equal(other.segments.begin(), other.segments.end(), topic.segments.begin(),
+                               [](const TopicSegment& x, const TopicSegment& y) {
+                                 return x.is_param == y.is_param && (x.is_param || x.literal == y.literal);
+                               });
+        if (same) return FieldError(tpath + ".name", absl::StrCat(topic.name, " matches the same paths as ", other.name));
+      }
+      api->topics.push_back(std::move(topic));
+    }
+    std::stable_sort(api->topics.begin(), api->topics.end(), MoreSpecific);
+
+    // Route prefixes in each vhost.
+    std::string versioned = api->context.find("{version}") != std::string::npos
+                                ? std::string(api->context)
+                                : absl::StrCat(api->context, "/{version}");
+    versioned.replace(versioned.find("{version}"), 9, api->version);
+    std::string bare = api->context;
+    if (size_t v = bare.find("/{version}"); v != std::string::npos) bare.erase(v, 10);
+    if (a.vhosts_size() == 0) return FieldError(path + ".vhosts", "an API must be deployed to at least one vhost");
+    for (int k = 0; k < a.vhosts_size(); ++k) {
+      auto it = vhost_hosts.find(a.vhosts(k));
+      if (it == vhost_hosts.end())
+        return FieldError(absl::StrCat(path, ".vhosts[", k, "]"), absl::StrCat("unknown vhost '", a.vhosts(k), "'"));
+      for (const std::string& host : it->second) {
+        auto& table = out->routes[host];
+        if (!table.emplace(versioned, api.get()).second)
+          return FieldError(path, absl::StrCat(versioned, " is already served on vhost ", host));
+        if (api->is_default_version && !bare.empty() && !table.emplace(bare, api.get()).second)
+          return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", host));
+      }
+    }
+    out->apis_by_id[api->id] = api.get();
+    out->apis.push_back(std::move(api));
+  }
+
+  for (int i = 0; i < in.applications_size(); ++i) {
+    const auto& a = in.applications(i);
+    if (a.id().empty()) return FieldError(absl::StrCat("applications[", i, "].id"), "must not be empty");
+    out->applications[a.id()] = Application{a.id(), a.name(), a.blocked(), a.throttle_policy()};
+  }
+  for (int i = 0; i < in.subscriptions_size(); ++i) {
+    const auto& sub = in.subscriptions(i);
+    std::string path = absl::StrCat("subscriptions[", i, "]");
+    if (!out->applications.contains(sub.application_id()))
+      return FieldError(path + ".application_id", absl::StrCat("unknown application '", sub.application_id(), "'"));
+    if (!sub.plan().empty() && !out->throttle_policies.empty() && !out->throttle_policies.contains(sub.plan()))
+      return FieldError(path + ".plan", absl::StrCat("unknown policy '", sub.plan(), "'"));
+    out->subscriptions[absl::StrCat(sub.application_id(), "\n", sub.api_id())] =
+        Subscription{sub.id(), sub.application_id(), sub.api_id(), sub.plan(),
+                     sub.state() == v1::SUBSCRIPTION_STATE_UNSPECIFIED ? v1::ACTIVE : sub.state()};
+  }
+  for (int i = 0; i < in.consumer_keys_size(); ++i) {
+    const auto& k = in.consumer_keys(i);
+    std::string path = absl::StrCat("consumer_keys[", i, "]");
+    if (k.client_id().empty()) return FieldError(path + ".client_id", "must not be empty");
+    if (!out->applications.contains(k.application_id()))
+      return FieldError(path + ".application_id", absl::StrCat("unknown application '", k.application_id(), "'"));
+    out->consumer_keys[k.client_id()] =
+        ConsumerKey{k.client_id(), k.application_id(), k.key_type() == v1::SANDBOX ? v1::SANDBOX : v1::PRODUCTION};
+  }
+  for (int i = 0; i < in.signing_keys_size(); ++i) {
+    const auto& k = in.signing_keys(i);
+    std::string path = absl::StrCat("signing_keys[", i, "]");
+    if (k.kid().empty()) return FieldError(path + ".kid", "must not be empty");
+    tls::SignatureAlgorithm alg;
+    switch (k.algorithm()) {
+      case v1::RS256:
+      case v1::SIGNING_ALGORITHM_UNSPECIFIED: alg = tls::SignatureAlgorithm::kRs256; break;
+      case v1::ES256: alg = tls::SignatureAlgorithm::kEs256; break;
+      case v1::EDDSA: alg = tls::SignatureAlgorithm::kEdDsa; break;
+      default: return FieldError(path + ".algorithm", "unknown algorithm");
+    }
+    auto key = tls::PublicKey::FromPem(alg, k.public_key_pem());
+    if (!key.ok()) return FieldError(path + ".public_key_pem", key.status().message());
+    if (out->signing_keys.contains(k.kid())) return FieldError(path + ".kid", absl::StrCat("duplicate kid '", k.kid(), "'"));
+    out->signing_keys[k.kid()] = SigningKey{k.kid(), *std::move(key), k.retire_after_unix_s()};
+  }
+  for (int i = 0; i < in.opaque_tokens_size(); ++i) {
+    const auto& t = in.opaque_tokens(i);
+    if (t.sha256().size() != 32)
+      return FieldError(absl::StrCat("opaque_tokens[", i, "].sha256"), "must be 32 bytes");
+    out->opaque_tokens[t.sha256()] =
+        OpaqueToken{t.client_id(), t.expires_unix_s(), std::vector<std::string>(t.scopes().begin(), t.scopes().end())};
+  }
+  for (const auto& r : in.revoked_tokens()) out->revoked_jtis.insert(r.jti());
+  return std::shared_ptr<const Snapshot>(std::move(out));
+}
+
+const Subscription* Snapshot::FindSubscription(std::string_view application_id, std::string_view api_id) const {
+  std::string key;
+  key.reserve(application_id.size() + api_id.size() + 1);
+  key.append(application_id).append("\n").append(api_id);
+  auto it = subscriptions.find(key);
+  return it == subscriptions.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<const Snapshot> EmptySnapshot() {
+  static const std::shared_ptr<const Snapshot> empty = std::make_shared<Snapshot>();
+  return empty;
+}
+
+}  // namespace wsgate::engine::config

@@ -1,0 +1,33 @@
+// File: engine/config/compile.h
+//
+// Validates a wsgate.v1.Snapshot and compiles it into the engine's indexed config::Snapshot.
+// Runs on the control thread (it resolves endpoint host names, which may block). A bad snapshot is
+// INVALID_ARGUMENT naming the field path, e.g.
+//   apis[0].topics[1].url_mapping: {uri.var.room} is not a parameter of /rooms/{roomID}
+// and the caller keeps serving the previous one.
+//
+//   absl::StatusOr<std::shared_ptr<const Snapshot>> s = Compile(proto);
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "engine/config/snapshot.h"
+#include "wsgate/v1/config.pb.h"
+
+namespace wsgate::engine::config {
+
+// How endpoint host names become addresses. The default uses getaddrinfo; tests inject fakes.
+using Resolver = std::function<absl::StatusOr<std::vector<sockaddr_storage>>(const std::string& host, uint16_t port)>;
+Resolver SystemResolver();
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& proto,
+                                                        const Resolver& resolver = SystemResolver());
+
+// Parses "ws://host[:port][/path]" or "wss://..." into `out` (no resolution).
+absl::Status ParseEndpointUrl(std::string_view url, Endpoint* out);
+
+// Parses a topic template: "/notifications", "/rooms/{roomID}", "/*", "/a/{b}/*".
+absl::Status ParseTopicTemplate(std::string_view name, Topic* out);
+
+}  // namespace wsgate::engine::config

@@ -1,0 +1,111 @@
+// File: engine/config/router.cc
+#include "engine/config/router.h"
+
+#include "engine/common/absl_compat.h"
+
+namespace wsgate::engine::config {
+namespace {
+
+using common::Sv;
+
+constexpr size_t kMaxHostLength = 255;
+constexpr int kMaxPrefixSegments = 16;
+
+// Host header → lower-case host without port, into `buf`.
+std::string_view NormalizeHost(std::string_view host, char* buf) {
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (host.size() > kMaxHostLength) return {};
+  for (size_t i = 0; i < host.size(); ++i) {
+    char c = host[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+  }
+  return std::string_view(buf, host.size());
+}
+
+bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out) {
+  out->params.clear();
+  std::string_view rest = sub_path;  // "" or "/a/b"
+  for (const TopicSegment& seg : topic.segments) {
+    if (rest.empty()) return false;
+    rest.remove_prefix(1);  // the '/'
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (part.empty()) return false;
+    if (seg.is_param) {
+      out->params.push_back(PathParam{seg.param, part});
+    } else if (part != seg.literal) {
+      return false;
+    }
+  }
+  return rest.empty() || topic.wildcard;
+}
+
+}  // namespace
+
+RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
+  RouteResult result;
+  char host_buf[kMaxHostLength];
+  std::string_view vhost = NormalizeHost(host, host_buf);
+  auto table_it = snapshot.routes.find(Sv(vhost));
+  if (table_it == snapshot.routes.end()) return result;
+  const auto& table = table_it->second;
+
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  // Segment ends of the path, to try the longest prefix first.
+  size_t ends[kMaxPrefixSegments];
+  int count = 0;
+  for (size_t i = 1; i <= path.size() && count < kMaxPrefixSegments; ++i)
+    if (i == path.size() || path[i] == '/') ends[count++] = i;
+  for (int k = count - 1; k >= 0; --k) {
+    auto it = table.find(Sv(path.substr(0, ends[k])));
+    if (it == table.end()) continue;
+    result.api = it->second;
+    result.sub_path = path.substr(ends[k]);
+    break;
+  }
+  if (result.api == nullptr) return result;
+  result.status = RouteStatus::kNoTopic;
+  for (const Topic& topic : result.api->topics) {
+    if (MatchTopic(topic, result.sub_path, &result)) {
+      result.topic = &topic;
+      result.status = RouteStatus::kOk;
+      return result;
+    }
+  }
+  result.params.clear();
+  return result;
+}
+
+std::string UpstreamTarget(const Endpoint& endpoint, const RouteResult& route, std::string_view client_query) {
+  std::string target = endpoint.base_path;
+  const std::string& mapping = route.topic->url_mapping;
+  if (mapping.empty()) {
+    target.append(route.sub_path);
+  } else {
+    std::string_view m = mapping;
+    while (!m.empty()) {
+      size_t brace = m.find("{uri.var.");
+      target.append(m.substr(0, brace));
+      if (brace == std::string_view::npos) break;
+      size_t close = m.find('}', brace);
+      std::string_view name = m.substr(brace + 9, close - brace - 9);
+      for (const PathParam& p : route.params)
+        if (p.name == name) target.append(p.value);
+      m.remove_prefix(close + 1);
+    }
+  }
+  if (target.empty() || target[0] == '?') target = std::string("/").append(target);
+  if (!client_query.empty()) {
+    target.push_back(target.find('?') == std::string::npos ? '?' : '&');
+    target.append(client_query);
+  }
+  return target;
+}
+
+}  // namespace wsgate::engine::config

@@ -1,0 +1,140 @@
+// File: engine/config/snapshot.h
+//
+// The engine's compiled, immutable view of a wsgate.v1.Snapshot: every lookup the data path makes
+// is a prebuilt index here (vhost → API prefix → API; topic templates in match order; client id →
+// consumer key; (application, API) → subscription; kid → verifier; token hash → opaque token).
+// Built once on the control thread by Compile() (compile.h), then shared read-only by every shard
+// through a shared_ptr<const Snapshot>; never mutated after that.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "engine/tls/crypto.h"
+#include "wsgate/v1/config.pb.h"
+
+namespace wsgate::engine::config {
+
+// A backend endpoint URL, split and resolved. Names are resolved by the control thread when the
+// snapshot is compiled, never on a shard.
+struct Endpoint {
+  bool tls = false;             // wss://
+  std::string host;             // for the Host header and SNI
+  uint16_t port = 0;
+  std::string host_header;      // "host" or "host:port" when the port is not the scheme default
+  std::string base_path;        // the URL's path without a trailing '/' ("" for none)
+  std::vector<sockaddr_storage> addresses;  // resolved; tried in order
+  std::string resolve_error;    // non-empty when resolution failed (handshakes answer 502)
+  bool insecure_skip_verify = false;
+  std::string ca_file;
+  uint32_t connect_timeout_ms = 0;  // 0: settings default
+};
+
+struct TopicSegment {
+  std::string literal;  // when !is_param
+  std::string param;    // the {name} when is_param
+  bool is_param = false;
+};
+
+struct Topic {
+  std::string name;                      // "/rooms/{roomID}"
+  std::vector<TopicSegment> segments;    // before a trailing "/*"
+  bool wildcard = false;                 // ends in "/*" (or is "/*"): matches any remainder
+  bool publish = true;
+  bool subscribe = true;
+  std::string url_mapping;
+  std::vector<std::string> scopes;
+  bool unsecured = false;
+};
+
+struct Api {
+  uint32_t index = 0;  // dense, for per-API counters
+  std::string id, name, context, version;
+  uint32_t revision = 0;
+  bool is_default_version = false;
+  v1::LifecycleState state = v1::PUBLISHED;
+  std::optional<Endpoint> production, sandbox;
+  std::vector<Topic> topics;  // in match order: most specific first
+  std::string throttle_policy;
+};
+
+struct Application {
+  std::string id, name;
+  bool blocked = false;
+  std::string throttle_policy;
+};
+
+struct Subscription {
+  std::string id, application_id, api_id, plan;
+  v1::SubscriptionState state = v1::ACTIVE;
+};
+
+struct ConsumerKey {
+  std::string client_id, application_id;
+  v1::KeyType key_type = v1::PRODUCTION;
+};
+
+struct SigningKey {
+  std::string kid;
+  std::unique_ptr<tls::PublicKey> key;
+  int64_t retire_after_unix_s = 0;
+};
+
+struct OpaqueToken {
+  std::string client_id;
+  int64_t expires_unix_s = 0;
+  std::vector<std::string> scopes;
+};
+
+struct Settings {
+  uint32_t max_header_bytes = 16 * 1024;
+  uint32_t handshake_timeout_ms = 10000;
+  uint32_t upstream_connect_timeout_ms = 10000;
+  uint64_t max_message_bytes = 16ull << 20;
+  uint32_t queue_bytes = 1 << 20;
+  uint32_t ping_interval_ms = 30000;
+  uint32_t pong_timeout_ms = 30000;
+  uint32_t close_timeout_ms = 5000;
+  uint32_t drain_timeout_ms = 30000;
+};
+
+struct TokenValidation {
+  std::string issuer;
+  std::vector<std::string> audiences;
+  uint32_t clock_skew_s = 30;
+};
+
+struct Snapshot {
+  uint64_t version = 0;
+  std::string agent_id;
+  std::vector<std::unique_ptr<Api>> apis;
+  // Per vhost (lower-case name and aliases): request path prefix → API. A prefix is the
+  // versioned context ("/chats/1.0.0") and, for default-version APIs, the bare context ("/chats").
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, const Api*>> routes;
+  absl::flat_hash_map<std::string, const Api*> apis_by_id;
+  absl::flat_hash_map<std::string, Application> applications;         // by id
+  absl::flat_hash_map<std::string, Subscription> subscriptions;       // by application_id + '\n' + api_id
+  absl::flat_hash_map<std::string, ConsumerKey> consumer_keys;        // by client_id
+  absl::flat_hash_map<std::string, SigningKey> signing_keys;          // by kid
+  absl::flat_hash_map<std::string, OpaqueToken> opaque_tokens;        // by raw 32-byte SHA-256
+  absl::flat_hash_set<std::string> revoked_jtis;
+  absl::flat_hash_map<std::string, v1::ThrottlePolicy> throttle_policies;  // by name
+  Settings settings;
+  TokenValidation token_validation;
+
+  const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
+};
+
+// An empty snapshot (version 0): every upgrade answers 404 until the first push.
+std::shared_ptr<const Snapshot> EmptySnapshot();
+
+}  // namespace wsgate::engine::config

@@ -1,0 +1,84 @@
+// Unit tests for engine/config/router: vhosts, versioned and default-version contexts, topic
+// templates and their order, WSO2's 404 messages, and URL mapping.
+#include "engine/config/router.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/engine/config/config_test_util.h"
+
+namespace wsgate::engine::config {
+namespace {
+
+using testing::CompileOrDie;
+using testing::kChatsSnapshot;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const Snapshot> snapshot_ = CompileOrDie(kChatsSnapshot);
+};
+
+TEST_F(RouterTest, RoutesTheWalkthroughTopics) {
+  RouteResult r = Route(*snapshot_, "localhost:9099", "/chats/1.0.0/notifications");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.api->name, "Chats");
+  EXPECT_EQ(r.topic->name, "/notifications");
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/notifications");
+
+  r = Route(*snapshot_, "LOCALHOST", "/chats/1.0.0/rooms/room1/");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.topic->name, "/rooms/{roomID}");
+  ASSERT_EQ(r.params.size(), 1u);
+  EXPECT_EQ(r.params[0].name, "roomID");
+  EXPECT_EQ(r.params[0].value, "room1");
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/rooms?room=room1");
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, "lang=en"), "/rooms?room=room1&lang=en");
+}
+
+TEST_F(RouterTest, DefaultVersionAndAliases) {
+  RouteResult r = Route(*snapshot_, "127.0.0.1:9099", "/chats/rooms/room2");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.params[0].value, "room2");
+  // The Wild API is not the default version.
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/wild/anything").status, RouteStatus::kNoApi);
+}
+
+TEST_F(RouterTest, NotFoundCarriesWso2Messages) {
+  RouteResult r = Route(*snapshot_, "localhost", "/nope/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNoApi);
+  EXPECT_EQ(r.message(), "No matching API found to dispatch the request");
+  r = Route(*snapshot_, "other-host", "/chats/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNoApi);
+  r = Route(*snapshot_, "localhost", "/chats/1.0.0/unknown");
+  EXPECT_EQ(r.status, RouteStatus::kNoTopic);
+  EXPECT_EQ(r.message(), "No matching resource found to dispatch the request");
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/chats/1.0.0/rooms").status, RouteStatus::kNoTopic);
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/chats/1.0.0/rooms/a/b").status, RouteStatus::kNoTopic);
+  // Prefixes match whole segments only.
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/wild/2x/a").status, RouteStatus::kNoApi);
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/wil/2/a").status, RouteStatus::kNoApi);
+  // With a default-version API, an unknown version segment is just an unknown topic.
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/chats/1.0.0x/notifications").status, RouteStatus::kNoTopic);
+  EXPECT_EQ(Route(*snapshot_, "localhost", "/").status, RouteStatus::kNoApi);
+  EXPECT_EQ(Route(*snapshot_, "", "/chats/1.0.0/notifications").status, RouteStatus::kNoApi);
+}
+
+TEST_F(RouterTest, MostSpecificTopicWinsAndWildcardCatchesTheRest) {
+  RouteResult r = Route(*snapshot_, "localhost", "/wild/2/a/b/c");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.topic->name, "/a/b/c");
+  r = Route(*snapshot_, "localhost", "/wild/2/a/z/c");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.topic->name, "/a/{x}/c");
+  r = Route(*snapshot_, "localhost", "/wild/2/deep/er/path");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.topic->name, "/*");
+  // No mapping: the sub-path is appended to the endpoint's base path.
+  EXPECT_EQ(UpstreamTarget(*r.api->sandbox, r, "q=1"), "/base/deep/er/path?q=1");
+  r = Route(*snapshot_, "localhost", "/wild/2");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(r.topic->name, "/*");
+  EXPECT_EQ(UpstreamTarget(*r.api->sandbox, r, ""), "/base");
+}
+
+}  // namespace
+}  // namespace wsgate::engine::config
