@@ -1,0 +1,161 @@
+// File: engine/auth/authenticator.cc
+#include "engine/auth/authenticator.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/absl_compat.h"
+#include "engine/tls/crypto.h"
+
+namespace wsgate::engine::auth {
+namespace {
+
+using common::Sv;
+
+AuthResult Refuse(int status, std::string message) {
+  AuthResult r;
+  r.status = status;
+  r.message = std::move(message);
+  return r;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if ((s[i] | 0x20) != (prefix[i] | 0x20)) return false;
+  return true;
+}
+
+bool ApiServes(v1::LifecycleState state) {
+  return state == v1::PUBLISHED || state == v1::DEPRECATED || state == v1::PRE_RELEASED;
+}
+
+}  // namespace
+
+AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const config::RouteResult& route,
+                                       const Credentials& credentials, int64_t now_unix_s) {
+  const config::Api& api = *route.api;
+  if (api.state == v1::BLOCKED) return Refuse(403, "API is blocked");
+  if (!ApiServes(api.state)) return Refuse(404, std::string(config::kNoApiMessage));
+
+  // 1. The token: the header wins; Basic (or any other scheme) is refused.
+  std::string_view token;
+  if (!credentials.authorization.empty()) {
+    if (!StartsWithIgnoreCase(credentials.authorization, "bearer "))
+      return Refuse(401, absl::StrCat(Sv(kInvalidCredentials),
+                                      ": only Bearer access tokens are accepted for WebSocket APIs"));
+    token = credentials.authorization.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  } else if (credentials.has_query_token) {
+    token = credentials.access_token;
+  }
+
+  AuthResult result;
+  if (token.empty()) {
+    if (route.topic->unsecured) {
+      result.identity.anonymous = true;
+      result.identity.key_type = v1::PRODUCTION;
+      result.endpoint = api.production ? &*api.production : nullptr;
+      if (result.endpoint == nullptr) return Refuse(503, "this API has no production endpoint");
+      return result;
+    }
+    return Refuse(401, std::string(kMissingCredentials));
+  }
+
+  // 2. Verify it.
+  Identity& id = result.identity;
+  std::vector<std::string> scopes;
+  std::string token_key_type;
+  if (LooksLikeJwt(token)) {
+    auto cached = cache_.find(Sv(token));
+    const JwtClaims* claims = nullptr;
+    if (cached != cache_.end() && snapshot.signing_keys.contains(cached->second.kid) &&
+        now_unix_s < cached->second.claims.exp + snapshot.token_validation.clock_skew_s) {
+      ++cache_hits_;
+      claims = &cached->second.claims;
+    } else {
+      VerifiedJwt v = VerifyJwt(token, snapshot, now_unix_s);
+      if (v.error != JwtError::kNone)
+        return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": ", Sv(Describe(v.error))));
+      if (cache_.size() >= cache_capacity_) cache_.clear();  // bounded; cheap to refill
+      std::string kid = v.claims.kid;
+      auto [it, inserted] = cache_.insert_or_assign(std::string(token), CachedJwt{std::move(v.claims), std::move(kid)});
+      claims = &it->second.claims;
+    }
+    if (!claims->jti.empty() && snapshot.revoked_jtis.contains(claims->jti))
+      return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": token revoked"));
+    id.client_id = claims->client_id;
+    id.jti = claims->jti;
+    id.expires_unix_s = claims->exp;
+    scopes = claims->scopes;
+    token_key_type = claims->key_type;
+  } else {
+    tls::Sha256Digest digest = tls::Sha256(token);
+    std::string hash(reinterpret_cast<const char*>(digest.data()), digest.size());
+    auto it = snapshot.opaque_tokens.find(hash);
+    if (it == snapshot.opaque_tokens.end() || !tls::ConstantTimeEquals(it->first, hash))
+      return Refuse(401, std::string(kInvalidCredentials));
+    if (it->second.expires_unix_s != 0 && now_unix_s >= it->second.expires_unix_s)
+      return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": token expired"));
+    id.client_id = it->second.client_id;
+    id.expires_unix_s = it->second.expires_unix_s;
+    scopes = it->second.scopes;
+  }
+
+  // 3. Who it belongs to, and whether they may use this API and topic.
+  auto key_it = snapshot.consumer_keys.find(id.client_id);
+  if (id.client_id.empty() || key_it == snapshot.consumer_keys.end())
+    return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": unknown consumer key"));
+  const config::ConsumerKey& key = key_it->second;
+  id.key_type = key.key_type;
+  if (!token_key_type.empty() && token_key_type != v1::KeyType_Name(key.key_type))
+    return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": key type mismatch"));
+  id.application_id = key.application_id;
+  auto app_it = snapshot.applications.find(key.application_id);
+  if (app_it == snapshot.applications.end()) return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": unknown application"));
+  if (app_it->second.blocked) return Refuse(403, "Blocked from accessing the API");
+
+  const config::Subscription* sub = snapshot.FindSubscription(key.application_id, api.id);
+  if (sub == nullptr)
+    return Refuse(403, "User is NOT authorized to access the Resource. API Subscription validation failed.");
+  if (sub->state == v1::BLOCKED_ALL || sub->state == v1::ON_HOLD ||
+      (sub->state == v1::BLOCKED_PRODUCTION && key.key_type == v1::PRODUCTION))
+    return Refuse(403, "Subscription is blocked or not yet approved");
+  id.subscription_id = sub->id;
+
+  result.endpoint = key.key_type == v1::SANDBOX ? (api.sandbox ? &*api.sandbox : nullptr)
+                                                : (api.production ? &*api.production : nullptr);
+  if (result.endpoint == nullptr)
+    return Refuse(503, key.key_type == v1::SANDBOX ? "this API has no sandbox endpoint"
+                                                   : "this API has no production endpoint");
+
+  const std::vector<std::string>& required = route.topic->scopes;
+  if (!required.empty()) {
+    bool held = std::any_of(required.begin(), required.end(), [&](const std::string& s) {
+      return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
+    });
+    if (!held) return Refuse(403, "User NOT authorized to access the resource");
+  }
+  return result;
+}
+
+uint16_t Authenticator::Recheck(const config::Snapshot& snapshot, std::string_view api_id, const Identity& identity,
+                                int64_t now_unix_s) {
+  auto api_it = snapshot.apis_by_id.find(Sv(api_id));
+  if (api_it == snapshot.apis_by_id.end() || !ApiServes(api_it->second->state)) return 1001;
+  if (identity.anonymous) return 0;
+  if (identity.expires_unix_s != 0 && now_unix_s >= identity.expires_unix_s + snapshot.token_validation.clock_skew_s)
+    return 4001;
+  if (!identity.jti.empty() && snapshot.revoked_jtis.contains(identity.jti)) return 4001;
+  auto key_it = snapshot.consumer_keys.find(identity.client_id);
+  if (key_it == snapshot.consumer_keys.end() || key_it->second.application_id != identity.application_id) return 4001;
+  auto app_it = snapshot.applications.find(identity.application_id);
+  if (app_it == snapshot.applications.end() || app_it->second.blocked) return 4001;
+  const config::Subscription* sub = snapshot.FindSubscription(identity.application_id, api_id);
+  if (sub == nullptr || sub->state == v1::BLOCKED_ALL || sub->state == v1::ON_HOLD ||
+      (sub->state == v1::BLOCKED_PRODUCTION && identity.key_type == v1::PRODUCTION))
+    return 4001;
+  return 0;
+}
+
+}  // namespace wsgate::engine::auth
