@@ -99,6 +99,7 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
       return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": token expired"));
     id.client_id = it->second.client_id;
     id.expires_unix_s = it->second.expires_unix_s;
+    id.opaque_sha256 = hash;
     scopes = it->second.scopes;
   }
 
@@ -147,6 +148,7 @@ uint16_t Authenticator::Recheck(const config::Snapshot& snapshot, std::string_vi
   if (identity.expires_unix_s != 0 && now_unix_s >= identity.expires_unix_s + snapshot.token_validation.clock_skew_s)
     return 4001;
   if (!identity.jti.empty() && snapshot.revoked_jtis.contains(identity.jti)) return 4001;
+  if (!identity.opaque_sha256.empty() && !snapshot.opaque_tokens.contains(identity.opaque_sha256)) return 4001;
   auto key_it = snapshot.consumer_keys.find(identity.client_id);
   if (key_it == snapshot.consumer_keys.end() || key_it->second.application_id != identity.application_id) return 4001;
   auto app_it = snapshot.applications.find(identity.application_id);

@@ -45,6 +45,7 @@ struct Identity {
   std::string application_id;
   std::string subscription_id;
   std::string jti;           // empty for opaque tokens
+  std::string opaque_sha256; // for opaque tokens: their hash, so removing the token closes the socket
   int64_t expires_unix_s = 0;
   v1::KeyType key_type = v1::PRODUCTION;
   bool anonymous = false;    // an unsecured topic

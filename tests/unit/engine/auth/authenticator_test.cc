@@ -196,6 +196,15 @@ TEST_F(AuthTest, OpaqueTokensByHash) {
   EXPECT_EQ(r.status, 0) << r.message;
   EXPECT_EQ(r.identity.client_id, "prod");
   EXPECT_EQ(Auth(Bearer("opaque-token-2")).status, 401);
+  // Removing the opaque token from the snapshot closes sockets opened with it.
+  EXPECT_EQ(Authenticator::Recheck(*snapshot_, "chats", r.identity, kNow), 0);
+  v1::Snapshot without = ParseSnapshot(R"pb(vhosts { name: "localhost" }
+    apis { id: "chats" context: "/chats" version: "1.0.0" vhosts: "localhost" production_endpoint { url: "ws://h" } }
+    applications { id: "app1" } subscriptions { id: "sub1" application_id: "app1" api_id: "chats" }
+    consumer_keys { client_id: "prod" application_id: "app1" })pb");
+  auto compiled = config::Compile(without, FakeResolver());
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_EQ(Authenticator::Recheck(**compiled, "chats", r.identity, kNow), 4001);
 }
 
 TEST_F(AuthTest, CachesVerifiedJwts) {

@@ -1,0 +1,149 @@
+// File: engine/io/ring.cc
+#include "engine/io/ring.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace wsgate::engine::io {
+
+Ring::~Ring() {
+  if (ring_ready_) {
+    if (buf_ring_ != nullptr) io_uring_unregister_buf_ring(&ring_, options_.buffer_group);
+    io_uring_queue_exit(&ring_);
+  }
+  if (buf_ring_ != nullptr) munmap(buf_ring_, buf_ring_bytes_);
+}
+
+absl::Status Ring::Init(const RingOptions& options) {
+  options_ = options;
+  if ((options.buffer_count & (options.buffer_count - 1)) != 0 || options.buffer_count > 32768)
+    return absl::InvalidArgumentError("buffer_count must be a power of two <= 32768");
+  // Try the best flags first; older kernels reject them with EINVAL.
+  const unsigned attempts[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+                               IORING_SETUP_COOP_TASKRUN, 0};
+  int rc = -EINVAL;
+  for (unsigned flags : attempts) {
+    io_uring_params params{};
+    params.flags = flags | IORING_SETUP_CQSIZE;
+    params.cq_entries = options.entries * 4;  // multishot ops post many completions per SQE
+    rc = io_uring_queue_init_params(options.entries, &ring_, &params);
+    if (rc == 0) {
+      setup_flags_ = flags;
+      break;
+    }
+    if (rc != -EINVAL) break;
+  }
+  if (rc != 0) return absl::UnavailableError(absl::StrCat("io_uring_queue_init: ", strerror(-rc)));
+  ring_ready_ = true;
+
+  buf_ring_bytes_ = sizeof(io_uring_buf) * options.buffer_count;
+  void* mem = mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mem == MAP_FAILED) return absl::ResourceExhaustedError("mmap for the buffer ring failed");
+  buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uint64_t>(buf_ring_);
+  reg.ring_entries = options.buffer_count;
+  reg.bgid = options.buffer_group;
+  rc = io_uring_register_buf_ring(&ring_, &reg, 0);
+  if (rc != 0) {
+    munmap(buf_ring_, buf_ring_bytes_);
+    buf_ring_ = nullptr;
+    return absl::UnavailableError(absl::StrCat("io_uring_register_buf_ring: ", strerror(-rc)));
+  }
+  io_uring_buf_ring_init(buf_ring_);
+  buffers_.reset(new uint8_t[size_t{options.buffer_count} * options.buffer_size]);
+  int mask = io_uring_buf_ring_mask(options.buffer_count);
+  for (unsigned i = 0; i < options.buffer_count; ++i)
+    io_uring_buf_ring_add(buf_ring_, Buffer(static_cast<uint16_t>(i)), options.buffer_size, static_cast<uint16_t>(i),
+                          mask, static_cast<int>(i));
+  io_uring_buf_ring_advance(buf_ring_, static_cast<int>(options.buffer_count));
+  return absl::OkStatus();
+}
+
+std::string Ring::Describe() const {
+  std::string flags;
+  if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) flags += "SINGLE_ISSUER ";
+  if (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) flags += "DEFER_TASKRUN ";
+  if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) flags += "COOP_TASKRUN ";
+  if (flags.empty()) flags = "default ";
+  return absl::StrCat(flags, "entries=", options_.entries, " buffers=", options_.buffer_count, "x", options_.buffer_size);
+}
+
+io_uring_sqe* Ring::Sqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) {
+    io_uring_submit(&ring_);
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  return sqe;
+}
+
+bool Ring::PrepMultishotAccept(int listen_fd, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepRecvMultishot(int fd, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = options_.buffer_group;
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepSendmsg(int fd, const msghdr* msg, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepSend(int fd, const void* data, size_t len, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_connect(sqe, fd, addr, len);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepRead(int fd, void* buf, size_t len, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_read(sqe, fd, buf, static_cast<unsigned>(len), 0);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+bool Ring::PrepCancel(Tag target, Tag tag) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_cancel64(sqe, target.Encode(), 0);
+  io_uring_sqe_set_data64(sqe, tag.Encode());
+  return true;
+}
+
+void Ring::Recycle(uint16_t id) {
+  io_uring_buf_ring_add(buf_ring_, Buffer(id), options_.buffer_size, id, io_uring_buf_ring_mask(options_.buffer_count), 0);
+  io_uring_buf_ring_advance(buf_ring_, 1);
+  --buffers_out_;
+}
+
+}  // namespace wsgate::engine::io

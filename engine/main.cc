@@ -1,0 +1,187 @@
+// File: engine/main.cc — wsgate-engine: flags, config file, signals; then Server + ControlServer.
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "engine/common/flags.h"
+#include "engine/common/log.h"
+#include "engine/control/control_service.h"
+#include "engine/server/server.h"
+#include "engine/tls/crypto.h"
+
+namespace {
+
+using wsgate::common::FlagParser;
+
+std::string DefaultControlTarget() {
+  if (const char* dir = std::getenv("WSGATE_RUN_DIR"); dir && *dir) return absl::StrCat("unix:", dir, "/engine.sock");
+  if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir) return absl::StrCat("unix:", dir, "/wsgate-engine.sock");
+  return absl::StrCat("unix:/tmp/wsgate-", getuid(), "-engine.sock");
+}
+
+absl::StatusOr<wsgate::v1::Snapshot> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read ", path));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  wsgate::v1::Snapshot s;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    auto st = google::protobuf::util::JsonStringToMessage(text, &s);
+    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": not a valid JSON snapshot: ", st.message().as_string()));
+  } else {
+    struct Collector : google::protobuf::io::ErrorCollector {
+      std::string errors;
+      void AddError(int line, int column, const std::string& message) override {
+        absl::StrAppend(&errors, "line ", line + 1, " column ", column + 1, ": ", message, "; ");
+      }
+    } collector;
+    google::protobuf::TextFormat::Parser parser;
+    parser.RecordErrorsTo(&collector);
+    if (!parser.ParseFromString(text, &s))
+      return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": not a valid text-format snapshot: ", collector.errors));
+  }
+  if (s.agent_id().empty()) s.set_agent_id(absl::StrCat("file:", path));
+  if (s.version() == 0) s.set_version(1);
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  wsgate::common::SetLogTag("wsgate-engine");
+  std::string control = DefaultControlTarget();
+  std::string control_tcp;
+  std::string ws_listen = "0.0.0.0:9099";
+  std::string config_path;
+  std::string log_level = "info";
+  int64_t shards = 0, max_connections = 50000, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
+  FlagParser flags("wsgate-engine",
+                   "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
+                   "to its backend and relays frames both ways, on one io_uring shard per core. Its configuration\n"
+                   "comes from wsgate-agent over the control socket, or from --config.\n\n"
+                   "  wsgate-engine --control unix:/run/wsgate/engine.sock\n"
+                   "  wsgate-engine --config chats.textproto --ws-listen 127.0.0.1:9099\n\n"
+                   "Signals: SIGTERM/SIGINT drain (close clients with 1001, exit 0); SIGHUP reloads --config.");
+  flags.AddString("control", &control, "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600)", "unix:PATH");
+  flags.AddString("control-tcp", &control_tcp, "also serve the control API on this loopback address", "127.0.0.1:PORT");
+  flags.AddString("ws-listen", &ws_listen, "address for ws:// clients", "ADDR:PORT");
+  flags.AddInt("shards", &shards, "relay threads, each with its own io_uring; 0 = one per CPU", 0, 1024);
+  flags.AddString("config", &config_path, "a snapshot to serve at start (text proto, or JSON if it starts with '{')", "FILE");
+  flags.AddInt("max-connections", &max_connections, "client connections per shard", 1, 10000000);
+  flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
+  flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
+  flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);
+  flags.AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
+  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.Help();
+    return 0;
+  }
+  if (!flags.positional().empty()) {
+    std::cerr << "wsgate-engine: unexpected argument '" << flags.positional()[0] << "' (see --help)\n";
+    return 2;
+  }
+  wsgate::common::LogLevel level;
+  if (!wsgate::common::ParseLogLevel(log_level, &level)) {
+    std::cerr << "wsgate-engine: --log-level: '" << log_level << "' is not debug, info, warning or error\n";
+    return 2;
+  }
+  wsgate::common::SetLogLevel(level);
+  if ((buffers & (buffers - 1)) != 0) {
+    std::cerr << "wsgate-engine: --buffers: " << buffers << " is not a power of two\n";
+    return 2;
+  }
+  auto control_path = wsgate::engine::control::ParseControlTarget(control);
+  if (!control_path.ok()) {
+    std::cerr << "wsgate-engine: " << control_path.status().message() << "\n";
+    return 2;
+  }
+
+  // Signals are taken by sigwait on this thread; every thread started below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  wsgate::engine::server::ServerOptions options;
+  options.ws_listen = ws_listen;
+  options.shards = static_cast<int>(shards);
+  options.max_connections_per_shard = static_cast<int>(max_connections);
+  options.buffer_count = static_cast<unsigned>(buffers);
+  options.buffer_size = static_cast<unsigned>(buffer_size);
+  wsgate::engine::server::Server server(options);
+  if (!config_path.empty()) {
+    auto snapshot = LoadConfig(config_path);
+    if (!snapshot.ok()) {
+      std::cerr << "wsgate-engine: " << snapshot.status().message() << "\n";
+      return 2;
+    }
+    if (auto r = server.Apply(*snapshot); !r.ok()) {
+      std::cerr << "wsgate-engine: --config " << config_path << ": " << r.status().message() << "\n";
+      return 2;
+    }
+  }
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 1;
+  }
+  uint8_t id[8];
+  wsgate::engine::tls::RandomBytes(id, sizeof(id));
+  std::string engine_id;
+  for (uint8_t b : id) absl::StrAppend(&engine_id, absl::Hex(b, absl::kZeroPad2));
+  wsgate::engine::control::ControlServer control_server(server, {*control_path, control_tcp, engine_id});
+  if (absl::Status s = control_server.Start(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    server.Drain(0);
+    server.Wait();
+    return 1;
+  }
+  WSGATE_LOG(kInfo, "listening for ws on %s (port %d) with %d shard(s); control on unix:%s%s; config version %d",
+             ws_listen, server.port(), server.shard_count(), *control_path,
+             control_tcp.empty() ? "" : absl::StrCat(" and ", control_tcp, " (port ", control_server.tcp_port(), ")"),
+             static_cast<int64_t>(server.applied_version()));
+
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      if (config_path.empty()) {
+        WSGATE_LOG(kInfo, "SIGHUP: no --config to reload");
+        continue;
+      }
+      auto snapshot = LoadConfig(config_path);
+      if (!snapshot.ok()) {
+        WSGATE_LOG(kError, "SIGHUP: %s; keeping the current config", std::string(snapshot.status().message()));
+        continue;
+      }
+      snapshot->set_version(server.applied_version() + 1);
+      if (auto r = server.Apply(*snapshot); !r.ok())
+        WSGATE_LOG(kError, "SIGHUP: %s; keeping the current config", std::string(r.status().message()));
+      continue;
+    }
+    WSGATE_LOG(kInfo, "%s: draining (up to %d ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<int>(drain_timeout_ms));
+    break;
+  }
+  server.Drain(static_cast<int>(drain_timeout_ms));
+  server.Wait();
+  control_server.Stop();
+  WSGATE_LOG(kInfo, "stopped");
+  return 0;
+}

@@ -1,0 +1,194 @@
+// File: engine/server/server.cc
+#include "engine/server/server.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/common/absl_compat.h"
+#include "engine/common/log.h"
+
+namespace wsgate::engine::server {
+
+using common::Sv;
+
+absl::Status ParseListenAddress(std::string_view text, std::string_view flag, sockaddr_storage* out, socklen_t* len) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--", Sv(flag), ": '", Sv(text), "' ", Sv(why)));
+  };
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return bad("needs ADDR:PORT");
+  std::string host(text.substr(0, colon));
+  uint32_t port;
+  if (!absl::SimpleAtoi(Sv(text.substr(colon + 1)), &port) || port > 65535) return bad("has a bad port");
+  *out = sockaddr_storage{};
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    *len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    *len = sizeof(sockaddr_in6);
+  } else {
+    return bad("is not an IP address and port");
+  }
+  return absl::OkStatus();
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)), current_(config::EmptySnapshot()) {}
+
+Server::~Server() {
+  Drain(0);
+  Wait();
+}
+
+absl::Status Server::Start() {
+  sockaddr_storage addr;
+  socklen_t len;
+  if (absl::Status s = ParseListenAddress(options_.ws_listen, "ws-listen", &addr, &len); !s.ok()) return s;
+  int count = options_.shards > 0 ? options_.shards : static_cast<int>(std::thread::hardware_concurrency());
+  if (count < 1) count = 1;
+  std::shared_ptr<const config::Snapshot> initial;
+  {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    initial = current_;
+  }
+  for (int i = 0; i < count; ++i) {
+    ShardOptions so;
+    so.index = i;
+    so.listen_addr = addr;
+    so.listen_addr_len = len;
+    so.max_connections = options_.max_connections_per_shard;
+    so.buffer_count = options_.buffer_count;
+    so.buffer_size = options_.buffer_size;
+    if (i > 0) {  // port 0: every shard binds the port the first one got
+      if (addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(so.listen_addr).sin_port = htons(port_);
+      else reinterpret_cast<sockaddr_in6&>(so.listen_addr).sin6_port = htons(port_);
+    }
+    auto shard = std::make_unique<Shard>(so);
+    if (absl::Status s = shard->Start(initial); !s.ok())
+      return absl::Status(s.code(), absl::StrCat("--ws-listen ", options_.ws_listen, ": shard ", i, ": ", s.message()));
+    if (i == 0) port_ = shard->port();
+    shards_.push_back(std::move(shard));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ApplyResult> Server::Apply(const v1::Snapshot& snapshot) {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return ApplyLocked(snapshot);
+}
+
+absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
+  if (snapshot.agent_id() == current_->agent_id && snapshot.version() <= current_->version && current_->version != 0)
+    return ApplyResult{current_->version, 0};  // a retry or a stale push: acknowledge, change nothing
+  auto compiled = config::Compile(snapshot, options_.resolver);
+  if (!compiled.ok()) return compiled.status();
+  current_ = *compiled;
+  current_proto_ = snapshot;
+  // Swap on every shard and wait: when Apply returns, no shard serves the old config.
+  std::vector<std::future<uint64_t>> done;
+  for (auto& shard : shards_) {
+    auto promise = std::make_shared<std::promise<uint64_t>>();
+    done.push_back(promise->get_future());
+    shard->Post([promise, snap = current_](Shard& s) { promise->set_value(s.ApplySnapshot(snap)); });
+  }
+  ApplyResult result{current_->version, 0};
+  for (auto& f : done) result.connections_closed += f.get();
+  WSGATE_LOG(kInfo, "applied config version %d from agent '%s' (%d APIs; %d connections closed)",
+             static_cast<int64_t>(current_->version), current_->agent_id, static_cast<int>(current_->apis.size()),
+             static_cast<int64_t>(result.connections_closed));
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Server::ApplyDelta(const v1::ApplyDeltaRequest& d) {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  if (d.agent_id() != current_->agent_id || d.base_version() != current_->version)
+    return absl::FailedPreconditionError(absl::StrCat("delta is based on version ", d.base_version(), " of agent '",
+                                                      d.agent_id(), "' but version ", current_->version, " of agent '",
+                                                      current_->agent_id, "' is applied; send a full snapshot"));
+  if (d.version() <= d.base_version()) return absl::InvalidArgumentError("version: must be greater than base_version");
+  v1::Snapshot next = current_proto_;
+  next.set_version(d.version());
+  for (const auto& r : d.add_revoked_tokens()) *next.add_revoked_tokens() = r;
+  for (const auto& t : d.add_opaque_tokens()) *next.add_opaque_tokens() = t;
+  auto remove_if = [](auto* repeated, auto pred) {
+    for (int i = repeated->size() - 1; i >= 0; --i)
+      if (pred(repeated->Get(i))) repeated->DeleteSubrange(i, 1);
+  };
+  for (const auto& h : d.remove_opaque_token_sha256())
+    remove_if(next.mutable_opaque_tokens(), [&](const v1::OpaqueToken& t) { return t.sha256() == h; });
+  for (const auto& s : d.upsert_subscriptions()) {
+    remove_if(next.mutable_subscriptions(), [&](const v1::Subscription& x) { return x.id() == s.id(); });
+    *next.add_subscriptions() = s;
+  }
+  for (const auto& id : d.remove_subscription_ids())
+    remove_if(next.mutable_subscriptions(), [&](const v1::Subscription& x) { return x.id() == id; });
+  for (const auto& k : d.upsert_consumer_keys()) {
+    remove_if(next.mutable_consumer_keys(), [&](const v1::ConsumerKey& x) { return x.client_id() == k.client_id(); });
+    *next.add_consumer_keys() = k;
+  }
+  for (const auto& id : d.remove_client_ids())
+    remove_if(next.mutable_consumer_keys(), [&](const v1::ConsumerKey& x) { return x.client_id() == id; });
+  for (const auto& k : d.upsert_signing_keys()) {
+    remove_if(next.mutable_signing_keys(), [&](const v1::SigningKey& x) { return x.kid() == k.kid(); });
+    *next.add_signing_keys() = k;
+  }
+  for (const auto& kid : d.remove_kids())
+    remove_if(next.mutable_signing_keys(), [&](const v1::SigningKey& x) { return x.kid() == kid; });
+  return ApplyLocked(next);
+}
+
+uint64_t Server::applied_version() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return current_->version;
+}
+
+std::string Server::agent_id() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return current_->agent_id;
+}
+
+bool Server::draining() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return draining_;
+}
+
+ShardStats Server::CollectStats() {
+  std::vector<std::future<ShardStats>> parts;
+  for (auto& shard : shards_) {
+    auto promise = std::make_shared<std::promise<ShardStats>>();
+    parts.push_back(promise->get_future());
+    shard->Post([promise](Shard& s) { promise->set_value(s.stats().Clone()); });
+  }
+  ShardStats total;
+  for (auto& p : parts) {
+    // A shard that has already ended (after a drain) never answers.
+    if (p.wait_for(std::chrono::seconds(2)) == std::future_status::ready) total.Merge(p.get());
+  }
+  return total;
+}
+
+void Server::Drain(int timeout_ms) {
+  {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    if (draining_) return;
+    draining_ = true;
+  }
+  for (auto& shard : shards_) shard->Post([timeout_ms](Shard& s) { s.BeginDrain(timeout_ms); });
+}
+
+void Server::Wait() {
+  for (auto& shard : shards_) shard->Join();
+}
+
+}  // namespace wsgate::engine::server

@@ -1,0 +1,89 @@
+// File: engine/server/server.h
+//
+// The engine process's core: N shards listening on one address (SO_REUSEPORT), the current
+// config (proto and compiled form), and the operations the control plane needs. main.cc only
+// parses flags and calls this; tests run the real server in-process the same way.
+//
+//   Server server(options);
+//   WSGATE_RETURN_IF_ERROR(server.Start());
+//   server.Apply(snapshot_proto);     // compile on this thread, swap on every shard, then return
+//   server.Drain(30000); server.Wait();
+//
+// Thread-safe: every public method may be called from any thread (the control service's
+// threads, a signal thread, tests).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "engine/config/compile.h"
+#include "engine/server/shard.h"
+#include "engine/server/stats.h"
+#include "wsgate/v1/engine.pb.h"
+
+namespace wsgate::engine::server {
+
+struct ServerOptions {
+  std::string ws_listen = "0.0.0.0:9099";  // ADDR:PORT, [v6]:PORT; port 0 picks one
+  int shards = 0;                          // 0: one per online CPU
+  int max_connections_per_shard = 50000;
+  unsigned buffer_count = 4096;            // per shard, power of two
+  unsigned buffer_size = 16384;
+  config::Resolver resolver = config::SystemResolver();
+};
+
+struct ApplyResult {
+  uint64_t applied_version = 0;
+  uint64_t connections_closed = 0;
+};
+
+// "ADDR:PORT" → sockaddr. INVALID_ARGUMENT naming `flag` on failure.
+absl::Status ParseListenAddress(std::string_view text, std::string_view flag, sockaddr_storage* out, socklen_t* len);
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  absl::Status Start();
+  uint16_t port() const { return port_; }
+  int shard_count() const { return static_cast<int>(shards_.size()); }
+
+  // Validates and compiles `snapshot`, swaps it into every shard and waits until all have. A
+  // snapshot from the same agent with a version <= the applied one is acknowledged without
+  // change. INVALID_ARGUMENT (field path) leaves the current config in force.
+  absl::StatusOr<ApplyResult> Apply(const v1::Snapshot& snapshot);
+  // Applies a delta on top of the current proto snapshot. FAILED_PRECONDITION when
+  // base_version/agent_id do not match the applied snapshot.
+  absl::StatusOr<ApplyResult> ApplyDelta(const v1::ApplyDeltaRequest& delta);
+
+  uint64_t applied_version() const;
+  std::string agent_id() const;
+  bool draining() const;
+  // Counters summed over shards (collected through each shard's mailbox).
+  ShardStats CollectStats();
+
+  // Stop accepting; close every client with 1001; shards end when their connections are gone
+  // or after `timeout_ms`.
+  void Drain(int timeout_ms);
+  // Blocks until every shard thread has ended.
+  void Wait();
+
+ private:
+  absl::StatusOr<ApplyResult> ApplyLocked(const v1::Snapshot& snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+
+  ServerOptions options_;
+  uint16_t port_ = 0;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
+  v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);
+  std::shared_ptr<const config::Snapshot> current_ ABSL_GUARDED_BY(apply_mu_);
+  bool draining_ ABSL_GUARDED_BY(apply_mu_) = false;
+};
+
+}  // namespace wsgate::engine::server

@@ -1,0 +1,1181 @@
+// File: engine/server/shard.cc
+//
+// The shard loop. Read top to bottom: connection and pipe state, accept, the upgrade request,
+// routing + auth, the upstream connect and handshake, the relay (recv → FrameScanner → send
+// queue), close handling, timers, snapshot swaps, drain.
+//
+// Ownership rules that keep it safe without locks:
+// - A Conn is freed only when `inflight` (ops the kernel still holds for it) is zero; its slot's
+//   generation then increments, so any completion tagged with the old generation is ignored.
+// - A recv buffer is recycled to the kernel once every queued send segment that points into it
+//   has been sent (`refs_`); a connection that dies releases its segments' references.
+// - Each direction (Pipe) has at most one send in flight, so bytes leave in order.
+#include "engine/server/shard.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "engine/auth/authenticator.h"
+#include "engine/common/absl_compat.h"
+#include "engine/common/check.h"
+#include "engine/common/log.h"
+#include "engine/config/router.h"
+#include "engine/http/request_parser.h"
+#include "engine/http/response.h"
+#include "engine/http/upgrade.h"
+#include "engine/http/url.h"
+#include "engine/io/ring.h"
+#include "engine/tls/crypto.h"
+#include "engine/ws/frame.h"
+#include "engine/ws/handshake.h"
+
+namespace wsgate::engine::server {
+namespace {
+
+using common::Sv;
+
+enum Op : uint8_t {
+  kOpAccept = 1,
+  kOpWake,
+  kOpRecvClient,
+  kOpRecvUpstream,
+  kOpSendClient,
+  kOpSendUpstream,
+  kOpConnect,
+  kOpCancel,
+  kOpCancelAccept,
+};
+
+constexpr int kMaxIov = 32;
+constexpr size_t kMaxEarlyBytes = 1 << 20;  // client bytes buffered before the relay starts
+constexpr int kTickMs = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t NowUnixS() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string_view StatusText(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 414: return "URI Too Long";
+    case 426: return "Upgrade Required";
+    case 431: return "Request Header Fields Too Large";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
+}
+
+std::string PeerAddress(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof(buf));
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof(buf));
+  return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Connection state
+
+enum class Phase : uint8_t { kFree, kRequest, kConnecting, kUpstreamHandshake, kRelay, kFinishing, kClosed };
+
+struct Conn;
+class PipeSink;
+
+// Bytes queued for one socket. `buf >= 0`: a range of a recv buffer (zero-copy); else `owned`.
+struct Segment {
+  int32_t buf = -1;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  std::string owned;
+};
+
+// One direction of a connection pair: what is scanned from the source and queued for the
+// destination. `up` = client → backend, `down` = backend → client.
+struct Pipe {
+  bool to_client = false;
+  std::deque<Segment> queue;
+  size_t queued = 0;
+  bool sending = false;
+  int iov_count = 0;
+  iovec iov[kMaxIov];
+  msghdr msg{};
+  std::optional<ws::FrameScanner<PipeSink>> scanner;  // set when the relay starts
+  std::vector<std::string> pending;  // engine frames waiting for a frame boundary
+  bool source_paused = false;        // backpressure: the source's recv is cancelled
+};
+
+struct Conn {
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+  Phase phase = Phase::kFree;
+  int client_fd = -1;
+  int upstream_fd = -1;
+  int inflight = 0;
+  bool client_recv_armed = false;
+  bool upstream_recv_armed = false;
+  bool client_eof = false;
+  bool upstream_eof = false;
+  int64_t deadline_ms = 0;  // the current phase's deadline (0: none)
+
+  // Handshake.
+  std::string request;
+  std::unique_ptr<http::RequestParser> parser;
+  std::string early_client;    // client bytes after its request head, before the relay
+  std::string upstream_bytes;  // the backend's response so far (and frames right after it)
+  std::string expected_accept;
+  std::string client_protocols;
+  std::string client_accept;  // our Sec-WebSocket-Accept for the client
+  std::string client_ip;
+  std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
+  const config::Endpoint* endpoint = nullptr;
+  size_t address_index = 0;
+  sockaddr_storage connect_addr{};
+
+  // Identity, for re-checks after a push and for counters.
+  std::string api_id;
+  auth::Identity identity;
+  ApiCounters* counters = nullptr;
+
+  // Relay.
+  Pipe up, down;
+  bool client_close_seen = false;
+  bool backend_close_seen = false;
+  bool sent_close_to_client = false;
+  bool sent_close_to_backend = false;
+  bool finish_when_flushed = false;
+  int64_t last_client_activity_ms = 0;
+  int64_t ping_sent_ms = 0;
+  bool ping_outstanding = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The loop
+
+class Shard::Loop {
+ public:
+  Loop(Shard& shard, const ShardOptions& options) : shard_(shard), options_(options) {}
+  ~Loop() {
+    // Connections cut off at the end of a drain may still have ops in flight; the ring is going
+    // away with them, so only the descriptors need closing.
+    for (auto& c : conns_) {
+      if (c->client_fd >= 0) ::close(c->client_fd);
+      if (c->upstream_fd >= 0) ::close(c->upstream_fd);
+    }
+  }
+
+  absl::Status Init(std::shared_ptr<const config::Snapshot> snapshot);
+  void Run();
+  uint64_t ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot);
+  void BeginDrain(int timeout_ms);
+  const ShardStats& stats() const { return stats_; }
+
+  // PipeSink callbacks.
+  void Forward(Conn& c, Pipe& p, int32_t buf, const uint8_t* base, size_t offset, size_t length);
+  void ForwardCopy(Conn& c, Pipe& p, const uint8_t* bytes, size_t length);
+  void CountFrame(Conn& c, Pipe& p, uint64_t length);
+  void OnControl(Conn& c, Pipe& p, uint8_t opcode, std::string_view payload);
+
+ private:
+  // Table.
+  Conn* Allocate();
+  Conn* Lookup(const io::Tag& tag);
+  io::Tag TagFor(const Conn& c, uint8_t op) const { return io::Tag{op, c.generation, c.slot}; }
+
+  // Completions.
+  void OnCompletion(const io_uring_cqe& cqe);
+  void OnAccept(const io_uring_cqe& cqe);
+  void OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe);
+  void OnSend(Conn& c, bool to_client, int res);
+  void OnConnect(Conn& c, int res);
+
+  // Phases.
+  void OnClientBytes(Conn& c, const uint8_t* data, size_t n);
+  void HandleRequest(Conn& c, size_t consumed);
+  void StartConnect(Conn& c);
+  void OnUpstreamBytes(Conn& c, const uint8_t* data, size_t n);
+  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
+  void ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, size_t n);
+
+  // Output.
+  void Enqueue(Conn& c, Pipe& p, Segment s);
+  void Inject(Conn& c, Pipe& p, std::string frame);
+  void FlushPending(Conn& c, Pipe& p);
+  void StartSend(Conn& c, Pipe& p);
+  void CheckBackpressure(Conn& c, Pipe& p);
+  void ArmRecv(Conn& c, bool client);
+  void Fail(Conn& c, int status, std::string_view body);
+  void Respond(Conn& c, int status, std::string_view body, std::string_view extra_headers = {});
+
+  // Closing.
+  void InitiateClose(Conn& c, uint16_t client_code, std::string_view client_reason, uint16_t backend_code,
+                     std::string_view backend_reason);
+  void MaybeFinish(Conn& c);
+  void Shutdown(Conn& c);
+  void AbortUpstream(Conn& c);
+  void ReleaseQueue(Pipe& p);
+  void MaybeFree(Conn& c);
+  void Ref(int32_t buf) { ++refs_[buf]; }
+  void Unref(int32_t buf) {
+    if (--refs_[buf] == 0) ring_.Recycle(static_cast<uint16_t>(buf));
+  }
+
+  // Timers.
+  void Tick(int64_t now_ms);
+  void DrainInbox();
+
+  Shard& shard_;
+  ShardOptions options_;
+  io::Ring ring_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<uint16_t> refs_;
+  std::vector<uint32_t> starved_;  // slots whose recv stopped for lack of buffers
+  std::shared_ptr<const config::Snapshot> snapshot_;
+  auth::Authenticator authenticator_;
+  ShardStats stats_;
+  uint64_t wake_value_ = 0;
+  bool accept_armed_ = false;
+  bool draining_ = false;
+  bool stop_ = false;
+  int64_t drain_deadline_ms_ = 0;
+  int64_t next_tick_ms_ = 0;
+  size_t live_ = 0;  // slots not free
+};
+
+// The FrameScanner's sink for one Scan() call: where the input came from and which pipe gets it.
+class PipeSink {
+ public:
+  PipeSink(Shard::Loop& loop, Conn& c, Pipe& p, int32_t buf, const uint8_t* base)
+      : loop_(loop), c_(c), p_(p), buf_(buf), base_(base) {}
+  void ForwardInput(size_t offset, size_t length) { loop_.Forward(c_, p_, buf_, base_, offset, length); }
+  void ForwardCopy(const uint8_t* bytes, size_t length) { loop_.ForwardCopy(c_, p_, bytes, length); }
+  void DataFrame(uint8_t, bool, uint64_t length) { loop_.CountFrame(c_, p_, length); }
+  void Control(uint8_t opcode, std::string_view payload) { loop_.OnControl(c_, p_, opcode, payload); }
+
+ private:
+  Shard::Loop& loop_;
+  Conn& c_;
+  Pipe& p_;
+  int32_t buf_;
+  const uint8_t* base_;
+};
+
+absl::Status Shard::Loop::Init(std::shared_ptr<const config::Snapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  io::RingOptions ro;
+  ro.entries = options_.ring_entries;
+  ro.buffer_count = options_.buffer_count;
+  ro.buffer_size = options_.buffer_size;
+  if (absl::Status s = ring_.Init(ro); !s.ok()) return s;
+  refs_.assign(options_.buffer_count, 0);
+  conns_.reserve(1024);
+  WSGATE_LOG(kDebug, "shard %d: io_uring %s", options_.index, ring_.Describe());
+  ring_.PrepMultishotAccept(shard_.listen_fd_, io::Tag{kOpAccept, 0, 0});
+  accept_armed_ = true;
+  ring_.PrepRead(shard_.wake_fd_, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
+  return absl::OkStatus();
+}
+
+void Shard::Loop::Run() {
+  while (!stop_) {
+    ring_.SubmitAndDrain(kTickMs, [this](const io_uring_cqe& cqe) { OnCompletion(cqe); });
+    int64_t now = NowMs();
+    if (now >= next_tick_ms_) {
+      Tick(now);
+      next_tick_ms_ = now + kTickMs;
+    }
+    // Recv multishots that ended for lack of buffers resume once buffers are back.
+    if (!starved_.empty() && ring_.buffers_out() + 64 < ring_.buffer_count()) {
+      std::vector<uint32_t> starved;
+      starved.swap(starved_);
+      for (uint32_t slot : starved) {
+        Conn& c = *conns_[slot];
+        if (c.phase == Phase::kFree || c.phase == Phase::kClosed) continue;
+        if (!c.client_eof && !c.client_recv_armed && !c.down.source_paused) ArmRecv(c, true);
+        if (c.upstream_fd >= 0 && !c.upstream_eof && !c.upstream_recv_armed && !c.up.source_paused) ArmRecv(c, false);
+      }
+    }
+    if (draining_ && (live_ == 0 || now >= drain_deadline_ms_)) stop_ = true;
+  }
+  // Whatever is left after the drain deadline is cut off.
+  for (auto& c : conns_)
+    if (c->phase != Phase::kFree && c->phase != Phase::kClosed) Shutdown(*c);
+}
+
+Conn* Shard::Loop::Allocate() {
+  if (static_cast<int>(live_) >= options_.max_connections) return nullptr;
+  Conn* c;
+  if (!free_slots_.empty()) {
+    c = conns_[free_slots_.back()].get();
+    free_slots_.pop_back();
+  } else {
+    conns_.push_back(std::make_unique<Conn>());
+    c = conns_.back().get();
+    c->slot = static_cast<uint32_t>(conns_.size() - 1);
+  }
+  uint32_t slot = c->slot, generation = (c->generation + 1) & 0xFFFFFF;
+  *c = Conn();
+  c->slot = slot;
+  c->generation = generation;
+  c->up.to_client = false;
+  c->down.to_client = true;
+  ++live_;
+  return c;
+}
+
+Conn* Shard::Loop::Lookup(const io::Tag& tag) {
+  if (tag.slot >= conns_.size()) return nullptr;
+  Conn* c = conns_[tag.slot].get();
+  if (c->generation != tag.generation || c->phase == Phase::kFree) return nullptr;
+  return c;
+}
+
+void Shard::Loop::OnCompletion(const io_uring_cqe& cqe) {
+  io::Tag tag = io::Tag::Decode(cqe.user_data);
+  switch (tag.op) {
+    case kOpAccept:
+      OnAccept(cqe);
+      return;
+    case kOpCancelAccept:
+      return;
+    case kOpWake:
+      DrainInbox();
+      if (!stop_) ring_.PrepRead(shard_.wake_fd_, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
+      return;
+    default:
+      break;
+  }
+  Conn* c = Lookup(tag);
+  if (c == nullptr) {
+    // A stale completion for a slot already reused (cannot carry a buffer we still owe: a
+    // slot is freed only with no ops in flight) — but be safe with buffers anyway.
+    if (io::HasBuffer(cqe)) {
+      ring_.NoteBufferTaken();
+      ring_.Recycle(io::BufferId(cqe));
+    }
+    return;
+  }
+  switch (tag.op) {
+    case kOpRecvClient: OnRecv(*c, true, cqe); break;
+    case kOpRecvUpstream: OnRecv(*c, false, cqe); break;
+    case kOpSendClient: OnSend(*c, true, cqe.res); break;
+    case kOpSendUpstream: OnSend(*c, false, cqe.res); break;
+    case kOpConnect: OnConnect(*c, cqe.res); break;
+    case kOpCancel: --c->inflight; break;
+    default: WSGATE_CHECK_MSG(false, "unknown op in completion");
+  }
+  MaybeFree(*c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accept and the client's upgrade request
+
+void Shard::Loop::OnAccept(const io_uring_cqe& cqe) {
+  if (!io::HasMore(cqe)) {
+    accept_armed_ = false;
+    if (!draining_) {  // re-arm (e.g. after EMFILE the kernel ends the multishot)
+      ring_.PrepMultishotAccept(shard_.listen_fd_, io::Tag{kOpAccept, 0, 0});
+      accept_armed_ = true;
+    }
+  }
+  if (cqe.res < 0) {
+    if (cqe.res != -ECANCELED) WSGATE_LOG(kWarning, "shard %d: accept: %s", options_.index, strerror(-cqe.res));
+    return;
+  }
+  int fd = cqe.res;
+  ++stats_.accepted;
+  if (draining_) {
+    ::close(fd);
+    return;
+  }
+  Conn* c = Allocate();
+  if (c == nullptr) {
+    WSGATE_LOG(kWarning, "shard %d: connection limit %d reached; refusing", options_.index, options_.max_connections);
+    ::close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c->client_fd = fd;
+  c->phase = Phase::kRequest;
+  c->client_ip = PeerAddress(fd);
+  c->deadline_ms = NowMs() + snapshot_->settings.handshake_timeout_ms;
+  http::Limits limits;
+  limits.max_head_bytes = snapshot_->settings.max_header_bytes;
+  c->parser = std::make_unique<http::RequestParser>(limits);
+  ++stats_.open_sockets;
+  ArmRecv(*c, true);
+}
+
+void Shard::Loop::ArmRecv(Conn& c, bool client) {
+  bool& armed = client ? c.client_recv_armed : c.upstream_recv_armed;
+  if (armed) return;
+  ring_.PrepRecvMultishot(client ? c.client_fd : c.upstream_fd, TagFor(c, client ? kOpRecvClient : kOpRecvUpstream));
+  armed = true;
+  ++c.inflight;
+}
+
+void Shard::Loop::OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe) {
+  bool more = io::HasMore(cqe);
+  if (!more) {
+    (from_client ? c.client_recv_armed : c.upstream_recv_armed) = false;
+    --c.inflight;
+  }
+  if (cqe.res > 0) {
+    WSGATE_DCHECK(io::HasBuffer(cqe));
+    uint16_t id = io::BufferId(cqe);
+    ring_.NoteBufferTaken();
+    const uint8_t* data = ring_.Buffer(id);
+    size_t n = static_cast<size_t>(cqe.res);
+    if (c.phase == Phase::kRelay) {
+      Pipe& p = from_client ? c.up : c.down;
+      if (from_client) {
+        c.last_client_activity_ms = NowMs();
+        c.ping_outstanding = false;
+      }
+      ++refs_[id];  // held while scanning, so forwarded ranges can reference it
+      ScanInto(c, p, id, data, n);
+      Unref(id);
+    } else {
+      // Handshake phases copy what they need; the buffer goes straight back.
+      if (from_client) OnClientBytes(c, data, n);
+      else OnUpstreamBytes(c, data, n);
+      ring_.Recycle(id);
+    }
+    if (!more && c.phase != Phase::kClosed && !(from_client ? c.client_eof : c.upstream_eof)) {
+      Pipe& dst = from_client ? c.up : c.down;
+      if (!dst.source_paused) ArmRecv(c, from_client);
+    }
+    return;
+  }
+  if (cqe.res == -ENOBUFS) {  // the ring ran dry; resume when buffers come back
+    starved_.push_back(c.slot);
+    return;
+  }
+  if (cqe.res == -ECANCELED && c.phase != Phase::kClosed) return;  // backpressure pause
+  // EOF (0) or an error: that side is gone.
+  if (from_client) c.client_eof = true;
+  else c.upstream_eof = true;
+  switch (c.phase) {
+    case Phase::kRequest:
+    case Phase::kConnecting:
+    case Phase::kUpstreamHandshake:
+      if (from_client) {
+        Shutdown(c);  // the client left before the handshake finished
+      } else if (c.phase == Phase::kUpstreamHandshake) {
+        Fail(c, 502, "Bad Gateway: the backend closed the connection during the WebSocket handshake");
+      }
+      return;
+    case Phase::kRelay:
+      if (from_client) {
+        ReleaseQueue(c.down);  // nobody to send to
+        if (!c.sent_close_to_backend) InitiateClose(c, 0, {}, 1001, "client went away");
+      } else {
+        ReleaseQueue(c.up);
+        if (!c.sent_close_to_client) InitiateClose(c, 1011, "backend connection lost", 0, {});
+      }
+      MaybeFinish(c);
+      return;
+    case Phase::kFinishing:
+      if (from_client) Shutdown(c);
+      else MaybeFinish(c);
+      return;
+    default:
+      return;
+  }
+}
+
+void Shard::Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
+  if (c.phase != Phase::kRequest) {
+    if (c.phase == Phase::kConnecting || c.phase == Phase::kUpstreamHandshake) {
+      // Frames sent before our 101: keep them (bounded) for the relay.
+      if (c.early_client.size() + n > kMaxEarlyBytes) return Fail(c, 400, "Bad Request: too much data before the handshake completed");
+      c.early_client.append(reinterpret_cast<const char*>(data), n);
+    }
+    return;  // kFinishing: discard
+  }
+  c.request.append(reinterpret_cast<const char*>(data), n);
+  http::ParseResult r = c.parser->Feed(c.request);
+  if (r.kind == http::ParseResult::kNeedMore) return;
+  if (r.kind == http::ParseResult::kError) return Fail(c, r.status, absl::StrCat(StatusText(r.status).data(), ": ", Sv(r.reason)));
+  HandleRequest(c, r.consumed);
+}
+
+void Shard::Loop::HandleRequest(Conn& c, size_t consumed) {
+  const http::Request& req = c.parser->request();
+  if (draining_) return Fail(c, 503, "Service Unavailable: the gateway is shutting down");
+  http::UpgradeCheck check = http::CheckUpgrade(req);
+  if (check.error != http::UpgradeError::kNone) {
+    int status = http::DefaultStatus(check.error);
+    std::string body = absl::StrCat(StatusText(status).data(), ": ", Sv(http::Describe(check.error)));
+    if (status == 426) return Respond(c, 426, body, "Sec-WebSocket-Version: 13\r\n");
+    if (status == 405) return Respond(c, 405, body, "Allow: GET\r\n");
+    return Fail(c, status, body);
+  }
+  c.snapshot = snapshot_;
+  const config::Snapshot& snap = *c.snapshot;
+  config::RouteResult route = config::Route(snap, check.host, req.path);
+  if (route.status != config::RouteStatus::kOk) return Fail(c, 404, route.message());
+
+  auth::Credentials creds;
+  if (const http::Header* h = req.Find("authorization")) creds.authorization = h->value;
+  http::QueryValue q = http::FindQueryParam(req.query, "access_token");
+  creds.has_query_token = q.count > 0;
+  creds.access_token = std::move(q.value);
+  auth::AuthResult auth = authenticator_.Authenticate(snap, route, creds, NowUnixS());
+  if (auth.status != 0) return Fail(c, auth.status, auth.message);
+  if (!auth.endpoint->resolve_error.empty())
+    return Fail(c, 502, absl::StrCat("Bad Gateway: ", auth.endpoint->resolve_error));
+  if (auth.endpoint->tls) return Fail(c, 502, "Bad Gateway: wss:// endpoints are not supported by this engine build yet");
+
+  c.endpoint = auth.endpoint;
+  c.identity = std::move(auth.identity);
+  c.api_id = route.api->id;
+  auto& counters = stats_.apis[route.api->id];
+  if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
+  c.counters = counters.get();
+  c.client_protocols = std::string(check.protocols);
+  c.client_accept = ws::AcceptKey(check.key);
+
+  // The upstream request: fresh key, the client's subprotocols, X-Forwarded-For. The access
+  // token never reaches the backend (neither the header nor the query parameter).
+  uint8_t nonce[16];
+  tls::RandomBytes(nonce, sizeof(nonce));
+  std::string key = ws::Base64Encode(nonce, sizeof(nonce));
+  c.expected_accept = ws::AcceptKey(key);
+  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParam(req.query, "access_token"));
+  std::string out = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: ", c.endpoint->host_header,
+                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ", key,
+                                 "\r\nSec-WebSocket-Version: 13\r\n");
+  if (!check.protocols.empty()) absl::StrAppend(&out, "Sec-WebSocket-Protocol: ", Sv(check.protocols), "\r\n");
+  if (const http::Header* origin = req.Find("origin")) absl::StrAppend(&out, "Origin: ", Sv(origin->value), "\r\n");
+  if (const http::Header* ua = req.Find("user-agent")) absl::StrAppend(&out, "User-Agent: ", Sv(ua->value), "\r\n");
+  const http::Header* xff = req.Find("x-forwarded-for");
+  absl::StrAppend(&out, "X-Forwarded-For: ", xff ? absl::StrCat(Sv(xff->value), ", ") : "", c.client_ip, "\r\n\r\n");
+  c.early_client = c.request.substr(consumed);
+  c.request.clear();
+  c.request.shrink_to_fit();
+  c.parser.reset();
+  Segment s;
+  s.owned = std::move(out);
+  Enqueue(c, c.up, std::move(s));  // sent once the connect completes
+  StartConnect(c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream connect and handshake
+
+void Shard::Loop::StartConnect(Conn& c) {
+  c.phase = Phase::kConnecting;
+  uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
+                                                    : c.snapshot->settings.upstream_connect_timeout_ms;
+  if (c.address_index == 0) c.deadline_ms = NowMs() + timeout;
+  const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
+  if (c.upstream_fd >= 0) ::close(c.upstream_fd);
+  c.upstream_fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c.upstream_fd < 0) return Fail(c, 502, absl::StrCat("Bad Gateway: socket: ", strerror(errno)));
+  int one = 1;
+  setsockopt(c.upstream_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c.connect_addr = addr;
+  socklen_t len = addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  ring_.PrepConnect(c.upstream_fd, reinterpret_cast<const sockaddr*>(&c.connect_addr), len, TagFor(c, kOpConnect));
+  ++c.inflight;
+}
+
+void Shard::Loop::OnConnect(Conn& c, int res) {
+  --c.inflight;
+  if (c.phase != Phase::kConnecting) return;
+  if (res < 0) {
+    if (c.address_index + 1 < c.endpoint->addresses.size()) {
+      ++c.address_index;  // e.g. localhost: ::1 refused, try 127.0.0.1
+      return StartConnect(c);
+    }
+    return Fail(c, 502, absl::StrCat("Bad Gateway: cannot connect to the backend (", strerror(-res), ")"));
+  }
+  c.phase = Phase::kUpstreamHandshake;
+  ArmRecv(c, false);
+  StartSend(c, c.up);
+}
+
+void Shard::Loop::OnUpstreamBytes(Conn& c, const uint8_t* data, size_t n) {
+  if (c.phase != Phase::kUpstreamHandshake) return;
+  c.upstream_bytes.append(reinterpret_cast<const char*>(data), n);
+  http::UpstreamAnswer a = http::ParseUpgradeResponse(c.upstream_bytes, c.expected_accept, c.client_protocols);
+  if (a.kind == http::UpstreamAnswer::kNeedMore) return;
+  if (a.kind == http::UpstreamAnswer::kRefused) {
+    WSGATE_LOG(kInfo, "shard %d: upstream handshake refused: %s", options_.index, a.error);
+    return Fail(c, 502, absl::StrCat("Bad Gateway: ", a.error));
+  }
+  StartRelay(c, a.consumed, a.protocol);
+}
+
+void Shard::Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol) {
+  c.phase = Phase::kRelay;
+  c.deadline_ms = 0;
+  c.last_client_activity_ms = NowMs();
+  ws::ScannerLimits limits;
+  limits.max_message_bytes = c.snapshot->settings.max_message_bytes;
+  c.up.scanner.emplace(ws::Direction::kFromClient, limits);
+  c.down.scanner.emplace(ws::Direction::kFromBackend, limits);
+  ++stats_.active_connections;
+  ++stats_.total_connections;
+  ++c.counters->active;
+  ++c.counters->total;
+
+  // Our 101 to the client, only now that the backend said 101.
+  Segment s;
+  s.owned = absl::StrCat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: ",
+                         c.client_accept, "\r\n");
+  if (!protocol.empty()) absl::StrAppend(&s.owned, "Sec-WebSocket-Protocol: ", Sv(protocol), "\r\n");
+  s.owned.append("\r\n");
+  Enqueue(c, c.down, std::move(s));
+
+  std::string backend_early = c.upstream_bytes.substr(response_head_bytes);
+  std::string client_early = std::move(c.early_client);
+  c.upstream_bytes.clear();
+  c.upstream_bytes.shrink_to_fit();
+  c.snapshot.reset();  // the relay keeps ids, not pointers into a snapshot
+  c.endpoint = nullptr;
+  if (!backend_early.empty())
+    ScanInto(c, c.down, -1, reinterpret_cast<const uint8_t*>(backend_early.data()), backend_early.size());
+  if (!client_early.empty() && c.phase == Phase::kRelay)
+    ScanInto(c, c.up, -1, reinterpret_cast<const uint8_t*>(client_early.data()), client_early.size());
+  if (c.phase == Phase::kRelay) {
+    StartSend(c, c.down);
+    StartSend(c, c.up);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relay
+
+void Shard::Loop::ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, size_t n) {
+  bool closing_side = p.to_client ? c.backend_close_seen : c.client_close_seen;
+  if (closing_side) return;  // after a close frame nothing more is relayed from that side
+  PipeSink sink(*this, c, p, buf, data);
+  ws::ScanResult r = p.scanner->Scan(data, n, sink);
+  if (!r.ok) {
+    if (p.to_client) {  // the backend broke the protocol
+      WSGATE_LOG(kInfo, "shard %d: backend protocol error: %s", options_.index, r.reason);
+      InitiateClose(c, 1014, "bad frame from the backend", r.close_code, r.reason);
+    } else {
+      InitiateClose(c, r.close_code, r.reason, 1001, "client protocol error");
+    }
+    c.client_close_seen = c.client_close_seen || !p.to_client;  // stop relaying from the offender
+    c.backend_close_seen = c.backend_close_seen || p.to_client;
+    MaybeFinish(c);
+    return;
+  }
+  FlushPending(c, p);
+  StartSend(c, p);
+  CheckBackpressure(c, p);
+}
+
+void Shard::Loop::Forward(Conn& c, Pipe& p, int32_t buf, const uint8_t* base, size_t offset, size_t length) {
+  Segment s;
+  if (buf >= 0) {
+    s.buf = buf;
+    s.offset = static_cast<uint32_t>(offset);
+    s.length = static_cast<uint32_t>(length);
+    Ref(buf);
+  } else {
+    s.owned.assign(reinterpret_cast<const char*>(base + offset), length);
+  }
+  Enqueue(c, p, std::move(s));
+}
+
+void Shard::Loop::ForwardCopy(Conn& c, Pipe& p, const uint8_t* bytes, size_t length) {
+  Segment s;
+  s.owned.assign(reinterpret_cast<const char*>(bytes), length);
+  Enqueue(c, p, std::move(s));
+}
+
+void Shard::Loop::CountFrame(Conn& c, Pipe& p, uint64_t length) {
+  DirectionCounters& total = p.to_client ? stats_.backend_to_client : stats_.client_to_backend;
+  DirectionCounters& api = p.to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  ++total.frames;
+  total.bytes += length;
+  ++api.frames;
+  api.bytes += length;
+}
+
+void Shard::Loop::OnControl(Conn& c, Pipe& p, uint8_t opcode, std::string_view payload) {
+  bool from_client = !p.to_client;
+  if (opcode == ws::kPing) {
+    // Answered here: a pong back to whoever pinged.
+    if (from_client) {
+      Inject(c, c.down, ws::EncodeFrame(ws::kPong, payload));
+    } else {
+      uint8_t mask[4];
+      tls::RandomBytes(mask, 4);
+      Inject(c, c.up, ws::EncodeFrame(ws::kPong, payload, mask));
+    }
+    return;
+  }
+  if (opcode == ws::kPong) {
+    if (from_client) c.ping_outstanding = false;
+    return;
+  }
+  // Close: validate, then pass it on to the other side (unless we already sent our own).
+  ws::ClosePayloadInfo info = ws::ParseClosePayload(payload);
+  if (!info.valid) {
+    if (from_client) InitiateClose(c, info.error_code, "invalid close frame", 1001, "client protocol error");
+    else InitiateClose(c, 1014, "invalid close frame from the backend", info.error_code, "invalid close frame");
+  }
+  if (from_client) {
+    c.client_close_seen = true;
+    if (!c.sent_close_to_backend) {
+      uint8_t mask[4];
+      tls::RandomBytes(mask, 4);
+      c.sent_close_to_backend = true;
+      Inject(c, c.up, ws::EncodeFrame(ws::kClose, payload, mask));
+    }
+  } else {
+    c.backend_close_seen = true;
+    if (!c.sent_close_to_client) {
+      c.sent_close_to_client = true;
+      ++stats_.closes[info.code];
+      Inject(c, c.down, ws::EncodeFrame(ws::kClose, payload));
+    }
+  }
+  if (c.deadline_ms == 0) c.deadline_ms = NowMs() + snapshot_->settings.close_timeout_ms;
+  MaybeFinish(c);
+}
+
+void Shard::Loop::Enqueue(Conn& c, Pipe& p, Segment s) {
+  p.queued += s.buf >= 0 ? s.length : s.owned.size();
+  p.queue.push_back(std::move(s));
+}
+
+void Shard::Loop::Inject(Conn& c, Pipe& p, std::string frame) {
+  if (p.scanner && !p.scanner->AtFrameBoundary()) {
+    p.pending.push_back(std::move(frame));  // after the frame being relayed
+    return;
+  }
+  Segment s;
+  s.owned = std::move(frame);
+  Enqueue(c, p, std::move(s));
+  StartSend(c, p);
+}
+
+void Shard::Loop::FlushPending(Conn& c, Pipe& p) {
+  if (p.pending.empty() || !p.scanner->AtFrameBoundary()) return;
+  for (std::string& f : p.pending) {
+    Segment s;
+    s.owned = std::move(f);
+    Enqueue(c, p, std::move(s));
+  }
+  p.pending.clear();
+}
+
+void Shard::Loop::StartSend(Conn& c, Pipe& p) {
+  if (p.sending || p.queue.empty() || c.phase == Phase::kClosed) return;
+  int fd = p.to_client ? c.client_fd : c.upstream_fd;
+  if (!p.to_client && c.phase == Phase::kConnecting) return;  // not connected yet
+  if (p.to_client ? c.client_eof : c.upstream_eof) {
+    ReleaseQueue(p);
+    return MaybeFinish(c);
+  }
+  int n = 0;
+  for (auto it = p.queue.begin(); it != p.queue.end() && n < kMaxIov; ++it, ++n) {
+    if (it->buf >= 0) {
+      p.iov[n].iov_base = ring_.Buffer(static_cast<uint16_t>(it->buf)) + it->offset;
+      p.iov[n].iov_len = it->length;
+    } else {
+      p.iov[n].iov_base = it->owned.data();
+      p.iov[n].iov_len = it->owned.size();
+    }
+  }
+  p.iov_count = n;
+  p.msg = msghdr{};
+  p.msg.msg_iov = p.iov;
+  p.msg.msg_iovlen = static_cast<size_t>(n);
+  ring_.PrepSendmsg(fd, &p.msg, TagFor(c, p.to_client ? kOpSendClient : kOpSendUpstream));
+  p.sending = true;
+  ++c.inflight;
+}
+
+void Shard::Loop::OnSend(Conn& c, bool to_client, int res) {
+  --c.inflight;
+  Pipe& p = to_client ? c.down : c.up;
+  p.sending = false;
+  if (res < 0) {
+    // The destination is gone (EPIPE, ECONNRESET) or we shut it down (ECANCELED).
+    if (to_client) c.client_eof = true;
+    else c.upstream_eof = true;
+    ReleaseQueue(p);
+    if (c.phase == Phase::kRelay) {
+      if (to_client && !c.sent_close_to_backend) InitiateClose(c, 0, {}, 1001, "client went away");
+      if (!to_client && !c.sent_close_to_client) InitiateClose(c, 1011, "backend connection lost", 0, {});
+      c.client_close_seen |= to_client;
+      c.backend_close_seen |= !to_client;
+      MaybeFinish(c);
+    } else if (c.phase == Phase::kUpstreamHandshake && !to_client) {
+      Fail(c, 502, "Bad Gateway: the backend closed the connection");
+    } else if (c.phase != Phase::kClosed) {
+      Shutdown(c);
+    }
+    return;
+  }
+  size_t sent = static_cast<size_t>(res);
+  p.queued -= sent;
+  while (sent > 0) {
+    Segment& s = p.queue.front();
+    size_t len = s.buf >= 0 ? s.length : s.owned.size();
+    if (sent < len) {
+      if (s.buf >= 0) {
+        s.offset += static_cast<uint32_t>(sent);
+        s.length -= static_cast<uint32_t>(sent);
+      } else {
+        s.owned.erase(0, sent);
+      }
+      break;
+    }
+    sent -= len;
+    if (s.buf >= 0) Unref(s.buf);
+    p.queue.pop_front();
+  }
+  if (c.phase == Phase::kClosed) return;
+  if (!p.queue.empty()) {
+    StartSend(c, p);
+  } else if (c.finish_when_flushed || c.phase == Phase::kFinishing) {
+    MaybeFinish(c);
+    return;
+  }
+  // Resume the paused source once this direction has drained enough.
+  if (p.source_paused && p.queued < snapshot_->settings.queue_bytes / 2) {
+    p.source_paused = false;
+    bool source_is_client = !p.to_client;
+    if (!(source_is_client ? c.client_eof : c.upstream_eof)) ArmRecv(c, source_is_client);
+  }
+}
+
+void Shard::Loop::CheckBackpressure(Conn& c, Pipe& p) {
+  if (p.source_paused || p.queued <= snapshot_->settings.queue_bytes) return;
+  // Too much is waiting for a slow reader: stop reading the other side until it drains.
+  p.source_paused = true;
+  bool source_is_client = !p.to_client;
+  bool armed = source_is_client ? c.client_recv_armed : c.upstream_recv_armed;
+  if (armed) {
+    ring_.PrepCancel(TagFor(c, source_is_client ? kOpRecvClient : kOpRecvUpstream), TagFor(c, kOpCancel));
+    ++c.inflight;
+  }
+}
+
+void Shard::Loop::Fail(Conn& c, int status, std::string_view body) { Respond(c, status, body); }
+
+void Shard::Loop::Respond(Conn& c, int status, std::string_view body, std::string_view extra_headers) {
+  if (c.phase == Phase::kFinishing || c.phase == Phase::kClosed) return;
+  ++stats_.handshake_failures[status];
+  WSGATE_LOG(kDebug, "shard %d: %s → %d %s", options_.index, c.client_ip, status, std::string(body));
+  c.phase = Phase::kFinishing;
+  c.finish_when_flushed = true;
+  c.deadline_ms = NowMs() + 5000;
+  // Drop the upstream side entirely.
+  ReleaseQueue(c.up);
+  AbortUpstream(c);
+  ReleaseQueue(c.down);
+  Segment s;
+  s.owned = absl::StrCat("HTTP/1.1 ", status, " ", StatusText(status).data(),
+                         "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ", body.size(),
+                         "\r\nConnection: close\r\n", Sv(extra_headers), "\r\n", Sv(body));
+  Enqueue(c, c.down, std::move(s));
+  StartSend(c, c.down);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing
+
+void Shard::Loop::InitiateClose(Conn& c, uint16_t client_code, std::string_view client_reason, uint16_t backend_code,
+                                std::string_view backend_reason) {
+  if (client_code != 0 && !c.sent_close_to_client && !c.client_eof) {
+    c.sent_close_to_client = true;
+    ++stats_.closes[client_code];
+    Inject(c, c.down, ws::EncodeFrame(ws::kClose, ws::ClosePayload(client_code, client_reason)));
+  }
+  if (backend_code != 0 && !c.sent_close_to_backend && !c.upstream_eof) {
+    c.sent_close_to_backend = true;
+    uint8_t mask[4];
+    tls::RandomBytes(mask, 4);
+    Inject(c, c.up, ws::EncodeFrame(ws::kClose, ws::ClosePayload(backend_code, backend_reason), mask));
+  }
+  if (c.deadline_ms == 0) c.deadline_ms = NowMs() + snapshot_->settings.close_timeout_ms;
+}
+
+void Shard::Loop::MaybeFinish(Conn& c) {
+  if (c.phase == Phase::kClosed) return;
+  if (c.phase == Phase::kRelay) {
+    bool client_done = c.client_close_seen || c.client_eof;
+    bool backend_done = c.backend_close_seen || c.upstream_eof;
+    if (!(client_done && backend_done)) return;
+    c.finish_when_flushed = true;
+  }
+  if (!c.finish_when_flushed) return;
+  bool flushed = (c.down.queue.empty() || c.client_eof) && (c.up.queue.empty() || c.upstream_eof) &&
+                 !c.down.sending && !c.up.sending && c.down.pending.empty() && c.up.pending.empty();
+  if (flushed) Shutdown(c);
+}
+
+// Stops everything on the upstream socket: a connect in progress (which shutdown() would not
+// stop), its recv, and the socket itself.
+void Shard::Loop::AbortUpstream(Conn& c) {
+  if (c.upstream_fd < 0) return;
+  if (c.phase == Phase::kConnecting) {
+    ring_.PrepCancel(TagFor(c, kOpConnect), TagFor(c, kOpCancel));
+    ++c.inflight;
+  }
+  if (c.upstream_recv_armed) {
+    ring_.PrepCancel(TagFor(c, kOpRecvUpstream), TagFor(c, kOpCancel));
+    ++c.inflight;
+  }
+  ::shutdown(c.upstream_fd, SHUT_RDWR);
+  c.upstream_eof = true;
+}
+
+void Shard::Loop::ReleaseQueue(Pipe& p) {
+  for (Segment& s : p.queue)
+    if (s.buf >= 0) Unref(s.buf);
+  // A send in flight still points into the front segments: keep them until it completes.
+  if (p.sending) {
+    std::deque<Segment> keep;
+    for (int i = 0; i < p.iov_count && !p.queue.empty(); ++i) {
+      Segment s = std::move(p.queue.front());
+      p.queue.pop_front();
+      if (s.buf >= 0) Ref(s.buf);
+      keep.push_back(std::move(s));
+    }
+    p.queue = std::move(keep);
+    p.queued = 0;
+    for (const Segment& s : p.queue) p.queued += s.buf >= 0 ? s.length : s.owned.size();
+  } else {
+    p.queue.clear();
+    p.queued = 0;
+  }
+  p.pending.clear();
+}
+
+void Shard::Loop::Shutdown(Conn& c) {
+  if (c.phase == Phase::kClosed) return;
+  if (c.phase == Phase::kRelay || c.phase == Phase::kFinishing) {
+    if (c.up.scanner) {  // it was relaying
+      --stats_.active_connections;
+      if (c.counters) --c.counters->active;
+    }
+  }
+  AbortUpstream(c);
+  c.phase = Phase::kClosed;
+  // shutdown() completes pending recvs (EOF) and sends (error); the cancels make sure.
+  if (c.client_fd >= 0) ::shutdown(c.client_fd, SHUT_RDWR);
+  if (c.client_recv_armed) {
+    ring_.PrepCancel(TagFor(c, kOpRecvClient), TagFor(c, kOpCancel));
+    ++c.inflight;
+  }
+  ReleaseQueue(c.up);
+  ReleaseQueue(c.down);
+  MaybeFree(c);
+}
+
+void Shard::Loop::MaybeFree(Conn& c) {
+  if (c.phase != Phase::kClosed || c.inflight > 0) return;
+  // No op in flight: every buffer reference held by queued segments can go.
+  for (Pipe* p : {&c.up, &c.down}) {
+    for (Segment& s : p->queue)
+      if (s.buf >= 0) Unref(s.buf);
+    p->queue.clear();
+  }
+  if (c.client_fd >= 0) ::close(c.client_fd);
+  if (c.upstream_fd >= 0) ::close(c.upstream_fd);
+  c.client_fd = c.upstream_fd = -1;
+  c.phase = Phase::kFree;
+  c.snapshot.reset();
+  c.parser.reset();
+  --stats_.open_sockets;
+  --live_;
+  free_slots_.push_back(c.slot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers, snapshots, drain
+
+void Shard::Loop::Tick(int64_t now) {
+  const config::Settings& settings = snapshot_->settings;
+  int64_t now_s = NowUnixS();
+  for (auto& ptr : conns_) {
+    Conn& c = *ptr;
+    switch (c.phase) {
+      case Phase::kRequest:
+        if (now >= c.deadline_ms) Fail(c, 408, "Request Timeout: the upgrade request did not complete in time");
+        break;
+      case Phase::kConnecting:
+      case Phase::kUpstreamHandshake:
+        if (now >= c.deadline_ms) Fail(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
+        break;
+      case Phase::kRelay:
+        if (c.deadline_ms != 0 && now >= c.deadline_ms) {
+          Shutdown(c);  // a close handshake that never finished
+          break;
+        }
+        if (c.sent_close_to_client || c.sent_close_to_backend) break;
+        if (c.identity.expires_unix_s != 0 && !c.identity.anonymous &&
+            now_s >= c.identity.expires_unix_s + static_cast<int64_t>(snapshot_->token_validation.clock_skew_s)) {
+          InitiateClose(c, 4001, "Invalid Credentials Connection closed!", 1001, "client credentials expired");
+          break;
+        }
+        if (c.ping_outstanding && now - c.ping_sent_ms >= settings.pong_timeout_ms) {
+          // A half-open client: free its resources and tell the backend.
+          c.client_eof = true;
+          ReleaseQueue(c.down);
+          InitiateClose(c, 0, {}, 1001, "client timed out");
+          c.client_close_seen = true;
+          MaybeFinish(c);
+        } else if (!c.ping_outstanding && now - c.last_client_activity_ms >= settings.ping_interval_ms) {
+          c.ping_outstanding = true;
+          c.ping_sent_ms = now;
+          Inject(c, c.down, ws::EncodeFrame(ws::kPing, "wsgate"));
+        }
+        break;
+      case Phase::kFinishing:
+        if (now >= c.deadline_ms) Shutdown(c);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Shard::Loop::DrainInbox() {
+  std::vector<std::function<void(Shard&)>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(shard_.mu_);
+    tasks.swap(shard_.inbox_);
+  }
+  for (auto& task : tasks) task(shard_);
+}
+
+uint64_t Shard::Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  uint64_t closed = 0;
+  int64_t now_s = NowUnixS();
+  for (auto& ptr : conns_) {
+    Conn& c = *ptr;
+    if (c.phase != Phase::kRelay || c.sent_close_to_client) continue;
+    uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s);
+    if (code == 0) continue;
+    ++closed;
+    if (code == 4001) InitiateClose(c, 4001, "Invalid Credentials Connection closed!", 1001, "client credentials revoked");
+    else InitiateClose(c, 1001, "API undeployed", 1001, "API undeployed");
+  }
+  return closed;
+}
+
+void Shard::Loop::BeginDrain(int timeout_ms) {
+  if (draining_) return;
+  draining_ = true;
+  drain_deadline_ms_ = NowMs() + timeout_ms;
+  if (accept_armed_) ring_.PrepCancel(io::Tag{kOpAccept, 0, 0}, io::Tag{kOpCancelAccept, 0, 0});
+  for (auto& ptr : conns_) {
+    Conn& c = *ptr;
+    if (c.phase == Phase::kRelay) {
+      InitiateClose(c, 1001, "server shutting down", 1001, "gateway shutting down");
+    } else if (c.phase == Phase::kRequest || c.phase == Phase::kConnecting || c.phase == Phase::kUpstreamHandshake) {
+      Fail(c, 503, "Service Unavailable: the gateway is shutting down");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shard (the thread-safe shell)
+
+Shard::Shard(ShardOptions options) : options_(options) {}
+
+Shard::~Shard() {
+  if (thread_.joinable()) {
+    Post([](Shard& s) { s.loop_->BeginDrain(0); });
+    thread_.join();
+  }
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
+  listen_fd_ = ::socket(options_.listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&options_.listen_addr), options_.listen_addr_len) != 0)
+    return absl::UnavailableError(absl::StrCat("bind: ", strerror(errno)));
+  if (::listen(listen_fd_, 4096) != 0) return absl::InternalError(absl::StrCat("listen: ", strerror(errno)));
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
+
+  loop_ = std::make_unique<Loop>(*this, options_);
+  std::promise<absl::Status> ready;
+  std::future<absl::Status> ready_future = ready.get_future();
+  thread_ = std::thread([this, initial, &ready] {
+    absl::Status s = loop_->Init(initial);
+    bool ok = s.ok();
+    ready.set_value(std::move(s));
+    if (ok) loop_->Run();
+  });
+  absl::Status s = ready_future.get();
+  if (!s.ok()) thread_.join();
+  return s;
+}
+
+void Shard::Post(std::function<void(Shard&)> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+uint64_t Shard::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
+  return loop_->ApplySnapshot(std::move(snapshot));
+}
+void Shard::BeginDrain(int timeout_ms) { loop_->BeginDrain(timeout_ms); }
+const ShardStats& Shard::stats() const { return loop_->stats(); }
+
+void Shard::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace wsgate::engine::server

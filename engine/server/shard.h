@@ -1,0 +1,91 @@
+// File: engine/server/shard.h
+//
+// One shard: a thread with its own io_uring, its own SO_REUSEPORT listener, connection table,
+// buffer ring, timers, counters and current config snapshot. A client connection and its
+// upstream connection live on one shard for their whole life; nothing on the relay path takes a
+// lock. Other threads talk to a shard only through Post(), a mailbox drained at a loop boundary
+// (an eventfd read wakes the ring).
+//
+// A connection's life (Phase):
+//   kRequest            reading the client's upgrade request (bounded size and time)
+//   kConnecting         route + auth passed; non-blocking connect to the backend (next address
+//                       on failure), bounded by the upstream timeout
+//   kUpstreamHandshake  our upgrade request sent to the backend, reading its 101
+//   kRelay              both ways, frame-aware (ws::FrameScanner), zero-copy from recv buffers
+//   kFinishing          an HTTP error or the last close frames are being flushed
+//   kClosed             sockets shut down; waiting for in-flight ops to drain, then freed
+//
+// Lifecycle: created by Server; Start() spawns the thread (the ring is created on it, as
+// SINGLE_ISSUER requires); Stop() or a drain ends Run(). Thread-safe: Post(), port().
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/base/thread_annotations.h"
+#include "engine/config/snapshot.h"
+#include "engine/server/stats.h"
+
+namespace wsgate::engine::server {
+
+struct ShardOptions {
+  int index = 0;
+  sockaddr_storage listen_addr{};
+  socklen_t listen_addr_len = 0;
+  int max_connections = 50000;
+  unsigned ring_entries = 4096;
+  unsigned buffer_count = 4096;
+  unsigned buffer_size = 16384;
+};
+
+class Shard {
+ public:
+  explicit Shard(ShardOptions options);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // Binds the listener (on the caller's thread, so a bind error is reported at startup), then
+  // starts the shard thread and waits until its ring is ready.
+  absl::Status Start(std::shared_ptr<const config::Snapshot> initial);
+  // The bound port (useful with port 0).
+  uint16_t port() const { return port_; }
+
+  // Runs fn on the shard thread at the next loop boundary. Safe from any thread.
+  void Post(std::function<void(Shard&)> fn);
+
+  // --- Called on the shard thread (through Post) ---
+  // Swaps the snapshot and re-checks live connections; returns how many it closed.
+  uint64_t ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot);
+  // Stop accepting; close every client with 1001; Run() returns when all are gone or after
+  // `timeout_ms`.
+  void BeginDrain(int timeout_ms);
+  const ShardStats& stats() const;
+
+  // Waits for the thread to end.
+  void Join();
+
+  class Loop;  // the shard thread's state machine (shard.cc)
+
+ private:
+  ShardOptions options_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  uint16_t port_ = 0;
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::function<void(Shard&)>> inbox_ ABSL_GUARDED_BY(mu_);
+  friend class Loop;
+};
+
+}  // namespace wsgate::engine::server

@@ -1,0 +1,268 @@
+// Integration tests for the engine: the real io_uring Server in-process, the real chat backend
+// behind it, real sockets in front. Covers the handshake status matrix, the walkthrough through
+// the gateway, relay integrity, control frames, close propagation, pushes that revoke or
+// undeploy, and connection churn.
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "engine/ws/frame.h"
+#include "tests/support/engine_fixture.h"
+#include "tests/support/ws_client.h"
+
+namespace wsgate::testing {
+namespace {
+
+using engine::ws::ClosePayload;
+
+int CountOpenFds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (readdir(d) != nullptr) ++n;
+  closedir(d);
+  return n;
+}
+
+class EngineRelayTest : public EngineFixture {
+ protected:
+  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome) {
+    auto c = std::make_unique<WsClient>();
+    EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();
+    auto m = c->ReadMessage();
+    EXPECT_TRUE(m.has_value()) << path;
+    if (m) {
+      EXPECT_EQ(m->payload, welcome);
+    }
+    return c;
+  }
+  // The status and body of a refused upgrade.
+  std::pair<int, std::string> Refused(const std::string& path, const std::vector<std::string>& headers) {
+    WsClient c;
+    EXPECT_FALSE(c.Connect(engine_port(), path, headers));
+    std::string r = c.response();
+    size_t body = r.find("\r\n\r\n");
+    return {c.status(), body == std::string::npos ? "" : r.substr(body + 4)};
+  }
+};
+
+TEST_F(EngineRelayTest, WalkthroughThroughTheGateway) {
+  auto notifications = Join("/chats/1.0.0/notifications", "Subscribed to notifications!");
+  auto first = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  EXPECT_EQ(notifications->ReadMessage()->payload, "Someone joined room1!");
+  auto second = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  EXPECT_EQ(notifications->ReadMessage()->payload, "Someone joined room1!");
+  ASSERT_TRUE(first->SendText("hello from the first"));
+  EXPECT_EQ(second->ReadMessage()->payload, "hello from the first");
+  ASSERT_TRUE(second->SendText("and back"));
+  EXPECT_EQ(first->ReadMessage()->payload, "and back");
+  EXPECT_TRUE(first->QuietFor(200));
+  EXPECT_TRUE(notifications->QuietFor(0));
+  // The default-version URL and the query-string token work too.
+  WsClient q;
+  ASSERT_TRUE(q.Connect(engine_port(), "/chats/rooms/room1?access_token=" + Token())) << q.response();
+  EXPECT_EQ(q.ReadMessage()->payload, "You joined room1!");
+}
+
+TEST_F(EngineRelayTest, HandshakeStatusMatrix) {
+  auto [s1, b1] = Refused("/chats/1.0.0/notifications", {});
+  EXPECT_EQ(s1, 401);
+  EXPECT_EQ(b1, "No Authorization Header or access_token query parameter present");
+  EXPECT_EQ(Refused("/chats/1.0.0/notifications", {"Authorization: Basic YWRtaW46YWRtaW4="}).first, 401);
+  EXPECT_EQ(Refused("/chats/1.0.0/notifications", {Bearer(Token("prod-key", -100))}).first, 401);
+  EXPECT_EQ(Refused("/chats/1.0.0/notifications", {Bearer(Token() + "x")}).first, 401);
+  auto [s2, b2] = Refused("/nope/1.0.0/x", {Bearer(Token())});
+  EXPECT_EQ(s2, 404);
+  EXPECT_EQ(b2, "No matching API found to dispatch the request");
+  auto [s3, b3] = Refused("/chats/1.0.0/unknown", {Bearer(Token())});
+  EXPECT_EQ(s3, 404);
+  EXPECT_EQ(b3, "No matching resource found to dispatch the request");
+  // The sample backend closes TCP for an unknown room: a handshake failure, never a fake open.
+  auto [s4, b4] = Refused("/chats/1.0.0/rooms/room9", {Bearer(Token())});
+  EXPECT_EQ(s4, 502);
+  EXPECT_NE(b4.find("Bad Gateway"), std::string::npos);
+  // A sandbox key against an API with only a production endpoint.
+  EXPECT_EQ(Refused("/chats/1.0.0/notifications", {Bearer(Token("sand-key"))}).first, 503);
+
+  WsClient v;
+  ASSERT_TRUE(v.ConnectTcp(engine_port()));
+  ASSERT_TRUE(v.Handshake("GET /chats/1.0.0/notifications HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 8\r\n\r\n"));
+  EXPECT_EQ(v.status(), 426);
+  EXPECT_NE(v.response().find("Sec-WebSocket-Version: 13\r\n"), std::string::npos);
+  WsClient post;
+  ASSERT_TRUE(post.ConnectTcp(engine_port()));
+  ASSERT_TRUE(post.Handshake("POST /chats/1.0.0/notifications HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  EXPECT_EQ(post.status(), 405);
+  WsClient garbage;
+  ASSERT_TRUE(garbage.ConnectTcp(engine_port()));
+  ASSERT_TRUE(garbage.Handshake("GET / HTTP/1.1\nHost: x\n\n"));
+  EXPECT_EQ(garbage.status(), 400);
+  EXPECT_TRUE(garbage.WaitForEof());
+
+  auto stats = engine_->CollectStats();
+  EXPECT_GE(stats.handshake_failures[401], 4u);
+  EXPECT_GE(stats.handshake_failures[404], 2u);
+  EXPECT_GE(stats.handshake_failures[502], 1u);
+}
+
+TEST_F(EngineRelayTest, BackendDownIs502Quickly) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:1");  // nothing listens
+  Apply(s);
+  auto start = std::chrono::steady_clock::now();
+  WsClient c;
+  EXPECT_FALSE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
+  EXPECT_EQ(c.status(), 502);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST_F(EngineRelayTest, RelaysEverySizeBothTypesAndFragments) {
+  auto a = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
+  auto b = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
+  for (size_t size : {size_t{0}, size_t{1}, size_t{125}, size_t{126}, size_t{65535}, size_t{65536}, size_t{1} << 20,
+                      (size_t{16} << 20) - 64}) {
+    std::string payload(size, '\0');
+    for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>(i * 7 + size);
+    uint8_t opcode = size % 2 ? 0x2 : 0x1;
+    if (opcode == 0x1) payload.assign(size, 'x');
+    std::thread sender([&] { ASSERT_TRUE(a->SendFrame(opcode, payload)); });
+    auto m = b->ReadMessage();
+    sender.join();
+    ASSERT_TRUE(m) << size;
+    EXPECT_EQ(m->opcode, opcode) << size;
+    EXPECT_TRUE(m->payload == payload) << size;
+  }
+  // A fragmented message with a ping in the middle: the engine answers the ping itself and the
+  // fragments reach the backend, which delivers one message.
+  ASSERT_TRUE(a->SendFrame(0x1, "frag", false));
+  ASSERT_TRUE(a->SendFrame(0x9, "ping-payload"));
+  ASSERT_TRUE(a->SendFrame(0x0, "mented", true));
+  auto pong = a->ReadFrame();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+  EXPECT_EQ(pong->payload, "ping-payload");
+  EXPECT_EQ(b->ReadMessage()->payload, "fragmented");
+  auto stats = engine_->CollectStats();
+  EXPECT_EQ(stats.active_connections, 2u);
+  EXPECT_GE(stats.client_to_backend.frames, 10u);
+  EXPECT_GE(stats.client_to_backend.bytes, size_t{17} << 20);
+}
+
+TEST_F(EngineRelayTest, ClosePropagatesBothWays) {
+  auto a = Join("/chats/1.0.0/rooms/common", "You joined the common room!");
+  ASSERT_TRUE(a->SendClose(4321, "client bye"));
+  auto f = a->ReadFrame();  // the backend echoes the code; the engine relays it back
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8);
+  EXPECT_EQ(ParseClose(f->payload).code, 4321);
+  EXPECT_TRUE(a->WaitForEof());
+  // Backend-initiated: stopping the backend closes its clients with 1001, relayed to ours.
+  auto b = Join("/chats/1.0.0/rooms/common", "You joined the common room!");
+  backend_->Stop();
+  auto g = b->ReadFrame();
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->opcode, 0x8);
+  EXPECT_EQ(ParseClose(g->payload).code, 1001);
+  b->SendClose(1001);
+  EXPECT_TRUE(b->WaitForEof());
+}
+
+TEST_F(EngineRelayTest, ProtocolViolationsClose1002And1009) {
+  auto a = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  ASSERT_TRUE(a->SendFrame(0x1, "not masked", true, /*masked=*/false));
+  auto f = a->ReadFrame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8);
+  EXPECT_EQ(ParseClose(f->payload).code, 1002);
+
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_max_message_bytes(1000);
+  Apply(s);
+  auto b = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  ASSERT_TRUE(b->SendText(std::string(1001, 'x')));
+  auto g = b->ReadFrame();
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->opcode, 0x8);
+  EXPECT_EQ(ParseClose(g->payload).code, 1009);
+}
+
+TEST_F(EngineRelayTest, RevocationPushClosesLiveSocketsWith4001) {
+  auto listener = Join("/chats/1.0.0/notifications", "Subscribed to notifications!");
+  v1::Snapshot s = BaseSnapshot(2);
+  s.add_revoked_tokens()->set_jti("jti-1");
+  auto r = engine_->Apply(s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->connections_closed, 1u);
+  // Even a listen-only client is closed (better than WSO2, which waits for the next client frame).
+  auto f = listener->ReadFrame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8);
+  auto close = ParseClose(f->payload);
+  EXPECT_EQ(close.code, 4001);
+  EXPECT_EQ(close.reason, "Invalid Credentials Connection closed!");
+  // A stale push (same agent, older version) changes nothing.
+  auto again = engine_->Apply(BaseSnapshot(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->applied_version, 2u);
+}
+
+TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNothing) {
+  auto a = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  auto b = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  std::atomic<bool> done{false};
+  std::thread pusher([&] {
+    for (uint64_t v = 2; !done; ++v) Apply(BaseSnapshot(v));
+  });
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(a->SendText("msg " + std::to_string(i)));
+    auto m = b->ReadMessage();
+    ASSERT_TRUE(m) << i;
+    ASSERT_EQ(m->payload, "msg " + std::to_string(i));
+  }
+  done = true;
+  pusher.join();
+  v1::Snapshot empty;
+  empty.set_version(100000);
+  empty.set_agent_id("test-agent");
+  Apply(empty);
+  auto f = a->ReadFrame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(ParseClose(f->payload).code, 1001);
+}
+
+TEST_F(EngineRelayTest, ChurnLeaksNoFds) {
+  { auto warm = Join("/chats/1.0.0/notifications", "Subscribed to notifications!"); }
+  int before = CountOpenFds();
+  for (int i = 0; i < 300; ++i) {
+    WsClient c;
+    ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(Token())})) << i;
+    if (i % 3 == 0) c.SendClose(1000);
+    if (i % 5 == 0) Refused("/chats/1.0.0/rooms/room9", {Bearer(Token())});
+  }
+  int after = 0;
+  for (int tries = 0; tries < 200; ++tries) {
+    after = CountOpenFds();
+    if (after <= before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_LE(after, before);
+  auto stats = engine_->CollectStats();
+  EXPECT_EQ(stats.open_sockets, 0u);
+}
+
+TEST_F(EngineRelayTest, NoConfigAnswers404) {
+  engine::server::ServerOptions so;
+  so.ws_listen = "127.0.0.1:0";
+  so.shards = 1;
+  so.buffer_count = 64;
+  engine::server::Server bare(so);
+  ASSERT_TRUE(bare.Start().ok());
+  WsClient c;
+  EXPECT_FALSE(c.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
+  EXPECT_EQ(c.status(), 404);
+}
+
+}  // namespace
+}  // namespace wsgate::testing

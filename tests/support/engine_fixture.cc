@@ -1,0 +1,107 @@
+// File: tests/support/engine_fixture.cc
+#include "tests/support/engine_fixture.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "engine/auth/jwt.h"
+
+namespace wsgate::testing {
+
+void EngineFixture::SetUp() {
+  tools::chat::ServerOptions bo;
+  bo.bind_address = "127.0.0.1";
+  bo.port = 0;
+  backend_ = std::make_unique<tools::chat::ChatServer>(bo);
+  ASSERT_TRUE(backend_->Listen().ok());
+  backend_thread_ = std::thread([this] { (void)backend_->Run(); });
+
+  auto key = engine::tls::PrivateKey::Generate(engine::tls::SignatureAlgorithm::kRs256);
+  ASSERT_TRUE(key.ok());
+  signing_key_ = *std::move(key);
+
+  engine::server::ServerOptions so;
+  so.ws_listen = "127.0.0.1:0";
+  so.shards = shards_;
+  so.buffer_count = 1024;
+  engine_ = std::make_unique<engine::server::Server>(so);
+  absl::Status s = engine_->Start();
+  ASSERT_TRUE(s.ok()) << s;
+  Apply(BaseSnapshot());
+}
+
+void EngineFixture::TearDown() {
+  if (engine_) {
+    engine_->Drain(1000);
+    engine_->Wait();
+    engine_.reset();
+  }
+  if (backend_) {
+    backend_->Stop();
+    backend_thread_.join();
+  }
+}
+
+v1::Snapshot EngineFixture::BaseSnapshot(uint64_t version) {
+  v1::Snapshot s;
+  s.set_version(version);
+  s.set_agent_id("test-agent");
+  s.mutable_token_validation()->set_issuer("wsgate");
+  auto* vhost = s.add_vhosts();
+  vhost->set_name("localhost");
+  vhost->add_aliases("127.0.0.1");
+  auto* api = s.add_apis();
+  api->set_id("api-chats");
+  api->set_name("Chats");
+  api->set_context("/chats");
+  api->set_version("1.0.0");
+  api->set_is_default_version(true);
+  api->set_state(v1::PUBLISHED);
+  api->add_vhosts("localhost");
+  api->mutable_production_endpoint()->set_url(absl::StrCat("ws://127.0.0.1:", backend_->port()));
+  auto* t1 = api->add_topics();
+  t1->set_name("/notifications");
+  t1->set_url_mapping("/notifications");
+  auto* t2 = api->add_topics();
+  t2->set_name("/rooms/{roomID}");
+  t2->set_url_mapping("/rooms?room={uri.var.roomID}");
+  auto* app = s.add_applications();
+  app->set_id("app1");
+  app->set_name("ChatApp");
+  auto* sub = s.add_subscriptions();
+  sub->set_id("sub1");
+  sub->set_application_id("app1");
+  sub->set_api_id("api-chats");
+  sub->set_plan("AsyncGold");
+  auto* k1 = s.add_consumer_keys();
+  k1->set_client_id("prod-key");
+  k1->set_application_id("app1");
+  k1->set_key_type(v1::PRODUCTION);
+  auto* k2 = s.add_consumer_keys();
+  k2->set_client_id("sand-key");
+  k2->set_application_id("app1");
+  k2->set_key_type(v1::SANDBOX);
+  auto* sk = s.add_signing_keys();
+  sk->set_kid("k1");
+  sk->set_algorithm(v1::RS256);
+  sk->set_public_key_pem(signing_key_->PublicKeyPem());
+  return s;
+}
+
+void EngineFixture::Apply(const v1::Snapshot& s) {
+  auto r = engine_->Apply(s);
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
+std::string EngineFixture::Token(const std::string& client_id, int64_t ttl_s, const std::string& jti,
+                                 const std::string& extra_claims) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string header = engine::auth::Base64UrlEncode(R"({"alg":"RS256","typ":"JWT","kid":"k1"})");
+  std::string payload = engine::auth::Base64UrlEncode(absl::StrCat(
+      R"({"iss":"wsgate","sub":"dev","client_id":")", client_id, R"(","exp":)", now + ttl_s, R"(,"iat":)", now,
+      R"(,"jti":")", jti, R"(")", extra_claims, "}"));
+  std::string input = header + "." + payload;
+  return input + "." + engine::auth::Base64UrlEncode(signing_key_->Sign(input));
+}
+
+}  // namespace wsgate::testing
