@@ -89,6 +89,10 @@ class Ring {
     return seen;
   }
 
+  // Submits what is prepared now, without waiting (e.g. a cancel that should land before the
+  // kernel posts more completions).
+  void SubmitNow() { io_uring_submit(&ring_); }
+
   uint8_t* Buffer(uint16_t id) { return buffers_.get() + size_t{id} * options_.buffer_size; }
   unsigned buffer_size() const { return options_.buffer_size; }
   unsigned buffer_count() const { return options_.buffer_count; }

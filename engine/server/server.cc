@@ -168,7 +168,7 @@ ShardStats Server::CollectStats() {
   for (auto& shard : shards_) {
     auto promise = std::make_shared<std::promise<ShardStats>>();
     parts.push_back(promise->get_future());
-    shard->Post([promise](Shard& s) { promise->set_value(s.stats().Clone()); });
+    shard->Post([promise](Shard& s) { promise->set_value(s.stats()); });
   }
   ShardStats total;
   for (auto& p : parts) {

@@ -11,6 +11,7 @@
 //   has been sent (`refs_`); a connection that dies releases its segments' references.
 // - Each direction (Pipe) has at most one send in flight, so bytes leave in order.
 #include "engine/server/shard.h"
+#include "engine/server/segment_queue.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,7 +23,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -122,7 +122,7 @@ struct Segment {
 // destination. `up` = client → backend, `down` = backend → client.
 struct Pipe {
   bool to_client = false;
-  std::deque<Segment> queue;
+  SegmentQueue<Segment> queue;
   size_t queued = 0;
   bool sending = false;
   int iov_count = 0;
@@ -196,7 +196,12 @@ class Shard::Loop {
   void Run();
   uint64_t ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot);
   void BeginDrain(int timeout_ms);
-  const ShardStats& stats() const { return stats_; }
+  ShardStats stats() const {
+    ShardStats s = stats_.Clone();
+    s.buffers_in_use = ring_.buffers_out();
+    s.buffer_bytes_in_use = uint64_t{ring_.buffers_out()} * ring_.buffer_size();
+    return s;
+  }
 
   // PipeSink callbacks.
   void Forward(Conn& c, Pipe& p, int32_t buf, const uint8_t* base, size_t offset, size_t length);
@@ -481,7 +486,13 @@ void Shard::Loop::OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe) {
     starved_.push_back(c.slot);
     return;
   }
-  if (cqe.res == -ECANCELED && c.phase != Phase::kClosed) return;  // backpressure pause
+  if (cqe.res == -ECANCELED && c.phase != Phase::kClosed) {
+    // A backpressure pause landed. If the queue drained while the cancel was in flight, the
+    // resume found the recv still armed and did nothing: re-arm here.
+    Pipe& dst = from_client ? c.up : c.down;
+    if (!more && !dst.source_paused) ArmRecv(c, from_client);
+    return;
+  }
   // EOF (0) or an error: that side is gone.
   if (from_client) c.client_eof = true;
   else c.upstream_eof = true;
@@ -807,13 +818,14 @@ void Shard::Loop::StartSend(Conn& c, Pipe& p) {
     return MaybeFinish(c);
   }
   int n = 0;
-  for (auto it = p.queue.begin(); it != p.queue.end() && n < kMaxIov; ++it, ++n) {
-    if (it->buf >= 0) {
-      p.iov[n].iov_base = ring_.Buffer(static_cast<uint16_t>(it->buf)) + it->offset;
-      p.iov[n].iov_len = it->length;
+  for (; static_cast<size_t>(n) < p.queue.size() && n < kMaxIov; ++n) {
+    Segment& seg = p.queue[static_cast<size_t>(n)];
+    if (seg.buf >= 0) {
+      p.iov[n].iov_base = ring_.Buffer(static_cast<uint16_t>(seg.buf)) + seg.offset;
+      p.iov[n].iov_len = seg.length;
     } else {
-      p.iov[n].iov_base = it->owned.data();
-      p.iov[n].iov_len = it->owned.size();
+      p.iov[n].iov_base = seg.owned.data();
+      p.iov[n].iov_len = seg.owned.size();
     }
   }
   p.iov_count = n;
@@ -889,6 +901,7 @@ void Shard::Loop::CheckBackpressure(Conn& c, Pipe& p) {
   if (armed) {
     ring_.PrepCancel(TagFor(c, source_is_client ? kOpRecvClient : kOpRecvUpstream), TagFor(c, kOpCancel));
     ++c.inflight;
+    ring_.SubmitNow();  // every completion posted before the cancel lands adds to the queue
   }
 }
 
@@ -963,23 +976,14 @@ void Shard::Loop::AbortUpstream(Conn& c) {
 }
 
 void Shard::Loop::ReleaseQueue(Pipe& p) {
-  for (Segment& s : p.queue)
+  // A send in flight still points into the first iov_count segments: keep those until it
+  // completes; drop the rest.
+  size_t keep = p.sending ? std::min(p.queue.size(), static_cast<size_t>(p.iov_count)) : 0;
+  while (p.queue.size() > keep) {
+    Segment& s = p.queue.back();
     if (s.buf >= 0) Unref(s.buf);
-  // A send in flight still points into the front segments: keep them until it completes.
-  if (p.sending) {
-    std::deque<Segment> keep;
-    for (int i = 0; i < p.iov_count && !p.queue.empty(); ++i) {
-      Segment s = std::move(p.queue.front());
-      p.queue.pop_front();
-      if (s.buf >= 0) Ref(s.buf);
-      keep.push_back(std::move(s));
-    }
-    p.queue = std::move(keep);
-    p.queued = 0;
-    for (const Segment& s : p.queue) p.queued += s.buf >= 0 ? s.length : s.owned.size();
-  } else {
-    p.queue.clear();
-    p.queued = 0;
+    p.queued -= s.buf >= 0 ? s.length : s.owned.size();
+    p.queue.pop_back();
   }
   p.pending.clear();
 }
@@ -1009,9 +1013,11 @@ void Shard::Loop::MaybeFree(Conn& c) {
   if (c.phase != Phase::kClosed || c.inflight > 0) return;
   // No op in flight: every buffer reference held by queued segments can go.
   for (Pipe* p : {&c.up, &c.down}) {
-    for (Segment& s : p->queue)
-      if (s.buf >= 0) Unref(s.buf);
-    p->queue.clear();
+    while (!p->queue.empty()) {
+      if (p->queue.front().buf >= 0) Unref(p->queue.front().buf);
+      p->queue.pop_front();
+    }
+    p->queued = 0;
   }
   if (c.client_fd >= 0) ::close(c.client_fd);
   if (c.upstream_fd >= 0) ::close(c.upstream_fd);
@@ -1172,7 +1178,7 @@ uint64_t Shard::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) 
   return loop_->ApplySnapshot(std::move(snapshot));
 }
 void Shard::BeginDrain(int timeout_ms) { loop_->BeginDrain(timeout_ms); }
-const ShardStats& Shard::stats() const { return loop_->stats(); }
+ShardStats Shard::stats() const { return loop_->stats(); }
 
 void Shard::Join() {
   if (thread_.joinable()) thread_.join();

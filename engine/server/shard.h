@@ -69,7 +69,8 @@ class Shard {
   // Stop accepting; close every client with 1001; Run() returns when all are gone or after
   // `timeout_ms`.
   void BeginDrain(int timeout_ms);
-  const ShardStats& stats() const;
+  // A copy of this shard's counters.
+  ShardStats stats() const;
 
   // Waits for the thread to end.
   void Join();

@@ -9,6 +9,8 @@ ShardStats ShardStats::Clone() const {
   s.open_sockets = open_sockets;
   s.total_connections = total_connections;
   s.accepted = accepted;
+  s.buffers_in_use = buffers_in_use;
+  s.buffer_bytes_in_use = buffer_bytes_in_use;
   s.client_to_backend = client_to_backend;
   s.backend_to_client = backend_to_client;
   s.handshake_failures = handshake_failures;
@@ -22,6 +24,8 @@ void ShardStats::Merge(const ShardStats& o) {
   open_sockets += o.open_sockets;
   total_connections += o.total_connections;
   accepted += o.accepted;
+  buffers_in_use += o.buffers_in_use;
+  buffer_bytes_in_use += o.buffer_bytes_in_use;
   client_to_backend.Add(o.client_to_backend);
   backend_to_client.Add(o.backend_to_client);
   for (const auto& [k, v] : o.handshake_failures) handshake_failures[k] += v;

@@ -36,6 +36,8 @@ struct ShardStats {
   uint64_t open_sockets = 0;        // client connections in any phase
   uint64_t total_connections = 0;   // completed upgrades
   uint64_t accepted = 0;
+  uint64_t buffers_in_use = 0;      // receive buffers held by the engine (not in the kernel's ring)
+  uint64_t buffer_bytes_in_use = 0;
   DirectionCounters client_to_backend, backend_to_client;
   std::map<int, uint64_t> handshake_failures;  // by HTTP status
   std::map<int, uint64_t> closes;              // by close code sent to the client

@@ -1,0 +1,60 @@
+// File: engine/server/segment_queue.h
+//
+// A FIFO of send segments backed by a power-of-two circular array that grows by doubling and
+// never shrinks. Unlike std::deque it allocates nothing per message once a connection has seen
+// its peak queue depth, which keeps the relay path free of heap allocation.
+//
+// Owned by one Pipe; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+namespace wsgate::engine::server {
+
+template <typename T>
+class SegmentQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  T& front() { return slots_[head_]; }
+  T& operator[](size_t i) { return slots_[(head_ + i) & (capacity_ - 1)]; }
+  T& back() { return (*this)[size_ - 1]; }
+
+  void push_back(T value) {
+    if (size_ == capacity_) Grow();
+    slots_[(head_ + size_) & (capacity_ - 1)] = std::move(value);
+    ++size_;
+  }
+  void pop_front() {
+    slots_[head_] = T();  // release what the segment owned
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --size_;
+  }
+  void pop_back() {
+    --size_;
+    slots_[(head_ + size_) & (capacity_ - 1)] = T();
+  }
+  void clear() {
+    while (size_ > 0) pop_front();
+    head_ = 0;
+  }
+
+ private:
+  void Grow() {
+    size_t capacity = capacity_ == 0 ? 8 : capacity_ * 2;
+    std::unique_ptr<T[]> slots(new T[capacity]);
+    for (size_t i = 0; i < size_; ++i) slots[i] = std::move((*this)[i]);
+    slots_ = std::move(slots);
+    capacity_ = capacity;
+    head_ = 0;
+  }
+
+  std::unique_ptr<T[]> slots_;
+  size_t capacity_ = 0;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace wsgate::engine::server
