@@ -2,7 +2,10 @@
 #   wsgate_library(NAME SRCS ... DEPS ...)      one library per module, explicit deps
 #   wsgate_add_test(NAME LABEL unit|integration|e2e SRCS ... DEPS ... [TIMEOUT s])
 
-add_compile_options(-Wall -Wextra -Wshadow=local -Wnon-virtual-dtor -Wno-unused-parameter)
+add_compile_options(-Wall -Wextra -Wnon-virtual-dtor -Wno-unused-parameter)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  add_compile_options(-Wshadow=local)
+endif()
 if(WSGATE_WERROR)
   add_compile_options(-Werror)
 endif()

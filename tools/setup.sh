@@ -20,6 +20,7 @@ packages=(
   liburing-dev libwslay-dev android-libboringssl-dev
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev libbenchmark-dev libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev
   curl ca-certificates
 )
 # Node.js + npm only for wscat. Machines that already have a Node.js with its own npm (e.g. from
