@@ -1,6 +1,8 @@
 // File: engine/ws/frame.cc
 #include "engine/ws/frame.h"
 
+#include <wslay/wslay.h>
+
 #include "engine/ws/handshake.h"
 
 namespace wsgate::engine::ws {
@@ -60,13 +62,41 @@ void ApplyMask(uint8_t* data, size_t n, const uint8_t mask[4], size_t phase) {
   for (size_t i = 0; i < n; ++i) data[i] ^= mask[(i + phase) & 3];
 }
 
+// Frames the engine originates (pongs, pings, closes) are encoded by wslay, the codec the
+// design names; the relay path never encodes (it forwards the sender's bytes).
 std::string EncodeFrame(uint8_t opcode, std::string_view payload, const uint8_t* mask) {
-  uint8_t head[14];
-  size_t head_len = EncodeFrameHeader(opcode, payload.size(), mask, head);
-  std::string out(reinterpret_cast<const char*>(head), head_len);
-  out.append(payload);
-  if (mask) ApplyMask(reinterpret_cast<uint8_t*>(out.data()) + head_len, payload.size(), mask);
-  return out;
+  struct Out {
+    std::string bytes;
+    const uint8_t* mask;
+  } out{{}, mask};
+  wslay_frame_callbacks callbacks{
+      [](const uint8_t* data, size_t len, int, void* user) -> ssize_t {
+        static_cast<Out*>(user)->bytes.append(reinterpret_cast<const char*>(data), len);
+        return static_cast<ssize_t>(len);
+      },
+      [](uint8_t*, size_t, int, void*) -> ssize_t { return -1; },
+      [](uint8_t* buf, size_t len, void* user) -> int {
+        std::memcpy(buf, static_cast<Out*>(user)->mask, len);
+        return 0;
+      }};
+  wslay_frame_context_ptr ctx;
+  if (wslay_frame_context_init(&ctx, &callbacks, &out) != 0) return {};
+  out.bytes.reserve(payload.size() + 14);
+  size_t sent = 0;
+  do {
+    wslay_frame_iocb iocb{};
+    iocb.fin = 1;
+    iocb.opcode = opcode;
+    iocb.mask = mask != nullptr;
+    iocb.payload_length = payload.size();
+    iocb.data = reinterpret_cast<const uint8_t*>(payload.data()) + sent;
+    iocb.data_length = payload.size() - sent;
+    ssize_t r = wslay_frame_send(ctx, &iocb);
+    if (r < 0) break;
+    sent += static_cast<size_t>(r);
+  } while (sent < payload.size());
+  wslay_frame_context_free(ctx);
+  return out.bytes;
 }
 
 std::string ClosePayload(uint16_t code, std::string_view reason) {

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <random>
 
+#include "engine/ws/frame.h"
 #include "engine/ws/handshake.h"
 
 namespace wsgate::testing {
@@ -102,26 +103,9 @@ bool WsClient::SendRaw(const std::string& bytes) {
 }
 
 bool WsClient::SendFrame(uint8_t opcode, const std::string& payload, bool fin, bool masked) {
-  std::string f;
-  f.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
-  uint8_t mask_bit = masked ? 0x80 : 0;
-  uint64_t n = payload.size();
-  if (n < 126) {
-    f.push_back(static_cast<char>(mask_bit | n));
-  } else if (n <= 0xFFFF) {
-    f.push_back(static_cast<char>(mask_bit | 126));
-    f.push_back(static_cast<char>(n >> 8));
-    f.push_back(static_cast<char>(n));
-  } else {
-    f.push_back(static_cast<char>(mask_bit | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(static_cast<char>(n >> (8 * i)));
-  }
-  if (!masked) return SendRaw(f + payload);
-  uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
-  f.append(reinterpret_cast<char*>(mask), 4);
-  size_t head = f.size();
-  f += payload;
-  for (size_t i = 0; i < n; ++i) f[head + i] = static_cast<char>(f[head + i] ^ mask[i & 3]);
+  static const uint8_t kMask[4] = {0x12, 0x34, 0x56, 0x78};
+  std::string f = engine::ws::EncodeFrame(opcode, payload, masked ? kMask : nullptr);
+  if (!fin) f[0] = static_cast<char>(f[0] & 0x7F);  // tests send fragments (and broken frames) on purpose
   return SendRaw(f);
 }
 

@@ -30,6 +30,7 @@
 #include "engine/common/log.h"
 #include "engine/http/request_parser.h"
 #include "engine/http/upgrade.h"
+#include "engine/ws/frame.h"
 #include "engine/ws/handshake.h"
 #include "tools/chat-backend/chat_rules.h"
 
@@ -47,23 +48,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// RFC 6455 §5.2 server frame header (FIN set, never masked).
-std::string FrameHeader(uint8_t opcode, uint64_t length) {
-  std::string h;
-  h.push_back(static_cast<char>(0x80 | opcode));
-  if (length < 126) {
-    h.push_back(static_cast<char>(length));
-  } else if (length <= 0xFFFF) {
-    h.push_back(126);
-    h.push_back(static_cast<char>(length >> 8));
-    h.push_back(static_cast<char>(length));
-  } else {
-    h.push_back(127);
-    for (int i = 7; i >= 0; --i) h.push_back(static_cast<char>(length >> (8 * i)));
-  }
-  return h;
 }
 
 std::string_view StatusText(int status) {
@@ -466,7 +450,9 @@ void ChatServer::Impl::QueueRaw(Conn& c, std::string bytes) {
 void ChatServer::Impl::QueueData(Conn& c, uint8_t opcode, std::shared_ptr<const std::string> payload) {
   if (c.dead || c.state != State::kWebSocket) return;
   size_t size = payload->size();
-  QueueRaw(c, FrameHeader(opcode, size));
+  uint8_t header[14];
+  size_t header_len = engine::ws::EncodeFrameHeader(opcode, size, nullptr, header);
+  QueueRaw(c, std::string(reinterpret_cast<const char*>(header), header_len));
   c.out.back().payload = std::move(payload);
   c.out_bytes += size;
   ++stats_.messages_out;
