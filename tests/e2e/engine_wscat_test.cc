@@ -1,0 +1,241 @@
+// End-to-end test of wsgate-engine as a process: the chat backend and the engine started as a
+// user would (the engine from a --config file), wscat from npm as the client, the control API
+// called over its Unix socket with a generated gRPC client, and SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "tests/support/subprocess.h"
+#include "wsgate/v1/engine.grpc.pb.h"
+
+namespace {
+
+using wsgate::testing::Subprocess;
+
+constexpr int kTimeoutMs = 10000;
+// SHA-256("e2e-token"): the config knows opaque tokens only by their hash.
+constexpr char kTokenHash[] =
+    "\\xcc\\x31\\x8a\\xf2\\x12\\x9b\\x32\\x9b\\x08\\x4e\\xbd\\xf1\\x7f\\x26\\x08\\xbf"
+    "\\x3d\\x8a\\x7d\\xa6\\x08\\x2f\\x34\\x5c\\xeb\\xf2\\x05\\x83\\x38\\x76\\xfd\\x88";
+
+std::string Config(const std::string& backend_port, bool with_token) {
+  std::string c = R"pb(
+    version: 1
+    agent_id: "e2e"
+    vhosts { name: "localhost" aliases: "127.0.0.1" }
+    apis {
+      id: "chats" name: "Chats" context: "/chats" version: "1.0.0" is_default_version: true
+      state: PUBLISHED vhosts: "localhost"
+      production_endpoint { url: "ws://localhost:BACKEND" }
+      topics { name: "/notifications" url_mapping: "/notifications" }
+      topics { name: "/rooms/{roomID}" url_mapping: "/rooms?room={uri.var.roomID}" }
+    }
+    applications { id: "app" name: "ChatApp" }
+    subscriptions { id: "sub" application_id: "app" api_id: "chats" plan: "AsyncGold" }
+    consumer_keys { client_id: "client" application_id: "app" key_type: PRODUCTION }
+  )pb";
+  c.replace(c.find("BACKEND"), 7, backend_port);
+  if (with_token) c += std::string("opaque_tokens { client_id: \"client\" sha256: \"") + kTokenHash + "\" }\n";
+  return c;
+}
+
+class EngineWscat : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(access(WSGATE_WSCAT, X_OK), 0) << WSGATE_WSCAT << " is missing: run tools/setup.sh";
+    char tmpl[] = "/tmp/wsgate-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    backend_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{WSGATE_CHAT_BACKEND, "--port", "0", "--bind", "0.0.0.0"});
+    size_t at = 0;
+    ASSERT_TRUE(backend_->WaitForOutput("Notifications on: ws://localhost:", kTimeoutMs, &at)) << backend_->output();
+    backend_port_ = std::to_string(std::stoi(backend_->output().substr(at)));
+    std::ofstream(dir_ + "/chats.textproto") << Config(backend_port_, true);
+    socket_ = dir_ + "/engine.sock";
+    engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        WSGATE_ENGINE, "--config", dir_ + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--shards", "2",
+        "--control", "unix:" + socket_, "--drain-timeout-ms", "3000"});
+    at = 0;
+    ASSERT_TRUE(engine_->WaitForOutput("(port ", kTimeoutMs, &at)) << engine_->output();
+    engine_port_ = std::to_string(std::stoi(engine_->output().substr(at)));
+    ASSERT_TRUE(engine_->WaitForOutput("control on unix:", kTimeoutMs)) << engine_->output();
+  }
+  void TearDown() override {
+    engine_.reset();
+    backend_.reset();
+    std::string cmd = "rm -rf " + dir_;
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+
+  std::unique_ptr<Subprocess> Wscat(const std::string& path, bool header = true) {
+    std::vector<std::string> argv{WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + path};
+    if (header) {
+      argv.push_back("-H");
+      argv.push_back("Authorization: Bearer e2e-token");
+    }
+    return std::make_unique<Subprocess>(argv);
+  }
+
+  std::unique_ptr<wsgate::v1::EngineControl::Stub> Control() {
+    return wsgate::v1::EngineControl::NewStub(
+        grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+  }
+
+  std::string dir_, socket_, backend_port_, engine_port_;
+  std::unique_ptr<Subprocess> backend_, engine_;
+};
+
+TEST_F(EngineWscat, WalkthroughThroughTheEngineWithWscat) {
+  auto notifications = Wscat("/chats/1.0.0/notifications");
+  ASSERT_TRUE(notifications->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << notifications->output();
+  auto first = Wscat("/chats/1.0.0/rooms/room1");
+  ASSERT_TRUE(first->WaitForOutput("You joined room1!", kTimeoutMs)) << first->output();
+  size_t seen = 0;
+  ASSERT_TRUE(notifications->WaitForOutput("Someone joined room1!", kTimeoutMs, &seen));
+  // The second client uses the query-string form of the token.
+  auto second = Wscat("/chats/1.0.0/rooms/room1?access_token=e2e-token", false);
+  ASSERT_TRUE(second->WaitForOutput("You joined room1!", kTimeoutMs)) << second->output();
+  ASSERT_TRUE(notifications->WaitForOutput("Someone joined room1!", kTimeoutMs, &seen));
+  ASSERT_TRUE(first->WriteStdin("over the gateway\n"));
+  EXPECT_TRUE(second->WaitForOutput("over the gateway", kTimeoutMs)) << second->output();
+  ASSERT_TRUE(second->WriteStdin("and back\n"));
+  EXPECT_TRUE(first->WaitForOutput("and back", kTimeoutMs)) << first->output();
+  EXPECT_EQ(notifications->CountInOutput("over the gateway"), 0u);
+
+  // No token: wscat reports the 401.
+  auto anonymous = Wscat("/chats/1.0.0/notifications", false);
+  EXPECT_NE(anonymous->Wait(kTimeoutMs), 0);
+  EXPECT_NE(anonymous->output().find("401"), std::string::npos) << anonymous->output();
+  // An unknown room: the backend closes TCP, the engine answers 502.
+  auto room9 = Wscat("/chats/1.0.0/rooms/room9");
+  EXPECT_NE(room9->Wait(kTimeoutMs), 0);
+  EXPECT_NE(room9->output().find("502"), std::string::npos) << room9->output();
+
+  // SIGTERM: every client is closed properly (wscat exits 0 on a close frame) and the engine
+  // exits 0.
+  engine_->Signal(SIGTERM);
+  EXPECT_EQ(engine_->Wait(kTimeoutMs), 0) << engine_->output();
+  EXPECT_EQ(notifications->Wait(kTimeoutMs), 0) << notifications->output();
+  EXPECT_EQ(first->Wait(kTimeoutMs), 0);
+  EXPECT_EQ(access(socket_.c_str(), F_OK), -1) << "the control socket is removed on exit";
+}
+
+TEST_F(EngineWscat, ControlSocketIsPrivateAndPushesApplyOrAreRejected) {
+  struct stat st;
+  ASSERT_EQ(stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto stub = Control();
+  grpc::ClientContext status_ctx;
+  wsgate::v1::EngineStatus status;
+  ASSERT_TRUE(stub->GetStatus(&status_ctx, {}, &status).ok());
+  EXPECT_EQ(status.applied_version(), 1u);
+  EXPECT_EQ(status.shards(), 2u);
+
+  auto listener = Wscat("/chats/1.0.0/notifications");
+  ASSERT_TRUE(listener->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << listener->output();
+
+  // A bad snapshot is refused with the field path; the engine keeps serving the old one.
+  {
+    grpc::ClientContext ctx;
+    wsgate::v1::ApplySnapshotRequest req;
+    auto* s = req.mutable_snapshot();
+    s->set_version(2);
+    s->set_agent_id("e2e");
+    auto* api = s->add_apis();
+    api->set_id("x");
+    api->set_context("no-slash");
+    wsgate::v1::ApplyResponse resp;
+    grpc::Status st2 = stub->ApplySnapshot(&ctx, req, &resp);
+    EXPECT_EQ(st2.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st2.error_message().find("apis[0].context"), std::string::npos) << st2.error_message();
+  }
+  auto still = Wscat("/chats/1.0.0/rooms/room2");
+  ASSERT_TRUE(still->WaitForOutput("You joined room2!", kTimeoutMs)) << still->output();
+
+  // Removing the token closes the live listen-only socket.
+  {
+    grpc::ClientContext ctx;
+    wsgate::v1::ApplySnapshotRequest req;
+    // The same API, application and key, without the token, as version 2.
+    wsgate::v1::Snapshot* s = req.mutable_snapshot();
+    s->set_version(2);
+    s->set_agent_id("e2e");
+    auto* vhost = s->add_vhosts();
+    vhost->set_name("localhost");
+    vhost->add_aliases("127.0.0.1");
+    auto* api = s->add_apis();
+    api->set_id("chats");
+    api->set_name("Chats");
+    api->set_context("/chats");
+    api->set_version("1.0.0");
+    api->add_vhosts("localhost");
+    api->mutable_production_endpoint()->set_url("ws://localhost:" + backend_port_);
+    api->add_topics()->set_name("/notifications");
+    auto* app = s->add_applications();
+    app->set_id("app");
+    auto* sub = s->add_subscriptions();
+    sub->set_id("sub");
+    sub->set_application_id("app");
+    sub->set_api_id("chats");
+    auto* key = s->add_consumer_keys();
+    key->set_client_id("client");
+    key->set_application_id("app");
+    wsgate::v1::ApplyResponse resp;
+    grpc::Status st3 = stub->ApplySnapshot(&ctx, req, &resp);
+    ASSERT_TRUE(st3.ok()) << st3.error_message();
+    EXPECT_EQ(resp.applied_version(), 2u);
+    EXPECT_GE(resp.connections_closed(), 1u);
+  }
+  EXPECT_EQ(listener->Wait(kTimeoutMs), 0) << "closed with a close frame (4001), not dropped";
+
+  grpc::ClientContext stats_ctx;
+  wsgate::v1::GetStatsRequest stats_req;
+  stats_req.set_per_api(true);
+  wsgate::v1::EngineStats stats;
+  ASSERT_TRUE(stub->GetStats(&stats_ctx, stats_req, &stats).ok());
+  EXPECT_GE(stats.total_connections(), 2u);
+  EXPECT_GE(stats.closes().at("4001"), 1u);
+}
+
+TEST(EngineBinary, HoldsBoringSslAndNoOpenSsl) {
+  // DESIGN.md: the engine's process must never hold OpenSSL 3 next to BoringSSL. It links
+  // grpc++_unsecure, so ldd must show BoringSSL's libcrypto.so.0 and no libssl.so.3/libcrypto.so.3.
+  std::string cmd = std::string("ldd ") + WSGATE_ENGINE;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  pclose(p);
+  EXPECT_NE(out.find("android/libcrypto.so.0"), std::string::npos) << out;
+  EXPECT_EQ(out.find("libssl.so.3"), std::string::npos) << out;
+  EXPECT_EQ(out.find("libcrypto.so.3"), std::string::npos) << out;
+  EXPECT_NE(out.find("libgrpc++_unsecure"), std::string::npos) << out;
+}
+
+TEST(EngineBinary, BadFlagsAndConfigsExitWithAClearError) {
+  Subprocess bad_flag({WSGATE_ENGINE, "--shards", "many"});
+  EXPECT_EQ(bad_flag.Wait(kTimeoutMs), 2);
+  EXPECT_NE(bad_flag.output().find("--shards: 'many' is not a whole number"), std::string::npos) << bad_flag.output();
+  Subprocess bad_control({WSGATE_ENGINE, "--control", "relative.sock"});
+  EXPECT_EQ(bad_control.Wait(kTimeoutMs), 2);
+  EXPECT_NE(bad_control.output().find("--control"), std::string::npos);
+  Subprocess missing({WSGATE_ENGINE, "--config", "/nonexistent/x.textproto"});
+  EXPECT_EQ(missing.Wait(kTimeoutMs), 2);
+  EXPECT_NE(missing.output().find("cannot read /nonexistent/x.textproto"), std::string::npos) << missing.output();
+  Subprocess help({WSGATE_ENGINE, "--help"});
+  EXPECT_EQ(help.Wait(kTimeoutMs), 0);
+  EXPECT_NE(help.output().find("--ws-listen"), std::string::npos);
+}
+
+}  // namespace
