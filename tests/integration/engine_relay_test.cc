@@ -2,12 +2,17 @@
 // behind it, real sockets in front. Covers the handshake status matrix, the walkthrough through
 // the gateway, relay integrity, control frames, close propagation, pushes that revoke or
 // undeploy, and connection churn.
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "engine/ws/frame.h"
+#include "engine/ws/handshake.h"
 #include "tests/support/engine_fixture.h"
 #include "tests/support/ws_client.h"
 
@@ -15,6 +20,60 @@ namespace wsgate::testing {
 namespace {
 
 using engine::ws::ClosePayload;
+
+// A backend that completes one WebSocket handshake and then drops the TCP connection, as a
+// crashed backend would.
+class DroppingBackend {
+ public:
+  DroppingBackend() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(fd_, 4);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      int c = accept(fd_, nullptr, nullptr);
+      std::string req;
+      char buf[4096];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = recv(c, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      size_t k = req.find("Sec-WebSocket-Key: ");
+      std::string key = req.substr(k + 19, req.find("\r\n", k) - k - 19);
+      std::string resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: " + engine::ws::AcceptKey(key) + "\r\n\r\n";
+      send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      close(c);  // no close frame: the TCP connection just dies
+    });
+  }
+  ~DroppingBackend() {
+    thread_.join();
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  uint16_t port_;
+  std::thread thread_;
+};
+
+size_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (f != nullptr) {
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+  }
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
 
 int CountOpenFds() {
   int n = 0;
@@ -232,10 +291,14 @@ TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNot
   EXPECT_EQ(ParseClose(f->payload).code, 1001);
 }
 
-TEST_F(EngineRelayTest, ChurnLeaksNoFds) {
-  { auto warm = Join("/chats/1.0.0/notifications", "Subscribed to notifications!"); }
-  int before = CountOpenFds();
+TEST_F(EngineRelayTest, ChurnLeaksNoFdsAndNoMemory) {
   std::string token = Token();
+  for (int i = 0; i < 1000; ++i) {  // warm up allocator pools and the connection table
+    WsClient c;
+    ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(token)})) << i;
+  }
+  int before = CountOpenFds();
+  size_t rss_before = ResidentBytes();
   for (int i = 0; i < 10000; ++i) {
     WsClient c;
     ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(token)})) << i;
@@ -249,10 +312,13 @@ TEST_F(EngineRelayTest, ChurnLeaksNoFds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_LE(after, before);
+  size_t rss_after = ResidentBytes();
+  std::printf("churn: RSS %zu KiB before, %zu KiB after 10000 more connections\n", rss_before / 1024, rss_after / 1024);
+  EXPECT_LT(rss_after, rss_before + (size_t{8} << 20));  // engine + backend + client, all in this process
   auto stats = engine_->CollectStats();
   EXPECT_EQ(stats.open_sockets, 0u);
   EXPECT_EQ(stats.buffers_in_use, 0u);
-  EXPECT_GE(stats.total_connections, 10000u);
+  EXPECT_GE(stats.total_connections, 11000u);
 }
 
 TEST_F(EngineRelayTest, SlowReaderKeepsEngineMemoryBounded) {
@@ -280,6 +346,57 @@ TEST_F(EngineRelayTest, SlowReaderKeepsEngineMemoryBounded) {
     ASSERT_TRUE(m) << i;
     ASSERT_EQ(m->payload.size(), chunk.size()) << i;
   }
+}
+
+TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
+  DroppingBackend dropping;
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
+  Apply(s);
+  WsClient c;
+  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(Token())})) << c.response();
+  auto f = c.ReadFrame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8);
+  EXPECT_EQ(ParseClose(f->payload).code, 1011);
+  ASSERT_TRUE(c.SendClose(1011));  // the client answers the close, as RFC 6455 asks
+  EXPECT_TRUE(c.WaitForEof());
+}
+
+TEST_F(EngineRelayTest, IdleClientsArePingedAndDeadOnesClosed) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_ping_interval_ms(200);
+  s.mutable_settings()->set_pong_timeout_ms(300);
+  Apply(s);
+  auto alive = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
+  auto dead = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
+  auto ping = alive->ReadFrame();
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->opcode, 0x9);
+  ASSERT_TRUE(alive->SendFrame(0xA, ping->payload));  // answer like a browser would
+  auto dead_ping = dead->ReadFrame();  // never answered
+  ASSERT_TRUE(dead_ping);
+  EXPECT_EQ(dead_ping->opcode, 0x9);
+  EXPECT_TRUE(dead->WaitForEof());  // half-open client: its resources are freed
+  // The live one is pinged again and stays open.
+  auto again = alive->ReadFrame();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->opcode, 0x9);
+  ASSERT_TRUE(alive->SendFrame(0xA, again->payload));
+  ASSERT_TRUE(alive->SendText("still here"));
+  EXPECT_EQ(engine_->CollectStats().active_connections, 1u);
+}
+
+TEST_F(EngineRelayTest, SlowlorisUpgradeGets408) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_handshake_timeout_ms(300);
+  Apply(s);
+  WsClient c;
+  ASSERT_TRUE(c.ConnectTcp(engine_port()));
+  ASSERT_TRUE(c.SendRaw("GET /chats/1.0.0/notifications HTTP/1.1\r\nHost: localhost\r\n"));  // and never finishes
+  std::string seen;
+  EXPECT_TRUE(c.WaitForEof(&seen));
+  EXPECT_EQ(seen.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << seen;
 }
 
 TEST_F(EngineRelayTest, NoConfigAnswers404) {
