@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "tests/unit/engine/config/config_test_util.h"
 
 namespace wsgate::engine::config {
@@ -35,6 +38,21 @@ TEST(Compile, BuildsIndexes) {
   EXPECT_EQ(wild.topics.front().name, "/a/b/c");  // match order
   EXPECT_EQ(wild.topics.back().name, "/*");
   EXPECT_TRUE(wild.topics.back().publish && wild.topics.back().subscribe);  // neither set = both
+}
+
+TEST(Compile, TheDocumentedExampleConfigIsValid) {
+  std::ifstream in(WSGATE_SOURCE_DIR "/docs/examples/chats.textproto");
+  ASSERT_TRUE(in) << "docs/examples/chats.textproto is missing";
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  // The placeholders tools/demo.sh fills in.
+  for (size_t at; (at = text.find("BACKEND_PORT")) != std::string::npos;) text.replace(at, 12, "8080");
+  for (size_t at; (at = text.find("TOKEN_SHA256")) != std::string::npos;) text.replace(at, 12, std::string(32, 'a'));
+  auto s = CompileOrDie(text);
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->routes.at("localhost").contains("/chats/1.0.0"));
+  EXPECT_EQ(s->opaque_tokens.size(), 1u);
 }
 
 TEST(ParseEndpointUrl, HandlesPortsPathsAndIpv6) {
