@@ -22,10 +22,7 @@ int main(int argc, char** argv) {
   flags.AddString("token", &token, "access token (Authorization: Bearer)", "TOKEN");
   flags.AddInt("messages", &messages, "messages to send", 0, 100000000);
   flags.AddInt("size", &size, "payload bytes", 0, 1 << 24);
-  if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
-    std::cerr << (s.ok() ? flags.Help() : std::string(s.message()) + "\n");
-    return s.ok() ? 0 : 2;
-  }
+  if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
   std::vector<std::string> headers;
   if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
   wsgate::testing::WsClient a, b;

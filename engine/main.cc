@@ -59,12 +59,10 @@ absl::StatusOr<wsgate::v1::Snapshot> LoadConfig(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  wsgate::common::SetLogTag("wsgate-engine");
   std::string control = DefaultControlTarget();
   std::string control_tcp;
   std::string ws_listen = "0.0.0.0:9099";
   std::string config_path;
-  std::string log_level = "info";
   int64_t shards = 0, max_connections = 50000, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
   FlagParser flags("wsgate-engine",
                    "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
@@ -82,25 +80,7 @@ int main(int argc, char** argv) {
   flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
   flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);
-  flags.AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::cout << flags.Help();
-    return 0;
-  }
-  if (!flags.positional().empty()) {
-    std::cerr << "wsgate-engine: unexpected argument '" << flags.positional()[0] << "' (see --help)\n";
-    return 2;
-  }
-  wsgate::common::LogLevel level;
-  if (!wsgate::common::ParseLogLevel(log_level, &level)) {
-    std::cerr << "wsgate-engine: --log-level: '" << log_level << "' is not debug, info, warning or error\n";
-    return 2;
-  }
-  wsgate::common::SetLogLevel(level);
+  if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
   if ((buffers & (buffers - 1)) != 0) {
     std::cerr << "wsgate-engine: --buffers: " << buffers << " is not a power of two\n";
     return 2;

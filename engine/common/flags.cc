@@ -1,7 +1,10 @@
 // File: engine/common/flags.cc
 #include "engine/common/flags.h"
 
+#include <iostream>
+
 #include "absl/strings/numbers.h"
+#include "engine/common/log.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 
@@ -110,6 +113,31 @@ absl::Status FlagParser::Parse(int argc, char** argv) {
     if (absl::Status s = flag->set(value); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+int FlagParser::ParseCommandLine(int argc, char** argv) {
+  std::string log_level = "info";
+  AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
+  SetLogTag(program_);
+  if (absl::Status s = Parse(argc, argv); !s.ok()) {
+    std::cerr << program_ << ": " << s.message() << "\n";
+    return 2;
+  }
+  if (help_requested_) {
+    std::cout << Help();
+    return 0;
+  }
+  if (!positional_.empty()) {
+    std::cerr << program_ << ": unexpected argument '" << positional_[0] << "' (see --help)\n";
+    return 2;
+  }
+  LogLevel level;
+  if (!ParseLogLevel(log_level, &level)) {
+    std::cerr << program_ << ": --log-level: '" << log_level << "' is not debug, info, warning or error\n";
+    return 2;
+  }
+  SetLogLevel(level);
+  return -1;
 }
 
 std::string FlagParser::Help() const {

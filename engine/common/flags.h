@@ -34,6 +34,11 @@ class FlagParser {
 
   // Parses argv[1..]. Arguments that are not flags are collected in positional(); "--" ends flags.
   absl::Status Parse(int argc, char** argv);
+
+  // What every wsgate binary does with its command line: adds --log-level, parses, prints --help
+  // (exit 0) or a one-line error naming the flag (exit 2), refuses stray arguments, and sets the
+  // log level and tag. Returns -1 to go on, or the exit code.
+  int ParseCommandLine(int argc, char** argv);
   bool help_requested() const { return help_requested_; }
   const std::vector<std::string>& positional() const { return positional_; }
   std::string Help() const;

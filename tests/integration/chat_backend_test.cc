@@ -1,28 +1,21 @@
 // Integration tests for the chat backend: the real ChatServer in-process on 127.0.0.1:0, driven
 // by real sockets. Covers the handshake matrix, the walkthrough's strings and fan-out, protocol
 // behaviour inherited from the Node "ws" library, large messages, many clients, and shutdown.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <thread>
 
+#include "tests/support/process_stats.h"
 #include "tests/support/ws_client.h"
 #include "tools/chat-backend/chat_server.h"
 
 namespace wsgate::tools::chat {
 namespace {
 
+using wsgate::testing::CountOpenFds;
 using wsgate::testing::ParseClose;
 using wsgate::testing::WsClient;
-
-int CountOpenFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
 
 class ChatBackendTest : public ::testing::Test {
  protected:

@@ -3,7 +3,6 @@
 // the gateway, relay integrity, control frames, close propagation, pushes that revoke or
 // undeploy, and connection churn.
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "engine/ws/frame.h"
 #include "engine/ws/handshake.h"
 #include "tests/support/engine_fixture.h"
+#include "tests/support/process_stats.h"
 #include "tests/support/ws_client.h"
 
 namespace wsgate::testing {
@@ -64,24 +64,6 @@ class DroppingBackend {
   uint16_t port_;
   std::thread thread_;
 };
-
-size_t ResidentBytes() {
-  long pages = 0, resident = 0;
-  FILE* f = fopen("/proc/self/statm", "r");
-  if (f != nullptr) {
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    fclose(f);
-  }
-  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
-
-int CountOpenFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
 
 class EngineRelayTest : public EngineFixture {
  protected:

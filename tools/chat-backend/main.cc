@@ -16,14 +16,12 @@ void OnSignal(int) {
 
 int main(int argc, char** argv) {
   using wsgate::common::FlagParser;
-  wsgate::common::SetLogTag("chat-backend");
 
   int64_t port = 8080;
   std::string bind = "0.0.0.0";
   bool strict_http = false;
   int64_t max_payload = 100ll << 20;
   int64_t max_connections = 10000;
-  std::string log_level = "info";
   FlagParser flags("chat-backend",
                    "The WSO2 tutorial's sample WebSocket chat backend, re-implemented in C++.\n"
                    "  ws://HOST:PORT/notifications          join notices for every room\n"
@@ -37,25 +35,7 @@ int main(int argc, char** argv) {
   flags.AddInt("max-payload", &max_payload, "largest message accepted, bytes; larger closes with 1009",
                1, 1ll << 40);
   flags.AddInt("max-connections", &max_connections, "connections held at once", 1, 1000000);
-  flags.AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
-  if (absl::Status s = flags.Parse(argc, argv); !s.ok()) {
-    std::cerr << "chat-backend: " << s.message() << "\n";
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::cout << flags.Help();
-    return 0;
-  }
-  if (!flags.positional().empty()) {
-    std::cerr << "chat-backend: unexpected argument '" << flags.positional()[0] << "' (see --help)\n";
-    return 2;
-  }
-  wsgate::common::LogLevel level;
-  if (!wsgate::common::ParseLogLevel(log_level, &level)) {
-    std::cerr << "chat-backend: --log-level: '" << log_level << "' is not debug, info, warning or error\n";
-    return 2;
-  }
-  wsgate::common::SetLogLevel(level);
+  if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
 
   wsgate::tools::chat::ServerOptions options;
   options.port = static_cast<uint16_t>(port);

@@ -1,5 +1,6 @@
 // Unit tests for engine/common/flags: the forms every wsgate binary accepts, and its errors.
 #include "engine/common/flags.h"
+#include "engine/common/log.h"
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,25 @@ TEST(FlagParser, HelpListsFlagsWithDefaults) {
   EXPECT_NE(help.find("Usage: prog"), std::string::npos);
   EXPECT_NE(help.find("--port N"), std::string::npos);
   EXPECT_NE(help.find("(default 8080)"), std::string::npos);
+}
+
+TEST(FlagParser, ParseCommandLineGivesTheExitCode) {
+  auto run = [](std::vector<std::string> args) {
+    FlagParser p("prog", "x");
+    int64_t port = 1;
+    p.AddInt("port", &port, "port", 0, 65535);
+    args.insert(args.begin(), "prog");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return p.ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+  };
+  EXPECT_EQ(run({"--port=5", "--log-level=warning"}), -1);
+  EXPECT_EQ(GetLogLevel(), LogLevel::kWarning);
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_EQ(run({"--port=x"}), 2);
+  EXPECT_EQ(run({"stray"}), 2);
+  EXPECT_EQ(run({"--log-level=loud"}), 2);
+  SetLogLevel(LogLevel::kInfo);
 }
 
 }  // namespace
