@@ -233,6 +233,10 @@ TEST(EngineBinary, BadFlagsAndConfigsExitWithAClearError) {
   Subprocess missing({WSGATE_ENGINE, "--config", "/nonexistent/x.textproto"});
   EXPECT_EQ(missing.Wait(kTimeoutMs), 2);
   EXPECT_NE(missing.output().find("cannot read /nonexistent/x.textproto"), std::string::npos) << missing.output();
+  Subprocess public_control({WSGATE_ENGINE, "--control", "unix:/tmp/wsgate-e2e-unused.sock", "--control-tcp",
+                             "0.0.0.0:0", "--ws-listen", "127.0.0.1:0"});
+  EXPECT_EQ(public_control.Wait(kTimeoutMs), 1);
+  EXPECT_NE(public_control.output().find("is not a loopback address"), std::string::npos) << public_control.output();
   Subprocess help({WSGATE_ENGINE, "--help"});
   EXPECT_EQ(help.Wait(kTimeoutMs), 0);
   EXPECT_NE(help.output().find("--ws-listen"), std::string::npos);

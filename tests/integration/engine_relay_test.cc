@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 #include "engine/ws/frame.h"
@@ -21,8 +22,8 @@ namespace {
 
 using engine::ws::ClosePayload;
 
-// A backend that completes one WebSocket handshake and then drops the TCP connection, as a
-// crashed backend would.
+// A backend that completes one WebSocket handshake, remembers the request it got, and then drops
+// the TCP connection, as a crashed backend would.
 class DroppingBackend {
  public:
   DroppingBackend() {
@@ -44,6 +45,10 @@ class DroppingBackend {
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        request_ = req;
+      }
       size_t k = req.find("Sec-WebSocket-Key: ");
       std::string key = req.substr(k + 19, req.find("\r\n", k) - k - 19);
       std::string resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -58,8 +63,14 @@ class DroppingBackend {
     close(fd_);
   }
   uint16_t port() const { return port_; }
+  std::string request() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return request_;
+  }
 
  private:
+  std::mutex mu_;
+  std::string request_;
   int fd_;
   uint16_t port_;
   std::thread thread_;
@@ -146,6 +157,15 @@ TEST_F(EngineRelayTest, HandshakeStatusMatrix) {
   EXPECT_GE(stats.handshake_failures[401], 4u);
   EXPECT_GE(stats.handshake_failures[404], 2u);
   EXPECT_GE(stats.handshake_failures[502], 1u);
+}
+
+TEST_F(EngineRelayTest, SubprotocolChosenByTheBackendReachesTheClient) {
+  WsClient c;
+  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications",
+                        {Bearer(Token()), "Sec-WebSocket-Protocol: stomp, wamp"}))
+      << c.response();
+  // The chat backend (like Node's ws) picks the first offer.
+  EXPECT_NE(c.response().find("Sec-WebSocket-Protocol: stomp\r\n"), std::string::npos) << c.response();
 }
 
 TEST_F(EngineRelayTest, BackendDownIs502Quickly) {
@@ -336,7 +356,20 @@ TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
   s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
   Apply(s);
   WsClient c;
-  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(Token())})) << c.response();
+  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/rooms/r1?lang=en&access_token=" + Token(),
+                        {"Sec-WebSocket-Protocol: stomp, wamp"}))
+      << c.response();
+  // What the backend was asked: the mapped URL with the client's other query parameters, a fresh
+  // key, the subprotocols, X-Forwarded-For, and no credential.
+  std::string req = dropping.request();
+  EXPECT_EQ(req.rfind("GET /rooms?room=r1&lang=en HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("Host: 127.0.0.1:" + std::to_string(dropping.port()) + "\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("Sec-WebSocket-Protocol: stomp, wamp\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("X-Forwarded-For: 127.0.0.1\r\n"), std::string::npos) << req;
+  EXPECT_EQ(req.find("access_token"), std::string::npos) << req;
+  EXPECT_EQ(req.find("Authorization"), std::string::npos) << req;
+  // The backend chose no subprotocol, so the client is told none.
+  EXPECT_EQ(c.response().find("Sec-WebSocket-Protocol"), std::string::npos) << c.response();
   auto f = c.ReadFrame();
   ASSERT_TRUE(f);
   EXPECT_EQ(f->opcode, 0x8);
