@@ -237,6 +237,19 @@ TEST(EngineBinary, BadFlagsAndConfigsExitWithAClearError) {
                              "0.0.0.0:0", "--ws-listen", "127.0.0.1:0"});
   EXPECT_EQ(public_control.Wait(kTimeoutMs), 1);
   EXPECT_NE(public_control.output().find("is not a loopback address"), std::string::npos) << public_control.output();
+  // JSON configs: a bad field is named; a good one is served.
+  std::ofstream("/tmp/wsgate-e2e-bad.json") << R"({"version": 1, "apis": [{"nope": 1}]})";
+  Subprocess bad_json({WSGATE_ENGINE, "--config", "/tmp/wsgate-e2e-bad.json", "--ws-listen", "127.0.0.1:0"});
+  EXPECT_EQ(bad_json.Wait(kTimeoutMs), 2);
+  EXPECT_NE(bad_json.output().find("not a valid JSON snapshot"), std::string::npos) << bad_json.output();
+  std::ofstream("/tmp/wsgate-e2e-good.json") << R"({"version": 3, "agentId": "json", "vhosts": [{"name": "localhost"}]})";
+  Subprocess good_json({WSGATE_ENGINE, "--config", "/tmp/wsgate-e2e-good.json", "--ws-listen", "127.0.0.1:0",
+                        "--control", "unix:/tmp/wsgate-e2e-json.sock"});
+  EXPECT_TRUE(good_json.WaitForOutput("config version 3", kTimeoutMs)) << good_json.output();
+  good_json.Signal(SIGTERM);
+  EXPECT_EQ(good_json.Wait(kTimeoutMs), 0) << good_json.output();
+  unlink("/tmp/wsgate-e2e-bad.json");
+  unlink("/tmp/wsgate-e2e-good.json");
   Subprocess help({WSGATE_ENGINE, "--help"});
   EXPECT_EQ(help.Wait(kTimeoutMs), 0);
   EXPECT_NE(help.output().find("--ws-listen"), std::string::npos);
