@@ -338,7 +338,13 @@ TEST_F(EngineRelayTest, ChurnLeaksNoFdsAndNoMemory) {
   EXPECT_LE(after, before);
   size_t rss_after = ResidentBytes();
   std::printf("churn: RSS %zu KiB before, %zu KiB after 10000 more connections\n", rss_before / 1024, rss_after / 1024);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine holds freed memory on purpose, so RSS says nothing here; LeakSanitizer
+  // checks for real leaks when this process exits.
+  (void)rss_after;
+#else
   EXPECT_LT(rss_after, rss_before + (size_t{8} << 20));  // engine + backend + client, all in this process
+#endif
   auto stats = engine_->CollectStats();
   EXPECT_EQ(stats.open_sockets, 0u);
   EXPECT_EQ(stats.buffers_in_use, 0u);
