@@ -12,15 +12,6 @@ namespace {
 constexpr size_t kMaxTokenBytes = 16 * 1024;
 constexpr int kMaxJsonDepth = 16;
 
-int8_t B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return static_cast<int8_t>(c - 'A');
-  if (c >= 'a' && c <= 'z') return static_cast<int8_t>(c - 'a' + 26);
-  if (c >= '0' && c <= '9') return static_cast<int8_t>(c - '0' + 52);
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
 // A small strict JSON reader: enough for JWT headers and claims. Unknown members of any type are
 // skipped; nesting is bounded.
 class JsonReader {
@@ -235,43 +226,6 @@ void SplitScopes(std::string_view text, std::vector<std::string>* out) {
 }
 
 }  // namespace
-
-bool Base64UrlDecode(std::string_view in, std::string* out) {
-  if (in.size() % 4 == 1) return false;
-  out->clear();
-  out->reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int8_t v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero (canonical encoding).
-  return (acc & ((1u << bits) - 1)) == 0;
-}
-
-std::string Base64UrlEncode(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  return out;
-}
 
 bool ParseJwtHeader(std::string_view json, JwtClaims* out) {
   JsonReader r(json);

@@ -13,13 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/base64.h"
 #include "engine/config/snapshot.h"
 
 namespace wsgate::engine::auth {
 
-// Decodes unpadded base64url (RFC 4648 §5). False on any other character or impossible length.
-bool Base64UrlDecode(std::string_view in, std::string* out);
-std::string Base64UrlEncode(std::string_view in);
+using common::Base64UrlDecode;
+using common::Base64UrlEncode;
 
 struct JwtClaims {
   std::string alg, kid;                 // header

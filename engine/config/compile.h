@@ -24,10 +24,5 @@ Resolver SystemResolver();
 absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& proto,
                                                         const Resolver& resolver = SystemResolver());
 
-// Parses "ws://host[:port][/path]" or "wss://..." into `out` (no resolution).
-absl::Status ParseEndpointUrl(std::string_view url, Endpoint* out);
-
-// Parses a topic template: "/notifications", "/rooms/{roomID}", "/*", "/a/{b}/*".
-absl::Status ParseTopicTemplate(std::string_view name, Topic* out);
 
 }  // namespace wsgate::engine::config

@@ -19,42 +19,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "engine/config/syntax.h"
 #include "engine/tls/crypto.h"
 #include "wsgate/v1/config.pb.h"
 
 namespace wsgate::engine::config {
-
-// A backend endpoint URL, split and resolved. Names are resolved by the control thread when the
-// snapshot is compiled, never on a shard.
-struct Endpoint {
-  bool tls = false;             // wss://
-  std::string host;             // for the Host header and SNI
-  uint16_t port = 0;
-  std::string host_header;      // "host" or "host:port" when the port is not the scheme default
-  std::string base_path;        // the URL's path without a trailing '/' ("" for none)
-  std::vector<sockaddr_storage> addresses;  // resolved; tried in order
-  std::string resolve_error;    // non-empty when resolution failed (handshakes answer 502)
-  bool insecure_skip_verify = false;
-  std::string ca_file;
-  uint32_t connect_timeout_ms = 0;  // 0: settings default
-};
-
-struct TopicSegment {
-  std::string literal;  // when !is_param
-  std::string param;    // the {name} when is_param
-  bool is_param = false;
-};
-
-struct Topic {
-  std::string name;                      // "/rooms/{roomID}"
-  std::vector<TopicSegment> segments;    // before a trailing "/*"
-  bool wildcard = false;                 // ends in "/*" (or is "/*"): matches any remainder
-  bool publish = true;
-  bool subscribe = true;
-  std::string url_mapping;
-  std::vector<std::string> scopes;
-  bool unsecured = false;
-};
 
 struct Api {
   uint32_t index = 0;  // dense, for per-API counters

@@ -38,6 +38,7 @@
 #include "engine/io/ring.h"
 #include "engine/tls/crypto.h"
 #include "engine/ws/frame.h"
+#include "engine/common/base64.h"
 #include "engine/ws/handshake.h"
 
 namespace wsgate::engine::server {
@@ -581,7 +582,7 @@ void Shard::Loop::HandleRequest(Conn& c, size_t consumed) {
   // token never reaches the backend (neither the header nor the query parameter).
   uint8_t nonce[16];
   tls::RandomBytes(nonce, sizeof(nonce));
-  std::string key = ws::Base64Encode(nonce, sizeof(nonce));
+  std::string key = common::Base64Encode(nonce, sizeof(nonce));
   c.expected_accept = ws::AcceptKey(key);
   std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParam(req.query, "access_token"));
   std::string out = absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: ", c.endpoint->host_header,

@@ -1,6 +1,8 @@
 // File: engine/ws/handshake.cc
 #include "engine/ws/handshake.h"
 
+#include "engine/common/base64.h"
+
 #include <cstring>
 
 namespace wsgate::engine::ws {
@@ -74,41 +76,13 @@ std::array<uint8_t, 20> Sha1(std::string_view data) {
   return out;
 }
 
-std::string Base64Encode(const uint8_t* data, size_t size) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    uint32_t v = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8 | data[i + 2];
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (size - i == 1) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.append("==");
-  } else if (size - i == 2) {
-    uint32_t v = uint32_t{data[i]} << 16 | uint32_t{data[i + 1]} << 8;
-    out.push_back(kAlphabet[v >> 18]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
-  }
-  return out;
-}
-
 std::string AcceptKey(std::string_view client_key) {
   std::string input;
   input.reserve(client_key.size() + kGuid.size());
   input.append(client_key);
   input.append(kGuid);
   auto digest = Sha1(input);
-  return Base64Encode(digest.data(), digest.size());
+  return common::Base64Encode(digest.data(), digest.size());
 }
 
 bool IsValidUtf8(std::string_view text) {

@@ -20,9 +20,6 @@ std::string AcceptKey(std::string_view client_key);
 // SHA-1 digest (FIPS 180-4). Exposed for tests.
 std::array<uint8_t, 20> Sha1(std::string_view data);
 
-// Standard base64 with padding.
-std::string Base64Encode(const uint8_t* data, size_t size);
-
 // True if `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF), as RFC 6455
 // requires for text messages and close reasons.
 bool IsValidUtf8(std::string_view text);

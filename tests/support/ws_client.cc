@@ -14,6 +14,7 @@
 #include <random>
 
 #include "engine/ws/frame.h"
+#include "engine/common/base64.h"
 #include "engine/ws/handshake.h"
 
 namespace wsgate::testing {
@@ -45,7 +46,7 @@ bool WsClient::Connect(uint16_t port, const std::string& target, const std::vect
   uint8_t nonce[16];
   std::random_device rd;
   for (auto& b : nonce) b = static_cast<uint8_t>(rd());
-  key_ = engine::ws::Base64Encode(nonce, sizeof(nonce));
+  key_ = common::Base64Encode(nonce, sizeof(nonce));
   std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_ +
                     "\r\nSec-WebSocket-Version: 13\r\n";

@@ -1,4 +1,5 @@
 // Unit tests for engine/ws/handshake: RFC 6455 and FIPS 180 vectors, UTF-8 and close codes.
+#include "engine/common/base64.h"
 #include "engine/ws/handshake.h"
 
 #include <gtest/gtest.h>
@@ -35,7 +36,7 @@ TEST(Sha1, MatchesFipsVectors) {
 }
 
 TEST(Base64, EncodesWithPadding) {
-  auto enc = [](std::string s) { return Base64Encode(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
+  auto enc = [](std::string s) { return common::Base64Encode(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
   EXPECT_EQ(enc(""), "");
   EXPECT_EQ(enc("f"), "Zg==");
   EXPECT_EQ(enc("fo"), "Zm8=");
