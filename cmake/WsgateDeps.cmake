@@ -28,6 +28,9 @@ pkg_check_modules(GRPCPP_UNSECURE REQUIRED IMPORTED_TARGET grpc++_unsecure>=1.51
 add_library(wsgate::dep::grpc_unsecure ALIAS PkgConfig::GRPCPP_UNSECURE)
 find_library(GRPCPP_REFLECTION_LIBRARY grpc++_reflection REQUIRED)
 
+# OpenSSL 3 for the agent's token signing (never in the engine's process).
+find_package(OpenSSL 3 REQUIRED)
+
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 add_library(wsgate::dep::sqlite3 ALIAS PkgConfig::SQLITE3)
 

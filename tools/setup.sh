@@ -19,7 +19,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   liburing-dev libwslay-dev android-libboringssl-dev
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libsqlite3-dev libbenchmark-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libssl-dev libbenchmark-dev libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   curl ca-certificates
 )

@@ -16,14 +16,19 @@
 #define WSGATE_STATUS_CONCAT_INNER_(a, b) a##b
 #define WSGATE_STATUS_CONCAT_(a, b) WSGATE_STATUS_CONCAT_INNER_(a, b)
 
-#define WSGATE_RETURN_IF_ERROR(expr)                  \
-  do {                                                \
-    ::absl::Status wsgate_status_ = (expr);           \
-    if (!wsgate_status_.ok()) return wsgate_status_;  \
+// Unique variable names (__COUNTER__), so the macros nest, e.g. inside a lambda passed to a call
+// that is itself wrapped in WSGATE_RETURN_IF_ERROR.
+#define WSGATE_RETURN_IF_ERROR(expr) \
+  WSGATE_RETURN_IF_ERROR_IMPL_(WSGATE_STATUS_CONCAT_(wsgate_status_, __COUNTER__), expr)
+
+#define WSGATE_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                              \
+    ::absl::Status status = (expr);                 \
+    if (!status.ok()) return status;                \
   } while (0)
 
 #define WSGATE_ASSIGN_OR_RETURN(lhs, expr) \
-  WSGATE_ASSIGN_OR_RETURN_IMPL_(WSGATE_STATUS_CONCAT_(wsgate_statusor_, __LINE__), lhs, expr)
+  WSGATE_ASSIGN_OR_RETURN_IMPL_(WSGATE_STATUS_CONCAT_(wsgate_statusor_, __COUNTER__), lhs, expr)
 
 #define WSGATE_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                                  \

@@ -1,0 +1,159 @@
+// File: agent/catalog.h
+//
+// The agent's catalog: APIs (the editable "current API"), revisions, deployments, applications,
+// subscriptions, consumer keys, signing keys, revocations and throttle policies, with WSO2's
+// rules (wso2-websocket-facts.md §2). State lives in SQLite (agent/sqlite.h); every mutation is
+// one transaction, and every mutation that changes what engines serve bumps the config version
+// and notifies the listener (the pusher), which sends engines a new snapshot.
+//
+//   auto catalog = Catalog::Open(dir + "/catalog.db", options);
+//   auto api = (*catalog)->CreateApi(spec);                  // StatusOr<v1::ApiInfo>
+//   auto snap = (*catalog)->BuildSnapshot();                 // what engines should serve
+//
+// Errors are gRPC-style codes naming the field or the rule: INVALID_ARGUMENT ("context: must
+// start with '/'"), NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION (illegal lifecycle transition,
+// a deployed revision), RESOURCE_EXHAUSTED (a sixth revision). A failed call changes nothing.
+//
+// Thread-safe: one mutex serializes access to the database.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "agent/signer.h"
+#include "agent/sqlite.h"
+#include "wsgate/v1/admin.pb.h"
+#include "wsgate/v1/config.pb.h"
+
+namespace wsgate::agent {
+
+struct CatalogOptions {
+  std::string issuer = "wsgate";
+  uint32_t default_token_ttl_s = 3600;
+  uint32_t max_token_ttl_s = 86400;
+  std::string environment = "Production and Sandbox";
+  std::string vhost = "localhost";
+  uint32_t ws_port = 9099;
+  uint32_t wss_port = 8099;
+  int max_revisions = 5;
+};
+
+// Who a client credential belongs to (OAuth2 client authentication).
+struct ClientIdentity {
+  std::string application_id;
+  v1::KeyType key_type = v1::PRODUCTION;
+};
+
+class Catalog {
+ public:
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path, CatalogOptions options);
+
+  // Called after each committed data-plane change with the new config version (outside the lock).
+  void SetChangeListener(std::function<void(uint64_t)> listener);
+
+  std::string agent_id() const;
+  uint64_t config_version() const;
+  const CatalogOptions& options() const { return options_; }
+
+  // APIs.
+  absl::StatusOr<v1::ApiInfo> CreateApi(v1::ApiSpec spec);
+  absl::StatusOr<v1::ApiInfo> GetApi(const std::string& ref);
+  absl::StatusOr<std::vector<v1::ApiInfo>> ListApis(const std::string& name_filter);
+  absl::StatusOr<v1::ApiInfo> UpdateApi(const std::string& ref, const v1::ApiSpec& spec,
+                                        const std::vector<std::string>& fields);
+  absl::Status DeleteApi(const std::string& ref);
+  absl::StatusOr<v1::ApiInfo> AddTopic(const std::string& ref, v1::Topic topic);
+  absl::StatusOr<v1::ApiInfo> DeleteTopic(const std::string& ref, const std::string& topic);
+  absl::StatusOr<v1::ApiInfo> SetPlans(const std::string& ref, const std::vector<std::string>& plans);
+  absl::StatusOr<v1::ApiInfo> ChangeLifecycle(const std::string& ref, const std::string& action);
+
+  // Revisions and deployments.
+  absl::StatusOr<v1::Revision> CreateRevision(const std::string& ref, const std::string& description);
+  absl::StatusOr<std::vector<v1::Revision>> ListRevisions(const std::string& ref);
+  absl::Status DeleteRevision(const std::string& ref, uint32_t number);
+  absl::StatusOr<v1::ApiInfo> RestoreRevision(const std::string& ref, uint32_t number);
+  absl::StatusOr<v1::Deployment> DeployRevision(const std::string& ref, uint32_t number, std::string environment,
+                                                std::string vhost);
+  absl::Status UndeployRevision(const std::string& ref, uint32_t number, const std::string& environment);
+  absl::StatusOr<std::vector<v1::Deployment>> ListDeployments(const std::string& ref);
+  std::vector<v1::Environment> ListEnvironments() const;
+
+  // Applications, subscriptions, keys.
+  absl::StatusOr<v1::ApplicationInfo> CreateApplication(const v1::CreateApplicationRequest& req);
+  absl::StatusOr<v1::ApplicationInfo> GetApplication(const std::string& ref);
+  absl::StatusOr<std::vector<v1::ApplicationInfo>> ListApplications();
+  absl::StatusOr<v1::ApplicationInfo> UpdateApplication(const v1::UpdateApplicationRequest& req);
+  absl::Status DeleteApplication(const std::string& ref);
+  absl::StatusOr<v1::SubscriptionInfo> CreateSubscription(const std::string& app, const std::string& api,
+                                                          const std::string& plan);
+  absl::StatusOr<std::vector<v1::SubscriptionInfo>> ListSubscriptions(const std::string& app, const std::string& api);
+  absl::StatusOr<v1::SubscriptionInfo> UpdateSubscription(const v1::UpdateSubscriptionRequest& req);
+  absl::Status DeleteSubscription(const std::string& id);
+  absl::StatusOr<v1::KeyPair> GenerateKeys(const std::string& app, v1::KeyType type, bool regenerate);
+  absl::StatusOr<std::vector<v1::KeyPair>> ListKeys(const std::string& app);
+  absl::Status DeleteKeys(const std::string& app, v1::KeyType type);
+  // OAuth2 client authentication: NOT_FOUND / UNAUTHENTICATED on a bad pair (same message).
+  absl::StatusOr<ClientIdentity> AuthenticateClient(const std::string& consumer_key, const std::string& secret);
+
+  // Tokens and signing keys.
+  absl::StatusOr<v1::AccessToken> IssueToken(const std::string& app, v1::KeyType type,
+                                             const std::vector<std::string>& scopes, uint32_t ttl_s);
+  // Revokes by token text or jti. A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
+  absl::Status RevokeToken(const std::string& token, const std::string& jti);
+  absl::StatusOr<v1::SigningKeyInfo> RotateSigningKey(v1::SigningAlgorithm alg);
+  absl::StatusOr<std::vector<v1::SigningKeyInfo>> ListSigningKeys();
+  // {"keys":[...]} with every key that may still verify a live token.
+  absl::StatusOr<std::string> Jwks();
+
+  // Throttle policies.
+  absl::StatusOr<v1::ThrottlePolicy> CreatePolicy(const v1::ThrottlePolicy& policy);
+  absl::StatusOr<std::vector<v1::ThrottlePolicy>> ListPolicies(v1::PolicyLevel level);
+  absl::Status DeletePolicy(const std::string& name);
+
+  // What engines should serve now.
+  absl::StatusOr<v1::Snapshot> BuildSnapshot();
+
+ private:
+  explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Seed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs fn in one transaction; when `data_plane`, bumps the config version and, after the
+  // commit, calls the listener.
+  absl::Status Mutate(bool data_plane, const std::function<absl::Status()>& fn);
+
+  struct ApiRow {
+    std::string id;
+    v1::ApiSpec spec;
+    v1::LifecycleState state = v1::CREATED;
+    int64_t created_ms = 0, updated_ms = 0;
+    uint32_t next_revision = 1;
+  };
+  absl::StatusOr<ApiRow> LoadApi(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SaveApi(const ApiRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::ApiInfo> Info(const ApiRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ValidateSpec(v1::ApiSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::ApplicationInfo> LoadApplication(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::SubscriptionInfo> LoadSubscription(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool PolicyExists(const std::string& name, v1::PolicyLevel level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::unique_ptr<SigningKey>> ActiveKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertSigningKey(const SigningKey& key, bool active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::AccessToken> IssueTokenLocked(const std::string& application_id, const std::string& consumer_key,
+                                                   v1::KeyType type, const std::vector<std::string>& scopes,
+                                                   uint32_t ttl_s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  CatalogOptions options_;
+  mutable std::mutex mu_;
+  Db db_ ABSL_GUARDED_BY(mu_);
+  std::string agent_id_;
+  std::function<void(uint64_t)> listener_;
+};
+
+// Parses "Name:Version" (the CLI's API reference); false when there is no ':'.
+bool SplitApiRef(const std::string& ref, std::string* name, std::string* version);
+
+}  // namespace wsgate::agent
