@@ -1025,6 +1025,26 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::
   return IssueTokenLocked(a.id(), st.Text(0), type, scopes, ttl_s);
 }
 
+absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& consumer_key,
+                                                             const std::vector<std::string>& scopes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st = db_.Prepare("SELECT application_id, key_type FROM consumer_keys WHERE consumer_key = ?");
+  st.Bind(1, consumer_key);
+  if (!st.Next()) return absl::UnauthenticatedError("invalid client credentials");
+  return IssueTokenLocked(st.Text(0), consumer_key, static_cast<v1::KeyType>(st.Int(1)), scopes, 0);
+}
+
+absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const std::string& token) {
+  std::string jti;
+  if (!JwtJti(token, &jti)) return absl::OkStatus();
+  return Mutate(true, [&]() -> absl::Status {
+    Statement st = db_.Prepare("SELECT expires_s FROM issued_tokens WHERE jti = ? AND consumer_key = ?");
+    st.Bind(1, jti).Bind(2, consumer_key);
+    if (!st.Next()) return absl::OkStatus();
+    return db_.Prepare("INSERT OR REPLACE INTO revoked_tokens VALUES(?, ?)").Bind(1, jti).Bind(2, st.Int(0)).Run();
+  });
+}
+
 absl::Status Catalog::RevokeToken(const std::string& token, const std::string& jti_in) {
   std::string jti = jti_in;
   if (jti.empty() && !JwtJti(token, &jti))

@@ -101,10 +101,16 @@ class Catalog {
   absl::StatusOr<ClientIdentity> AuthenticateClient(const std::string& consumer_key, const std::string& secret);
 
   // Tokens and signing keys.
+  // For an authenticated OAuth2 client: a token on its own consumer key.
+  absl::StatusOr<v1::AccessToken> IssueTokenForClient(const std::string& consumer_key,
+                                                      const std::vector<std::string>& scopes);
   absl::StatusOr<v1::AccessToken> IssueToken(const std::string& app, v1::KeyType type,
                                              const std::vector<std::string>& scopes, uint32_t ttl_s);
   // Revokes by token text or jti. A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
   absl::Status RevokeToken(const std::string& token, const std::string& jti);
+  // RFC 7009 revocation by a client: revokes `token` only if it was issued to `consumer_key`;
+  // anything else (unknown, expired, someone else's) is quietly OK, as the RFC asks.
+  absl::Status RevokeTokenOfClient(const std::string& consumer_key, const std::string& token);
   absl::StatusOr<v1::SigningKeyInfo> RotateSigningKey(v1::SigningAlgorithm alg);
   absl::StatusOr<std::vector<v1::SigningKeyInfo>> ListSigningKeys();
   // {"keys":[...]} with every key that may still verify a live token.

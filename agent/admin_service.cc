@@ -1,0 +1,181 @@
+// File: agent/admin_service.cc
+#include "agent/admin_service.h"
+
+#include "agent/signer.h"
+#include "engine/common/status_macros.h"
+
+namespace wsgate::agent {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return s.ok() ? grpc::Status::OK
+                : grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+template <typename T, typename Repeated>
+absl::Status Fill(absl::StatusOr<std::vector<T>> items, Repeated* out) {
+  if (!items.ok()) return items.status();
+  for (auto& item : *items) *out->Add() = std::move(item);
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status Set(absl::StatusOr<T> value, T* out) {
+  if (!value.ok()) return value.status();
+  *out = *std::move(value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+AdminService::AdminService(Catalog& catalog, Pusher& pusher, std::string admin_credential)
+    : catalog_(catalog), pusher_(pusher), credential_(std::move(admin_credential)) {}
+
+template <typename Fn>
+grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
+  auto it = ctx->client_metadata().find("authorization");
+  std::string given = it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+  if (!SecureEquals(given, "Bearer " + credential_))
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "missing or wrong admin credential: send metadata 'authorization: Bearer <contents of "
+                        "DATA_DIR/admin.token>' (wsgatectl reads it from --data-dir or WSGATE_ADMIN_TOKEN)");
+  return ToGrpc(fn());
+}
+
+#define WSGATE_RPC(Name, Req, Resp) grpc::Status AdminService::Name(grpc::ServerContext* ctx, const Req* req, Resp* resp)
+
+WSGATE_RPC(CreateApi, v1::CreateApiRequest, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.CreateApi(req->spec()), resp); });
+}
+WSGATE_RPC(GetApi, v1::ApiRef, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.GetApi(req->api()), resp); });
+}
+WSGATE_RPC(ListApis, v1::ListApisRequest, v1::ListApisResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListApis(req->name_filter()), resp->mutable_apis()); });
+}
+WSGATE_RPC(UpdateApi, v1::UpdateApiRequest, v1::ApiInfo) {
+  return Call(ctx, [&] {
+    return Set(catalog_.UpdateApi(req->api(), req->spec(), {req->update_fields().begin(), req->update_fields().end()}),
+               resp);
+  });
+}
+WSGATE_RPC(DeleteApi, v1::ApiRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteApi(req->api()); });
+}
+WSGATE_RPC(AddTopic, v1::AddTopicRequest, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.AddTopic(req->api(), req->topic()), resp); });
+}
+WSGATE_RPC(DeleteTopic, v1::DeleteTopicRequest, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.DeleteTopic(req->api(), req->topic()), resp); });
+}
+WSGATE_RPC(SetPlans, v1::SetPlansRequest, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.SetPlans(req->api(), {req->plans().begin(), req->plans().end()}), resp); });
+}
+WSGATE_RPC(ChangeLifecycle, v1::ChangeLifecycleRequest, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.ChangeLifecycle(req->api(), req->action()), resp); });
+}
+WSGATE_RPC(CreateRevision, v1::CreateRevisionRequest, v1::Revision) {
+  return Call(ctx, [&] { return Set(catalog_.CreateRevision(req->api(), req->description()), resp); });
+}
+WSGATE_RPC(ListRevisions, v1::ApiRef, v1::ListRevisionsResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListRevisions(req->api()), resp->mutable_revisions()); });
+}
+WSGATE_RPC(DeleteRevision, v1::RevisionRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteRevision(req->api(), req->revision()); });
+}
+WSGATE_RPC(RestoreRevision, v1::RevisionRef, v1::ApiInfo) {
+  return Call(ctx, [&] { return Set(catalog_.RestoreRevision(req->api(), req->revision()), resp); });
+}
+WSGATE_RPC(DeployRevision, v1::DeployRevisionRequest, v1::Deployment) {
+  return Call(ctx, [&] {
+    return Set(catalog_.DeployRevision(req->api(), req->revision(), req->environment(), req->vhost()), resp);
+  });
+}
+WSGATE_RPC(UndeployRevision, v1::UndeployRevisionRequest, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.UndeployRevision(req->api(), req->revision(), req->environment()); });
+}
+WSGATE_RPC(ListDeployments, v1::ApiRef, v1::ListDeploymentsResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListDeployments(req->api()), resp->mutable_deployments()); });
+}
+WSGATE_RPC(CreateApplication, v1::CreateApplicationRequest, v1::ApplicationInfo) {
+  return Call(ctx, [&] { return Set(catalog_.CreateApplication(*req), resp); });
+}
+WSGATE_RPC(GetApplication, v1::ApplicationRef, v1::ApplicationInfo) {
+  return Call(ctx, [&] { return Set(catalog_.GetApplication(req->application()), resp); });
+}
+WSGATE_RPC(ListApplications, v1::ListApplicationsRequest, v1::ListApplicationsResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListApplications(), resp->mutable_applications()); });
+}
+WSGATE_RPC(UpdateApplication, v1::UpdateApplicationRequest, v1::ApplicationInfo) {
+  return Call(ctx, [&] { return Set(catalog_.UpdateApplication(*req), resp); });
+}
+WSGATE_RPC(DeleteApplication, v1::ApplicationRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteApplication(req->application()); });
+}
+WSGATE_RPC(CreateSubscription, v1::CreateSubscriptionRequest, v1::SubscriptionInfo) {
+  return Call(ctx, [&] { return Set(catalog_.CreateSubscription(req->application(), req->api(), req->plan()), resp); });
+}
+WSGATE_RPC(ListSubscriptions, v1::ListSubscriptionsRequest, v1::ListSubscriptionsResponse) {
+  return Call(ctx, [&] {
+    return Fill(catalog_.ListSubscriptions(req->application(), req->api()), resp->mutable_subscriptions());
+  });
+}
+WSGATE_RPC(UpdateSubscription, v1::UpdateSubscriptionRequest, v1::SubscriptionInfo) {
+  return Call(ctx, [&] { return Set(catalog_.UpdateSubscription(*req), resp); });
+}
+WSGATE_RPC(DeleteSubscription, v1::SubscriptionRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteSubscription(req->subscription()); });
+}
+WSGATE_RPC(GenerateKeys, v1::GenerateKeysRequest, v1::KeyPair) {
+  return Call(ctx, [&] { return Set(catalog_.GenerateKeys(req->application(), req->key_type(), req->regenerate()), resp); });
+}
+WSGATE_RPC(ListKeys, v1::ApplicationRef, v1::ListKeysResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListKeys(req->application()), resp->mutable_keys()); });
+}
+WSGATE_RPC(DeleteKeys, v1::DeleteKeysRequest, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteKeys(req->application(), req->key_type()); });
+}
+WSGATE_RPC(IssueToken, v1::IssueTokenRequest, v1::AccessToken) {
+  return Call(ctx, [&] {
+    return Set(catalog_.IssueToken(req->application(), req->key_type(), {req->scopes().begin(), req->scopes().end()},
+                                   req->ttl_s()),
+               resp);
+  });
+}
+WSGATE_RPC(RevokeToken, v1::RevokeTokenRequest, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.RevokeToken(req->token(), req->jti()); });
+}
+WSGATE_RPC(RotateSigningKey, v1::RotateSigningKeyRequest, v1::SigningKeyInfo) {
+  return Call(ctx, [&] { return Set(catalog_.RotateSigningKey(req->algorithm()), resp); });
+}
+WSGATE_RPC(ListSigningKeys, v1::Empty, v1::ListSigningKeysResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListSigningKeys(), resp->mutable_keys()); });
+}
+WSGATE_RPC(CreateThrottlePolicy, v1::ThrottlePolicy, v1::ThrottlePolicy) {
+  return Call(ctx, [&] { return Set(catalog_.CreatePolicy(*req), resp); });
+}
+WSGATE_RPC(ListThrottlePolicies, v1::ListThrottlePoliciesRequest, v1::ListThrottlePoliciesResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListPolicies(req->level()), resp->mutable_policies()); });
+}
+WSGATE_RPC(DeleteThrottlePolicy, v1::ThrottlePolicyRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeletePolicy(req->name()); });
+}
+WSGATE_RPC(ListEnvironments, v1::Empty, v1::ListEnvironmentsResponse) {
+  return Call(ctx, [&] {
+    for (auto& env : catalog_.ListEnvironments()) *resp->add_environments() = std::move(env);
+    return absl::OkStatus();
+  });
+}
+WSGATE_RPC(GetStatus, v1::Empty, v1::AgentStatus) {
+  return Call(ctx, [&] {
+    resp->set_agent_id(catalog_.agent_id());
+    resp->set_config_version(catalog_.config_version());
+    resp->set_version(WSGATE_VERSION);
+    for (auto& e : pusher_.Status()) *resp->add_engines() = std::move(e);
+    return absl::OkStatus();
+  });
+}
+
+#undef WSGATE_RPC
+
+}  // namespace wsgate::agent

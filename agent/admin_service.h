@@ -1,0 +1,77 @@
+// File: agent/admin_service.h
+//
+// The agent's gRPC admin API (wsgate.v1.Admin), a thin layer over Catalog: it checks the admin
+// credential on every call (metadata `authorization: Bearer <credential>`, constant-time) and
+// maps absl::Status to grpc::Status one to one. Served with server reflection so generic gRPC
+// tools work.
+//
+// Thread-safe (gRPC calls it from its own threads; Catalog serializes).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/catalog.h"
+#include "agent/pusher.h"
+#include "wsgate/v1/admin.grpc.pb.h"
+
+namespace wsgate::agent {
+
+class AdminService final : public v1::Admin::Service {
+ public:
+  AdminService(Catalog& catalog, Pusher& pusher, std::string admin_credential);
+
+  grpc::Status CreateApi(grpc::ServerContext*, const v1::CreateApiRequest*, v1::ApiInfo*) override;
+  grpc::Status GetApi(grpc::ServerContext*, const v1::ApiRef*, v1::ApiInfo*) override;
+  grpc::Status ListApis(grpc::ServerContext*, const v1::ListApisRequest*, v1::ListApisResponse*) override;
+  grpc::Status UpdateApi(grpc::ServerContext*, const v1::UpdateApiRequest*, v1::ApiInfo*) override;
+  grpc::Status DeleteApi(grpc::ServerContext*, const v1::ApiRef*, v1::Empty*) override;
+  grpc::Status AddTopic(grpc::ServerContext*, const v1::AddTopicRequest*, v1::ApiInfo*) override;
+  grpc::Status DeleteTopic(grpc::ServerContext*, const v1::DeleteTopicRequest*, v1::ApiInfo*) override;
+  grpc::Status SetPlans(grpc::ServerContext*, const v1::SetPlansRequest*, v1::ApiInfo*) override;
+  grpc::Status ChangeLifecycle(grpc::ServerContext*, const v1::ChangeLifecycleRequest*, v1::ApiInfo*) override;
+  grpc::Status CreateRevision(grpc::ServerContext*, const v1::CreateRevisionRequest*, v1::Revision*) override;
+  grpc::Status ListRevisions(grpc::ServerContext*, const v1::ApiRef*, v1::ListRevisionsResponse*) override;
+  grpc::Status DeleteRevision(grpc::ServerContext*, const v1::RevisionRef*, v1::Empty*) override;
+  grpc::Status RestoreRevision(grpc::ServerContext*, const v1::RevisionRef*, v1::ApiInfo*) override;
+  grpc::Status DeployRevision(grpc::ServerContext*, const v1::DeployRevisionRequest*, v1::Deployment*) override;
+  grpc::Status UndeployRevision(grpc::ServerContext*, const v1::UndeployRevisionRequest*, v1::Empty*) override;
+  grpc::Status ListDeployments(grpc::ServerContext*, const v1::ApiRef*, v1::ListDeploymentsResponse*) override;
+  grpc::Status CreateApplication(grpc::ServerContext*, const v1::CreateApplicationRequest*, v1::ApplicationInfo*) override;
+  grpc::Status GetApplication(grpc::ServerContext*, const v1::ApplicationRef*, v1::ApplicationInfo*) override;
+  grpc::Status ListApplications(grpc::ServerContext*, const v1::ListApplicationsRequest*,
+                                v1::ListApplicationsResponse*) override;
+  grpc::Status UpdateApplication(grpc::ServerContext*, const v1::UpdateApplicationRequest*, v1::ApplicationInfo*) override;
+  grpc::Status DeleteApplication(grpc::ServerContext*, const v1::ApplicationRef*, v1::Empty*) override;
+  grpc::Status CreateSubscription(grpc::ServerContext*, const v1::CreateSubscriptionRequest*,
+                                  v1::SubscriptionInfo*) override;
+  grpc::Status ListSubscriptions(grpc::ServerContext*, const v1::ListSubscriptionsRequest*,
+                                 v1::ListSubscriptionsResponse*) override;
+  grpc::Status UpdateSubscription(grpc::ServerContext*, const v1::UpdateSubscriptionRequest*,
+                                  v1::SubscriptionInfo*) override;
+  grpc::Status DeleteSubscription(grpc::ServerContext*, const v1::SubscriptionRef*, v1::Empty*) override;
+  grpc::Status GenerateKeys(grpc::ServerContext*, const v1::GenerateKeysRequest*, v1::KeyPair*) override;
+  grpc::Status ListKeys(grpc::ServerContext*, const v1::ApplicationRef*, v1::ListKeysResponse*) override;
+  grpc::Status DeleteKeys(grpc::ServerContext*, const v1::DeleteKeysRequest*, v1::Empty*) override;
+  grpc::Status IssueToken(grpc::ServerContext*, const v1::IssueTokenRequest*, v1::AccessToken*) override;
+  grpc::Status RevokeToken(grpc::ServerContext*, const v1::RevokeTokenRequest*, v1::Empty*) override;
+  grpc::Status RotateSigningKey(grpc::ServerContext*, const v1::RotateSigningKeyRequest*, v1::SigningKeyInfo*) override;
+  grpc::Status ListSigningKeys(grpc::ServerContext*, const v1::Empty*, v1::ListSigningKeysResponse*) override;
+  grpc::Status CreateThrottlePolicy(grpc::ServerContext*, const v1::ThrottlePolicy*, v1::ThrottlePolicy*) override;
+  grpc::Status ListThrottlePolicies(grpc::ServerContext*, const v1::ListThrottlePoliciesRequest*,
+                                    v1::ListThrottlePoliciesResponse*) override;
+  grpc::Status DeleteThrottlePolicy(grpc::ServerContext*, const v1::ThrottlePolicyRef*, v1::Empty*) override;
+  grpc::Status ListEnvironments(grpc::ServerContext*, const v1::Empty*, v1::ListEnvironmentsResponse*) override;
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::Empty*, v1::AgentStatus*) override;
+
+ private:
+  // Checks the credential, then runs fn (which returns absl::Status) and maps the result.
+  template <typename Fn>
+  grpc::Status Call(grpc::ServerContext* ctx, Fn&& fn);
+
+  Catalog& catalog_;
+  Pusher& pusher_;
+  std::string credential_;
+};
+
+}  // namespace wsgate::agent

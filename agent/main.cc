@@ -1,0 +1,100 @@
+// File: agent/main.cc — wsgate-agent: flags, data directory, signals; then Catalog, Pusher,
+// the admin gRPC server and the OAuth2 endpoint.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/admin_service.h"
+#include "agent/catalog.h"
+#include "agent/oauth_server.h"
+#include "agent/paths.h"
+#include "agent/pusher.h"
+#include "engine/common/flags.h"
+#include "engine/common/log.h"
+
+int main(int argc, char** argv) {
+  using namespace wsgate::agent;
+  std::string data_dir = DefaultDataDir();
+  std::vector<std::string> engines;
+  std::string admin_listen = "127.0.0.1:9400";
+  std::string token_listen = "127.0.0.1:9401";
+  std::string issuer = "wsgate";
+  wsgate::common::FlagParser flags(
+      "wsgate-agent",
+      "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
+      "(SQLite in --data-dir), the OAuth2 token endpoint, and the config pushed to every engine.\n\n"
+      "  wsgate-agent --engine unix:/run/wsgate/engine.sock\n"
+      "  wsgatectl api list            # talks to it with the admin credential in the data directory\n\n"
+      "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
+  flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token (0600); $WSGATE_HOME or ~/.local/state/wsgate",
+                  "DIR");
+  flags.AddList("engine", &engines, "an engine's control socket to keep up to date, unix:PATH or 127.0.0.1:PORT",
+                "TARGET");
+  flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
+  flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
+  flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
+  if (int code = flags.ParseCommandLine(argc, argv); code >= 0) return code;
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (absl::Status s = EnsurePrivateDir(data_dir); !s.ok()) {
+    std::cerr << "wsgate-agent: " << s.message() << "\n";
+    return 1;
+  }
+  auto credential = AdminCredential(data_dir, /*create=*/true);
+  if (!credential.ok()) {
+    std::cerr << "wsgate-agent: " << credential.status().message() << "\n";
+    return 1;
+  }
+  CatalogOptions options;
+  options.issuer = issuer;
+  auto catalog = Catalog::Open(data_dir + "/catalog.db", options);
+  if (!catalog.ok()) {
+    std::cerr << "wsgate-agent: " << catalog.status().message() << "\n";
+    return 1;
+  }
+  Pusher pusher(**catalog, engines);
+  (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
+  pusher.Start();
+
+  AdminService admin(**catalog, pusher, *credential);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int admin_port = 0;
+  builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || admin_port == 0) {
+    std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (in use?)\n";
+    pusher.Stop();
+    return 1;
+  }
+  OAuthServer oauth(**catalog);
+  if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
+    std::cerr << "wsgate-agent: " << s.message() << "\n";
+    server->Shutdown();
+    pusher.Stop();
+    return 1;
+  }
+  WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
+             admin_listen, admin_port, token_listen, oauth.port(), data_dir,
+             engines.empty() ? "none" : absl::StrJoin(engines, ", "));
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  WSGATE_LOG(kInfo, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  oauth.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  pusher.Stop();
+  WSGATE_LOG(kInfo, "stopped");
+  return 0;
+}

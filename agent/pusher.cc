@@ -1,0 +1,161 @@
+// File: agent/pusher.cc
+#include "agent/pusher.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "engine/common/log.h"
+#include "wsgate/v1/engine.grpc.pb.h"
+
+namespace wsgate::agent {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::chrono::system_clock::time_point Deadline(int ms) {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
+}
+
+}  // namespace
+
+struct Pusher::Engine {
+  std::string target;
+  std::unique_ptr<v1::EngineControl::Stub> stub;
+  std::thread thread;
+  v1::EngineInfo info;  // guarded by Pusher::mu_
+};
+
+Pusher::Pusher(Catalog& catalog, std::vector<std::string> targets) : catalog_(catalog) {
+  for (auto& t : targets) {
+    auto e = std::make_unique<Engine>();
+    e->target = t;
+    e->info.set_target(t);
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(256 << 20);
+    e->stub = v1::EngineControl::NewStub(grpc::CreateCustomChannel(t, grpc::InsecureChannelCredentials(), args));
+    engines_.push_back(std::move(e));
+  }
+}
+
+Pusher::~Pusher() { Stop(); }
+
+void Pusher::Start() {
+  for (auto& e : engines_) e->thread = std::thread([this, raw = e.get()] { Run(*raw); });
+}
+
+void Pusher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& e : engines_)
+    if (e->thread.joinable()) e->thread.join();
+}
+
+void Pusher::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+std::vector<v1::EngineInfo> Pusher::Status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t desired = catalog_.config_version();
+  std::vector<v1::EngineInfo> out;
+  for (const auto& e : engines_) {
+    v1::EngineInfo info = e->info;
+    info.set_desired_version(desired);
+    info.set_lag(desired > info.applied_version() ? desired - info.applied_version() : 0);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+bool Pusher::WaitForVersion(uint64_t version, int timeout_ms) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    for (const auto& e : engines_)
+      if (e->info.applied_version() < version) return false;
+    return true;
+  });
+}
+
+void Pusher::Run(Engine& engine) {
+  int backoff_ms = 200;
+  uint64_t seen_generation = 0;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      seen_generation = generation_;
+    }
+    bool ok = false;
+    grpc::ClientContext status_ctx;
+    status_ctx.set_deadline(Deadline(2000));
+    v1::EngineStatus status;
+    grpc::Status st = engine.stub->GetStatus(&status_ctx, {}, &status);
+    std::string error;
+    if (st.ok()) {
+      uint64_t desired = catalog_.config_version();
+      bool current = status.agent_id() == catalog_.agent_id() && status.applied_version() >= desired;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (engine.info.engine_id() != status.engine_id() && !engine.info.engine_id().empty())
+          WSGATE_LOG(kInfo, "engine %s restarted (id %s); bringing it up to date", engine.target, status.engine_id());
+        engine.info.set_reachable(true);
+        engine.info.set_engine_id(status.engine_id());
+        if (status.agent_id() == catalog_.agent_id()) engine.info.set_applied_version(status.applied_version());
+        else engine.info.set_applied_version(0);
+      }
+      if (current) {
+        ok = true;
+      } else {
+        auto snapshot = catalog_.BuildSnapshot();
+        if (!snapshot.ok()) {
+          error = std::string(snapshot.status().message());
+        } else {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(Deadline(10000));
+          v1::ApplySnapshotRequest req;
+          *req.mutable_snapshot() = *std::move(snapshot);
+          v1::ApplyResponse resp;
+          grpc::Status push = engine.stub->ApplySnapshot(&ctx, req, &resp);
+          if (push.ok()) {
+            ok = true;
+            std::lock_guard<std::mutex> lock(mu_);
+            engine.info.set_applied_version(resp.applied_version());
+            engine.info.set_last_ack_unix_ms(NowMs());
+            WSGATE_LOG(kInfo, "engine %s applied config version %d (%d connections closed)", engine.target,
+                       static_cast<int64_t>(resp.applied_version()), static_cast<int64_t>(resp.connections_closed()));
+          } else {
+            error = push.error_message();
+            WSGATE_LOG(kWarning, "engine %s refused config version %d: %s", engine.target,
+                       static_cast<int64_t>(req.snapshot().version()), error);
+          }
+        }
+      }
+    } else {
+      error = st.error_message().empty() ? "unreachable" : st.error_message();
+      std::lock_guard<std::mutex> lock(mu_);
+      engine.info.set_reachable(false);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      engine.info.set_last_error(error);
+    }
+    cv_.notify_all();  // WaitForVersion
+    int wait_ms = ok ? 2000 : backoff_ms;
+    backoff_ms = ok ? 200 : std::min(backoff_ms * 2, 5000);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || generation_ != seen_generation; });
+  }
+}
+
+}  // namespace wsgate::agent

@@ -1,0 +1,54 @@
+// File: agent/pusher.h
+//
+// Keeps every engine serving the catalog's current config. One thread per engine target:
+// it polls the engine's status (every 2 s, or at once when the catalog changes), and whenever the
+// engine's applied version or agent differs from the catalog's — after a change, an engine
+// restart, or a failed push — it compiles a snapshot and sends ApplySnapshot, retrying with
+// backoff (0.2 s doubling to 5 s). Status() reports each engine's applied version and lag.
+//
+//   Pusher pusher(catalog, {"unix:/run/wsgate/engine.sock"});
+//   catalog.SetChangeListener([&](uint64_t v) { pusher.Notify(); });
+//   pusher.Start();  ...  pusher.Stop();
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/catalog.h"
+#include "wsgate/v1/admin.pb.h"
+
+namespace wsgate::agent {
+
+class Pusher {
+ public:
+  Pusher(Catalog& catalog, std::vector<std::string> targets);
+  ~Pusher();
+
+  void Start();
+  void Stop();
+  // Something changed: check every engine now.
+  void Notify();
+  std::vector<v1::EngineInfo> Status() const;
+  // Waits until every engine acknowledged at least `version`, or the timeout passes.
+  bool WaitForVersion(uint64_t version, int timeout_ms) const;
+
+ private:
+  struct Engine;
+  void Run(Engine& engine);
+
+  Catalog& catalog_;
+  std::vector<std::unique_ptr<Engine>> engines_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  uint64_t generation_ = 0;  // bumped by Notify
+  bool stopping_ = false;
+};
+
+}  // namespace wsgate::agent
