@@ -171,6 +171,7 @@ WSGATE_RPC(GetStatus, v1::Empty, v1::AgentStatus) {
     resp->set_agent_id(catalog_.agent_id());
     resp->set_config_version(catalog_.config_version());
     resp->set_version(WSGATE_VERSION);
+    pusher_.Refresh(2000);  // report what the engines say now, not at the last poll
     for (auto& e : pusher_.Status()) *resp->add_engines() = std::move(e);
     return absl::OkStatus();
   });

@@ -26,7 +26,8 @@ struct Pusher::Engine {
   std::string target;
   std::unique_ptr<v1::EngineControl::Stub> stub;
   std::thread thread;
-  v1::EngineInfo info;  // guarded by Pusher::mu_
+  v1::EngineInfo info;           // guarded by Pusher::mu_
+  uint64_t checked_generation = 0;  // the Notify generation its last completed check started after
 };
 
 Pusher::Pusher(Catalog& catalog, std::vector<std::string> targets) : catalog_(catalog) {
@@ -76,6 +77,21 @@ std::vector<v1::EngineInfo> Pusher::Status() const {
     out.push_back(std::move(info));
   }
   return out;
+}
+
+void Pusher::Refresh(int timeout_ms) {
+  uint64_t wanted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wanted = ++generation_;
+  }
+  cv_.notify_all();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    for (const auto& e : engines_)
+      if (e->checked_generation < wanted) return false;
+    return true;
+  });
 }
 
 bool Pusher::WaitForVersion(uint64_t version, int timeout_ms) const {
@@ -149,8 +165,9 @@ void Pusher::Run(Engine& engine) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       engine.info.set_last_error(error);
+      engine.checked_generation = seen_generation;
     }
-    cv_.notify_all();  // WaitForVersion
+    cv_.notify_all();  // WaitForVersion, Refresh
     int wait_ms = ok ? 2000 : backoff_ms;
     backoff_ms = ok ? 200 : std::min(backoff_ms * 2, 5000);
     std::unique_lock<std::mutex> lock(mu_);

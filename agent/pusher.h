@@ -36,6 +36,9 @@ class Pusher {
   // Something changed: check every engine now.
   void Notify();
   std::vector<v1::EngineInfo> Status() const;
+  // Asks every engine for its status now and waits (up to timeout_ms) for the answers, so the
+  // next Status() reflects e.g. an engine that restarted since the last poll.
+  void Refresh(int timeout_ms);
   // Waits until every engine acknowledged at least `version`, or the timeout passes.
   bool WaitForVersion(uint64_t version, int timeout_ms) const;
 

@@ -1,0 +1,217 @@
+// End-to-end test of the control plane: wsgate-agent, wsgate-engine and the chat backend as
+// processes; every wsgatectl command of the walkthrough; a client through the engine with the
+// printed token (wscat); curl-style OAuth2 calls; agent kill -9 and restart; engine restart;
+// revocation closing a live socket.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "tests/support/subprocess.h"
+
+namespace {
+
+using wsgate::testing::Subprocess;
+
+constexpr int kTimeoutMs = 15000;
+
+int PortAfter(Subprocess& p, const std::string& marker, size_t* from) {
+  if (!p.WaitForOutput(marker, kTimeoutMs, from)) return 0;
+  return std::atoi(p.output().c_str() + *from);
+}
+
+class AgentWalkthrough : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(access(WSGATE_WSCAT, X_OK), 0) << "run tools/setup.sh";
+    char tmpl[] = "/tmp/wsgate-agent-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    backend_ = std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_CHAT_BACKEND, "--port", "0"});
+    size_t at = 0;
+    backend_port_ = std::to_string(PortAfter(*backend_, "Notifications on: ws://localhost:", &at));
+    ASSERT_NE(backend_port_, "0") << backend_->output();
+    StartEngine();
+    StartAgent();
+  }
+  void TearDown() override {
+    agent_.reset();
+    engine_.reset();
+    backend_.reset();
+    ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
+  }
+  void StartEngine() {
+    engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine.sock", "--ws-listen",
+        "127.0.0.1:" + (engine_port_.empty() ? std::string("0") : engine_port_), "--shards", "2"});
+    size_t at = 0;
+    engine_port_ = std::to_string(PortAfter(*engine_, "(port ", &at));
+    ASSERT_NE(engine_port_, "0") << engine_->output();
+  }
+  void StartAgent() {
+    agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
+        "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
+        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_)});
+    size_t at = 0;
+    admin_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
+    token_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
+    ASSERT_NE(token_port_, "0") << agent_->output();
+  }
+  // Runs wsgatectl; returns its exit code and puts its output (stdout+stderr) in *out.
+  int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
+    args.insert(args.begin(), {WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/data"});
+    Subprocess p(args);
+    int code = p.Wait(kTimeoutMs);
+    std::string text = p.output();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    if (out) *out = text;
+    return code;
+  }
+  std::string CtlOk(std::vector<std::string> args) {
+    std::string out;
+    int code = Ctl(args, &out);
+    EXPECT_EQ(code, 0) << "wsgatectl " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
+    return out;
+  }
+  std::unique_ptr<Subprocess> Wscat(const std::string& path, const std::string& token) {
+    return std::make_unique<Subprocess>(std::vector<std::string>{
+        WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + path, "-H", "Authorization: Bearer " + token});
+  }
+  // The walkthrough's publisher and developer steps; returns the printed token.
+  std::string Walkthrough() {
+    CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+           "ws://localhost:" + backend_port_});
+    CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
+    CtlOk({"topic", "add", "Chats:1.0.0", "/notifications", "--mapping", "/notifications"});
+    CtlOk({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}"});
+    CtlOk({"api", "plans", "Chats:1.0.0", "AsyncGold"});
+    CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
+    EXPECT_EQ(CtlOk({"revision", "create", "Chats:1.0.0"}), "1");
+    CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
+    CtlOk({"app", "create", "ChatApp"});
+    CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "AsyncGold"});
+    keys_ = CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
+    std::string token = CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+    EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 2) << "prints only the token: " << token;
+    return token;
+  }
+
+  std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, keys_;
+  std::unique_ptr<Subprocess> backend_, engine_, agent_;
+};
+
+TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
+  std::string token = Walkthrough();
+  auto notifications = Wscat("/chats/1.0.0/notifications", token);
+  ASSERT_TRUE(notifications->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << notifications->output();
+  auto room = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(room->WaitForOutput("You joined room1!", kTimeoutMs)) << room->output();
+  EXPECT_TRUE(notifications->WaitForOutput("Someone joined room1!", kTimeoutMs));
+
+  // Reading commands, text and JSON.
+  EXPECT_NE(CtlOk({"api", "list"}).find("Chats:1.0.0"), std::string::npos);
+  EXPECT_NE(CtlOk({"api", "get", "Chats:1.0.0", "-o", "json"}).find("\"context\": \"/chats\""), std::string::npos);
+  EXPECT_NE(CtlOk({"revision", "list", "Chats:1.0.0"}).find("deployed to Production and Sandbox"), std::string::npos);
+  EXPECT_NE(CtlOk({"subscription", "list"}).find("AsyncGold"), std::string::npos);
+  EXPECT_NE(CtlOk({"policy", "list"}).find("Allows 50000 events per day"), std::string::npos);
+  std::string status = CtlOk({"status"});
+  EXPECT_NE(status.find("\tup\t"), std::string::npos) << status;
+  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+
+  // Bad inputs: a clear one-line error, a non-zero exit, nothing changed.
+  std::string out;
+  EXPECT_EQ(Ctl({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint", "ws://h"}, &out), 1);
+  EXPECT_NE(out.find("already exists"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"api", "plans", "Chats:1.0.0", "Platinum"}, &out), 1);
+  EXPECT_NE(out.find("unknown business plan 'Platinum'"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"topic", "add", "Chats:1.0.0", "/r/{id}", "--mapping", "/r?x={uri.var.room}"}, &out), 1);
+  EXPECT_NE(out.find("url_mapping"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"api", "lifecycle", "Chats:1.0.0", "Retire"}, &out), 1);
+  EXPECT_NE(out.find("PUBLISHED"), std::string::npos) << out;
+  for (int i = 2; i <= 5; ++i) CtlOk({"revision", "create", "Chats:1.0.0"});
+  EXPECT_EQ(Ctl({"revision", "create", "Chats:1.0.0"}, &out), 1);
+  EXPECT_NE(out.find("5 revisions"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"api", "bogus"}, &out), 2);
+  EXPECT_EQ(Ctl({"token", "ChatApp", "--type", "STAGING"}, &out), 1);
+  EXPECT_NE(out.find("--type"), std::string::npos) << out;
+  EXPECT_NE(CtlOk({"api", "get", "Chats:1.0.0"}).find("plans: AsyncGold"), std::string::npos);
+
+  // The admin API refuses a caller without the credential.
+  Subprocess anonymous({WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/nowhere", "api", "list"});
+  EXPECT_EQ(anonymous.Wait(kTimeoutMs), 1);
+  EXPECT_NE(anonymous.output().find("no admin credential"), std::string::npos) << anonymous.output();
+
+  // Revoking the token closes the live listen-only socket (wscat exits 0 on a close frame).
+  CtlOk({"token", "revoke", token});
+  EXPECT_EQ(notifications->Wait(kTimeoutMs), 0) << notifications->output();
+  auto refused = Wscat("/chats/1.0.0/notifications", token);
+  EXPECT_NE(refused->Wait(kTimeoutMs), 0);
+  EXPECT_NE(refused->output().find("401"), std::string::npos) << refused->output();
+}
+
+TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
+  std::string token = Walkthrough();
+  // kill -9: every acknowledged change is already on disk.
+  agent_->Signal(SIGKILL);
+  agent_->Wait(kTimeoutMs);
+  StartAgent();
+  EXPECT_NE(CtlOk({"api", "get", "Chats:1.0.0"}).find("deployed revisions: 1"), std::string::npos);
+  EXPECT_NE(CtlOk({"subscription", "list", "--app", "ChatApp"}).find("Chats:1.0.0"), std::string::npos);
+  // The engine restarts empty; the agent brings it up to date.
+  engine_->Signal(SIGTERM);
+  EXPECT_EQ(engine_->Wait(kTimeoutMs), 0);
+  StartEngine();
+  std::string status;
+  for (int i = 0; i < 100; ++i) {
+    status = CtlOk({"status"});
+    if (status.find("lag 0") != std::string::npos && status.find("\tup\t") != std::string::npos) break;
+    usleep(100000);
+  }
+  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+  auto client = Wscat("/chats/1.0.0/rooms/room2", token);
+  EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
+}
+
+TEST_F(AgentWalkthrough, OAuth2TokenEndpoint) {
+  Walkthrough();
+  size_t k = keys_.find("Consumer key:"), s = keys_.find("Consumer secret:");
+  ASSERT_NE(k, std::string::npos);
+  std::string key = keys_.substr(k + 13, keys_.find('\n', k) - k - 13);
+  std::string secret = keys_.substr(s + 16, keys_.find('\n', s) - s - 16);
+  key.erase(0, key.find_first_not_of(' '));
+  secret.erase(0, secret.find_first_not_of(' '));
+  auto curl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/curl", "-s", "-w", "\n%{http_code}"});
+    Subprocess p(args);
+    p.Wait(kTimeoutMs);
+    return p.output();
+  };
+  std::string url = "http://127.0.0.1:" + token_port_;
+  std::string ok = curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials", url + "/oauth2/token"});
+  EXPECT_NE(ok.find("\"token_type\":\"Bearer\",\"expires_in\":3600"), std::string::npos) << ok;
+  EXPECT_EQ(ok.substr(ok.size() - 3), "200");
+  std::string token = ok.substr(ok.find("\"access_token\":\"") + 16);
+  token = token.substr(0, token.find('"'));
+  auto client = Wscat("/chats/1.0.0/notifications", token);
+  EXPECT_TRUE(client->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client->output();
+
+  std::string bad = curl({"-u", key + ":wrong", "-d", "grant_type=client_credentials", url + "/oauth2/token"});
+  EXPECT_NE(bad.find("\"error\":\"invalid_client\""), std::string::npos) << bad;
+  EXPECT_EQ(bad.substr(bad.size() - 3), "401");
+  std::string grant = curl({"-u", key + ":" + secret, "-d", "grant_type=password", url + "/oauth2/token"});
+  EXPECT_NE(grant.find("unsupported_grant_type"), std::string::npos) << grant;
+  std::string missing = curl({"-u", key + ":" + secret, "-d", "scope=x", url + "/oauth2/token"});
+  EXPECT_NE(missing.find("invalid_request"), std::string::npos) << missing;
+  std::string jwks = curl({url + "/.well-known/jwks.json"});
+  EXPECT_NE(jwks.find("\"kty\":\"RSA\""), std::string::npos) << jwks;
+  // RFC 7009 revocation closes the socket opened with that token.
+  std::string revoked = curl({"-u", key + ":" + secret, "-d", "token=" + token, url + "/oauth2/revoke"});
+  EXPECT_EQ(revoked.substr(revoked.size() - 3), "200") << revoked;
+  EXPECT_EQ(client->Wait(kTimeoutMs), 0) << client->output();
+}
+
+}  // namespace
