@@ -6,7 +6,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <memory>
 #include <string>
 
@@ -174,6 +178,41 @@ TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
   auto client = Wscat("/chats/1.0.0/rooms/room2", token);
   EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
+}
+
+TEST(WsgatectlDocs, EveryCommandIsDocumented) {
+  Subprocess help({WSGATE_CTL, "--help"});
+  ASSERT_EQ(help.Wait(kTimeoutMs), 0);
+  std::string doc;
+  {
+    FILE* f = fopen(WSGATE_SOURCE_DIR "/docs/cli.md", "r");
+    ASSERT_NE(f, nullptr) << "docs/cli.md is missing";
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof(buf), f)) doc.append(buf, n);
+    fclose(f);
+  }
+  // Every "  group verb" line of the overview names a command; docs/cli.md must mention each.
+  std::string out = help.output();
+  size_t at = out.find("Commands:\n");
+  ASSERT_NE(at, std::string::npos);
+  std::istringstream lines(out.substr(at + 10));
+  std::string line;
+  int commands = 0;
+  while (std::getline(lines, line)) {
+    if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;
+    // The command is the leading lower-case words of the first column (before a double space).
+    std::string first = line.substr(2, line.find("  ", 2) == std::string::npos ? std::string::npos : line.find("  ", 2) - 2);
+    std::istringstream words(first);
+    std::string word, path;
+    for (int n = 0; n < 2 && words >> word; ++n) {
+      bool lower = std::all_of(word.begin(), word.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)) || c == '-'; });
+      if (!lower) break;
+      path += (path.empty() ? "" : " ") + word;
+    }
+    ++commands;
+    EXPECT_NE(doc.find("`" + path), std::string::npos) << "docs/cli.md does not document `" << path << "`";
+  }
+  EXPECT_GE(commands, 30);
 }
 
 TEST_F(AgentWalkthrough, OAuth2TokenEndpoint) {

@@ -720,7 +720,7 @@ std::string Overview(const std::vector<Command>& commands) {
     else left += "\n" + std::string(52, ' ');
     out += left + c.help + "\n";
   }
-  out += "\nThe walkthrough, end to end: docs/walkthrough.md; every command: docs/cli.md.\n";
+  out += "\nEvery command, with examples: docs/cli.md.\n";
   return out;
 }
 
