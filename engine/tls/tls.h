@@ -1,0 +1,116 @@
+// File: engine/tls/tls.h
+//
+// TLS for the engine, with BoringSSL, driven entirely through memory (no socket I/O here): the
+// shard hands ciphertext it received to a TlsSession and sends the ciphertext the session
+// produces, so TLS fits the io_uring loop and record boundaries never matter.
+//
+//   auto server = ServerTlsContext::Create({{"", "dev.crt", "dev.key"}});   // at config load
+//   TlsSession s(server->NewSsl(), /*server=*/true);
+//   s.Feed(bytes, n);                           // ciphertext from the socket
+//   while (s.Read(plain, cap, &n) == TlsSession::kData) Use(plain, n);
+//   s.Write(reply, len);  s.TakeOutput(&wire); // ciphertext to send
+//
+// Contexts are immutable after Create and shared by every shard (thread-safe); a TlsSession
+// belongs to one connection on one shard.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace wsgate::engine::tls {
+
+// A certificate chain and key for server names (empty `server_name`: the default certificate).
+struct CertSpec {
+  std::string server_name;
+  std::string cert_file;
+  std::string key_file;
+};
+
+// Terminates wss: TLS 1.2 and 1.3, forward-secret AEAD suites only, ALPN http/1.1, SNI picks the
+// certificate by server name, session tickets and the session cache for resumption.
+class ServerTlsContext {
+ public:
+  // Loads and checks every certificate: readable PEM, key matches, valid now (an expired or
+  // not-yet-valid certificate is refused, naming the file and the date).
+  static absl::StatusOr<std::shared_ptr<ServerTlsContext>> Create(const std::vector<CertSpec>& certs);
+  ~ServerTlsContext();
+  SSL* NewSsl() const;
+  // For the log: "localhost (CN=localhost, until 2027-11-28)".
+  std::string Describe() const;
+
+ private:
+  ServerTlsContext() = default;
+  struct Entry;
+  std::vector<std::unique_ptr<Entry>> entries_;  // [0] is the default
+  static int SelectCertificate(SSL* ssl, int* alert, void* arg);
+};
+
+// Originates wss:// to backends: verifies the chain against `ca_file` (or the system bundle) and
+// the host name; `insecure_skip_verify` turns both off (development only).
+class ClientTlsContext {
+ public:
+  static absl::StatusOr<std::shared_ptr<ClientTlsContext>> Create(const std::string& ca_file, bool insecure_skip_verify);
+  ~ClientTlsContext();
+  // A client session with SNI and the expected host name set.
+  SSL* NewSsl(const std::string& host) const;
+
+ private:
+  ClientTlsContext() = default;
+  SSL_CTX* ctx_ = nullptr;
+  bool insecure_ = false;
+};
+
+class TlsSession {
+ public:
+  // Takes ownership of `ssl`.
+  TlsSession(SSL* ssl, bool server);
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  enum Result : uint8_t {
+    kData,      // *n bytes of plaintext were read
+    kWantMore,  // nothing more until more ciphertext arrives
+    kClosed,    // the peer sent close_notify
+    kError,     // fatal; see error()
+  };
+  // Ciphertext received from the peer.
+  void Feed(const uint8_t* data, size_t n);
+  // Drives the handshake and decrypts application data.
+  Result Read(uint8_t* out, size_t cap, size_t* n);
+  // Encrypts application data. Returns false while the handshake cannot yet complete (the data
+  // is not taken; call again after more ciphertext arrived) or on a fatal error (error() set).
+  bool Write(const uint8_t* data, size_t n);
+  // Moves everything the session wants to send (handshake, alerts, records) into *out. Returns
+  // whether there was anything.
+  bool TakeOutput(std::string* out);
+  // Starts a client handshake (produces the ClientHello).
+  void Connect();
+  bool handshake_done() const;
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  // The negotiated protocol and cipher, for tests and logs ("TLSv1.3 TLS_AES_128_GCM_SHA256").
+  std::string Describe() const;
+
+ private:
+  void SetError(int ret);
+  SSL* ssl_;
+  std::string error_;
+};
+
+// Writes a self-signed certificate (RSA 2048, SHA-256, SAN with `hosts`, valid from
+// `not_before_s` to `not_after_s` seconds relative to now) and its key as PEM files (the key
+// 0600). For the development certificate and for tests.
+absl::Status WriteSelfSignedCertificate(const std::string& cert_file, const std::string& key_file,
+                                        const std::vector<std::string>& hosts, long not_before_s = -60,
+                                        long not_after_s = 365L * 24 * 3600);
+
+}  // namespace wsgate::engine::tls
