@@ -44,6 +44,13 @@ absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endp
   if (absl::Status s = ParseEndpointUrl(in.url(), &ep); !s.ok()) return FieldError(path + ".url", s.message());
   ep.insecure_skip_verify = in.insecure_skip_verify();
   ep.ca_file = in.ca_file();
+  if (ep.tls) {
+    auto ctx = tls::ClientTlsContext::Create(ep.ca_file, ep.insecure_skip_verify);
+    if (!ctx.ok()) return FieldError(path + ".ca_file", ctx.status().message());
+    ep.tls_context = *std::move(ctx);
+  } else if (ep.insecure_skip_verify || !ep.ca_file.empty()) {
+    return FieldError(path, "ca_file and insecure_skip_verify apply to wss:// endpoints only");
+  }
   ep.connect_timeout_ms = in.connect_timeout_ms();
   auto addresses = resolver(ep.host, ep.port);
   if (addresses.ok() && !addresses->empty()) {
@@ -79,7 +86,8 @@ Resolver SystemResolver() {
   };
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, const Resolver& resolver) {
+absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, const Resolver& resolver,
+                                                        const TlsDefaults& tls_defaults) {
   auto out = std::make_shared<Snapshot>();
   out->version = in.version();
   out->agent_id = in.agent_id();
@@ -107,6 +115,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, 
 
   // Vhosts: name → the lower-case host names that select it.
   absl::flat_hash_map<std::string, std::vector<std::string>> vhost_hosts;
+  std::vector<tls::CertSpec> certs;
+  if (!tls_defaults.cert_file.empty()) certs.push_back({"", tls_defaults.cert_file, tls_defaults.key_file});
   for (int i = 0; i < in.vhosts_size(); ++i) {
     const auto& v = in.vhosts(i);
     std::string path = absl::StrCat("vhosts[", i, "]");
@@ -115,6 +125,16 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, 
     if (!hosts.empty()) return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
     hosts.push_back(Lower(v.name()));
     for (const auto& alias : v.aliases()) hosts.push_back(Lower(alias));
+    if (v.tls().cert_file().empty() != v.tls().key_file().empty())
+      return FieldError(path + ".tls", "needs both cert_file and key_file");
+    if (!v.tls().cert_file().empty())
+      for (const auto& host : hosts) certs.push_back({host, v.tls().cert_file(), v.tls().key_file()});
+  }
+  if (!certs.empty()) {
+    // The first certificate is the default when no name matches the client's SNI.
+    auto ctx = tls::ServerTlsContext::Create(certs);
+    if (!ctx.ok()) return FieldError(tls_defaults.cert_file.empty() ? "vhosts.tls" : "tls", ctx.status().message());
+    out->server_tls = *std::move(ctx);
   }
 
   for (int i = 0; i < in.throttle_policies_size(); ++i) {

@@ -21,8 +21,16 @@ namespace wsgate::engine::config {
 using Resolver = std::function<absl::StatusOr<std::vector<sockaddr_storage>>(const std::string& host, uint16_t port)>;
 Resolver SystemResolver();
 
+// The engine's own certificate (its --tls-cert/--tls-key), served when no vhost certificate
+// matches the client's SNI. Empty: only vhost certificates, if any.
+struct TlsDefaults {
+  std::string cert_file;
+  std::string key_file;
+};
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& proto,
-                                                        const Resolver& resolver = SystemResolver());
+                                                        const Resolver& resolver = SystemResolver(),
+                                                        const TlsDefaults& tls_defaults = {});
 
 
 }  // namespace wsgate::engine::config

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "engine/config/syntax.h"
 #include "engine/tls/crypto.h"
+#include "engine/tls/tls.h"
 #include "wsgate/v1/config.pb.h"
 
 namespace wsgate::engine::config {
@@ -99,6 +100,9 @@ struct Snapshot {
   absl::flat_hash_map<std::string, v1::ThrottlePolicy> throttle_policies;  // by name
   Settings settings;
   TokenValidation token_validation;
+  // wss termination: the default certificate plus per-vhost ones (SNI). Null: no TLS configured,
+  // so the wss listener refuses connections.
+  std::shared_ptr<const tls::ServerTlsContext> server_tls;
 
   const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
 };

@@ -14,11 +14,16 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+
+namespace wsgate::engine::tls {
+class ClientTlsContext;  // engine/tls/tls.h; only the engine's compile fills it in
+}
 
 namespace wsgate::engine::config {
 
@@ -35,6 +40,8 @@ struct Endpoint {
   bool insecure_skip_verify = false;
   std::string ca_file;
   uint32_t connect_timeout_ms = 0;  // 0: settings default
+  // wss:// endpoints: verification settings compiled into a context (engine only).
+  std::shared_ptr<const tls::ClientTlsContext> tls_context;
 };
 
 struct TopicSegment {

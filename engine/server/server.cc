@@ -52,9 +52,24 @@ Server::~Server() {
 }
 
 absl::Status Server::Start() {
-  sockaddr_storage addr;
-  socklen_t len;
+  sockaddr_storage addr, wss_addr{};
+  socklen_t len, wss_len = 0;
   if (absl::Status s = ParseListenAddress(options_.ws_listen, "ws-listen", &addr, &len); !s.ok()) return s;
+  if (!options_.wss_listen.empty()) {
+    if (absl::Status s = ParseListenAddress(options_.wss_listen, "wss-listen", &wss_addr, &wss_len); !s.ok()) return s;
+  }
+  {
+    // With a default certificate, wss works before the first push: compile an empty snapshot
+    // that carries it (this also checks the certificate files at startup).
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    if (!options_.tls.cert_file.empty() && !current_->server_tls) {
+      v1::Snapshot empty = current_proto_;
+      auto compiled = config::Compile(empty, options_.resolver, options_.tls);
+      if (!compiled.ok())
+        return absl::InvalidArgumentError(absl::StrCat("--tls-cert/--tls-key: ", compiled.status().message()));
+      current_ = *compiled;
+    }
+  }
   int count = options_.shards > 0 ? options_.shards : static_cast<int>(std::thread::hardware_concurrency());
   if (count < 1) count = 1;
   std::shared_ptr<const config::Snapshot> initial;
@@ -70,14 +85,23 @@ absl::Status Server::Start() {
     so.max_connections = options_.max_connections_per_shard;
     so.buffer_count = options_.buffer_count;
     so.buffer_size = options_.buffer_size;
-    if (i > 0) {  // port 0: every shard binds the port the first one got
-      if (addr.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(so.listen_addr).sin_port = htons(port_);
-      else reinterpret_cast<sockaddr_in6&>(so.listen_addr).sin6_port = htons(port_);
+    so.wss_addr = wss_addr;
+    so.wss_addr_len = wss_len;
+    if (i > 0) {  // port 0: every shard binds the ports the first one got
+      auto set_port = [](sockaddr_storage& a, uint16_t port) {
+        if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+        else reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+      };
+      set_port(so.listen_addr, port_);
+      if (wss_len != 0) set_port(so.wss_addr, wss_port_);
     }
     auto shard = std::make_unique<Shard>(so);
     if (absl::Status s = shard->Start(initial); !s.ok())
       return absl::Status(s.code(), absl::StrCat("--ws-listen ", options_.ws_listen, ": shard ", i, ": ", s.message()));
-    if (i == 0) port_ = shard->port();
+    if (i == 0) {
+      port_ = shard->port();
+      wss_port_ = shard->wss_port();
+    }
     shards_.push_back(std::move(shard));
   }
   return absl::OkStatus();
@@ -91,7 +115,7 @@ absl::StatusOr<ApplyResult> Server::Apply(const v1::Snapshot& snapshot) {
 absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
   if (snapshot.agent_id() == current_->agent_id && snapshot.version() <= current_->version && current_->version != 0)
     return ApplyResult{current_->version, 0};  // a retry or a stale push: acknowledge, change nothing
-  auto compiled = config::Compile(snapshot, options_.resolver);
+  auto compiled = config::Compile(snapshot, options_.resolver, options_.tls);
   if (!compiled.ok()) return compiled.status();
   current_ = *compiled;
   current_proto_ = snapshot;

@@ -30,6 +30,8 @@ namespace wsgate::engine::server {
 
 struct ServerOptions {
   std::string ws_listen = "0.0.0.0:9099";  // ADDR:PORT, [v6]:PORT; port 0 picks one
+  std::string wss_listen;                  // "" = no wss listener
+  config::TlsDefaults tls;                 // the default certificate for wss
   int shards = 0;                          // 0: one per online CPU
   int max_connections_per_shard = 50000;
   unsigned buffer_count = 4096;            // per shard, power of two
@@ -52,6 +54,7 @@ class Server {
 
   absl::Status Start();
   uint16_t port() const { return port_; }
+  uint16_t wss_port() const { return wss_port_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
 
   // Validates and compiles `snapshot`, swaps it into every shard and waits until all have. A
@@ -79,6 +82,7 @@ class Server {
 
   ServerOptions options_;
   uint16_t port_ = 0;
+  uint16_t wss_port_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);

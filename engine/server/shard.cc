@@ -37,6 +37,7 @@
 #include "engine/http/url.h"
 #include "engine/io/ring.h"
 #include "engine/tls/crypto.h"
+#include "engine/tls/tls.h"
 #include "engine/ws/frame.h"
 #include "engine/common/base64.h"
 #include "engine/ws/handshake.h"
@@ -56,6 +57,7 @@ enum Op : uint8_t {
   kOpConnect,
   kOpCancel,
   kOpCancelAccept,
+  kOpAcceptTls,
 };
 
 constexpr int kMaxIov = 32;
@@ -111,7 +113,8 @@ enum class Phase : uint8_t { kFree, kRequest, kConnecting, kUpstreamHandshake, k
 struct Conn;
 class PipeSink;
 
-// Bytes queued for one socket. `buf >= 0`: a range of a recv buffer (zero-copy); else `owned`.
+// Bytes queued for one socket. `buf >= 0`: a range of a buffer (a kernel recv buffer, or for TLS
+// connections a pool buffer holding decrypted or encrypted bytes); else `owned`.
 struct Segment {
   int32_t buf = -1;
   uint32_t offset = 0;
@@ -129,6 +132,10 @@ struct Pipe {
   int iov_count = 0;
   iovec iov[kMaxIov];
   msghdr msg{};
+  // To a TLS socket, plaintext in `queue` is encrypted into `wire` (pool buffers) and sent from
+  // there; `queued` counts both.
+  SegmentQueue<Segment> wire;
+  bool sending_wire = false;
   std::optional<ws::FrameScanner<PipeSink>> scanner;  // set when the relay starts
   std::vector<std::string> pending;  // engine frames waiting for a frame boundary
   bool source_paused = false;        // backpressure: the source's recv is cancelled
@@ -176,6 +183,10 @@ struct Conn {
   int64_t last_client_activity_ms = 0;
   int64_t ping_sent_ms = 0;
   bool ping_outstanding = false;
+
+  // TLS (wss clients; wss:// backends).
+  std::unique_ptr<tls::TlsSession> client_tls;
+  std::unique_ptr<tls::TlsSession> upstream_tls;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -222,6 +233,9 @@ class Shard::Loop {
   void OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe);
   void OnSend(Conn& c, bool to_client, int res);
   void OnConnect(Conn& c, int res);
+  void OnPeerGone(Conn& c, bool from_client);
+  void OnCiphertext(Conn& c, bool from_client, const uint8_t* data, size_t n);
+  void OnPlaintext(Conn& c, bool from_client, int32_t buf, const uint8_t* data, size_t n);
 
   // Phases.
   void OnClientBytes(Conn& c, const uint8_t* data, size_t n);
@@ -249,10 +263,26 @@ class Shard::Loop {
   void AbortUpstream(Conn& c);
   void ReleaseQueue(Pipe& p);
   void MaybeFree(Conn& c);
+  // Buffers: ids below the ring size are kernel recv buffers; the ids above are a pool the shard
+  // owns for TLS plaintext and ciphertext (grown on demand, never shrunk).
+  uint8_t* BufferData(int32_t id) {
+    return id < static_cast<int32_t>(ring_.buffer_count()) ? ring_.Buffer(static_cast<uint16_t>(id))
+                                                           : pool_[static_cast<size_t>(id) - ring_.buffer_count()].get();
+  }
+  int32_t AllocPool();
   void Ref(int32_t buf) { ++refs_[buf]; }
   void Unref(int32_t buf) {
-    if (--refs_[buf] == 0) ring_.Recycle(static_cast<uint16_t>(buf));
+    if (--refs_[buf] != 0) return;
+    if (buf < static_cast<int32_t>(ring_.buffer_count())) ring_.Recycle(static_cast<uint16_t>(buf));
+    else free_pool_.push_back(buf);
   }
+  SegmentQueue<Segment>& Outbox(Conn& c, Pipe& p) { return TlsOf(c, p.to_client) ? p.wire : p.queue; }
+  static tls::TlsSession* TlsOf(Conn& c, bool client_side) {
+    return client_side ? c.client_tls.get() : c.upstream_tls.get();
+  }
+  // Encrypts the pipe's plaintext and moves the session's output (handshake records too) to
+  // the wire queue. False when the session failed.
+  bool Encrypt(Conn& c, Pipe& p);
 
   // Timers.
   void Tick(int64_t now_ms);
@@ -264,6 +294,9 @@ class Shard::Loop {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   std::vector<uint16_t> refs_;
+  std::vector<std::unique_ptr<uint8_t[]>> pool_;
+  std::vector<int32_t> free_pool_;
+  int wss_listen_fd_ = -1;
   std::vector<uint32_t> starved_;  // slots whose recv stopped for lack of buffers
   std::shared_ptr<const config::Snapshot> snapshot_;
   auth::Authenticator authenticator_;
@@ -307,6 +340,8 @@ absl::Status Shard::Loop::Init(std::shared_ptr<const config::Snapshot> snapshot)
   WSGATE_LOG(kDebug, "shard %d: io_uring %s", options_.index, ring_.Describe());
   ring_.PrepMultishotAccept(shard_.listen_fd_, io::Tag{kOpAccept, 0, 0});
   accept_armed_ = true;
+  wss_listen_fd_ = shard_.wss_listen_fd_;
+  if (wss_listen_fd_ >= 0) ring_.PrepMultishotAccept(wss_listen_fd_, io::Tag{kOpAcceptTls, 0, 0});
   ring_.PrepRead(shard_.wake_fd_, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
   return absl::OkStatus();
 }
@@ -369,6 +404,7 @@ void Shard::Loop::OnCompletion(const io_uring_cqe& cqe) {
   io::Tag tag = io::Tag::Decode(cqe.user_data);
   switch (tag.op) {
     case kOpAccept:
+    case kOpAcceptTls:
       OnAccept(cqe);
       return;
     case kOpCancelAccept:
@@ -406,11 +442,12 @@ void Shard::Loop::OnCompletion(const io_uring_cqe& cqe) {
 // Accept and the client's upgrade request
 
 void Shard::Loop::OnAccept(const io_uring_cqe& cqe) {
+  bool tls = io::Tag::Decode(cqe.user_data).op == kOpAcceptTls;
   if (!io::HasMore(cqe)) {
-    accept_armed_ = false;
+    if (!tls) accept_armed_ = false;
     if (!draining_) {  // re-arm (e.g. after EMFILE the kernel ends the multishot)
-      ring_.PrepMultishotAccept(shard_.listen_fd_, io::Tag{kOpAccept, 0, 0});
-      accept_armed_ = true;
+      ring_.PrepMultishotAccept(tls ? wss_listen_fd_ : shard_.listen_fd_, io::Tag{tls ? kOpAcceptTls : kOpAccept, 0, 0});
+      if (!tls) accept_armed_ = true;
     }
   }
   if (cqe.res < 0) {
@@ -420,6 +457,11 @@ void Shard::Loop::OnAccept(const io_uring_cqe& cqe) {
   int fd = cqe.res;
   ++stats_.accepted;
   if (draining_) {
+    ::close(fd);
+    return;
+  }
+  if (tls && !snapshot_->server_tls) {
+    WSGATE_LOG(kWarning, "shard %d: wss connection refused: no certificate is configured", options_.index);
     ::close(fd);
     return;
   }
@@ -438,8 +480,21 @@ void Shard::Loop::OnAccept(const io_uring_cqe& cqe) {
   http::Limits limits;
   limits.max_head_bytes = snapshot_->settings.max_header_bytes;
   c->parser = std::make_unique<http::RequestParser>(limits);
+  if (tls) c->client_tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
   ++stats_.open_sockets;
   ArmRecv(*c, true);
+}
+
+int32_t Shard::Loop::AllocPool() {
+  if (free_pool_.empty()) {
+    pool_.emplace_back(new uint8_t[ring_.buffer_size()]);
+    int32_t id = static_cast<int32_t>(ring_.buffer_count() + pool_.size() - 1);
+    refs_.resize(static_cast<size_t>(id) + 1, 0);
+    return id;
+  }
+  int32_t id = free_pool_.back();
+  free_pool_.pop_back();
+  return id;
 }
 
 void Shard::Loop::ArmRecv(Conn& c, bool client) {
@@ -462,20 +517,17 @@ void Shard::Loop::OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe) {
     ring_.NoteBufferTaken();
     const uint8_t* data = ring_.Buffer(id);
     size_t n = static_cast<size_t>(cqe.res);
-    if (c.phase == Phase::kRelay) {
-      Pipe& p = from_client ? c.up : c.down;
-      if (from_client) {
-        c.last_client_activity_ms = NowMs();
-        c.ping_outstanding = false;
-      }
-      ++refs_[id];  // held while scanning, so forwarded ranges can reference it
-      ScanInto(c, p, id, data, n);
-      Unref(id);
-    } else {
-      // Handshake phases copy what they need; the buffer goes straight back.
-      if (from_client) OnClientBytes(c, data, n);
-      else OnUpstreamBytes(c, data, n);
+    if (from_client) {
+      c.last_client_activity_ms = NowMs();
+      c.ping_outstanding = false;
+    }
+    if (TlsOf(c, from_client) != nullptr) {
+      OnCiphertext(c, from_client, data, n);  // copied into the TLS session
       ring_.Recycle(id);
+    } else {
+      ++refs_[id];  // held while it is processed, so forwarded ranges can reference it
+      OnPlaintext(c, from_client, id, data, n);
+      Unref(id);
     }
     if (!more && c.phase != Phase::kClosed && !(from_client ? c.client_eof : c.upstream_eof)) {
       Pipe& dst = from_client ? c.up : c.down;
@@ -494,7 +546,57 @@ void Shard::Loop::OnRecv(Conn& c, bool from_client, const io_uring_cqe& cqe) {
     if (!more && !dst.source_paused) ArmRecv(c, from_client);
     return;
   }
-  // EOF (0) or an error: that side is gone.
+  OnPeerGone(c, from_client);  // EOF (0) or an error
+}
+
+// Bytes that arrived in the clear (or were just decrypted) from one side.
+void Shard::Loop::OnPlaintext(Conn& c, bool from_client, int32_t buf, const uint8_t* data, size_t n) {
+  if (c.phase == Phase::kRelay) {
+    ScanInto(c, from_client ? c.up : c.down, buf, data, n);
+  } else if (from_client) {
+    OnClientBytes(c, data, n);  // handshake phases copy what they need
+  } else {
+    OnUpstreamBytes(c, data, n);
+  }
+}
+
+// Ciphertext from a TLS side: feed it to the session, relay what decrypts, and send what the
+// session wants to say (handshake records, alerts).
+void Shard::Loop::OnCiphertext(Conn& c, bool from_client, const uint8_t* data, size_t n) {
+  tls::TlsSession& session = *TlsOf(c, from_client);
+  session.Feed(data, n);
+  while (c.phase != Phase::kClosed && TlsOf(c, from_client) == &session) {
+    int32_t id = AllocPool();
+    size_t got = 0;
+    tls::TlsSession::Result r = session.Read(BufferData(id), ring_.buffer_size(), &got);
+    if (r != tls::TlsSession::kData) {
+      free_pool_.push_back(id);
+      if (r == tls::TlsSession::kClosed) return OnPeerGone(c, from_client);
+      if (r == tls::TlsSession::kError) {
+        // The session may still have an alert to send; then the side is done.
+        Encrypt(c, from_client ? c.down : c.up);
+        if (from_client) {
+          WSGATE_LOG(kDebug, "shard %d: %s: TLS failed: %s", options_.index, c.client_ip, session.error());
+          StartSend(c, c.down);
+          c.client_eof = true;
+          if (c.phase == Phase::kRelay) return OnPeerGone(c, true);
+          return Shutdown(c);
+        }
+        WSGATE_LOG(kInfo, "shard %d: TLS with the backend failed: %s", options_.index, session.error());
+        return Fail(c, 502, absl::StrCat("Bad Gateway: TLS with the backend failed: ", session.error()));
+      }
+      break;  // kWantMore
+    }
+    ++refs_[id];
+    OnPlaintext(c, from_client, id, BufferData(id), got);
+    Unref(id);
+  }
+  // Handshake replies, and for a backend whose handshake just finished, the queued upgrade request.
+  if (c.phase != Phase::kClosed) StartSend(c, from_client ? c.down : c.up);
+}
+
+// One side's connection is gone (EOF, reset, close_notify).
+void Shard::Loop::OnPeerGone(Conn& c, bool from_client) {
   if (from_client) c.client_eof = true;
   else c.upstream_eof = true;
   switch (c.phase) {
@@ -567,7 +669,6 @@ void Shard::Loop::HandleRequest(Conn& c, size_t consumed) {
   if (auth.status != 0) return Fail(c, auth.status, auth.message);
   if (!auth.endpoint->resolve_error.empty())
     return Fail(c, 502, absl::StrCat("Bad Gateway: ", auth.endpoint->resolve_error));
-  if (auth.endpoint->tls) return Fail(c, 502, "Bad Gateway: wss:// endpoints are not supported by this engine build yet");
 
   c.endpoint = auth.endpoint;
   c.identity = std::move(auth.identity);
@@ -634,6 +735,12 @@ void Shard::Loop::OnConnect(Conn& c, int res) {
     return Fail(c, 502, absl::StrCat("Bad Gateway: cannot connect to the backend (", strerror(-res), ")"));
   }
   c.phase = Phase::kUpstreamHandshake;
+  if (c.endpoint->tls) {
+    // wss:// backend: the TLS handshake runs first; the queued upgrade request is encrypted
+    // and sent once it completes (Encrypt() retries it on every StartSend).
+    c.upstream_tls = std::make_unique<tls::TlsSession>(c.endpoint->tls_context->NewSsl(c.endpoint->host), false);
+    c.upstream_tls->Connect();
+  }
   ArmRecv(c, false);
   StartSend(c, c.up);
 }
@@ -810,19 +917,58 @@ void Shard::Loop::FlushPending(Conn& c, Pipe& p) {
   p.pending.clear();
 }
 
+bool Shard::Loop::Encrypt(Conn& c, Pipe& p) {
+  tls::TlsSession& session = *TlsOf(c, p.to_client);
+  while (!p.queue.empty()) {
+    Segment& seg = p.queue.front();
+    size_t len = seg.buf >= 0 ? seg.length : seg.owned.size();
+    const uint8_t* data = seg.buf >= 0 ? BufferData(seg.buf) + seg.offset : reinterpret_cast<const uint8_t*>(seg.owned.data());
+    if (!session.Write(data, len)) break;  // handshake not finished yet (or failed)
+    p.queued -= len;
+    if (seg.buf >= 0) Unref(seg.buf);
+    p.queue.pop_front();
+  }
+  // Collect the ciphertext into pool buffers.
+  while (true) {
+    int32_t id = AllocPool();
+    size_t got = session.ReadOutput(BufferData(id), ring_.buffer_size());
+    if (got == 0) {
+      free_pool_.push_back(id);
+      break;
+    }
+    Segment w;
+    w.buf = id;
+    w.length = static_cast<uint32_t>(got);
+    Ref(id);
+    p.queued += got;
+    p.wire.push_back(std::move(w));
+  }
+  return !session.failed();
+}
+
 void Shard::Loop::StartSend(Conn& c, Pipe& p) {
-  if (p.sending || p.queue.empty() || c.phase == Phase::kClosed) return;
+  if (p.sending || c.phase == Phase::kClosed) return;
   int fd = p.to_client ? c.client_fd : c.upstream_fd;
   if (!p.to_client && c.phase == Phase::kConnecting) return;  // not connected yet
   if (p.to_client ? c.client_eof : c.upstream_eof) {
     ReleaseQueue(p);
     return MaybeFinish(c);
   }
+  if (TlsOf(c, p.to_client) != nullptr && !Encrypt(c, p)) {
+    // Our side of the session broke (it should not); treat the socket as gone.
+    if (p.to_client) c.client_eof = true;
+    else c.upstream_eof = true;
+    ReleaseQueue(p);
+    return MaybeFinish(c);
+  }
+  SegmentQueue<Segment>& out = Outbox(c, p);
+  if (out.empty()) return;
+  p.sending_wire = &out == &p.wire;
   int n = 0;
-  for (; static_cast<size_t>(n) < p.queue.size() && n < kMaxIov; ++n) {
-    Segment& seg = p.queue[static_cast<size_t>(n)];
+  for (; static_cast<size_t>(n) < out.size() && n < kMaxIov; ++n) {
+    Segment& seg = out[static_cast<size_t>(n)];
     if (seg.buf >= 0) {
-      p.iov[n].iov_base = ring_.Buffer(static_cast<uint16_t>(seg.buf)) + seg.offset;
+      p.iov[n].iov_base = BufferData(seg.buf) + seg.offset;
       p.iov[n].iov_len = seg.length;
     } else {
       p.iov[n].iov_base = seg.owned.data();
@@ -862,8 +1008,9 @@ void Shard::Loop::OnSend(Conn& c, bool to_client, int res) {
   }
   size_t sent = static_cast<size_t>(res);
   p.queued -= sent;
+  SegmentQueue<Segment>& out = Outbox(c, p);
   while (sent > 0) {
-    Segment& s = p.queue.front();
+    Segment& s = out.front();
     size_t len = s.buf >= 0 ? s.length : s.owned.size();
     if (sent < len) {
       if (s.buf >= 0) {
@@ -876,10 +1023,10 @@ void Shard::Loop::OnSend(Conn& c, bool to_client, int res) {
     }
     sent -= len;
     if (s.buf >= 0) Unref(s.buf);
-    p.queue.pop_front();
+    out.pop_front();
   }
   if (c.phase == Phase::kClosed) return;
-  if (!p.queue.empty()) {
+  if (!p.queue.empty() || !p.wire.empty()) {
     StartSend(c, p);
   } else if (c.finish_when_flushed || c.phase == Phase::kFinishing) {
     MaybeFinish(c);
@@ -955,7 +1102,8 @@ void Shard::Loop::MaybeFinish(Conn& c) {
     c.finish_when_flushed = true;
   }
   if (!c.finish_when_flushed) return;
-  bool flushed = (c.down.queue.empty() || c.client_eof) && (c.up.queue.empty() || c.upstream_eof) &&
+  bool flushed = ((c.down.queue.empty() && c.down.wire.empty()) || c.client_eof) &&
+                 ((c.up.queue.empty() && c.up.wire.empty()) || c.upstream_eof) &&
                  !c.down.sending && !c.up.sending && c.down.pending.empty() && c.up.pending.empty();
   if (flushed) Shutdown(c);
 }
@@ -977,15 +1125,20 @@ void Shard::Loop::AbortUpstream(Conn& c) {
 }
 
 void Shard::Loop::ReleaseQueue(Pipe& p) {
-  // A send in flight still points into the first iov_count segments: keep those until it
-  // completes; drop the rest.
-  size_t keep = p.sending ? std::min(p.queue.size(), static_cast<size_t>(p.iov_count)) : 0;
-  while (p.queue.size() > keep) {
-    Segment& s = p.queue.back();
-    if (s.buf >= 0) Unref(s.buf);
-    p.queued -= s.buf >= 0 ? s.length : s.owned.size();
-    p.queue.pop_back();
-  }
+  // A send in flight still points into the first iov_count segments of the queue it was built
+  // from: keep those until it completes; drop the rest.
+  auto drop = [&](SegmentQueue<Segment>& q, size_t keep) {
+    keep = std::min(q.size(), keep);
+    while (q.size() > keep) {
+      Segment& s = q.back();
+      if (s.buf >= 0) Unref(s.buf);
+      p.queued -= s.buf >= 0 ? s.length : s.owned.size();
+      q.pop_back();
+    }
+  };
+  size_t in_flight = p.sending ? static_cast<size_t>(p.iov_count) : 0;
+  drop(p.queue, p.sending_wire ? 0 : in_flight);
+  drop(p.wire, p.sending_wire ? in_flight : 0);
   p.pending.clear();
 }
 
@@ -1014,12 +1167,16 @@ void Shard::Loop::MaybeFree(Conn& c) {
   if (c.phase != Phase::kClosed || c.inflight > 0) return;
   // No op in flight: every buffer reference held by queued segments can go.
   for (Pipe* p : {&c.up, &c.down}) {
-    while (!p->queue.empty()) {
-      if (p->queue.front().buf >= 0) Unref(p->queue.front().buf);
-      p->queue.pop_front();
+    for (SegmentQueue<Segment>* q : {&p->queue, &p->wire}) {
+      while (!q->empty()) {
+        if (q->front().buf >= 0) Unref(q->front().buf);
+        q->pop_front();
+      }
     }
     p->queued = 0;
   }
+  c.client_tls.reset();
+  c.upstream_tls.reset();
   if (c.client_fd >= 0) ::close(c.client_fd);
   if (c.upstream_fd >= 0) ::close(c.upstream_fd);
   c.client_fd = c.upstream_fd = -1;
@@ -1110,6 +1267,7 @@ void Shard::Loop::BeginDrain(int timeout_ms) {
   draining_ = true;
   drain_deadline_ms_ = NowMs() + timeout_ms;
   if (accept_armed_) ring_.PrepCancel(io::Tag{kOpAccept, 0, 0}, io::Tag{kOpCancelAccept, 0, 0});
+  if (wss_listen_fd_ >= 0) ring_.PrepCancel(io::Tag{kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0});
   for (auto& ptr : conns_) {
     Conn& c = *ptr;
     if (c.phase == Phase::kRelay) {
@@ -1131,23 +1289,40 @@ Shard::~Shard() {
     thread_.join();
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wss_listen_fd_ >= 0) ::close(wss_listen_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
-  listen_fd_ = ::socket(options_.listen_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+namespace {
+absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, uint16_t* port) {
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&options_.listen_addr), options_.listen_addr_len) != 0)
-    return absl::UnavailableError(absl::StrCat("bind: ", strerror(errno)));
-  if (::listen(listen_fd_, 4096) != 0) return absl::InternalError(absl::StrCat("listen: ", strerror(errno)));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
+    absl::Status s = absl::UnavailableError(absl::StrCat("bind/listen: ", strerror(errno)));
+    ::close(fd);
+    return s;
+  }
   sockaddr_storage bound{};
-  socklen_t len = sizeof(bound);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+  socklen_t bound_len = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  *port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  return fd;
+}
+}  // namespace
+
+absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
+  auto ws = BindListener(options_.listen_addr, options_.listen_addr_len, &port_);
+  if (!ws.ok()) return ws.status();
+  listen_fd_ = *ws;
+  if (options_.wss_addr_len != 0) {
+    auto wss = BindListener(options_.wss_addr, options_.wss_addr_len, &wss_port_);
+    if (!wss.ok()) return absl::Status(wss.status().code(), absl::StrCat("wss: ", wss.status().message()));
+    wss_listen_fd_ = *wss;
+  }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
 

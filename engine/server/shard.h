@@ -41,6 +41,9 @@ struct ShardOptions {
   int index = 0;
   sockaddr_storage listen_addr{};
   socklen_t listen_addr_len = 0;
+  // wss listener; wss_addr_len 0 means none.
+  sockaddr_storage wss_addr{};
+  socklen_t wss_addr_len = 0;
   int max_connections = 50000;
   unsigned ring_entries = 4096;
   unsigned buffer_count = 4096;
@@ -57,8 +60,9 @@ class Shard {
   // Binds the listener (on the caller's thread, so a bind error is reported at startup), then
   // starts the shard thread and waits until its ring is ready.
   absl::Status Start(std::shared_ptr<const config::Snapshot> initial);
-  // The bound port (useful with port 0).
+  // The bound ports (useful with port 0); wss_port() is 0 without a wss listener.
   uint16_t port() const { return port_; }
+  uint16_t wss_port() const { return wss_port_; }
 
   // Runs fn on the shard thread at the next loop boundary. Safe from any thread.
   void Post(std::function<void(Shard&)> fn);
@@ -80,8 +84,10 @@ class Shard {
  private:
   ShardOptions options_;
   int listen_fd_ = -1;
+  int wss_listen_fd_ = -1;
   int wake_fd_ = -1;
   uint16_t port_ = 0;
+  uint16_t wss_port_ = 0;
   std::unique_ptr<Loop> loop_;
   std::thread thread_;
   std::mutex mu_;

@@ -249,6 +249,11 @@ bool TlsSession::TakeOutput(std::string* out) {
   return got > 0;
 }
 
+size_t TlsSession::ReadOutput(uint8_t* out, size_t cap) {
+  int got = BIO_read(SSL_get_wbio(ssl_), out, static_cast<int>(cap));
+  return got > 0 ? static_cast<size_t>(got) : 0;
+}
+
 void TlsSession::Connect() {
   int ret = SSL_do_handshake(ssl_);
   if (ret != 1) {

@@ -92,6 +92,8 @@ class TlsSession {
   // Moves everything the session wants to send (handshake, alerts, records) into *out. Returns
   // whether there was anything.
   bool TakeOutput(std::string* out);
+  // The same into a caller's buffer: copies up to `cap` bytes, returns how many (0: none).
+  size_t ReadOutput(uint8_t* out, size_t cap);
   // Starts a client handshake (produces the ClientHello).
   void Connect();
   bool handshake_done() const;

@@ -2,9 +2,11 @@
 #include "tests/support/engine_fixture.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "engine/auth/jwt.h"
+#include "engine/tls/tls.h"
 
 namespace wsgate::testing {
 
@@ -22,12 +24,35 @@ void EngineFixture::SetUp() {
 
   engine::server::ServerOptions so;
   so.ws_listen = "127.0.0.1:0";
+  so.wss_listen = "127.0.0.1:0";
+  so.tls = {CertFile(), KeyFile()};
   so.shards = shards_;
   so.buffer_count = 1024;
   engine_ = std::make_unique<engine::server::Server>(so);
   absl::Status s = engine_->Start();
   ASSERT_TRUE(s.ok()) << s;
   Apply(BaseSnapshot());
+}
+
+const std::string& EngineFixture::CertDir() {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/wsgate-test-certs-XXXXXX";
+    std::string d = mkdtemp(tmpl);
+    absl::Status s = engine::tls::WriteSelfSignedCertificate(d + "/engine.crt", d + "/engine.key", {"localhost", "127.0.0.1"});
+    if (!s.ok()) std::abort();
+    s = engine::tls::WriteSelfSignedCertificate(d + "/backend.crt", d + "/backend.key", {"localhost", "127.0.0.1"});
+    if (!s.ok()) std::abort();
+    return d;
+  }();
+  return dir;
+}
+const std::string& EngineFixture::CertFile() {
+  static const std::string f = CertDir() + "/engine.crt";
+  return f;
+}
+const std::string& EngineFixture::KeyFile() {
+  static const std::string f = CertDir() + "/engine.key";
+  return f;
 }
 
 void EngineFixture::TearDown() {

@@ -39,6 +39,12 @@ class EngineFixture : public ::testing::Test {
   static std::string Bearer(const std::string& token) { return "Authorization: Bearer " + token; }
 
   uint16_t engine_port() const { return engine_->port(); }
+  uint16_t wss_port() const { return engine_->wss_port(); }
+  // A self-signed certificate for localhost/127.0.0.1 (made once per test binary) that the
+  // engine serves on wss; clients verify against it as their CA.
+  static const std::string& CertFile();
+  static const std::string& KeyFile();
+  static const std::string& CertDir();
   uint16_t backend_port() const { return backend_->port(); }
 
   std::unique_ptr<engine::server::Server> engine_;

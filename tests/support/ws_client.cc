@@ -43,6 +43,10 @@ bool WsClient::ConnectTcp(uint16_t port, int timeout_ms) {
 bool WsClient::Connect(uint16_t port, const std::string& target, const std::vector<std::string>& extra_headers,
                        int timeout_ms) {
   if (!ConnectTcp(port, timeout_ms)) return false;
+  return Upgrade(port, target, extra_headers);
+}
+
+bool WsClient::Upgrade(uint16_t port, const std::string& target, const std::vector<std::string>& extra_headers) {
   uint8_t nonce[16];
   std::random_device rd;
   for (auto& b : nonce) b = static_cast<uint8_t>(rd());
@@ -78,11 +82,18 @@ bool WsClient::Handshake(const std::string& request) {
   }
 }
 
-bool WsClient::FillSome() {
+ssize_t WsClient::ReadSome(char* buf, size_t cap, int timeout_ms) {
+  if (transport_) return transport_->Read(buf, cap, timeout_ms);
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, timeout_ms_) <= 0) return false;
+  if (::poll(&p, 1, timeout_ms) <= 0) return -1;
+  ssize_t r = ::recv(fd_, buf, cap, 0);
+  if (r < 0 && errno == ECONNRESET) return 0;
+  return r;
+}
+
+bool WsClient::FillSome() {
   char buf[65536];
-  ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+  ssize_t r = ReadSome(buf, sizeof(buf), timeout_ms_);
   if (r <= 0) return false;
   buffered_.append(buf, static_cast<size_t>(r));
   return true;
@@ -94,6 +105,7 @@ int WsClient::status() const {
 }
 
 bool WsClient::SendRaw(const std::string& bytes) {
+  if (transport_) return transport_->Write(bytes);
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
@@ -169,17 +181,17 @@ std::optional<WsFrame> WsClient::ReadMessage() {
 
 bool WsClient::QuietFor(int ms) {
   if (!buffered_.empty()) return false;
-  pollfd p{fd_, POLLIN, 0};
-  return ::poll(&p, 1, ms) == 0;
+  char buf[65536];
+  ssize_t r = ReadSome(buf, sizeof(buf), ms);
+  if (r > 0) buffered_.append(buf, static_cast<size_t>(r));
+  return r < 0;
 }
 
 bool WsClient::WaitForEof(std::string* seen) {
   while (true) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms_) <= 0) return false;
     char buf[65536];
-    ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
-    if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+    ssize_t r = ReadSome(buf, sizeof(buf), timeout_ms_);
+    if (r == 0) {
       if (seen) *seen = buffered_;
       return true;
     }

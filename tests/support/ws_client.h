@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -61,7 +63,20 @@ class WsClient {
   void Close();
   int fd() const { return fd_; }
 
+  // A byte transport layered over the socket (TLS: tests/support/ws_client_tls.h). Write sends
+  // all bytes or fails; Read returns >0 bytes, 0 on EOF, <0 on error or timeout.
+  struct Transport {
+    virtual ~Transport() = default;
+    virtual bool Write(const std::string& bytes) = 0;
+    virtual ssize_t Read(char* buf, size_t cap, int timeout_ms) = 0;
+  };
+  void SetTransport(std::unique_ptr<Transport> t) { transport_ = std::move(t); }
+  // Sends the upgrade request built for `target` (after ConnectTcp and any transport setup).
+  bool Upgrade(uint16_t port, const std::string& target, const std::vector<std::string>& extra_headers = {});
+
  private:
+  ssize_t ReadSome(char* buf, size_t cap, int timeout_ms);
+  std::unique_ptr<Transport> transport_;
   bool ReadExact(size_t n, std::string* out);
   bool FillSome();  // waits for and buffers at least one more byte
   int fd_ = -1;
