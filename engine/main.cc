@@ -17,6 +17,7 @@
 #include "engine/control/control_service.h"
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
+#include "engine/tls/tls.h"
 
 namespace {
 
@@ -62,6 +63,9 @@ int main(int argc, char** argv) {
   std::string control = DefaultControlTarget();
   std::string control_tcp;
   std::string ws_listen = "0.0.0.0:9099";
+  std::string wss_listen = "0.0.0.0:8099";
+  std::string tls_cert, tls_key;
+  bool tls_dev_cert = false;
   std::string config_path;
   int64_t shards = 0, max_connections = 50000, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
   FlagParser flags("wsgate-engine",
@@ -74,6 +78,12 @@ int main(int argc, char** argv) {
   flags.AddString("control", &control, "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600)", "unix:PATH");
   flags.AddString("control-tcp", &control_tcp, "also serve the control API on this loopback address", "127.0.0.1:PORT");
   flags.AddString("ws-listen", &ws_listen, "address for ws:// clients", "ADDR:PORT");
+  flags.AddString("wss-listen", &wss_listen, "address for wss:// clients (needs --tls-cert and --tls-key)", "ADDR:PORT");
+  flags.AddString("tls-cert", &tls_cert, "default certificate chain for wss (PEM); vhosts may add their own", "FILE");
+  flags.AddString("tls-key", &tls_key, "its private key (PEM)", "FILE");
+  flags.AddBool("tls-dev-cert", &tls_dev_cert,
+                "create a self-signed certificate for localhost at --tls-cert/--tls-key if they do not exist "
+                "(development only; clients need wscat -n or the file as their CA)");
   flags.AddInt("shards", &shards, "relay threads, each with its own io_uring; 0 = one per CPU", 0, 1024);
   flags.AddString("config", &config_path, "a snapshot to serve at start (text proto, or JSON if it starts with '{')", "FILE");
   flags.AddInt("max-connections", &max_connections, "client connections per shard", 1, 10000000);
@@ -84,6 +94,24 @@ int main(int argc, char** argv) {
   if ((buffers & (buffers - 1)) != 0) {
     std::cerr << "wsgate-engine: --buffers: " << buffers << " is not a power of two\n";
     return 2;
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "wsgate-engine: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (tls_dev_cert) {
+    if (tls_cert.empty()) {
+      std::cerr << "wsgate-engine: --tls-dev-cert needs --tls-cert and --tls-key (where to write them)\n";
+      return 2;
+    }
+    if (access(tls_cert.c_str(), F_OK) != 0 || access(tls_key.c_str(), F_OK) != 0) {
+      absl::Status s = wsgate::engine::tls::WriteSelfSignedCertificate(tls_cert, tls_key, {"localhost", "127.0.0.1", "::1"});
+      if (!s.ok()) {
+        std::cerr << "wsgate-engine: --tls-dev-cert: " << s.message() << "\n";
+        return 1;
+      }
+      WSGATE_LOG(kInfo, "created a self-signed development certificate for localhost: %s", tls_cert);
+    }
   }
   auto control_path = wsgate::engine::control::ParseControlTarget(control);
   if (!control_path.ok()) {
@@ -102,6 +130,12 @@ int main(int argc, char** argv) {
 
   wsgate::engine::server::ServerOptions options;
   options.ws_listen = ws_listen;
+  if (!tls_cert.empty()) {
+    options.wss_listen = wss_listen;
+    options.tls = {tls_cert, tls_key};
+  } else {
+    WSGATE_LOG(kInfo, "wss is off: no --tls-cert/--tls-key");
+  }
   options.shards = static_cast<int>(shards);
   options.max_connections_per_shard = static_cast<int>(max_connections);
   options.buffer_count = static_cast<unsigned>(buffers);
@@ -133,8 +167,10 @@ int main(int argc, char** argv) {
     server.Wait();
     return 1;
   }
-  WSGATE_LOG(kInfo, "listening for ws on %s (port %d) with %d shard(s); control on unix:%s%s; config version %d",
-             ws_listen, server.port(), server.shard_count(), *control_path,
+  WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s); control on unix:%s%s; config version %d",
+             ws_listen, server.port(),
+             options.wss_listen.empty() ? "" : absl::StrCat(" and wss on ", wss_listen, " (port ", server.wss_port(), ")"),
+             server.shard_count(), *control_path,
              control_tcp.empty() ? "" : absl::StrCat(" and ", control_tcp, " (port ", control_server.tcp_port(), ")"),
              static_cast<int64_t>(server.applied_version()));
 

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cstdio>
+#include <sstream>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -205,6 +208,69 @@ TEST_F(EngineWscat, ControlSocketIsPrivateAndPushesApplyOrAreRejected) {
   ASSERT_TRUE(stub->GetStats(&stats_ctx, stats_req, &stats).ok());
   EXPECT_GE(stats.total_connections(), 2u);
   EXPECT_GE(stats.closes().at("4001"), 1u);
+}
+
+TEST(EngineBinary, WssWithWscatBindsOnlyBoringSsl) {
+  // A real wss session (wscat -n) plus a control push, with the dynamic linker logging every
+  // symbol binding: every TLS and crypto symbol must resolve to BoringSSL (android/libssl.so.0,
+  // android/libcrypto.so.0) and nothing may bind to OpenSSL 3 (DESIGN.md).
+  char tmpl[] = "/tmp/wsgate-ld-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  Subprocess backend({WSGATE_CHAT_BACKEND, "--port", "0"});
+  size_t at = 0;
+  ASSERT_TRUE(backend.WaitForOutput("Notifications on: ws://localhost:", kTimeoutMs, &at));
+  std::string backend_port = std::to_string(std::stoi(backend.output().substr(at)));
+  std::ofstream(dir + "/chats.textproto") << Config(backend_port, true);
+  Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen",
+                     "127.0.0.1:0", "--tls-cert", dir + "/dev.crt", "--tls-key", dir + "/dev.key", "--tls-dev-cert",
+                     "--control", "unix:" + dir + "/engine.sock", "--shards", "1"},
+                    {"LD_DEBUG=bindings", "LD_DEBUG_OUTPUT=" + dir + "/ld"});
+  at = 0;
+  ASSERT_TRUE(engine.WaitForOutput("and wss on 127.0.0.1:0 (port ", kTimeoutMs, &at)) << engine.output();
+  std::string wss_port = std::to_string(std::stoi(engine.output().substr(at)));
+  Subprocess wscat({WSGATE_WSCAT, "--no-color", "-n", "-c", "wss://localhost:" + wss_port + "/chats/1.0.0/rooms/room1",
+                    "-H", "Authorization: Bearer e2e-token"});
+  ASSERT_TRUE(wscat.WaitForOutput("You joined room1!", kTimeoutMs)) << wscat.output() << engine.output();
+  ASSERT_TRUE(wscat.WriteStdin("hello over wss\n"));
+  {
+    auto stub = wsgate::v1::EngineControl::NewStub(
+        grpc::CreateChannel("unix:" + dir + "/engine.sock", grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    wsgate::v1::GetStatusRequest req;
+    wsgate::v1::EngineStatus status;
+    ASSERT_TRUE(stub->GetStatus(&ctx, req, &status).ok());
+  }
+  engine.Signal(SIGTERM);
+  EXPECT_EQ(engine.Wait(kTimeoutMs), 0) << engine.output();
+  EXPECT_EQ(wscat.Wait(kTimeoutMs), 0) << wscat.output();
+
+  std::string log;
+  DIR* d = opendir(dir.c_str());
+  while (dirent* e = readdir(d)) {
+    if (std::string(e->d_name).rfind("ld.", 0) != 0) continue;
+    std::ifstream in(dir + "/" + e->d_name);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    log += buf.str();
+  }
+  closedir(d);
+  ASSERT_FALSE(log.empty()) << "LD_DEBUG wrote nothing";
+  EXPECT_EQ(log.find("libssl.so.3"), std::string::npos);
+  EXPECT_EQ(log.find("libcrypto.so.3"), std::string::npos);
+  auto bound_to = [&](const std::string& symbol, const std::string& library) {
+    std::istringstream lines(log);
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.find("`" + symbol + "'") != std::string::npos && line.find(" to ") != std::string::npos)
+        return line.find(library, line.find(" to ")) != std::string::npos;
+    return false;
+  };
+  EXPECT_TRUE(bound_to("SSL_read", "android/libssl.so.0")) << "SSL_read was not bound to BoringSSL";
+  EXPECT_TRUE(bound_to("SSL_write", "android/libssl.so.0"));
+  EXPECT_TRUE(bound_to("EVP_DigestVerify", "android/libcrypto.so.0") ||
+              bound_to("SHA256", "android/libcrypto.so.0"));
+  ASSERT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
 TEST(EngineBinary, HoldsBoringSslAndNoOpenSsl) {

@@ -17,7 +17,8 @@ namespace wsgate::testing {
 
 class Subprocess {
  public:
-  explicit Subprocess(const std::vector<std::string>& argv);
+  // `env`: extra NAME=VALUE entries on top of this process's environment.
+  explicit Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
   ~Subprocess();  // SIGKILLs the child if it still runs
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
