@@ -265,6 +265,21 @@ TEST_F(ChatBackendTest, FramesSentWithTheRequestAreNotLost) {
   EXPECT_EQ(m->payload, "early");
 }
 
+TEST_F(ChatBackendTest, EchoModeEchoesToTheSenderOnly) {
+  ServerOptions options;
+  options.echo = true;
+  Start(options);
+  WsClient a, b;
+  ASSERT_TRUE(a.Connect(port(), "/any/path"));
+  ASSERT_TRUE(b.Connect(port(), "/any/path"));
+  ASSERT_TRUE(a.SendBinary("ping 1"));
+  auto m = a.ReadMessage();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->opcode, 0x2);
+  EXPECT_EQ(m->payload, "ping 1");
+  EXPECT_TRUE(b.QuietFor(200));
+}
+
 TEST_F(ChatBackendTest, StopClosesClientsWith1001) {
   Start();
   auto a = Join("/rooms?room=room1", "You joined room1!");

@@ -347,6 +347,7 @@ void ChatServer::Impl::OnReadable(Conn& c) {
 
 void ChatServer::Impl::OnRequest(Conn& c, const engine::http::Request& req, size_t consumed) {
   RouteDecision route = RouteTarget(req.target);
+  if (options_.echo) route = RouteDecision{RouteDecision::kAccept, Channel::kCommon};
   if (route.kind == RouteDecision::kUnknownPath) {
     if (options_.strict_http) return RespondAndClose(c, 404, "Not Found");
     c.state = State::kHeld;  // the original never answers; wait for the client to give up
@@ -399,6 +400,10 @@ void ChatServer::Impl::OnRequest(Conn& c, const engine::http::Request& req, size
   c.in_offset = 0;
   ++stats_.upgraded;
 
+  if (options_.echo) {
+    if (!c.in.empty()) OnReadable(c);
+    return;
+  }
   hub_.Join(c.id, route.channel);
   QueueData(c, WSLAY_TEXT_FRAME, std::make_shared<const std::string>(WelcomeMessage(route.channel)));
   if (auto notice = JoinNotice(route.channel)) {
@@ -433,6 +438,7 @@ void ChatServer::Impl::OnMessage(Conn& c, const wslay_event_on_msg_recv_arg& arg
   }
   ++stats_.messages_in;
   auto payload = std::make_shared<const std::string>(body);
+  if (options_.echo) return QueueData(c, arg.opcode, std::move(payload));
   hub_.ForEachPeer(c.id, [&](uint64_t peer) {
     if (Conn* p = Find(peer)) QueueData(*p, arg.opcode, payload);
   });

@@ -28,6 +28,9 @@ struct ServerOptions {
   // false (default): behave like the original Node.js sample: unknown room -> close TCP with no
   // response, unknown path -> never answered. true: answer 404 (and 426 for non-upgrades).
   bool strict_http = false;
+  // Benchmark mode: accept an upgrade on any path, send no welcome, and echo every message back to
+  // its sender only (the echo backend bench/compare uses).
+  bool echo = false;
   uint64_t max_payload_bytes = 100ull << 20;   // ws 6.x default; larger -> close 1009
   uint64_t max_queued_bytes = 256ull << 20;    // per client; a reader further behind is dropped
   size_t max_header_bytes = 16 * 1024;

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int64_t port = 8080;
   std::string bind = "0.0.0.0";
   bool strict_http = false;
+  bool echo = false;
   int64_t max_payload = 100ll << 20;
   int64_t max_connections = 10000;
   FlagParser flags("chat-backend",
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   flags.AddBool("strict-http", &strict_http,
                 "answer 404 for unknown rooms/paths and 426 for non-upgrades, instead of closing "
                 "or ignoring the connection like the original");
+  flags.AddBool("echo", &echo, "benchmark mode: any path, no welcome, every message echoed to its sender only");
   flags.AddInt("max-payload", &max_payload, "largest message accepted, bytes; larger closes with 1009",
                1, 1ll << 40);
   flags.AddInt("max-connections", &max_connections, "connections held at once", 1, 1000000);
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   options.port = static_cast<uint16_t>(port);
   options.bind_address = bind;
   options.strict_http = strict_http;
+  options.echo = echo;
   options.max_payload_bytes = static_cast<uint64_t>(max_payload);
   options.max_connections = static_cast<int>(max_connections);
   wsgate::tools::chat::ChatServer server(options);
