@@ -1,6 +1,9 @@
 // File: engine/config/router.cc
 #include "engine/config/router.h"
 
+#include <algorithm>
+#include <array>
+
 #include "engine/common/absl_compat.h"
 
 namespace wsgate::engine::config {
@@ -12,19 +15,20 @@ constexpr size_t kMaxHostLength = 255;
 constexpr int kMaxPrefixSegments = 16;
 
 // Host header → lower-case host without port, into `buf`.
-std::string_view NormalizeHost(std::string_view host, char* buf) {
+std::string_view NormalizeHost(std::string_view host, std::array<char, kMaxHostLength>& buf) {
   if (!host.empty() && host[0] == '[') {
     size_t close = host.find(']');
     host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
   } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  if (host.size() > kMaxHostLength) return {};
-  for (size_t i = 0; i < host.size(); ++i) {
+  if (host.size() > buf.size()) return {};
+  size_t n = std::min(host.size(), buf.size());
+  for (size_t i = 0; i < n; ++i) {
     char c = host[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
   }
-  return std::string_view(buf, host.size());
+  return std::string_view(buf.data(), n);
 }
 
 bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out) {
@@ -50,7 +54,7 @@ bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out)
 
 RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
   RouteResult result;
-  char host_buf[kMaxHostLength];
+  std::array<char, kMaxHostLength> host_buf;
   std::string_view vhost = NormalizeHost(host, host_buf);
   auto table_it = snapshot.routes.find(Sv(vhost));
   if (table_it == snapshot.routes.end()) return result;

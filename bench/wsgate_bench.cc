@@ -1,0 +1,530 @@
+// File: bench/wsgate_bench.cc — wsgate-bench, a WebSocket load generator on io_uring.
+//
+// Point it at any ws:// or wss:// URL whose server echoes messages (bench/compare starts
+// chat-backend --echo behind each proxy):
+//
+//   wsgate-bench --url ws://127.0.0.1:9099/echo/1/x -H "Authorization: Bearer $T" --conns 50 --duration 10
+//   wsgate-bench --url ... --rate 20000           # open loop: latency from each intended send time
+//   wsgate-bench --url wss://... --insecure --mode handshake --conns 20
+//
+// Modes: closed (default; --inflight K messages outstanding per connection, for throughput),
+// open (--rate R messages/s in total, paced; latency counts from the intended send time, so a
+// stalled server cannot hide: no coordinated omission), handshake (each connection connects,
+// upgrades, closes, repeats: upgrades/s), idle (open --conns connections and hold them).
+// Every message carries its send time; the echo gives the latency. Warm-up is excluded. Output:
+// a short report and one JSON line (`--json-only` prints just the JSON).
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/common/base64.h"
+#include "engine/common/flags.h"
+#include "engine/io/ring.h"
+#include "engine/tls/tls.h"
+#include "engine/ws/frame.h"
+#include "engine/ws/handshake.h"
+
+namespace {
+
+using wsgate::engine::io::Ring;
+using wsgate::engine::io::Tag;
+namespace ws = wsgate::engine::ws;
+namespace tls = wsgate::engine::tls;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Log-bucketed histogram (HDR-style): 32 sub-buckets per power of two, about 3 % precision.
+class Histogram {
+ public:
+  void Record(int64_t ns) {
+    uint64_t v = ns < 1 ? 1 : static_cast<uint64_t>(ns);
+    int msb = 63 - __builtin_clzll(v);
+    int sub = msb >= 5 ? static_cast<int>((v >> (msb - 5)) & 31) : static_cast<int>(v & 31);
+    ++counts_[static_cast<size_t>(msb * 32 + sub)];
+    ++total_;
+    max_ = std::max<uint64_t>(max_, v);
+  }
+  void Merge(const Histogram& o) {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
+    total_ += o.total_;
+    max_ = std::max(max_, o.max_);
+  }
+  uint64_t count() const { return total_; }
+  uint64_t max() const { return max_; }
+  uint64_t Percentile(double p) const {
+    if (total_ == 0) return 0;
+    uint64_t want = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_)));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= want) {
+        int msb = static_cast<int>(i / 32), sub = static_cast<int>(i % 32);
+        return msb >= 5 ? (static_cast<uint64_t>(32 + sub) << (msb - 5)) : static_cast<uint64_t>(sub);
+      }
+    }
+    return max_;
+  }
+
+ private:
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(64 * 32, 0);
+  uint64_t total_ = 0, max_ = 0;
+};
+
+struct Options {
+  std::string url, mode = "closed";
+  std::vector<std::string> headers;
+  int64_t conns = 10, size = 64, inflight = 1, threads = 1;
+  int64_t rate = 0;
+  double duration = 10, warmup = 2;
+  bool binary = true, insecure = false, json_only = false;
+  std::string ca_file, source_addresses = "127.0.0.1";
+};
+
+struct Target {
+  bool tls = false;
+  std::string host, host_header, path;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+};
+
+enum Op : uint8_t { kConnect = 1, kSend, kRecv };
+
+struct Conn {
+  int fd = -1;
+  uint32_t generation = 0;
+  enum State { kIdle, kConnecting, kUpgrading, kOpen } state = kIdle;
+  std::unique_ptr<tls::TlsSession> tls;
+  std::string out;        // bytes waiting to be sent (plaintext for ws, ciphertext for wss)
+  std::string sending;    // the bytes of the send in flight
+  bool send_inflight = false, recv_armed = false;
+  std::string in;         // plaintext received, not yet parsed
+  int64_t handshake_start = 0;
+  int64_t next_send_ns = 0;  // open loop: the next intended send time
+  int64_t outstanding = 0;
+  std::string key_accept;
+  int source_index = 0;
+};
+
+struct Totals {
+  Histogram latency;
+  uint64_t messages = 0, upgrades = 0, errors = 0, bytes = 0;
+};
+
+class Worker {
+ public:
+  Worker(const Options& o, const Target& t, int conns, int thread_index)
+      : o_(o), t_(t), conns_(static_cast<size_t>(conns)), index_(thread_index) {}
+
+  void Run(int64_t start_ns, int64_t measure_from_ns, int64_t end_ns) {
+    wsgate::engine::io::RingOptions ro;
+    ro.entries = 4096;
+    ro.buffer_count = 4096;
+    ro.buffer_size = 16384;
+    if (absl::Status s = ring_.Init(ro); !s.ok()) {
+      std::cerr << "wsgate-bench: " << s.message() << "\n";
+      ++totals_.errors;
+      return;
+    }
+    if (t_.tls) {
+      auto ctx = tls::ClientTlsContext::Create(o_.ca_file, o_.insecure || o_.ca_file.empty());
+      if (!ctx.ok()) {
+        std::cerr << "wsgate-bench: " << ctx.status().message() << "\n";
+        return;
+      }
+      tls_ctx_ = *ctx;
+    }
+    payload_.assign(static_cast<size_t>(std::max<int64_t>(o_.size, 16)), 'x');
+    measure_from_ = measure_from_ns;
+    double per_conn_rate = o_.rate > 0 ? static_cast<double>(o_.rate) / static_cast<double>(o_.conns) : 0;
+    interval_ns_ = per_conn_rate > 0 ? static_cast<int64_t>(1e9 / per_conn_rate) : 0;
+    std::mt19937_64 rng(static_cast<uint64_t>(index_) * 7919 + 1);
+    for (size_t i = 0; i < conns_.size(); ++i) {
+      conns_[i].source_index = static_cast<int>((index_ * conns_.size() + i));
+      conns_[i].next_send_ns = start_ns + (interval_ns_ > 0 ? static_cast<int64_t>(rng() % static_cast<uint64_t>(interval_ns_)) : 0);
+      Connect(i);
+    }
+    while (NowNs() < end_ns) {
+      ring_.SubmitAndDrain(1, [&](const io_uring_cqe& cqe) { OnCompletion(cqe); });
+      if (interval_ns_ > 0) Pace();
+    }
+  }
+
+  const Totals& totals() const { return totals_; }
+  int open_connections() const {
+    int n = 0;
+    for (const auto& c : conns_) n += c.state == Conn::kOpen;
+    return n;
+  }
+
+ private:
+  bool Measuring() const { return NowNs() >= measure_from_; }
+
+  void Connect(size_t i) {
+    Conn& c = conns_[i];
+    c.generation++;
+    c.state = Conn::kConnecting;
+    c.tls.reset();
+    c.out.clear();
+    c.in.clear();
+    c.outstanding = 0;
+    c.fd = socket(t_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (t_.addr.ss_family == AF_INET && o_.source_addresses != "127.0.0.1") {
+      // Spread connections over 127.0.0.x sources to go past one address's ephemeral ports.
+      sockaddr_in src{};
+      src.sin_family = AF_INET;
+      src.sin_addr.s_addr = htonl((127u << 24) | (1u + static_cast<uint32_t>(c.source_index % 250)));
+      bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof(src));
+    }
+    c.handshake_start = NowNs();
+    ring_.PrepConnect(c.fd, reinterpret_cast<const sockaddr*>(&t_.addr), t_.addr_len, Tag{kConnect, c.generation, static_cast<uint32_t>(i)});
+  }
+
+  void Close(size_t i, bool error) {
+    Conn& c = conns_[i];
+    if (error) ++totals_.errors;
+    if (c.fd >= 0) {
+      shutdown(c.fd, SHUT_RDWR);  // ends the ops in flight (their generation is now stale)
+      close(c.fd);
+    }
+    c.fd = -1;
+    c.state = Conn::kIdle;
+    c.send_inflight = c.recv_armed = false;
+    if (o_.mode == "handshake" || error) Connect(i);
+  }
+
+  void Queue(size_t i, const std::string& plain) {
+    Conn& c = conns_[i];
+    if (c.tls) {
+      c.tls->Write(reinterpret_cast<const uint8_t*>(plain.data()), plain.size());
+      c.tls->TakeOutput(&c.out);
+    } else {
+      c.out += plain;
+    }
+    Flush(i);
+  }
+
+  void Flush(size_t i) {
+    Conn& c = conns_[i];
+    if (c.tls) c.tls->TakeOutput(&c.out);
+    if (c.send_inflight || c.out.empty() || c.fd < 0) return;
+    c.sending.swap(c.out);
+    c.out.clear();
+    c.send_inflight = true;
+    ring_.PrepSend(c.fd, c.sending.data(), c.sending.size(), Tag{kSend, c.generation, static_cast<uint32_t>(i)});
+  }
+
+  void SendMessage(size_t i, int64_t stamp_ns) {
+    std::string p = payload_;
+    std::memcpy(p.data(), &stamp_ns, 8);
+    static const uint8_t kMask[4] = {0x11, 0x22, 0x33, 0x44};
+    Queue(i, ws::EncodeFrame(o_.binary ? ws::kBinary : ws::kText, p, kMask));
+    ++conns_[i].outstanding;
+  }
+
+  void OnOpen(size_t i) {
+    Conn& c = conns_[i];
+    c.state = Conn::kOpen;
+    if (Measuring() && o_.mode == "handshake") {
+      ++totals_.upgrades;
+      totals_.latency.Record(NowNs() - c.handshake_start);
+    }
+    if (o_.mode == "handshake") return Close(i, false);
+    if (o_.mode == "closed")
+      for (int64_t k = 0; k < o_.inflight; ++k) SendMessage(i, NowNs());
+  }
+
+  void Pace() {
+    int64_t now = NowNs();
+    for (size_t i = 0; i < conns_.size(); ++i) {
+      Conn& c = conns_[i];
+      if (c.state != Conn::kOpen) continue;
+      while (c.next_send_ns <= now) {
+        SendMessage(i, c.next_send_ns);  // stamped with the intended time
+        c.next_send_ns += interval_ns_;
+      }
+    }
+  }
+
+  void OnCompletion(const io_uring_cqe& cqe) {
+    Tag tag = Tag::Decode(cqe.user_data);
+    if (tag.slot >= conns_.size()) return;
+    size_t i = tag.slot;
+    Conn& c = conns_[i];
+    bool stale = tag.generation != (c.generation & 0xFFFFFF);
+    if (tag.op == kRecv && wsgate::engine::io::HasBuffer(cqe)) {
+      uint16_t id = wsgate::engine::io::BufferId(cqe);
+      ring_.NoteBufferTaken();
+      if (!stale && cqe.res > 0) OnBytes(i, ring_.Buffer(id), static_cast<size_t>(cqe.res));
+      ring_.Recycle(id);
+      if (!stale && !wsgate::engine::io::HasMore(cqe)) {
+        c.recv_armed = false;
+        if (cqe.res > 0 || cqe.res == -ENOBUFS) Arm(i);
+      }
+      if (!stale && cqe.res == 0) Close(i, o_.mode != "handshake");
+      return;
+    }
+    if (stale) return;
+    switch (tag.op) {
+      case kConnect:
+        if (cqe.res < 0) return Close(i, true);
+        Arm(i);
+        if (t_.tls) {
+          c.tls = std::make_unique<tls::TlsSession>(tls_ctx_->NewSsl(t_.host), false);
+          c.tls->Connect();
+        }
+        StartUpgrade(i);
+        return;
+      case kSend:
+        c.send_inflight = false;
+        if (cqe.res < 0) return Close(i, true);
+        if (static_cast<size_t>(cqe.res) < c.sending.size()) c.out.insert(0, c.sending.substr(static_cast<size_t>(cqe.res)));
+        Flush(i);
+        return;
+      case kRecv:
+        c.recv_armed = false;
+        if (cqe.res == -ENOBUFS) return Arm(i);
+        if (cqe.res <= 0) return Close(i, true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  void Arm(size_t i) {
+    Conn& c = conns_[i];
+    if (c.recv_armed || c.fd < 0) return;
+    c.recv_armed = true;
+    ring_.PrepRecvMultishot(c.fd, Tag{kRecv, c.generation, static_cast<uint32_t>(i)});
+  }
+
+  void StartUpgrade(size_t i) {
+    Conn& c = conns_[i];
+    c.state = Conn::kUpgrading;
+    uint8_t nonce[16];
+    for (auto& b : nonce) b = static_cast<uint8_t>(rng_());
+    std::string key = wsgate::common::Base64Encode(nonce, sizeof(nonce));
+    c.key_accept = ws::AcceptKey(key);
+    std::string req = absl::StrCat("GET ", t_.path, " HTTP/1.1\r\nHost: ", t_.host_header,
+                                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ", key,
+                                   "\r\nSec-WebSocket-Version: 13\r\n");
+    for (const auto& h : o_.headers) absl::StrAppend(&req, h, "\r\n");
+    req += "\r\n";
+    Queue(i, req);  // over TLS: buffered until the handshake completes
+  }
+
+  void OnBytes(size_t i, const uint8_t* data, size_t n) {
+    Conn& c = conns_[i];
+    if (c.tls) {
+      c.tls->Feed(data, n);
+      uint8_t buf[16384];
+      size_t got;
+      tls::TlsSession::Result r;
+      while ((r = c.tls->Read(buf, sizeof(buf), &got)) == tls::TlsSession::kData) c.in.append(reinterpret_cast<char*>(buf), got);
+      if (r == tls::TlsSession::kError) return Close(i, true);
+      if (c.state == Conn::kUpgrading && c.tls->handshake_done()) Queue(i, "");  // push the buffered request
+      Flush(i);
+    } else {
+      c.in.append(reinterpret_cast<const char*>(data), n);
+    }
+    if (c.state == Conn::kUpgrading) {
+      size_t end = c.in.find("\r\n\r\n");
+      if (end == std::string::npos) return;
+      if (c.in.compare(0, 12, "HTTP/1.1 101") != 0 || c.in.find(c.key_accept) == std::string::npos) {
+        if (errors_printed_++ < 3) std::cerr << "wsgate-bench: upgrade refused: " << c.in.substr(0, c.in.find("\r\n")) << "\n";
+        return Close(i, true);
+      }
+      c.in.erase(0, end + 4);
+      OnOpen(i);
+      if (c.state != Conn::kOpen) return;
+    }
+    // Echoed frames.
+    size_t pos = 0;
+    while (true) {
+      ws::FrameHeader h;
+      int hl = ws::ParseFrameHeader(reinterpret_cast<const uint8_t*>(c.in.data()) + pos, c.in.size() - pos, &h);
+      if (hl <= 0 || c.in.size() - pos < static_cast<size_t>(hl) + h.payload_length) break;
+      if (!ws::IsControl(h.opcode) && h.payload_length >= 8) {
+        int64_t stamp;
+        std::memcpy(&stamp, c.in.data() + pos + hl, 8);
+        --c.outstanding;
+        if (Measuring()) {
+          ++totals_.messages;
+          totals_.bytes += h.payload_length;
+          totals_.latency.Record(NowNs() - stamp);
+        }
+        if (o_.mode == "closed") SendMessage(i, NowNs());
+      }
+      pos += static_cast<size_t>(hl) + h.payload_length;
+    }
+    c.in.erase(0, pos);
+  }
+
+  const Options& o_;
+  const Target& t_;
+  std::vector<Conn> conns_;
+  int index_;
+  Ring ring_;
+  std::shared_ptr<tls::ClientTlsContext> tls_ctx_;
+  std::string payload_;
+  int64_t measure_from_ = 0, interval_ns_ = 0;
+  std::mt19937 rng_{std::random_device{}()};
+  int errors_printed_ = 0;
+  Totals totals_;
+};
+
+absl::StatusOr<Target> ParseUrl(const std::string& url) {
+  Target t;
+  std::string rest;
+  if (url.rfind("ws://", 0) == 0) {
+    rest = url.substr(5);
+  } else if (url.rfind("wss://", 0) == 0) {
+    t.tls = true;
+    rest = url.substr(6);
+  } else {
+    return absl::InvalidArgumentError("--url: must start with ws:// or wss://");
+  }
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  t.path = slash == std::string::npos ? "/" : rest.substr(slash);
+  size_t colon = authority.rfind(':');
+  std::string port = colon == std::string::npos ? (t.tls ? "443" : "80") : authority.substr(colon + 1);
+  t.host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  t.host_header = authority;
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(t.host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat("--url: cannot resolve ", t.host));
+  std::memcpy(&t.addr, res->ai_addr, res->ai_addrlen);
+  t.addr_len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  wsgate::common::FlagParser flags(
+      "wsgate-bench",
+      "A WebSocket load generator on io_uring: closed loop (throughput), open loop at a fixed rate (latency\n"
+      "without coordinated omission), handshakes/s, or idle connections. The server must echo messages.");
+  flags.AddString("url", &o.url, "ws://HOST:PORT/PATH or wss://...", "URL");
+  flags.AddList("header", &o.headers, "an extra upgrade header, e.g. 'Authorization: Bearer T' (also -H)", "HEADER");
+  flags.AddString("mode", &o.mode, "closed, open (with --rate), handshake or idle", "MODE");
+  flags.AddInt("conns", &o.conns, "connections", 1, 1000000);
+  flags.AddInt("size", &o.size, "message payload bytes (>= 16 carry the timestamp)", 16, 16 << 20);
+  flags.AddInt("inflight", &o.inflight, "closed loop: messages outstanding per connection", 1, 1024);
+  flags.AddInt("rate", &o.rate, "open loop: messages per second in total", 0, 100000000);
+  flags.AddInt("threads", &o.threads, "worker threads, each with its own io_uring", 1, 256);
+  std::string duration = "10", warmup = "2";
+  flags.AddString("duration", &duration, "seconds to measure", "S");
+  flags.AddString("warmup", &warmup, "seconds before measuring (excluded)", "S");
+  bool text = false;
+  flags.AddBool("text", &text, "send text frames (default binary)");
+  flags.AddBool("insecure", &o.insecure, "wss: do not verify the server's certificate");
+  flags.AddString("ca-file", &o.ca_file, "wss: verify against this CA bundle", "FILE");
+  flags.AddString("sources", &o.source_addresses, "127.0.0.1, or 'many' to spread over 127.0.0.1-250", "ADDR");
+  flags.AddBool("json-only", &o.json_only, "print only the JSON line");
+  std::vector<char*> args{argv[0]};
+  std::vector<std::string> storage;
+  for (int i = 1; i < argc; ++i) storage.push_back(std::string(argv[i]) == "-H" ? "--header" : argv[i]);
+  for (auto& s : storage) args.push_back(s.data());
+  if (int code = flags.ParseCommandLine(static_cast<int>(args.size()), args.data()); code >= 0) return code;
+  o.binary = !text;
+  o.duration = std::atof(duration.c_str());
+  o.warmup = std::atof(warmup.c_str());
+  if (o.url.empty()) {
+    std::cerr << "wsgate-bench: --url is required (see --help)\n";
+    return 2;
+  }
+  if (o.mode == "open" && o.rate == 0) {
+    std::cerr << "wsgate-bench: --mode open needs --rate\n";
+    return 2;
+  }
+  if (o.rate > 0) o.mode = "open";
+  if (o.mode != "closed" && o.mode != "open" && o.mode != "handshake" && o.mode != "idle") {
+    std::cerr << "wsgate-bench: --mode: '" << o.mode << "' is not closed, open, handshake or idle\n";
+    return 2;
+  }
+  auto target = ParseUrl(o.url);
+  if (!target.ok()) {
+    std::cerr << "wsgate-bench: " << target.status().message() << "\n";
+    return 2;
+  }
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  signal(SIGPIPE, SIG_IGN);
+
+  int64_t start = NowNs();
+  int64_t measure_from = start + static_cast<int64_t>(o.warmup * 1e9);
+  int64_t end = measure_from + static_cast<int64_t>(o.duration * 1e9);
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::thread> threads;
+  for (int64_t t = 0; t < o.threads; ++t) {
+    int64_t n = o.conns / o.threads + (t < o.conns % o.threads ? 1 : 0);
+    workers.push_back(std::make_unique<Worker>(o, *target, static_cast<int>(n), static_cast<int>(t)));
+  }
+  std::thread progress([&] {
+    if (o.json_only) return;
+    while (NowNs() < end) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::fprintf(stderr, "\r%s %.0f s", NowNs() < measure_from ? "warming up" : "measuring", (NowNs() - start) / 1e9);
+    }
+    std::fprintf(stderr, "\n");
+  });
+  for (auto& w : workers) threads.emplace_back([&, raw = w.get()] { raw->Run(start, measure_from, end); });
+  for (auto& t : threads) t.join();
+  progress.join();
+
+  Totals total;
+  int open = 0;
+  for (auto& w : workers) {
+    total.latency.Merge(w->totals().latency);
+    total.messages += w->totals().messages;
+    total.upgrades += w->totals().upgrades;
+    total.errors += w->totals().errors;
+    total.bytes += w->totals().bytes;
+    open += w->open_connections();
+  }
+  double us = 1e-3;
+  double rate = static_cast<double>(o.mode == "handshake" ? total.upgrades : total.messages) / o.duration;
+  std::string json = absl::StrFormat(
+      R"({"mode":"%s","url":"%s","conns":%d,"size":%d,"duration_s":%.1f,"count":%d,"rate_per_s":%.0f,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"errors":%d,"open_connections":%d})",
+      o.mode, o.url, o.conns, o.size, o.duration, o.mode == "handshake" ? total.upgrades : total.messages, rate,
+      total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
+      total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors, open);
+  if (!o.json_only) {
+    std::printf("%s %s: %d connections, %d-byte messages, %.0f s measured\n", o.mode.c_str(), o.url.c_str(),
+                static_cast<int>(o.conns), static_cast<int>(o.size), o.duration);
+    std::printf("  %s: %.0f/s   errors: %llu\n", o.mode == "handshake" ? "upgrades" : "messages", rate,
+                static_cast<unsigned long long>(total.errors));
+    std::printf("  latency p50 %.1f us  p90 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
+                total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
+                total.latency.Percentile(99.9) * us, total.latency.max() * us);
+  }
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
