@@ -4,7 +4,8 @@
 // never shrinks. Unlike std::deque it allocates nothing per message once a connection has seen
 // its peak queue depth, which keeps the relay path free of heap allocation.
 //
-// Owned by one Pipe; not thread-safe.
+// Growing moves the elements: anything that must outlive a push (the bytes a send in flight
+// points at) must not live inside an element. Owned by one Pipe; not thread-safe.
 #pragma once
 
 #include <cstddef>

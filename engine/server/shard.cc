@@ -131,6 +131,10 @@ struct Pipe {
   bool sending = false;
   int iov_count = 0;
   iovec iov[kMaxIov];
+  // Small owned segments (frame headers, pongs) keep their bytes inside the std::string object
+  // (SSO), which moves when the queue grows: a send in flight must not point there, so StartSend
+  // copies them here, where they stay put until the send completes.
+  char small[kMaxIov][16];
   msghdr msg{};
   // To a TLS socket, plaintext in `queue` is encrypted into `wire` (pool buffers) and sent from
   // there; `queued` counts both.
@@ -597,6 +601,8 @@ void Shard::Loop::OnCiphertext(Conn& c, bool from_client, const uint8_t* data, s
 
 // One side's connection is gone (EOF, reset, close_notify).
 void Shard::Loop::OnPeerGone(Conn& c, bool from_client) {
+  WSGATE_LOG(kDebug, "shard %d: conn %d: the %s closed its connection (phase %d)", options_.index,
+             static_cast<int>(c.slot), from_client ? "client" : "backend", static_cast<int>(c.phase));
   if (from_client) c.client_eof = true;
   else c.upstream_eof = true;
   switch (c.phase) {
@@ -804,6 +810,8 @@ void Shard::Loop::ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, s
   PipeSink sink(*this, c, p, buf, data);
   ws::ScanResult r = p.scanner->Scan(data, n, sink);
   if (!r.ok) {
+    WSGATE_LOG(kDebug, "shard %d: conn %d: %s broke the protocol: %d %s", options_.index, static_cast<int>(c.slot),
+               p.to_client ? "backend" : "client", static_cast<int>(r.close_code), r.reason);
     if (p.to_client) {  // the backend broke the protocol
       WSGATE_LOG(kInfo, "shard %d: backend protocol error: %s", options_.index, r.reason);
       InitiateClose(c, 1014, "bad frame from the backend", r.close_code, r.reason);
@@ -867,6 +875,8 @@ void Shard::Loop::OnControl(Conn& c, Pipe& p, uint8_t opcode, std::string_view p
   }
   // Close: validate, then pass it on to the other side (unless we already sent our own).
   ws::ClosePayloadInfo info = ws::ParseClosePayload(payload);
+  WSGATE_LOG(kDebug, "shard %d: conn %d: close %d '%s' from the %s", options_.index, static_cast<int>(c.slot),
+             static_cast<int>(info.code), std::string(info.reason), from_client ? "client" : "backend");
   if (!info.valid) {
     if (from_client) InitiateClose(c, info.error_code, "invalid close frame", 1001, "client protocol error");
     else InitiateClose(c, 1014, "invalid close frame from the backend", info.error_code, "invalid close frame");
@@ -970,8 +980,12 @@ void Shard::Loop::StartSend(Conn& c, Pipe& p) {
     if (seg.buf >= 0) {
       p.iov[n].iov_base = BufferData(seg.buf) + seg.offset;
       p.iov[n].iov_len = seg.length;
+    } else if (seg.owned.size() <= sizeof(p.small[n])) {
+      std::memcpy(p.small[n], seg.owned.data(), seg.owned.size());
+      p.iov[n].iov_base = p.small[n];
+      p.iov[n].iov_len = seg.owned.size();
     } else {
-      p.iov[n].iov_base = seg.owned.data();
+      p.iov[n].iov_base = seg.owned.data();  // on the heap: stable when the segment moves
       p.iov[n].iov_len = seg.owned.size();
     }
   }
@@ -1144,6 +1158,9 @@ void Shard::Loop::ReleaseQueue(Pipe& p) {
 
 void Shard::Loop::Shutdown(Conn& c) {
   if (c.phase == Phase::kClosed) return;
+  WSGATE_LOG(kDebug, "shard %d: conn %d: shutting down in phase %d (eof %d/%d, closes seen %d/%d, sent %d/%d)",
+             options_.index, static_cast<int>(c.slot), static_cast<int>(c.phase), c.client_eof, c.upstream_eof,
+             c.client_close_seen, c.backend_close_seen, c.sent_close_to_client, c.sent_close_to_backend);
   if (c.phase == Phase::kRelay || c.phase == Phase::kFinishing) {
     if (c.up.scanner) {  // it was relaying
       --stats_.active_connections;

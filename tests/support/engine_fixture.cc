@@ -6,11 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/auth/jwt.h"
+#include "engine/common/log.h"
 #include "engine/tls/tls.h"
 
 namespace wsgate::testing {
 
 void EngineFixture::SetUp() {
+  if (std::getenv("WSGATE_TEST_DEBUG") != nullptr) common::SetLogLevel(common::LogLevel::kDebug);
   tools::chat::ServerOptions bo;
   bo.bind_address = "127.0.0.1";
   bo.port = 0;

@@ -309,6 +309,7 @@ void ChatServer::Impl::OnReadable(Conn& c) {
     c.read_budget = kReadBudgetPerWakeup;
     int rv = wslay_event_recv(c.ws);
     if (rv != 0) {
+      WSGATE_LOG(kDebug, "conn %d: wslay_event_recv: %d", static_cast<int>(c.id), rv);
       // Peer gone, socket error or a protocol error (wslay has queued a close): flush what we
       // can and drop the connection.
       hub_.MarkClosing(c.id);
