@@ -95,7 +95,7 @@ pids+=($nginx_pid)
 cat >"$work/haproxy.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 9000
 defaults
   mode http
   timeout connect 5s
@@ -114,7 +114,14 @@ haproxy_pid=$!
 pids+=($haproxy_pid)
 sleep 1
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_ticks() {  # user+system ticks of a process and its children (nginx's worker)
+  local total=0 p t
+  for p in "$1" $(pgrep -P "$1" || true); do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo "$total"
+}
 
 # run NAME PID URL ARGS... → prints the JSON line; records the proxy's CPU use.
 run() {

@@ -114,6 +114,7 @@ struct Conn {
   enum State { kIdle, kConnecting, kUpgrading, kOpen } state = kIdle;
   std::unique_ptr<tls::TlsSession> tls;
   std::string out;        // bytes waiting to be sent (plaintext for ws, ciphertext for wss)
+  std::string plain;      // wss: plaintext not yet accepted by TLS (during the handshake)
   std::string sending;    // the bytes of the send in flight
   bool send_inflight = false, recv_armed = false;
   std::string in;         // plaintext received, not yet parsed
@@ -184,6 +185,7 @@ class Worker {
     c.state = Conn::kConnecting;
     c.tls.reset();
     c.out.clear();
+    c.plain.clear();
     c.in.clear();
     c.outstanding = 0;
     c.fd = socket(t_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -216,7 +218,8 @@ class Worker {
   void Queue(size_t i, const std::string& plain) {
     Conn& c = conns_[i];
     if (c.tls) {
-      c.tls->Write(reinterpret_cast<const uint8_t*>(plain.data()), plain.size());
+      c.plain += plain;
+      if (!c.plain.empty() && c.tls->Write(reinterpret_cast<const uint8_t*>(c.plain.data()), c.plain.size())) c.plain.clear();
       c.tls->TakeOutput(&c.out);
     } else {
       c.out += plain;
