@@ -929,14 +929,36 @@ void Shard::Loop::FlushPending(Conn& c, Pipe& p) {
 
 bool Shard::Loop::Encrypt(Conn& c, Pipe& p) {
   tls::TlsSession& session = *TlsOf(c, p.to_client);
+  // Gather queued segments into full-size records: one SSL_write (one record, one AEAD call)
+  // per 16 KiB instead of one per message.
+  static thread_local uint8_t batch[16384];
   while (!p.queue.empty()) {
-    Segment& seg = p.queue.front();
-    size_t len = seg.buf >= 0 ? seg.length : seg.owned.size();
-    const uint8_t* data = seg.buf >= 0 ? BufferData(seg.buf) + seg.offset : reinterpret_cast<const uint8_t*>(seg.owned.data());
-    if (!session.Write(data, len)) break;  // handshake not finished yet (or failed)
-    p.queued -= len;
-    if (seg.buf >= 0) Unref(seg.buf);
-    p.queue.pop_front();
+    size_t filled = 0, taken = 0;
+    for (size_t i = 0; i < p.queue.size(); ++i) {
+      Segment& seg = p.queue[i];
+      size_t len = seg.buf >= 0 ? seg.length : seg.owned.size();
+      if (filled > 0 && filled + len > sizeof(batch)) break;
+      if (len > sizeof(batch)) {  // a big segment on its own, written in place
+        if (filled > 0) break;
+        const uint8_t* data = seg.buf >= 0 ? BufferData(seg.buf) + seg.offset : reinterpret_cast<const uint8_t*>(seg.owned.data());
+        if (!session.Write(data, len)) return !session.failed();  // handshake not finished yet
+        taken = 1;
+        filled = len;
+        break;
+      }
+      std::memcpy(batch + filled, seg.buf >= 0 ? BufferData(seg.buf) + seg.offset : reinterpret_cast<const uint8_t*>(seg.owned.data()), len);
+      filled += len;
+      ++taken;
+    }
+    if (taken == 0) break;
+    bool in_place = taken == 1 && filled > sizeof(batch);
+    if (!in_place && !session.Write(batch, filled)) break;  // handshake not finished yet (or failed)
+    for (size_t i = 0; i < taken; ++i) {
+      Segment& seg = p.queue.front();
+      p.queued -= seg.buf >= 0 ? seg.length : seg.owned.size();
+      if (seg.buf >= 0) Unref(seg.buf);
+      p.queue.pop_front();
+    }
   }
   // Collect the ciphertext into pool buffers.
   while (true) {
