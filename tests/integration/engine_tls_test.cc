@@ -260,6 +260,24 @@ TEST_F(EngineTlsTest, BadCertificatesAreRefusedAndTheOldOneKeepsServing) {
   WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!");
 }
 
+TEST_F(EngineTlsTest, CertificateReloadKeepsLiveConnections) {
+  auto a = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!");
+  auto b = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!");
+  // A push that gives the vhost its own certificate (SNI "localhost"): new handshakes get it;
+  // sessions already open keep theirs and keep relaying.
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_vhosts(0)->mutable_tls()->set_cert_file(CertDir() + "/backend.crt");
+  s.mutable_vhosts(0)->mutable_tls()->set_key_file(CertDir() + "/backend.key");
+  Apply(s);
+  ASSERT_TRUE(a->SendText("still here after the reload"));
+  auto m = b->ReadMessage();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "still here after the reload");
+  TlsClientOptions trusts_new;
+  trusts_new.ca_file = CertDir() + "/backend.crt";
+  WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", trusts_new);
+}
+
 TEST_F(EngineTlsTest, WssBackendsAreVerified) {
   TlsEchoBackend backend(CertDir() + "/backend.crt", CertDir() + "/backend.key");
   // Trusting the backend's certificate: the handshake and relay work.
