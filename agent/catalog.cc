@@ -428,12 +428,13 @@ absl::Status Catalog::DeleteApi(const std::string& ref) {
   });
 }
 
-absl::StatusOr<v1::ApiInfo> Catalog::AddTopic(const std::string& ref, v1::Topic topic) {
+absl::StatusOr<v1::ApiInfo> Catalog::EditApi(const std::string& ref, bool data_plane, bool validate,
+                                             const std::function<absl::Status(ApiRow&)>& edit) {
   v1::ApiInfo out;
-  WSGATE_RETURN_IF_ERROR(Mutate(false, [&]() -> absl::Status {
+  WSGATE_RETURN_IF_ERROR(Mutate(data_plane, [&]() -> absl::Status {
     WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
-    *row.spec.add_topics() = topic;
-    WSGATE_RETURN_IF_ERROR(ValidateSpec(row.spec));
+    WSGATE_RETURN_IF_ERROR(edit(row));
+    if (validate) WSGATE_RETURN_IF_ERROR(ValidateSpec(row.spec));
     row.updated_ms = NowMs();
     WSGATE_RETURN_IF_ERROR(SaveApi(row));
     WSGATE_ASSIGN_OR_RETURN(out, Info(row));
@@ -442,10 +443,15 @@ absl::StatusOr<v1::ApiInfo> Catalog::AddTopic(const std::string& ref, v1::Topic 
   return out;
 }
 
+absl::StatusOr<v1::ApiInfo> Catalog::AddTopic(const std::string& ref, v1::Topic topic) {
+  return EditApi(ref, false, true, [&](ApiRow& row) {
+    *row.spec.add_topics() = topic;
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<v1::ApiInfo> Catalog::DeleteTopic(const std::string& ref, const std::string& topic) {
-  v1::ApiInfo out;
-  WSGATE_RETURN_IF_ERROR(Mutate(false, [&]() -> absl::Status {
-    WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
+  return EditApi(ref, false, false, [&](ApiRow& row) -> absl::Status {
     auto* topics = row.spec.mutable_topics();
     auto it = std::find_if(topics->begin(), topics->end(), [&](const v1::Topic& t) { return t.name() == topic; });
     if (it == topics->end()) {
@@ -455,45 +461,28 @@ absl::StatusOr<v1::ApiInfo> Catalog::DeleteTopic(const std::string& ref, const s
                                               "' (it has: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
     }
     topics->erase(it);
-    row.updated_ms = NowMs();
-    WSGATE_RETURN_IF_ERROR(SaveApi(row));
-    WSGATE_ASSIGN_OR_RETURN(out, Info(row));
     return absl::OkStatus();
-  }));
-  return out;
+  });
 }
 
 absl::StatusOr<v1::ApiInfo> Catalog::SetPlans(const std::string& ref, const std::vector<std::string>& plans) {
-  v1::ApiInfo out;
-  WSGATE_RETURN_IF_ERROR(Mutate(false, [&]() -> absl::Status {
-    WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
+  return EditApi(ref, false, true, [&](ApiRow& row) {
     row.spec.clear_plans();
     for (const auto& p : plans) row.spec.add_plans(p);
-    WSGATE_RETURN_IF_ERROR(ValidateSpec(row.spec));
-    row.updated_ms = NowMs();
-    WSGATE_RETURN_IF_ERROR(SaveApi(row));
-    WSGATE_ASSIGN_OR_RETURN(out, Info(row));
     return absl::OkStatus();
-  }));
-  return out;
+  });
 }
 
 absl::StatusOr<v1::ApiInfo> Catalog::ChangeLifecycle(const std::string& ref, const std::string& action) {
-  v1::ApiInfo out;
-  WSGATE_RETURN_IF_ERROR(Mutate(true, [&]() -> absl::Status {
-    WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
+  return EditApi(ref, true, false, [&](ApiRow& row) -> absl::Status {
     WSGATE_ASSIGN_OR_RETURN(v1::LifecycleState next, NextState(row.state, action));
     if (next == v1::PUBLISHED && row.spec.plans().empty())
       return absl::FailedPreconditionError(absl::StrCat("API ", ApiRefText(row.spec),
                                                         " has no business plan; attach one first (wsgatectl api plans ",
                                                         ApiRefText(row.spec), " AsyncGold)"));
     row.state = next;
-    row.updated_ms = NowMs();
-    WSGATE_RETURN_IF_ERROR(SaveApi(row));
-    WSGATE_ASSIGN_OR_RETURN(out, Info(row));
     return absl::OkStatus();
-  }));
-  return out;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -576,19 +565,13 @@ absl::Status Catalog::DeleteRevision(const std::string& ref, uint32_t number) {
 }
 
 absl::StatusOr<v1::ApiInfo> Catalog::RestoreRevision(const std::string& ref, uint32_t number) {
-  v1::ApiInfo out;
-  WSGATE_RETURN_IF_ERROR(Mutate(false, [&]() -> absl::Status {
-    WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
+  return EditApi(ref, false, false, [&](ApiRow& row) -> absl::Status {
     Statement st = db_.Prepare("SELECT spec FROM revisions WHERE api_id = ? AND number = ?");
     st.Bind(1, row.id).Bind(2, static_cast<int64_t>(number));
     if (!st.Next()) return absl::NotFoundError(absl::StrCat("revision: ", ApiRefText(row.spec), " has no revision ", number));
     row.spec.ParseFromString(st.Text(0));
-    row.updated_ms = NowMs();
-    WSGATE_RETURN_IF_ERROR(SaveApi(row));
-    WSGATE_ASSIGN_OR_RETURN(out, Info(row));
     return absl::OkStatus();
-  }));
-  return out;
+  });
 }
 
 std::vector<v1::Environment> Catalog::ListEnvironments() const {

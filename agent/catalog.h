@@ -142,6 +142,10 @@ class Catalog {
   absl::StatusOr<ApiRow> LoadApi(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SaveApi(const ApiRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::ApiInfo> Info(const ApiRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The shape of every edit of the current API: load it, let `edit` change it, validate the spec
+  // (when `validate`), save it, return its info; one transaction.
+  absl::StatusOr<v1::ApiInfo> EditApi(const std::string& ref, bool data_plane, bool validate,
+                                      const std::function<absl::Status(ApiRow&)>& edit);
   absl::Status ValidateSpec(v1::ApiSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::ApplicationInfo> LoadApplication(const std::string& ref) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::SubscriptionInfo> LoadSubscription(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
