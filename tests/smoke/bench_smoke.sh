@@ -18,4 +18,13 @@ check --conns 4
 check --conns 4 --rate 2000
 check --conns 2 --mode handshake
 "$build/bench/wsgate_micro_bench" --benchmark_min_time=0.01 >/dev/null
+# The control benchmarks refuse to time a wrong answer (a failed route or auth is SkipWithError),
+# which Google Benchmark reports in the JSON, not in the exit status.
+control_json=$(mktemp)
+"$build/bench/wsgate_control_bench" --benchmark_min_time=0.01 --benchmark_filter='-BM_CompileSnapshot' \
+  --benchmark_format=json --benchmark_out="$control_json" >/dev/null 2>&1
+if grep -q '"error_occurred": true' "$control_json"; then
+  echo "wsgate_control_bench reported an error:" >&2; grep -B2 -A2 error_message "$control_json" >&2; exit 1
+fi
+rm -f "$control_json"
 echo "bench smoke: 4 passed, 0 failed"
