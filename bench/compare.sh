@@ -2,10 +2,12 @@
 # bench/compare.sh — one run, one table: the same WebSocket workloads direct to an echo backend,
 # through wsgate, through nginx and through HAProxy (Debian packages), each proxy with one worker
 # (wsgate: one shard) pinned to its own core, the load generator and the backend pinned to
-# another. Prints each figure and its ratio against direct and against nginx.
+# another. Prints each figure and its ratio against direct and against nginx, then the resident
+# memory each proxy adds per idle connection.
 #
 #   bench/compare.sh                 # about 4 minutes
 #   WSGATE_BENCH_SECONDS=10 bench/compare.sh
+#   WSGATE_BENCH_IDLE_CONNS=8000 bench/compare.sh   # idle row size (default 5000; 2 fds each per proxy)
 #
 # Loopback only; every process it starts is stopped by PID when it ends.
 set -euo pipefail
@@ -114,14 +116,18 @@ haproxy_pid=$!
 pids+=($haproxy_pid)
 sleep 1
 
-cpu_ticks() {  # user+system ticks of a process and its children (nginx's worker)
-  local total=0 p t
+sum_over_procs() {  # PID FN: FN's number summed over the process and its children (nginx's worker)
+  local total=0 p v
   for p in "$1" $(pgrep -P "$1" || true); do
-    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
+    v=$("$2" "$p" 2>/dev/null || true)
+    total=$((total + ${v:-0}))
   done
   echo "$total"
 }
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user+system ticks
+rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }  # KiB
+cpu_ticks() { sum_over_procs "$1" cpu_of; }
+rss_kib() { sum_over_procs "$1" rss_of; }
 
 # run NAME PID URL ARGS... → prints the JSON line; records the proxy's CPU use.
 run() {
@@ -176,5 +182,43 @@ for row in "${tls_rows[@]}"; do
   read -r -a h <<<"$(run haproxy "$haproxy_pid" "wss://127.0.0.1:$haproxy_tls_port$path" $args)"
   emit "$name" "-" "${w[0]}" "${n[0]}" "${h[0]}" "${w[4]}" "${n[4]}" "${h[4]}"
 done
+
+# Memory per idle proxied connection: hold $idle_conns connections open through each proxy and
+# divide the growth of the proxy's resident set (nginx: master + worker) by the count. Each
+# proxy holds two fds per connection, so the default stays well under a 20000-fd limit.
+idle_kib() {  # PID URL ARGS... → KiB per open connection, or "-" if not all of them opened
+  local pid="$1" url="$2"
+  shift 2
+  local before during out
+  before=$(rss_kib "$pid")
+  taskset -c "$load_cpu" "$build/bench/wsgate-bench" --url "$url" --mode idle --conns "$idle_conns" \
+    --duration $((seconds + 2)) --warmup 0 --json-only "$@" >"$work/idle.json" 2>/dev/null &
+  local bench=$!
+  sleep "$seconds"
+  during=$(rss_kib "$pid")
+  wait "$bench" || true
+  python3 - "$work/idle.json" "$before" "$during" "$idle_conns" <<'PY'
+import json, sys
+path, before, during, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+try:
+    d = json.loads(open(path).read().strip().splitlines()[-1])
+except Exception:
+    print("-"); sys.exit()
+print(f"{(during - before) / want:.1f}" if d.get("open_connections") == want else "-")
+PY
+}
+idle_conns="${WSGATE_BENCH_IDLE_CONNS:-5000}"
+iw=$(idle_kib "$engine_pid" "ws://127.0.0.1:$ws_port$path" "${auth[@]}")
+in=$(idle_kib "$nginx_pid" "ws://127.0.0.1:$nginx_port$path")
+ih=$(idle_kib "$haproxy_pid" "ws://127.0.0.1:$haproxy_port$path")
+python3 - "$idle_conns" "$iw" "$in" "$ih" <<'PY'
+import sys
+n, w, ng, h = sys.argv[1:]
+f = lambda x: None if x == "-" else float(x)
+W, N, H = f(w), f(ng), f(h)
+ratio = f"{W / N:.2f}x" if W is not None and N else "-"
+print(f"{'RSS per idle connection, ' + n + ' (KiB)':<38} {'-':>12} {w:>12} {ng:>12} {h:>12}   {'-':>13} {ratio:>13}")
+PY
 echo
 echo "wsgate checks an opaque token on every upgrade; nginx and HAProxy check nothing. One shard/worker/thread each."
+echo "RSS per idle connection: growth of the proxy's resident set while the connections are held; lower is better."
