@@ -103,6 +103,27 @@ bool JwtJti(const std::string& token, std::string* jti) {
   return !jti->empty();
 }
 
+// Loads each of `ids` with `load`, in order; the first failure is returned.
+template <typename T, typename Load>
+absl::StatusOr<std::vector<T>> LoadEach(const std::vector<std::string>& ids, Load load) {
+  std::vector<T> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    absl::StatusOr<T> item = load(id);
+    if (!item.ok()) return item.status();
+    out.push_back(*std::move(item));
+  }
+  return out;
+}
+
+// Column 0 of every row of `st`; a step error is returned, not taken for the end.
+absl::StatusOr<std::vector<std::string>> Ids(Statement& st) {
+  std::vector<std::string> ids;
+  while (st.Next()) ids.push_back(st.Text(0));
+  WSGATE_RETURN_IF_ERROR(st.status());
+  return ids;
+}
+
 }  // namespace
 
 bool SplitApiRef(const std::string& ref, std::string* name, std::string* version) {
@@ -363,13 +384,10 @@ absl::StatusOr<std::vector<v1::ApiInfo>> Catalog::ListApis(const std::string& na
   while (st.Next())
     if (needle.empty() || absl::StrContains(absl::AsciiStrToLower(st.Text(1)), needle)) ids.push_back(st.Text(0));
   WSGATE_RETURN_IF_ERROR(st.status());
-  std::vector<v1::ApiInfo> out;
-  for (const auto& id : ids) {
+  return LoadEach<v1::ApiInfo>(ids, [&](const std::string& id) -> absl::StatusOr<v1::ApiInfo> {
     WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(id));
-    WSGATE_ASSIGN_OR_RETURN(v1::ApiInfo info, Info(row));
-    out.push_back(std::move(info));
-  }
-  return out;
+    return Info(row);
+  });
 }
 
 absl::StatusOr<v1::ApiInfo> Catalog::UpdateApi(const std::string& ref, const v1::ApiSpec& spec,
@@ -710,15 +728,9 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::GetApplication(const std::string& r
 
 absl::StatusOr<std::vector<v1::ApplicationInfo>> Catalog::ListApplications() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> ids;
   Statement st = db_.Prepare("SELECT id FROM applications ORDER BY name");
-  while (st.Next()) ids.push_back(st.Text(0));
-  std::vector<v1::ApplicationInfo> out;
-  for (const auto& id : ids) {
-    WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(id));
-    out.push_back(std::move(a));
-  }
-  return out;
+  WSGATE_ASSIGN_OR_RETURN(std::vector<std::string> ids, Ids(st));
+  return LoadEach<v1::ApplicationInfo>(ids, [&](const std::string& id) { return LoadApplication(id); });
 }
 
 absl::StatusOr<v1::ApplicationInfo> Catalog::UpdateApplication(const v1::UpdateApplicationRequest& req) {
@@ -813,17 +825,11 @@ absl::StatusOr<std::vector<v1::SubscriptionInfo>> Catalog::ListSubscriptions(con
     WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(api));
     api_id = row.id;
   }
-  std::vector<std::string> ids;
   Statement st = db_.Prepare(
       "SELECT id FROM subscriptions WHERE (?1 = '' OR application_id = ?1) AND (?2 = '' OR api_id = ?2) ORDER BY created_ms");
   st.Bind(1, app_id).Bind(2, api_id);
-  while (st.Next()) ids.push_back(st.Text(0));
-  std::vector<v1::SubscriptionInfo> out;
-  for (const auto& id : ids) {
-    WSGATE_ASSIGN_OR_RETURN(auto s, LoadSubscription(id));
-    out.push_back(std::move(s));
-  }
-  return out;
+  WSGATE_ASSIGN_OR_RETURN(std::vector<std::string> ids, Ids(st));
+  return LoadEach<v1::SubscriptionInfo>(ids, [&](const std::string& id) { return LoadSubscription(id); });
 }
 
 absl::StatusOr<v1::SubscriptionInfo> Catalog::UpdateSubscription(const v1::UpdateSubscriptionRequest& req) {
