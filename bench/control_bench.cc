@@ -4,7 +4,6 @@
 // compiling a whole snapshot of 1,000 APIs + 100k keys and 10,000 APIs + 1M keys.
 //
 //   build/bench/wsgate_control_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -17,22 +16,12 @@
 #include "engine/config/compile.h"
 #include "engine/config/router.h"
 #include "engine/tls/crypto.h"
+#include "tests/support/loopback_resolver.h"
 
 namespace wsgate::engine {
 namespace {
 
 constexpr int64_t kNow = 1900000000;
-
-config::Resolver LoopbackResolver() {
-  return [](const std::string&, uint16_t port) -> absl::StatusOr<std::vector<sockaddr_storage>> {
-    sockaddr_storage ss{};
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return std::vector<sockaddr_storage>{ss};
-  };
-}
 
 // `apis` APIs shaped like the walkthrough's Chats (a literal topic, a templated topic with a URL
 // mapping, a wildcard), `keys` consumer keys spread over `apps` applications each subscribed to
@@ -97,7 +86,7 @@ Fixture MakeFixture(int apis, int keys) {
 }
 
 std::shared_ptr<const config::Snapshot> CompileOrDie(const v1::Snapshot& proto) {
-  auto s = config::Compile(proto, LoopbackResolver());
+  auto s = config::Compile(proto, wsgate::testing::ResolveToLoopback);
   if (!s.ok()) {
     fprintf(stderr, "compile failed: %s\n", std::string(s.status().message()).c_str());
     abort();
@@ -217,7 +206,7 @@ BENCHMARK(BM_AuthenticateOpaque);
 void BM_CompileSnapshot(benchmark::State& state) {
   Fixture f = MakeFixture(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   state.counters["proto_MiB"] = static_cast<double>(f.proto.ByteSizeLong()) / (1 << 20);
-  config::Resolver resolver = LoopbackResolver();
+  config::Resolver resolver = wsgate::testing::ResolveToLoopback;
   for (auto _ : state) {
     auto s = config::Compile(f.proto, resolver);
     if (!s.ok()) state.SkipWithError("compile failed");

@@ -2,13 +2,13 @@
 // resolver that needs no DNS.
 #pragma once
 
-#include <arpa/inet.h>
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "engine/config/compile.h"
+#include "tests/support/loopback_resolver.h"
 
 namespace wsgate::engine::config::testing {
 
@@ -35,12 +35,7 @@ inline const char kChatsSnapshot[] = R"pb(
 inline Resolver FakeResolver() {
   return [](const std::string& host, uint16_t port) -> absl::StatusOr<std::vector<sockaddr_storage>> {
     if (host == "unresolvable.invalid") return absl::UnavailableError("cannot resolve unresolvable.invalid");
-    sockaddr_storage ss{};
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return std::vector<sockaddr_storage>{ss};
+    return wsgate::testing::ResolveToLoopback(host, port);
   };
 }
 
