@@ -44,7 +44,8 @@ class SegmentQueue {
 
  private:
   void Grow() {
-    size_t capacity = capacity_ == 0 ? 8 : capacity_ * 2;
+    // Start small: an idle connection's queues stay at two slots; a busy one doubles to its peak.
+    size_t capacity = capacity_ == 0 ? 2 : capacity_ * 2;
     std::unique_ptr<T[]> slots(new T[capacity]);
     for (size_t i = 0; i < size_; ++i) slots[i] = std::move((*this)[i]);
     slots_ = std::move(slots);

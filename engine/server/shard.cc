@@ -122,6 +122,17 @@ struct Segment {
   std::string owned;
 };
 
+// What one sendmsg in flight points at. The shard lends one to a pipe for the duration of a send
+// (an idle connection holds none: ~1.1 KiB per direction that would otherwise sit in every Conn).
+struct SendScratch {
+  iovec iov[kMaxIov];
+  // Small owned segments (frame headers, pongs) keep their bytes inside the std::string object
+  // (SSO), which moves when the queue grows: a send in flight must not point there, so StartSend
+  // copies them here, where they stay put until the send completes.
+  char small[kMaxIov][16];
+  msghdr msg;
+};
+
 // One direction of a connection pair: what is scanned from the source and queued for the
 // destination. `up` = client → backend, `down` = backend → client.
 struct Pipe {
@@ -129,13 +140,8 @@ struct Pipe {
   SegmentQueue<Segment> queue;
   size_t queued = 0;
   bool sending = false;
-  int iov_count = 0;
-  iovec iov[kMaxIov];
-  // Small owned segments (frame headers, pongs) keep their bytes inside the std::string object
-  // (SSO), which moves when the queue grows: a send in flight must not point there, so StartSend
-  // copies them here, where they stay put until the send completes.
-  char small[kMaxIov][16];
-  msghdr msg{};
+  int iov_count = 0;                // segments the send in flight covers
+  SendScratch* scratch = nullptr;   // lent by the shard while `sending`
   // To a TLS socket, plaintext in `queue` is encrypted into `wire` (pool buffers) and sent from
   // there; `queued` counts both.
   SegmentQueue<Segment> wire;
@@ -201,10 +207,12 @@ class Shard::Loop {
   Loop(Shard& shard, const ShardOptions& options) : shard_(shard), options_(options) {}
   ~Loop() {
     // Connections cut off at the end of a drain may still have ops in flight; the ring is going
-    // away with them, so only the descriptors need closing.
+    // away with them, so only the descriptors (and sends' scratch) need releasing.
     for (auto& c : conns_) {
       if (c->client_fd >= 0) ::close(c->client_fd);
       if (c->upstream_fd >= 0) ::close(c->upstream_fd);
+      delete c->up.scratch;
+      delete c->down.scratch;
     }
   }
 
@@ -288,6 +296,37 @@ class Shard::Loop {
   // the wire queue. False when the session failed.
   bool Encrypt(Conn& c, Pipe& p);
 
+  // Request parsers (4 KiB each) are taken when a client's first bytes arrive, not at accept, and
+  // come back as soon as the request head is parsed: a burst of connects that have not sent yet
+  // costs no parser, and parsers are reused instead of fragmenting the heap.
+  std::unique_ptr<http::RequestParser> TakeParser() {
+    http::Limits limits;
+    limits.max_head_bytes = snapshot_->settings.max_header_bytes;
+    if (spare_parsers_.empty()) return std::make_unique<http::RequestParser>(limits);
+    std::unique_ptr<http::RequestParser> p = std::move(spare_parsers_.back());
+    spare_parsers_.pop_back();
+    *p = http::RequestParser(limits);
+    return p;
+  }
+  void GiveBackParser(Conn& c) {
+    if (c.parser != nullptr && spare_parsers_.size() < kSpareParsers) spare_parsers_.push_back(std::move(c.parser));
+    c.parser.reset();
+  }
+
+  // Send scratch: lent to a pipe from StartSend until its OnSend. A burst (thousands of upgrades
+  // in one completion batch) may borrow many at once; only kSpareScratch stay around after it.
+  SendScratch* BorrowScratch() {
+    if (spare_scratch_.empty()) return new SendScratch;
+    SendScratch* s = spare_scratch_.back().release();
+    spare_scratch_.pop_back();
+    return s;
+  }
+  void ReturnScratch(Pipe& p) {
+    std::unique_ptr<SendScratch> s(p.scratch);
+    p.scratch = nullptr;
+    if (s != nullptr && spare_scratch_.size() < kSpareScratch) spare_scratch_.push_back(std::move(s));
+  }
+
   // Timers.
   void Tick(int64_t now_ms);
   void DrainInbox();
@@ -300,6 +339,10 @@ class Shard::Loop {
   std::vector<uint16_t> refs_;
   std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::vector<int32_t> free_pool_;
+  static constexpr size_t kSpareParsers = 64;
+  std::vector<std::unique_ptr<http::RequestParser>> spare_parsers_;
+  static constexpr size_t kSpareScratch = 256;
+  std::vector<std::unique_ptr<SendScratch>> spare_scratch_;
   int wss_listen_fd_ = -1;
   std::vector<uint32_t> starved_;  // slots whose recv stopped for lack of buffers
   std::shared_ptr<const config::Snapshot> snapshot_;
@@ -481,9 +524,6 @@ void Shard::Loop::OnAccept(const io_uring_cqe& cqe) {
   c->phase = Phase::kRequest;
   c->client_ip = PeerAddress(fd);
   c->deadline_ms = NowMs() + snapshot_->settings.handshake_timeout_ms;
-  http::Limits limits;
-  limits.max_head_bytes = snapshot_->settings.max_header_bytes;
-  c->parser = std::make_unique<http::RequestParser>(limits);
   if (tls) c->client_tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
   ++stats_.open_sockets;
   ArmRecv(*c, true);
@@ -644,6 +684,7 @@ void Shard::Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
     return;  // kFinishing: discard
   }
   c.request.append(reinterpret_cast<const char*>(data), n);
+  if (c.parser == nullptr) c.parser = TakeParser();
   http::ParseResult r = c.parser->Feed(c.request);
   if (r.kind == http::ParseResult::kNeedMore) return;
   if (r.kind == http::ParseResult::kError) return Fail(c, r.status, absl::StrCat(StatusText(r.status).data(), ": ", Sv(r.reason)));
@@ -701,9 +742,8 @@ void Shard::Loop::HandleRequest(Conn& c, size_t consumed) {
   const http::Header* xff = req.Find("x-forwarded-for");
   absl::StrAppend(&out, "X-Forwarded-For: ", xff ? absl::StrCat(Sv(xff->value), ", ") : "", c.client_ip, "\r\n\r\n");
   c.early_client = c.request.substr(consumed);
-  c.request.clear();
-  c.request.shrink_to_fit();
-  c.parser.reset();
+  c.request = std::string();
+  GiveBackParser(c);
   Segment s;
   s.owned = std::move(out);
   Enqueue(c, c.up, std::move(s));  // sent once the connect completes
@@ -787,8 +827,11 @@ void Shard::Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_vi
 
   std::string backend_early = c.upstream_bytes.substr(response_head_bytes);
   std::string client_early = std::move(c.early_client);
-  c.upstream_bytes.clear();
-  c.upstream_bytes.shrink_to_fit();
+  // What only the handshake needed goes now: an idle relay holds as little as possible.
+  c.upstream_bytes = std::string();
+  c.expected_accept = std::string();
+  c.client_accept = std::string();
+  c.client_protocols = std::string();
   c.snapshot.reset();  // the relay keeps ids, not pointers into a snapshot
   c.endpoint = nullptr;
   if (!backend_early.empty())
@@ -996,26 +1039,27 @@ void Shard::Loop::StartSend(Conn& c, Pipe& p) {
   SegmentQueue<Segment>& out = Outbox(c, p);
   if (out.empty()) return;
   p.sending_wire = &out == &p.wire;
+  SendScratch& sc = *(p.scratch = BorrowScratch());
   int n = 0;
   for (; static_cast<size_t>(n) < out.size() && n < kMaxIov; ++n) {
     Segment& seg = out[static_cast<size_t>(n)];
     if (seg.buf >= 0) {
-      p.iov[n].iov_base = BufferData(seg.buf) + seg.offset;
-      p.iov[n].iov_len = seg.length;
-    } else if (seg.owned.size() <= sizeof(p.small[n])) {
-      std::memcpy(p.small[n], seg.owned.data(), seg.owned.size());
-      p.iov[n].iov_base = p.small[n];
-      p.iov[n].iov_len = seg.owned.size();
+      sc.iov[n].iov_base = BufferData(seg.buf) + seg.offset;
+      sc.iov[n].iov_len = seg.length;
+    } else if (seg.owned.size() <= sizeof(sc.small[n])) {
+      std::memcpy(sc.small[n], seg.owned.data(), seg.owned.size());
+      sc.iov[n].iov_base = sc.small[n];
+      sc.iov[n].iov_len = seg.owned.size();
     } else {
-      p.iov[n].iov_base = seg.owned.data();  // on the heap: stable when the segment moves
-      p.iov[n].iov_len = seg.owned.size();
+      sc.iov[n].iov_base = seg.owned.data();  // on the heap: stable when the segment moves
+      sc.iov[n].iov_len = seg.owned.size();
     }
   }
   p.iov_count = n;
-  p.msg = msghdr{};
-  p.msg.msg_iov = p.iov;
-  p.msg.msg_iovlen = static_cast<size_t>(n);
-  ring_.PrepSendmsg(fd, &p.msg, TagFor(c, p.to_client ? kOpSendClient : kOpSendUpstream));
+  sc.msg = msghdr{};
+  sc.msg.msg_iov = sc.iov;
+  sc.msg.msg_iovlen = static_cast<size_t>(n);
+  ring_.PrepSendmsg(fd, &sc.msg, TagFor(c, p.to_client ? kOpSendClient : kOpSendUpstream));
   p.sending = true;
   ++c.inflight;
 }
@@ -1024,6 +1068,7 @@ void Shard::Loop::OnSend(Conn& c, bool to_client, int res) {
   --c.inflight;
   Pipe& p = to_client ? c.down : c.up;
   p.sending = false;
+  ReturnScratch(p);
   if (res < 0) {
     // The destination is gone (EPIPE, ECONNRESET) or we shut it down (ECANCELED).
     if (to_client) c.client_eof = true;
@@ -1204,6 +1249,7 @@ void Shard::Loop::Shutdown(Conn& c) {
 
 void Shard::Loop::MaybeFree(Conn& c) {
   if (c.phase != Phase::kClosed || c.inflight > 0) return;
+  WSGATE_DCHECK(c.up.scratch == nullptr && c.down.scratch == nullptr);  // OnSend gave them back
   // No op in flight: every buffer reference held by queued segments can go.
   for (Pipe* p : {&c.up, &c.down}) {
     for (SegmentQueue<Segment>* q : {&p->queue, &p->wire}) {
@@ -1221,7 +1267,7 @@ void Shard::Loop::MaybeFree(Conn& c) {
   c.client_fd = c.upstream_fd = -1;
   c.phase = Phase::kFree;
   c.snapshot.reset();
-  c.parser.reset();
+  GiveBackParser(c);
   --stats_.open_sockets;
   --live_;
   free_slots_.push_back(c.slot);
