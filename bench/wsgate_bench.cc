@@ -11,15 +11,21 @@
 // open (--rate R messages/s in total, paced; latency counts from the intended send time, so a
 // stalled server cannot hide: no coordinated omission), handshake (each connection connects,
 // upgrades, closes, repeats: upgrades/s), idle (open --conns connections and hold them).
-// Every message carries its send time; the echo gives the latency. Warm-up is excluded. Output:
-// a short report and one JSON line (`--json-only` prints just the JSON).
+// Workloads: echo (default: each connection gets its own messages back) or --fanout (open loop:
+// the first connection of each thread sends, every other connection on the same URL — one chat
+// room — receives each message; latency is per delivery).
+// Every message carries a marker and its send time (ASCII, so text frames stay valid UTF-8);
+// frames without the marker (a chat server's welcome texts) are ignored. Warm-up is excluded.
+// Output: a short report and one JSON line (`--json-only` prints just the JSON).
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -95,7 +101,7 @@ struct Options {
   int64_t conns = 10, size = 64, inflight = 1, threads = 1;
   int64_t rate = 0;
   double duration = 10, warmup = 2;
-  bool binary = true, insecure = false, json_only = false;
+  bool binary = true, insecure = false, json_only = false, fanout = false;
   std::string ca_file, source_addresses = "127.0.0.1";
 };
 
@@ -127,8 +133,31 @@ struct Conn {
 
 struct Totals {
   Histogram latency;
-  uint64_t messages = 0, upgrades = 0, errors = 0, bytes = 0;
+  uint64_t messages = 0, sent = 0, upgrades = 0, errors = 0, bytes = 0;
 };
+
+// The payload: "WSGB", the send time as 16 hex digits, then padding.
+constexpr size_t kStampBytes = 20;
+
+void Stamp(std::string* payload, int64_t ns) {
+  static const char kHex[] = "0123456789abcdef";
+  std::memcpy(payload->data(), "WSGB", 4);
+  auto v = static_cast<uint64_t>(ns);
+  for (int i = 15; i >= 0; --i, v >>= 4) (*payload)[4 + static_cast<size_t>(i)] = kHex[v & 15];
+}
+
+// The send time in a payload this tool stamped, or -1 for any other message.
+int64_t ReadStamp(const char* p, size_t n) {
+  if (n < kStampBytes || std::memcmp(p, "WSGB", 4) != 0) return -1;
+  uint64_t v = 0;
+  for (size_t i = 4; i < kStampBytes; ++i) {
+    char c = p[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  return static_cast<int64_t>(v);
+}
 
 class Worker {
  public:
@@ -153,9 +182,11 @@ class Worker {
       }
       tls_ctx_ = *ctx;
     }
-    payload_.assign(static_cast<size_t>(std::max<int64_t>(o_.size, 16)), 'x');
+    payload_.assign(static_cast<size_t>(std::max<int64_t>(o_.size, kStampBytes)), 'x');
     measure_from_ = measure_from_ns;
-    double per_conn_rate = o_.rate > 0 ? static_cast<double>(o_.rate) / static_cast<double>(o_.conns) : 0;
+    // Echo: the rate is spread over every connection. Fan-out: over the senders, one per thread.
+    double senders = static_cast<double>(o_.fanout ? o_.threads : o_.conns);
+    double per_conn_rate = o_.rate > 0 ? static_cast<double>(o_.rate) / senders : 0;
     interval_ns_ = per_conn_rate > 0 ? static_cast<int64_t>(1e9 / per_conn_rate) : 0;
     std::mt19937_64 rng(static_cast<uint64_t>(index_) * 7919 + 1);
     for (size_t i = 0; i < conns_.size(); ++i) {
@@ -164,8 +195,11 @@ class Worker {
       Connect(i);
     }
     while (NowNs() < end_ns) {
-      ring_.SubmitAndDrain(1, [&](const io_uring_cqe& cqe) { OnCompletion(cqe); });
-      if (interval_ns_ > 0) Pace();
+      // Open loop: wake exactly when the next message is due (a coarse tick would delay sends
+      // and show up as latency); otherwise at least every millisecond to watch the clock.
+      int64_t timeout_ns = 1000000;
+      if (interval_ns_ > 0) timeout_ns = std::clamp<int64_t>(Pace() - NowNs(), 0, timeout_ns);
+      ring_.SubmitAndDrainNs(timeout_ns, [&](const io_uring_cqe& cqe) { OnCompletion(cqe); });
     }
   }
 
@@ -239,11 +273,15 @@ class Worker {
 
   void SendMessage(size_t i, int64_t stamp_ns) {
     std::string p = payload_;
-    std::memcpy(p.data(), &stamp_ns, 8);
+    Stamp(&p, stamp_ns);
     static const uint8_t kMask[4] = {0x11, 0x22, 0x33, 0x44};
     Queue(i, ws::EncodeFrame(o_.binary ? ws::kBinary : ws::kText, p, kMask));
     ++conns_[i].outstanding;
+    if (Measuring()) ++totals_.sent;
   }
+
+  // Fan-out: the first connection of each thread sends; the others only receive.
+  bool Sends(size_t i) const { return !o_.fanout || i == 0; }
 
   void OnOpen(size_t i) {
     Conn& c = conns_[i];
@@ -257,16 +295,20 @@ class Worker {
       for (int64_t k = 0; k < o_.inflight; ++k) SendMessage(i, NowNs());
   }
 
-  void Pace() {
+  // Sends every message that is due; returns when the next one is.
+  int64_t Pace() {
     int64_t now = NowNs();
+    int64_t next = now + 1000000;
     for (size_t i = 0; i < conns_.size(); ++i) {
       Conn& c = conns_[i];
-      if (c.state != Conn::kOpen) continue;
+      if (c.state != Conn::kOpen || !Sends(i)) continue;
       while (c.next_send_ns <= now) {
         SendMessage(i, c.next_send_ns);  // stamped with the intended time
         c.next_send_ns += interval_ns_;
       }
+      next = std::min(next, c.next_send_ns);
     }
+    return next;
   }
 
   void OnCompletion(const io_uring_cqe& cqe) {
@@ -367,9 +409,8 @@ class Worker {
       ws::FrameHeader h;
       int hl = ws::ParseFrameHeader(reinterpret_cast<const uint8_t*>(c.in.data()) + pos, c.in.size() - pos, &h);
       if (hl <= 0 || c.in.size() - pos < static_cast<size_t>(hl) + h.payload_length) break;
-      if (!ws::IsControl(h.opcode) && h.payload_length >= 8) {
-        int64_t stamp;
-        std::memcpy(&stamp, c.in.data() + pos + hl, 8);
+      int64_t stamp = ws::IsControl(h.opcode) ? -1 : ReadStamp(c.in.data() + pos + hl, h.payload_length);
+      if (stamp >= 0) {
         --c.outstanding;
         if (Measuring()) {
           ++totals_.messages;
@@ -436,7 +477,7 @@ int main(int argc, char** argv) {
   flags.AddList("header", &o.headers, "an extra upgrade header, e.g. 'Authorization: Bearer T' (also -H)", "HEADER");
   flags.AddString("mode", &o.mode, "closed, open (with --rate), handshake or idle", "MODE");
   flags.AddInt("conns", &o.conns, "connections", 1, 1000000);
-  flags.AddInt("size", &o.size, "message payload bytes (>= 16 carry the timestamp)", 16, 16 << 20);
+  flags.AddInt("size", &o.size, "message payload bytes (the first 20 carry a marker and the send time)", 20, 16 << 20);
   flags.AddInt("inflight", &o.inflight, "closed loop: messages outstanding per connection", 1, 1024);
   flags.AddInt("rate", &o.rate, "open loop: messages per second in total", 0, 100000000);
   flags.AddInt("threads", &o.threads, "worker threads, each with its own io_uring", 1, 256);
@@ -445,6 +486,8 @@ int main(int argc, char** argv) {
   flags.AddString("warmup", &warmup, "seconds before measuring (excluded)", "S");
   bool text = false;
   flags.AddBool("text", &text, "send text frames (default binary)");
+  flags.AddBool("fanout", &o.fanout,
+                "chat-room fan-out (open loop): one sender per thread, every other connection on the URL receives");
   flags.AddBool("insecure", &o.insecure, "wss: do not verify the server's certificate");
   flags.AddString("ca-file", &o.ca_file, "wss: verify against this CA bundle", "FILE");
   flags.AddString("sources", &o.source_addresses, "127.0.0.1, or 'many' to spread over 127.0.0.1-250", "ADDR");
@@ -466,6 +509,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.rate > 0) o.mode = "open";
+  if (o.fanout && o.mode != "open") {
+    std::cerr << "wsgate-bench: --fanout measures delivery latency in open loop: give --rate (messages/s sent in total)\n";
+    return 2;
+  }
+  if (o.fanout && o.conns < 2 * o.threads) {
+    std::cerr << "wsgate-bench: --fanout needs at least one receiver per sender: --conns >= 2 x --threads\n";
+    return 2;
+  }
   if (o.mode != "closed" && o.mode != "open" && o.mode != "handshake" && o.mode != "idle") {
     std::cerr << "wsgate-bench: --mode: '" << o.mode << "' is not closed, open, handshake or idle\n";
     return 2;
@@ -480,6 +531,7 @@ int main(int argc, char** argv) {
   lim.rlim_cur = lim.rlim_max;
   setrlimit(RLIMIT_NOFILE, &lim);
   signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_TIMERSLACK, 1UL);  // open-loop wake-ups on time, not 50 us late
 
   int64_t start = NowNs();
   int64_t measure_from = start + static_cast<int64_t>(o.warmup * 1e9);
@@ -507,6 +559,7 @@ int main(int argc, char** argv) {
   for (auto& w : workers) {
     total.latency.Merge(w->totals().latency);
     total.messages += w->totals().messages;
+    total.sent += w->totals().sent;
     total.upgrades += w->totals().upgrades;
     total.errors += w->totals().errors;
     total.bytes += w->totals().bytes;
@@ -515,15 +568,18 @@ int main(int argc, char** argv) {
   double us = 1e-3;
   double rate = static_cast<double>(o.mode == "handshake" ? total.upgrades : total.messages) / o.duration;
   std::string json = absl::StrFormat(
-      R"({"mode":"%s","url":"%s","conns":%d,"size":%d,"duration_s":%.1f,"count":%d,"rate_per_s":%.0f,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"errors":%d,"open_connections":%d})",
-      o.mode, o.url, o.conns, o.size, o.duration, o.mode == "handshake" ? total.upgrades : total.messages, rate,
+      R"({"mode":"%s","workload":"%s","url":"%s","conns":%d,"size":%d,"duration_s":%.1f,"count":%d,"rate_per_s":%.0f,"sent_per_s":%.0f,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"errors":%d,"open_connections":%d})",
+      o.mode, o.fanout ? "fanout" : "echo", o.url, o.conns, o.size, o.duration,
+      o.mode == "handshake" ? total.upgrades : total.messages, rate, static_cast<double>(total.sent) / o.duration,
       total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
       total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors, open);
   if (!o.json_only) {
     std::printf("%s %s: %d connections, %d-byte messages, %.0f s measured\n", o.mode.c_str(), o.url.c_str(),
                 static_cast<int>(o.conns), static_cast<int>(o.size), o.duration);
-    std::printf("  %s: %.0f/s   errors: %llu\n", o.mode == "handshake" ? "upgrades" : "messages", rate,
+    std::printf("  %s: %.0f/s   errors: %llu\n",
+                o.mode == "handshake" ? "upgrades" : o.fanout ? "deliveries" : "messages", rate,
                 static_cast<unsigned long long>(total.errors));
+    if (o.fanout) std::printf("  sent: %.0f/s\n", static_cast<double>(total.sent) / o.duration);
     std::printf("  latency p50 %.1f us  p90 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
                 total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
                 total.latency.Percentile(99.9) * us, total.latency.max() * us);

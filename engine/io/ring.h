@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -76,9 +77,19 @@ class Ring {
   // calls fn(const io_uring_cqe&) for every completion available. Returns completions seen.
   template <typename Fn>
   int SubmitAndDrain(int timeout_ms, Fn&& fn) {
+    return SubmitAndDrainNs(int64_t{timeout_ms} * 1000000, std::forward<Fn>(fn));
+  }
+  // The same with a nanosecond timeout (0: submit and take what is there, without waiting), for
+  // callers that must wake at a precise time (the load generator's open-loop pacing).
+  template <typename Fn>
+  int SubmitAndDrainNs(int64_t timeout_ns, Fn&& fn) {
     io_uring_cqe* cqe = nullptr;
-    __kernel_timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000LL};
-    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    __kernel_timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
+    if (timeout_ns > 0) {
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    } else {
+      io_uring_submit_and_get_events(&ring_);  // GETEVENTS: runs deferred task work (DEFER_TASKRUN)
+    }
     int seen = 0;
     unsigned head;
     io_uring_for_each_cqe(&ring_, head, cqe) {

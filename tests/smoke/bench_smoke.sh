@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmark tools (no timing is judged): wsgate-bench against the echo backend
-# in closed-loop, open-loop and handshake modes, and one pass of every micro-benchmark.
+# in closed-loop, open-loop and handshake modes, fan-out against the chat sample (each message
+# reaches every other client of the room), and one pass of every micro-benchmark.
 set -euo pipefail
 build="$1"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+chat_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$build/tools/chat-backend/chat-backend" --echo --bind 127.0.0.1 --port "$port" >/dev/null 2>&1 &
 backend=$!
-trap 'kill $backend 2>/dev/null || true' EXIT
+"$build/tools/chat-backend/chat-backend" --bind 127.0.0.1 --port "$chat_port" >/dev/null 2>&1 &
+chat=$!
+trap 'kill $backend $chat 2>/dev/null || true' EXIT
 sleep 0.3
 check() {
   local json
@@ -17,6 +21,15 @@ check() {
 check --conns 4
 check --conns 4 --rate 2000
 check --conns 2 --mode handshake
+# Fan-out: 1 sender, 3 receivers; every delivery is one of ours (the welcome texts are skipped).
+json=$("$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notifications" --fanout --conns 4 --rate 200 \
+  --text --duration 1 --warmup 0.5 --json-only)
+echo "$json"
+python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['workload'] == 'fanout' and d['errors'] == 0 \
+  and d['sent_per_s'] > 100 and 2.5 * d['sent_per_s'] <= d['rate_per_s'] <= 3.5 * d['sent_per_s'], d" "$json"
+if "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notifications" --fanout --conns 4 2>/dev/null; then
+  echo "--fanout without --rate was accepted" >&2; exit 1
+fi
 "$build/bench/wsgate_micro_bench" --benchmark_min_time=0.01 >/dev/null
 # The control benchmarks refuse to time a wrong answer (a failed route or auth is SkipWithError),
 # which Google Benchmark reports in the JSON, not in the exit status.
@@ -27,4 +40,4 @@ if grep -q '"error_occurred": true' "$control_json"; then
   echo "wsgate_control_bench reported an error:" >&2; grep -B2 -A2 error_message "$control_json" >&2; exit 1
 fi
 rm -f "$control_json"
-echo "bench smoke: 4 passed, 0 failed"
+echo "bench smoke: 5 passed, 0 failed"
