@@ -1,7 +1,9 @@
 // Micro-benchmarks for the handshake's control-plane work on a shard and the agent→engine push:
 // route match at 10 / 1,000 / 10,000 APIs, URL mapping, JWT verification per algorithm (cold,
 // as on a cache miss), the Authenticator with its per-shard cache warm, opaque-token lookup, and
-// compiling a whole snapshot of 1,000 APIs + 100k keys and 10,000 APIs + 1M keys.
+// compiling a whole snapshot of 1,000 APIs + 100k keys and 10,000 APIs + 1M keys, and the
+// throttle check every relayed data frame makes (one to three levels; one counter shared by two
+// threads, as a subscription's connections on two shards share it).
 //
 //   build/bench/wsgate_control_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -15,6 +17,7 @@
 #include "engine/auth/jwt.h"
 #include "engine/config/compile.h"
 #include "engine/config/router.h"
+#include "engine/throttle/throttle.h"
 #include "engine/tls/crypto.h"
 #include "tests/support/loopback_resolver.h"
 
@@ -215,6 +218,34 @@ void BM_CompileSnapshot(benchmark::State& state) {
 }
 BENCHMARK(BM_CompileSnapshot)->Args({1000, 100000})->Args({10000, 1000000})->Unit(benchmark::kMillisecond)
     ->Iterations(3);
+
+// Throttle admission per data frame: Limits::Admit over 1 to 3 levels (plan, application, API),
+// each a compare-and-swap on a shared counter, with a limit that is never reached.
+void BM_ThrottleAdmit(benchmark::State& state) {
+  throttle::Registry registry;
+  throttle::Policy policy{"Huge", false, uint64_t{1} << 39, 86400, true};
+  throttle::Limits limits;
+  const char* keys[] = {"sub:s1", "app:a1", "api:x"};
+  for (int i = 0; i < state.range(0); ++i) limits.Add(policy, registry.Get(keys[i]));
+  const int64_t now = 1'800'000'000;
+  for (auto _ : state) {
+    if (!limits.Admit(now)) state.SkipWithError("refused below the limit");
+  }
+}
+BENCHMARK(BM_ThrottleAdmit)->Arg(1)->Arg(3);
+
+// One subscription on two shards: both threads hit the same counter's cache line.
+void BM_ThrottleAdmitShared(benchmark::State& state) {
+  static throttle::Registry registry;
+  throttle::Policy policy{"Huge", false, uint64_t{1} << 39, 86400, true};
+  throttle::Limits limits;
+  limits.Add(policy, registry.Get("sub:shared"));
+  const int64_t now = 1'800'000'000;
+  for (auto _ : state) {
+    if (!limits.Admit(now)) state.SkipWithError("refused below the limit");
+  }
+}
+BENCHMARK(BM_ThrottleAdmitShared)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace wsgate::engine

@@ -24,7 +24,10 @@ struct CountingSink {
   size_t forwarded = 0, frames = 0;
   void ForwardInput(size_t, size_t n) { forwarded += n; }
   void ForwardCopy(const uint8_t*, size_t n) { forwarded += n; }
-  void DataFrame(uint8_t, bool, uint64_t) { ++frames; }
+  bool DataFrame(uint8_t, bool, uint64_t) {
+    ++frames;
+    return true;
+  }
   void Control(uint8_t, std::string_view) {}
 };
 

@@ -140,7 +140,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, 
   for (int i = 0; i < in.throttle_policies_size(); ++i) {
     const auto& p = in.throttle_policies(i);
     if (p.name().empty()) return FieldError(absl::StrCat("throttle_policies[", i, "].name"), "must not be empty");
-    out->throttle_policies[p.name()] = p;
+    auto policy = throttle::CompilePolicy(p);
+    if (!policy.ok()) return FieldError(absl::StrCat("throttle_policies[", i, "] (", p.name(), ")"), policy.status().message());
+    out->throttle_policies[p.name()] = *std::move(policy);
   }
 
   for (int i = 0; i < in.apis_size(); ++i) {

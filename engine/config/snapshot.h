@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "engine/config/syntax.h"
+#include "engine/throttle/throttle.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/tls.h"
 #include "wsgate/v1/config.pb.h"
@@ -97,7 +98,7 @@ struct Snapshot {
   absl::flat_hash_map<std::string, SigningKey> signing_keys;          // by kid
   absl::flat_hash_map<std::string, OpaqueToken> opaque_tokens;        // by raw 32-byte SHA-256
   absl::flat_hash_set<std::string> revoked_jtis;
-  absl::flat_hash_map<std::string, v1::ThrottlePolicy> throttle_policies;  // by name
+  absl::flat_hash_map<std::string, throttle::Policy> throttle_policies;  // by name, checked
   Settings settings;
   TokenValidation token_validation;
   // wss termination: the default certificate plus per-vhost ones (SNI). Null: no TLS configured,

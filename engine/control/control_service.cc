@@ -29,6 +29,7 @@ int64_t NowUnixMs() {
 void Fill(const server::DirectionCounters& in, v1::DirectionCounters* out) {
   out->set_frames(in.frames);
   out->set_bytes(in.bytes);
+  out->set_throttled_frames(in.throttled_frames);
 }
 
 }  // namespace

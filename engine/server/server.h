@@ -83,6 +83,7 @@ class Server {
   ServerOptions options_;
   uint16_t port_ = 0;
   uint16_t wss_port_ = 0;
+  throttle::Registry throttle_;  // shared by the shards; outlives them (declared first)
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);

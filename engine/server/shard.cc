@@ -182,6 +182,8 @@ struct Conn {
   std::string api_id;
   auth::Identity identity;
   ApiCounters* counters = nullptr;
+  throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
+  bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
 
   // Relay.
   Pipe up, down;
@@ -230,7 +232,7 @@ class Shard::Loop {
   // PipeSink callbacks.
   void Forward(Conn& c, Pipe& p, int32_t buf, const uint8_t* base, size_t offset, size_t length);
   void ForwardCopy(Conn& c, Pipe& p, const uint8_t* bytes, size_t length);
-  void CountFrame(Conn& c, Pipe& p, uint64_t length);
+  bool OnDataFrame(Conn& c, Pipe& p, uint8_t opcode, uint64_t length);
   void OnControl(Conn& c, Pipe& p, uint8_t opcode, std::string_view payload);
 
  private:
@@ -256,6 +258,8 @@ class Shard::Loop {
   void OnUpstreamBytes(Conn& c, const uint8_t* data, size_t n);
   void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
   void ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, size_t n);
+  void ResolveLimits(Conn& c, const config::Snapshot& snapshot);
+  void SendThrottleNotice(Conn& c);
 
   // Output.
   void Enqueue(Conn& c, Pipe& p, Segment s);
@@ -339,6 +343,8 @@ class Shard::Loop {
   std::vector<uint16_t> refs_;
   std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::vector<int32_t> free_pool_;
+  throttle::Registry own_throttle_;  // used only when options_.throttle is null
+  throttle::Registry* throttle_ = nullptr;
   static constexpr size_t kSpareParsers = 64;
   std::vector<std::unique_ptr<http::RequestParser>> spare_parsers_;
   static constexpr size_t kSpareScratch = 256;
@@ -364,7 +370,7 @@ class PipeSink {
       : loop_(loop), c_(c), p_(p), buf_(buf), base_(base) {}
   void ForwardInput(size_t offset, size_t length) { loop_.Forward(c_, p_, buf_, base_, offset, length); }
   void ForwardCopy(const uint8_t* bytes, size_t length) { loop_.ForwardCopy(c_, p_, bytes, length); }
-  void DataFrame(uint8_t, bool, uint64_t length) { loop_.CountFrame(c_, p_, length); }
+  bool DataFrame(uint8_t opcode, bool, uint64_t length) { return loop_.OnDataFrame(c_, p_, opcode, length); }
   void Control(uint8_t opcode, std::string_view payload) { loop_.OnControl(c_, p_, opcode, payload); }
 
  private:
@@ -377,6 +383,7 @@ class PipeSink {
 
 absl::Status Shard::Loop::Init(std::shared_ptr<const config::Snapshot> snapshot) {
   snapshot_ = std::move(snapshot);
+  throttle_ = options_.throttle != nullptr ? options_.throttle : &own_throttle_;
   io::RingOptions ro;
   ro.entries = options_.ring_entries;
   ro.buffer_count = options_.buffer_count;
@@ -723,6 +730,7 @@ void Shard::Loop::HandleRequest(Conn& c, size_t consumed) {
   auto& counters = stats_.apis[route.api->id];
   if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
   c.counters = counters.get();
+  ResolveLimits(c, snap);
   c.client_protocols = std::string(check.protocols);
   c.client_accept = ws::AcceptKey(check.key);
 
@@ -868,6 +876,7 @@ void Shard::Loop::ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, s
   }
   FlushPending(c, p);
   StartSend(c, p);
+  if (c.throttle_notice) SendThrottleNotice(c);
   CheckBackpressure(c, p);
 }
 
@@ -890,13 +899,61 @@ void Shard::Loop::ForwardCopy(Conn& c, Pipe& p, const uint8_t* bytes, size_t len
   Enqueue(c, p, std::move(s));
 }
 
-void Shard::Loop::CountFrame(Conn& c, Pipe& p, uint64_t length) {
+// Throttling: WSO2 counts every data frame in both directions against the subscription's plan,
+// the application's policy and the API's policy. A message is admitted or dropped at its first
+// frame (its continuation frames follow it); a dropped one is answered with WSO2's 4003 text.
+void Shard::Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
+  c.limits.Clear();
+  auto add = [&](const std::string& policy, const char* level, const std::string& id) {
+    if (policy.empty()) return;
+    auto it = snap.throttle_policies.find(policy);
+    if (it == snap.throttle_policies.end() || it->second.unlimited) return;
+    c.limits.Add(it->second, throttle_->Get(absl::StrCat(level, ":", id)));
+  };
+  if (!c.identity.subscription_id.empty())
+    if (const config::Subscription* sub = snap.FindSubscription(c.identity.application_id, c.api_id))
+      add(sub->plan, "sub", sub->id);
+  if (auto app = snap.applications.find(c.identity.application_id); app != snap.applications.end())
+    add(app->second.throttle_policy, "app", app->second.id);
+  if (auto api = snap.apis_by_id.find(c.api_id); api != snap.apis_by_id.end())
+    add(api->second->throttle_policy, "api", api->second->id);
+}
+
+bool Shard::Loop::OnDataFrame(Conn& c, Pipe& p, uint8_t opcode, uint64_t length) {
   DirectionCounters& total = p.to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = p.to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  if (!c.limits.empty()) {
+    int64_t now_s = NowUnixS();
+    if (opcode == ws::kContinuation) {
+      c.limits.Count(now_s);
+    } else if (!c.limits.Admit(now_s)) {
+      ++total.throttled_frames;
+      ++api.throttled_frames;
+      c.throttle_notice = true;  // sent once this scan is over (SendThrottleNotice)
+      return false;
+    }
+  }
   ++total.frames;
   total.bytes += length;
   ++api.frames;
   api.bytes += length;
+  return true;
+}
+
+// The client learns of a dropped message from a text frame, WSO2's exact words, placed where a
+// whole message may go in the backend → client stream; several drops in a row give one notice.
+void Shard::Loop::SendThrottleNotice(Conn& c) {
+  if (!c.throttle_notice || !c.down.scanner) return;
+  if (c.sent_close_to_client || c.client_eof || c.phase != Phase::kRelay) {
+    c.throttle_notice = false;
+    return;
+  }
+  if (!c.down.scanner->AtFrameBoundary() || c.down.scanner->InMessage()) return;  // after this message
+  c.throttle_notice = false;
+  Segment s;
+  s.owned = ws::EncodeFrame(ws::kText, throttle::kThrottledText);
+  Enqueue(c, c.down, std::move(s));
+  StartSend(c, c.down);
 }
 
 void Shard::Loop::OnControl(Conn& c, Pipe& p, uint8_t opcode, std::string_view payload) {
@@ -1339,7 +1396,10 @@ uint64_t Shard::Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snap
     Conn& c = *ptr;
     if (c.phase != Phase::kRelay || c.sent_close_to_client) continue;
     uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s);
-    if (code == 0) continue;
+    if (code == 0) {
+      ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
+      continue;
+    }
     ++closed;
     if (code == 4001) InitiateClose(c, 4001, "Invalid Credentials Connection closed!", 1001, "client credentials revoked");
     else InitiateClose(c, 1001, "API undeployed", 1001, "API undeployed");

@@ -34,6 +34,7 @@
 #include "absl/base/thread_annotations.h"
 #include "engine/config/snapshot.h"
 #include "engine/server/stats.h"
+#include "engine/throttle/throttle.h"
 
 namespace wsgate::engine::server {
 
@@ -48,6 +49,9 @@ struct ShardOptions {
   unsigned ring_entries = 4096;
   unsigned buffer_count = 4096;
   unsigned buffer_size = 16384;
+  // The engine's throttle counters, shared by every shard (the Server owns them). Null: the
+  // shard keeps its own (a shard used alone, as in tests).
+  throttle::Registry* throttle = nullptr;
 };
 
 class Shard {

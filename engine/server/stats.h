@@ -14,11 +14,13 @@
 namespace wsgate::engine::server {
 
 struct DirectionCounters {
-  uint64_t frames = 0;
-  uint64_t bytes = 0;
+  uint64_t frames = 0;            // forwarded data frames
+  uint64_t bytes = 0;             // their payload bytes
+  uint64_t throttled_frames = 0;  // data frames dropped by a throttle policy
   void Add(const DirectionCounters& o) {
     frames += o.frames;
     bytes += o.bytes;
+    throttled_frames += o.throttled_frames;
   }
 };
 

@@ -14,9 +14,15 @@
 //     void ForwardInput(size_t offset, size_t length);          // bytes of the current input
 //     void ForwardCopy(const uint8_t* bytes, size_t length);    // scanner-held bytes (a header
 //                                                               // split across inputs); copy them
-//     void DataFrame(uint8_t opcode, bool fin, uint64_t length); // once per data frame (counting)
+//     bool DataFrame(uint8_t opcode, bool fin, uint64_t length); // once per forwarded data frame
 //     void Control(uint8_t opcode, std::string_view payload);   // a whole control frame, unmasked
 //   };
+//
+// DataFrame comes before any byte of its frame is forwarded. Its answer for a message's first
+// frame decides the whole message: true forwards it, false drops it (header and payload are
+// never forwarded, and the sink hears nothing of its continuation frames) — this is how the
+// engine throttles. For a continuation frame of a forwarded message the answer is ignored: a
+// message is never cut in the middle. The protocol checks apply to dropped messages as well.
 //   FrameScanner<Sink> scanner(Direction::kFromClient, {.max_message_bytes = 16 << 20});
 //   ScanResult r = scanner.Scan(data, size, sink);   // r.ok or r.close_code / r.reason
 //
@@ -107,6 +113,8 @@ class FrameScanner {
   bool AtFrameBoundary() const { return state_ == State::kHeader && header_have_ == 0; }
   // True while a fragmented message is in progress (a data frame may only continue it).
   bool InMessage() const { return in_message_; }
+  // Data frames and messages dropped because the sink said so.
+  uint64_t dropped_frames() const { return dropped_frames_; }
 
  private:
   enum class State : uint8_t { kHeader, kDataPayload, kControlPayload };
@@ -128,6 +136,9 @@ class FrameScanner {
   FrameHeader header_;
   uint64_t payload_left_ = 0;
   bool in_message_ = false;
+  bool dropping_message_ = false;  // the sink refused the message in progress
+  bool dropping_frame_ = false;    // the current payload belongs to a dropped frame
+  uint64_t dropped_frames_ = 0;
   uint64_t message_bytes_ = 0;
   std::string control_payload_;
 };
@@ -165,7 +176,7 @@ ScanResult FrameScanner<Sink>::Scan(const uint8_t* data, size_t size, Sink& sink
       }
       case State::kDataPayload: {
         size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, size - pos));
-        sink.ForwardInput(pos, take);
+        if (!dropping_frame_) sink.ForwardInput(pos, take);
         pos += take;
         payload_left_ -= take;
         if (payload_left_ == 0) state_ = State::kHeader;
@@ -218,7 +229,17 @@ ScanResult FrameScanner<Sink>::OnHeader(Sink& sink, bool header_in_input, size_t
   message_bytes_ += h.payload_length;
   if (message_bytes_ > limits_.max_message_bytes) return Fail(1009, "message too big");
   in_message_ = !h.fin;
-  sink.DataFrame(h.opcode, h.fin, h.payload_length);
+  if (h.opcode != kContinuation) {
+    dropping_message_ = !sink.DataFrame(h.opcode, h.fin, h.payload_length);
+  } else if (!dropping_message_) {
+    (void)sink.DataFrame(h.opcode, h.fin, h.payload_length);  // the message is already under way
+  }
+  dropping_frame_ = dropping_message_;
+  if (dropping_frame_) {
+    ++dropped_frames_;
+    if (payload_left_ > 0) state_ = State::kDataPayload;
+    return ScanResult{};
+  }
   if (header_in_input) {
     sink.ForwardInput(header_offset, h.header_length);
   } else {

@@ -1,7 +1,9 @@
 // Fuzz target: engine/ws FrameScanner, differentially against wslay's frame parser (the codec the
 // client asked for). Every frame both accept must agree on opcode, FIN and payload length, and
 // control payloads must match byte for byte; the scanner may stop earlier (it also enforces
-// masking direction and fragmentation order), never later.
+// masking direction and fragmentation order), never later. A second pass drops every other
+// message (as throttling does): the verdict and the control frames must not change, and no byte
+// of a dropped message may be forwarded.
 #include <wslay/wslay.h>
 
 #include <cstdint>
@@ -29,9 +31,36 @@ struct Sink {
   std::vector<Frame>* frames;
   void ForwardInput(size_t, size_t) {}
   void ForwardCopy(const uint8_t*, size_t) {}
-  void DataFrame(uint8_t opcode, bool fin, uint64_t length) { frames->push_back({opcode, fin, length, {}}); }
+  bool DataFrame(uint8_t opcode, bool fin, uint64_t length) {
+    frames->push_back({opcode, fin, length, {}});
+    return true;
+  }
   void Control(uint8_t opcode, std::string_view payload) {
     frames->push_back({opcode, true, payload.size(), std::string(payload)});
+  }
+};
+
+// Refuses every other message and checks that nothing of a refused one is forwarded.
+struct DroppingSink {
+  std::vector<Frame>* controls;
+  int messages = 0;
+  bool refusing = false;
+  void ForwardInput(size_t, size_t length) {
+    if (refusing && length > 0) std::abort();
+  }
+  void ForwardCopy(const uint8_t*, size_t length) {
+    if (refusing && length > 0) std::abort();
+  }
+  bool DataFrame(uint8_t opcode, bool, uint64_t) {
+    if (opcode == kContinuation) {
+      if (refusing) std::abort();  // the sink hears nothing of a dropped message's continuation
+      return true;
+    }
+    refusing = messages++ % 2 == 1;
+    return !refusing;
+  }
+  void Control(uint8_t opcode, std::string_view payload) {
+    controls->push_back({opcode, true, payload.size(), std::string(payload)});
   }
 };
 
@@ -84,6 +113,16 @@ std::vector<Frame> WslayFrames(const uint8_t* data, size_t size) {
   return out;
 }
 
+// Feeds [data, data+size) in `chunk`-byte pieces; returns 0, or the close code it failed with.
+template <typename S>
+uint16_t ScanAll(FrameScanner<S>& scanner, const uint8_t* data, size_t size, size_t chunk, S& sink) {
+  for (size_t pos = 0; pos < size; pos += chunk) {
+    ScanResult r = scanner.Scan(data + pos, std::min(chunk, size - pos), sink);
+    if (!r.ok) return r.close_code;
+  }
+  return 0;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -98,12 +137,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FrameScanner<Sink> scanner(Direction::kFromClient, limits);
   bool failed = false;
   size_t complete = 0;  // frames whose payload the scanner has fully seen
-  for (size_t pos = 0; pos < size && !failed; pos += chunk) {
-    ScanResult r = scanner.Scan(data + pos, std::min(chunk, size - pos), sink);
-    if (!r.ok) {
-      failed = true;
-      if (r.close_code != 1002 && r.close_code != 1009) std::abort();
-    }
+  uint16_t code = ScanAll(scanner, data, size, chunk, sink);
+  failed = code != 0;
+  if (failed && code != 1002 && code != 1009) std::abort();
+  {
+    std::vector<Frame> controls;
+    DroppingSink dropping{&controls};
+    FrameScanner<DroppingSink> second(Direction::kFromClient, limits);
+    if (ScanAll(second, data, size, chunk, dropping) != code) std::abort();
+    std::vector<Frame> first_controls;
+    for (const Frame& f : ours)
+      if (IsControl(f.opcode)) first_controls.push_back(f);
+    if (!(controls == first_controls)) std::abort();
   }
   complete = ours.size();
   if (!failed && !scanner.AtFrameBoundary() && complete > 0 && !IsControl(ours.back().opcode)) --complete;

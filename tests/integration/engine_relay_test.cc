@@ -315,6 +315,78 @@ TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNot
   EXPECT_EQ(ParseClose(f->payload).code, 1001);
 }
 
+// WSO2's event-count throttling: every data frame in both directions counts against the
+// subscription's plan (shared by all of the subscription's connections, on every shard); a
+// message over the limit is dropped, the client gets "Error code: 4003 reason: Websocket frame
+// throttled out" and the connection stays open; a push that changes the plan applies to live
+// connections without resetting the count; a policy that does not stop only counts.
+TEST_F(EngineRelayTest, ThrottledMessagesAreDroppedWith4003AndTheConnectionStaysOpen) {
+  auto with_plan = [&](uint64_t version, uint64_t events) {
+    v1::Snapshot s = BaseSnapshot(version);
+    auto* plan = s.add_throttle_policies();
+    plan->set_name("Tiny");
+    plan->set_level(v1::SUBSCRIPTION);
+    plan->set_events(events);
+    plan->set_unit(v1::DAY);
+    plan->set_stop_on_quota_reach(true);
+    auto* count_only = s.add_throttle_policies();
+    count_only->set_name("CountOnly");
+    count_only->set_level(v1::APPLICATION);
+    count_only->set_events(1);
+    count_only->set_unit(v1::DAY);
+    count_only->set_stop_on_quota_reach(false);  // counts, never drops
+    auto* unlimited = s.add_throttle_policies();
+    unlimited->set_name("AsyncUnlimited");
+    unlimited->set_unlimited(true);
+    s.mutable_subscriptions(0)->set_plan("Tiny");
+    s.mutable_applications(0)->set_throttle_policy("CountOnly");
+    s.mutable_apis(0)->set_throttle_policy("AsyncUnlimited");
+    return s;
+  };
+  const std::string kThrottled = "Error code: 4003 reason: Websocket frame throttled out";
+  Apply(with_plan(2, 6));
+  auto a = Join("/chats/1.0.0/rooms/room1", "You joined room1!");  // event 1 (the welcome text)
+  auto b = Join("/chats/1.0.0/rooms/room1", "You joined room1!");  // event 2
+  for (std::string m : {"m1", "m2"}) {  // events 3-6: a → backend, backend → b
+    ASSERT_TRUE(a->SendText(m));
+    auto got = b->ReadMessage();
+    ASSERT_TRUE(got) << m;
+    EXPECT_EQ(got->payload, m);
+  }
+  // The plan is used up: a's next message is dropped and a hears why; b hears nothing.
+  ASSERT_TRUE(a->SendText("m3"));
+  auto notice = a->ReadMessage();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->opcode, 0x1);
+  EXPECT_EQ(notice->payload, kThrottled);
+  EXPECT_TRUE(b->QuietFor(200));
+  // Still open: control frames are never throttled.
+  ASSERT_TRUE(a->SendFrame(0x9, "still-there"));
+  auto pong = a->ReadFrame();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+  EXPECT_EQ(pong->payload, "still-there");
+  auto stats = engine_->CollectStats();
+  EXPECT_EQ(stats.client_to_backend.throttled_frames, 1u);
+  EXPECT_EQ(stats.backend_to_client.throttled_frames, 0u);
+
+  // A bigger plan reaches the live connections; the 6 events already counted stay counted.
+  Apply(with_plan(3, 9));
+  ASSERT_TRUE(a->SendText("m4"));  // events 7 and 8
+  auto m4 = b->ReadMessage();
+  ASSERT_TRUE(m4);
+  EXPECT_EQ(m4->payload, "m4");
+  // Event 9 is a's next message; its copy to b would be the 10th: b gets the notice instead.
+  ASSERT_TRUE(a->SendText("m5"));
+  auto replaced = b->ReadMessage();
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->payload, kThrottled);
+  EXPECT_TRUE(a->QuietFor(200));
+  stats = engine_->CollectStats();
+  EXPECT_EQ(stats.backend_to_client.throttled_frames, 1u);
+  EXPECT_EQ(stats.client_to_backend.frames, 4u);  // m1, m2, m4, m5 (m3 was dropped)
+}
+
 TEST_F(EngineRelayTest, ChurnLeaksNoFdsAndNoMemory) {
   std::string token = Token();
   for (int i = 0; i < 1000; ++i) {  // warm up allocator pools and the connection table

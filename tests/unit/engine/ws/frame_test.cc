@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,13 @@ struct RecordingSink {
   void ForwardCopy(const uint8_t* bytes, size_t length) {
     forwarded.append(reinterpret_cast<const char*>(bytes), length);
   }
-  void DataFrame(uint8_t opcode, bool, uint64_t length) { data_frames.emplace_back(opcode, length); }
+  bool DataFrame(uint8_t opcode, bool, uint64_t length) {
+    data_frames.emplace_back(opcode, length);
+    if (opcode == kContinuation) return true;  // ignored by the scanner
+    return refuse.count(messages++) == 0;
+  }
+  std::set<int> refuse;  // indexes of the messages to drop
+  int messages = 0;
   void Control(uint8_t opcode, std::string_view payload) { controls.emplace_back(opcode, std::string(payload)); }
 };
 
@@ -48,6 +55,48 @@ ScanResult ScanInChunks(Direction dir, const std::string& stream, size_t chunk, 
   }
   EXPECT_TRUE(scanner.AtFrameBoundary());
   return ScanResult{};
+}
+
+// A refused message is dropped whole (all of its frames, any size), control frames inside it are
+// still cut out and answered, and the stream around it is forwarded byte for byte.
+TEST(FrameScanner, DropsRefusedMessagesWholeAtEveryFragmentSize) {
+  std::string big(70000, 'B');
+  std::string stream = Frame(kText, "first") + Frame(kBinary, "x", false) + Frame(kPing, "p") +
+                       Frame(kContinuation, "y", false) + Frame(kContinuation, big) + Frame(kText, "keep") +
+                       Frame(kBinary, big) + Frame(kText, "last", false) + Frame(kContinuation, "!");
+  std::string expected = Frame(kText, "first") + Frame(kText, "keep") + Frame(kText, "last", false) +
+                         Frame(kContinuation, "!");
+  for (size_t chunk : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{13}, size_t{1000}, stream.size()}) {
+    RecordingSink sink;
+    sink.refuse = {1, 3};  // the fragmented message and the big binary one
+    FrameScanner<RecordingSink> scanner(Direction::kFromClient, {});
+    for (size_t pos = 0; pos < stream.size(); pos += chunk) {
+      size_t n = std::min(chunk, stream.size() - pos);
+      std::string piece = stream.substr(pos, n);
+      sink.input = reinterpret_cast<const uint8_t*>(piece.data());
+      ASSERT_TRUE(scanner.Scan(sink.input, n, sink).ok) << chunk;
+    }
+    EXPECT_EQ(sink.forwarded, expected) << "chunk " << chunk;
+    ASSERT_EQ(sink.controls.size(), 1u);
+    EXPECT_EQ(sink.controls[0].second, "p");
+    // The sink hears the first frame of each message, and the continuation frames of forwarded ones.
+    ASSERT_EQ(sink.data_frames.size(), 6u) << chunk;
+    EXPECT_EQ(sink.data_frames[5], std::make_pair(uint8_t{kContinuation}, uint64_t{1}));
+    EXPECT_EQ(scanner.dropped_frames(), 4u);
+    EXPECT_TRUE(scanner.AtFrameBoundary());
+    EXPECT_FALSE(scanner.InMessage());
+  }
+}
+
+// Protocol rules still hold inside a dropped message: a new message cannot start in it.
+TEST(FrameScanner, ADroppedMessageIsStillCheckedForProtocolErrors) {
+  RecordingSink sink;
+  sink.refuse = {0};
+  std::string stream = Frame(kBinary, "x", false) + Frame(kText, "new");
+  ScanResult r = ScanInChunks(Direction::kFromClient, stream, stream.size(), sink);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.close_code, 1002);
+  EXPECT_EQ(sink.forwarded, "");
 }
 
 TEST(FrameScanner, ForwardsDataUnchangedAndCutsOutControlFramesAtEveryFragmentSize) {
