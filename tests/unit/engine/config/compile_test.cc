@@ -141,7 +141,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadSnapshot{"subscription_unknown_app", "subscriptions { id: 's' application_id: 'x' api_id: 'a' }",
                     "subscriptions[0].application_id"},
         BadSnapshot{"short_token_hash", "opaque_tokens { sha256: 'abc' }", "opaque_tokens[0].sha256"},
-        BadSnapshot{"tiny_queue", "settings { queue_bytes: 10 }", "settings.queue_bytes"}),
+        BadSnapshot{"tiny_queue", "settings { queue_bytes: 10 }", "settings.queue_bytes"},
+        BadSnapshot{"policy_without_events", "throttle_policies { name: 'Zero' unit: DAY }",
+                    "throttle_policies[0] (Zero): events"},
+        BadSnapshot{"policy_without_unit", "throttle_policies { name: 'NoUnit' events: 5 }",
+                    "throttle_policies[0] (NoUnit): unit"}),
     [](const ::testing::TestParamInfo<BadSnapshot>& p) { return p.param.name; });
 
 TEST(Compile, UnresolvableEndpointIsNotFatal) {
