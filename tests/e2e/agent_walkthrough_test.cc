@@ -157,6 +157,36 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
   EXPECT_NE(refused->output().find("401"), std::string::npos) << refused->output();
 }
 
+// A business plan enforced end to end: the publisher creates a tiny policy with wsgatectl, the
+// subscription uses it, and wscat shows what WSO2 users see when a frame is throttled out.
+TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
+  CtlOk({"policy", "create", "Tiny", "--events", "4", "--unit", "hour"});
+  CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+         "ws://localhost:" + backend_port_});
+  CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
+  CtlOk({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}"});
+  CtlOk({"api", "plans", "Chats:1.0.0", "Tiny"});
+  CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
+  CtlOk({"revision", "create", "Chats:1.0.0"});
+  CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
+  CtlOk({"app", "create", "ChatApp"});
+  CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "Tiny"});
+  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
+  std::string token = CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+  // Events 1 and 2: the two welcome texts. 3 and 4: "hello" to the backend and on to b.
+  auto a = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(a->WaitForOutput("You joined room1!", kTimeoutMs)) << a->output();
+  auto b = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(b->WaitForOutput("You joined room1!", kTimeoutMs)) << b->output();
+  ASSERT_TRUE(a->WriteStdin("hello\n"));
+  ASSERT_TRUE(b->WaitForOutput("hello", kTimeoutMs)) << b->output();
+  // The plan is used up: the next message is dropped, a is told, the socket stays open.
+  ASSERT_TRUE(a->WriteStdin("one too many\n"));
+  ASSERT_TRUE(a->WaitForOutput("Error code: 4003 reason: Websocket frame throttled out", kTimeoutMs)) << a->output();
+  EXPECT_EQ(b->output().find("one too many"), std::string::npos) << b->output();
+  EXPECT_EQ(a->Wait(300), -1) << "the throttled client was disconnected: " << a->output();
+}
+
 TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   std::string token = Walkthrough();
   // kill -9: every acknowledged change is already on disk.
