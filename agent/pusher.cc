@@ -130,6 +130,18 @@ void Pusher::Run(Engine& engine) {
         if (status.agent_id() == catalog_.agent_id()) engine.info.set_applied_version(status.applied_version());
         else engine.info.set_applied_version(0);
       }
+      // Traffic figures for `wsgatectl status` (best effort: a failure here is not an outage).
+      grpc::ClientContext stats_ctx;
+      stats_ctx.set_deadline(Deadline(2000));
+      v1::EngineStats stats;
+      if (engine.stub->GetStats(&stats_ctx, v1::GetStatsRequest(), &stats).ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        engine.info.set_active_connections(stats.active_connections());
+        engine.info.set_frames_client_to_backend(stats.client_to_backend().frames());
+        engine.info.set_frames_backend_to_client(stats.backend_to_client().frames());
+        engine.info.set_throttled_frames(stats.client_to_backend().throttled_frames() +
+                                         stats.backend_to_client().throttled_frames());
+      }
       if (current) {
         ok = true;
       } else {

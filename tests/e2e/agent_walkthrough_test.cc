@@ -185,6 +185,11 @@ TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
   ASSERT_TRUE(a->WaitForOutput("Error code: 4003 reason: Websocket frame throttled out", kTimeoutMs)) << a->output();
   EXPECT_EQ(b->output().find("one too many"), std::string::npos) << b->output();
   EXPECT_EQ(a->Wait(300), -1) << "the throttled client was disconnected: " << a->output();
+  // The operator sees it in `wsgatectl status`: two live connections, one frame throttled.
+  std::string status = CtlOk({"status"});
+  EXPECT_NE(status.find("connections 2"), std::string::npos) << status;
+  EXPECT_NE(status.find("frames in/out 1/3"), std::string::npos) << status;
+  EXPECT_NE(status.find("throttled 1"), std::string::npos) << status;
 }
 
 TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {

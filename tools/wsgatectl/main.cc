@@ -687,7 +687,7 @@ std::vector<Command> Commands() {
                  Print(ctx, resp, text);
                  return 0;
                }});
-  c.push_back({"status", "", "the agent's config version and each engine's applied version and lag", 0, 0, nullptr,
+  c.push_back({"status", "", "the agent's config version; each engine's applied version, lag and traffic", 0, 0, nullptr,
                [](Ctx& ctx) {
                  v1::AgentStatus resp;
                  CALL(GetStatus, v1::Empty(), resp);
@@ -695,7 +695,9 @@ std::vector<Command> Commands() {
                  if (resp.engines().empty()) text += "no engines configured (wsgate-agent --engine unix:PATH)\n";
                  for (const auto& e : resp.engines())
                    absl::StrAppend(&text, e.target(), "\t", e.reachable() ? "up" : "DOWN", "\tapplied ", e.applied_version(),
-                                   "\tlag ", e.lag(), e.last_error().empty() ? "" : "\t" + e.last_error(), "\n");
+                                   "\tlag ", e.lag(), "\tconnections ", e.active_connections(), "\tframes in/out ",
+                                   e.frames_client_to_backend(), "/", e.frames_backend_to_client(), "\tthrottled ",
+                                   e.throttled_frames(), e.last_error().empty() ? "" : "\t" + e.last_error(), "\n");
                  Print(ctx, resp, text);
                  return 0;
                }});
