@@ -148,6 +148,30 @@ TEST_F(EngineTlsTest, WalkthroughOverWss) {
   EXPECT_EQ(a->ReadMessage()->payload, "mixed");
 }
 
+// The throttle notice is an engine-originated frame: over wss it must be encrypted into the
+// client's stream like any relayed one.
+TEST_F(EngineTlsTest, ThrottleNoticeReachesAWssClient) {
+  v1::Snapshot s = BaseSnapshot(2);
+  auto* plan = s.add_throttle_policies();
+  plan->set_name("Tiny");
+  plan->set_events(3);
+  plan->set_unit(v1::DAY);
+  plan->set_stop_on_quota_reach(true);
+  s.mutable_subscriptions(0)->set_plan("Tiny");
+  Apply(s);
+  auto a = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!");  // event 1
+  ASSERT_TRUE(a->SendText("x"));                                      // event 2 (alone in the room)
+  ASSERT_TRUE(a->SendText("y"));                                      // event 3
+  ASSERT_TRUE(a->SendText("z"));                                      // dropped
+  auto m = a->ReadMessage();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "Error code: 4003 reason: Websocket frame throttled out");
+  ASSERT_TRUE(a->SendFrame(0x9, "alive"));
+  auto pong = a->ReadFrame();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+}
+
 TEST_F(EngineTlsTest, RecordBoundariesDoNotMatter) {
   // Every ciphertext byte in its own send(), and frames split across 3-byte records.
   TlsClientOptions split;
