@@ -25,6 +25,7 @@
 #include <cstring>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/auth/authenticator.h"
 #include "engine/common/absl_compat.h"
@@ -259,6 +260,13 @@ class Shard::Loop {
   void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
   void ScanInto(Conn& c, Pipe& p, int32_t buf, const uint8_t* data, size_t n);
   void ResolveLimits(Conn& c, const config::Snapshot& snapshot);
+  // The engine-wide counter for a key, remembered per shard: a push re-resolves every live
+  // connection, and the Registry's mutex is then taken once per key, not once per connection.
+  throttle::Counter* CounterFor(const std::string& key) {
+    auto [it, inserted] = counters_.try_emplace(key, nullptr);
+    if (inserted) it->second = throttle_->Get(key);
+    return it->second;
+  }
   void SendThrottleNotice(Conn& c);
 
   // Output.
@@ -345,6 +353,7 @@ class Shard::Loop {
   std::vector<int32_t> free_pool_;
   throttle::Registry own_throttle_;  // used only when options_.throttle is null
   throttle::Registry* throttle_ = nullptr;
+  absl::flat_hash_map<std::string, throttle::Counter*> counters_;  // CounterFor's memory
   static constexpr size_t kSpareParsers = 64;
   std::vector<std::unique_ptr<http::RequestParser>> spare_parsers_;
   static constexpr size_t kSpareScratch = 256;
@@ -908,7 +917,7 @@ void Shard::Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
     if (policy.empty()) return;
     auto it = snap.throttle_policies.find(policy);
     if (it == snap.throttle_policies.end() || it->second.unlimited) return;
-    c.limits.Add(it->second, throttle_->Get(absl::StrCat(level, ":", id)));
+    c.limits.Add(it->second, CounterFor(absl::StrCat(level, ":", id)));
   };
   if (!c.identity.subscription_id.empty())
     if (const config::Subscription* sub = snap.FindSubscription(c.identity.application_id, c.api_id))
