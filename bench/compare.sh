@@ -225,6 +225,9 @@ cpu = f"({cw} {cn} {ch})" if cw else ""
 print(f"{name:<44} {fmt(D):>10} {fmt(W):>10} {fmt(N):>10} {fmt(H):>10}   {r(W, D):>13} {r(W, N):>13}   {cpu}")
 PY
 }
+per_cpu() {  # RATE CPU% → RATE per CPU-second of the proxy
+  python3 -c "import sys; r, c = sys.argv[1:]; print('-' if r == '-' or c in ('', '-', '0') else f'{float(r) * 100 / float(c):.0f}')" "$1" "$2"
+}
 sub() { python3 -c "import sys; a,b=sys.argv[1:]; print('-' if '-' in (a,b) else f'{float(a)-float(b):.1f}')" "$1" "$2"; }
 
 # Closed loop: throughput.
@@ -242,7 +245,6 @@ closed_row() {  # NAME ARGS...
   fi
   # Per core: messages per second of the proxy's own CPU time (the load generator may be the
   # limit before a proxy is; this says what each proxy's CPU buys).
-  per_cpu() { python3 -c "import sys; r, c = sys.argv[1:]; print('-' if r == '-' or c in ('', '-', '0') else f'{float(r) * 100 / float(c):.0f}')" "$1" "$2"; }
   emit "  per proxy CPU-second" - "$(per_cpu "${r[wsgate]}" "${r[cpu_wsgate]}")" "$(per_cpu "${r[nginx]}" "${r[cpu_nginx]}")" \
     "$(per_cpu "${r[haproxy]}" "${r[cpu_haproxy]}")"
 }
@@ -279,11 +281,11 @@ if want latency; then
   # its first failing step. A step where the direct path itself misses the rate ends the ladder:
   # the figures left are floors.
   declare -A best fail
-  floor=""
+  direct_ran_out=""
   for rate in 25000 50000 75000 100000 125000 150000 175000 200000 225000 250000 300000; do
     read -r d_rate d_p99 <<<"$(median_p99 direct "$rate" 2)"
     if [ "$d_rate" = - ] || ! python3 -c "import sys; sys.exit(0 if $d_rate >= 0.97 * $rate else 1)"; then
-      floor=">="; break
+      direct_ran_out=1; break
     fi
     live=0
     for t in wsgate nginx haproxy; do
@@ -298,7 +300,7 @@ if want latency; then
     [ "$live" = 0 ] && break
   done
   emit "highest rate with added p99 <= 1 ms (msgs/s)" - "${best[wsgate]:-0}" "${best[nginx]:-0}" "${best[haproxy]:-0}"
-  if [ -n "$floor" ]; then
+  if [ -n "$direct_ran_out" ]; then
     for t in wsgate nginx haproxy; do
       [ -z "${fail[$t]:-}" ] && echo "  ($t never failed: its figure is a floor, where the direct path ran out)"
     done

@@ -126,7 +126,6 @@ struct Conn {
   std::string in;         // plaintext received, not yet parsed
   int64_t handshake_start = 0;
   int64_t next_send_ns = 0;  // open loop: the next intended send time
-  int64_t outstanding = 0;
   std::string key_accept;
   int source_index = 0;
 };
@@ -221,7 +220,6 @@ class Worker {
     c.out.clear();
     c.plain.clear();
     c.in.clear();
-    c.outstanding = 0;
     c.fd = socket(t_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -276,7 +274,6 @@ class Worker {
     Stamp(&p, stamp_ns);
     static const uint8_t kMask[4] = {0x11, 0x22, 0x33, 0x44};
     Queue(i, ws::EncodeFrame(o_.binary ? ws::kBinary : ws::kText, p, kMask));
-    ++conns_[i].outstanding;
     if (Measuring()) ++totals_.sent;
   }
 
@@ -411,7 +408,6 @@ class Worker {
       if (hl <= 0 || c.in.size() - pos < static_cast<size_t>(hl) + h.payload_length) break;
       int64_t stamp = ws::IsControl(h.opcode) ? -1 : ReadStamp(c.in.data() + pos + hl, h.payload_length);
       if (stamp >= 0) {
-        --c.outstanding;
         if (Measuring()) {
           ++totals_.messages;
           totals_.bytes += h.payload_length;

@@ -140,9 +140,9 @@ struct Pipe {
   bool to_client = false;
   SegmentQueue<Segment> queue;
   size_t queued = 0;
-  bool sending = false;
   int iov_count = 0;                // segments the send in flight covers
-  SendScratch* scratch = nullptr;   // lent by the shard while `sending`
+  SendScratch* scratch = nullptr;   // lent by the shard while a send is in flight
+  bool sending() const { return scratch != nullptr; }  // at most one send in flight per pipe
   // To a TLS socket, plaintext in `queue` is encrypted into `wire` (pool buffers) and sent from
   // there; `queued` counts both.
   SegmentQueue<Segment> wire;
@@ -351,8 +351,7 @@ class Shard::Loop {
   std::vector<uint16_t> refs_;
   std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::vector<int32_t> free_pool_;
-  throttle::Registry own_throttle_;  // used only when options_.throttle is null
-  throttle::Registry* throttle_ = nullptr;
+  throttle::Registry* throttle_ = nullptr;  // the Server's, shared by every shard
   absl::flat_hash_map<std::string, throttle::Counter*> counters_;  // CounterFor's memory
   static constexpr size_t kSpareParsers = 64;
   std::vector<std::unique_ptr<http::RequestParser>> spare_parsers_;
@@ -392,7 +391,8 @@ class PipeSink {
 
 absl::Status Shard::Loop::Init(std::shared_ptr<const config::Snapshot> snapshot) {
   snapshot_ = std::move(snapshot);
-  throttle_ = options_.throttle != nullptr ? options_.throttle : &own_throttle_;
+  throttle_ = options_.throttle;
+  WSGATE_CHECK(throttle_ != nullptr);
   io::RingOptions ro;
   ro.entries = options_.ring_entries;
   ro.buffer_count = options_.buffer_count;
@@ -1088,7 +1088,7 @@ bool Shard::Loop::Encrypt(Conn& c, Pipe& p) {
 }
 
 void Shard::Loop::StartSend(Conn& c, Pipe& p) {
-  if (p.sending || c.phase == Phase::kClosed) return;
+  if (p.sending() || c.phase == Phase::kClosed) return;
   int fd = p.to_client ? c.client_fd : c.upstream_fd;
   if (!p.to_client && c.phase == Phase::kConnecting) return;  // not connected yet
   if (p.to_client ? c.client_eof : c.upstream_eof) {
@@ -1126,14 +1126,12 @@ void Shard::Loop::StartSend(Conn& c, Pipe& p) {
   sc.msg.msg_iov = sc.iov;
   sc.msg.msg_iovlen = static_cast<size_t>(n);
   ring_.PrepSendmsg(fd, &sc.msg, TagFor(c, p.to_client ? kOpSendClient : kOpSendUpstream));
-  p.sending = true;
   ++c.inflight;
 }
 
 void Shard::Loop::OnSend(Conn& c, bool to_client, int res) {
   --c.inflight;
   Pipe& p = to_client ? c.down : c.up;
-  p.sending = false;
   ReturnScratch(p);
   if (res < 0) {
     // The destination is gone (EPIPE, ECONNRESET) or we shut it down (ECANCELED).
@@ -1251,7 +1249,7 @@ void Shard::Loop::MaybeFinish(Conn& c) {
   if (!c.finish_when_flushed) return;
   bool flushed = ((c.down.queue.empty() && c.down.wire.empty()) || c.client_eof) &&
                  ((c.up.queue.empty() && c.up.wire.empty()) || c.upstream_eof) &&
-                 !c.down.sending && !c.up.sending && c.down.pending.empty() && c.up.pending.empty();
+                 !c.down.sending() && !c.up.sending() && c.down.pending.empty() && c.up.pending.empty();
   if (flushed) Shutdown(c);
 }
 
@@ -1283,7 +1281,7 @@ void Shard::Loop::ReleaseQueue(Pipe& p) {
       q.pop_back();
     }
   };
-  size_t in_flight = p.sending ? static_cast<size_t>(p.iov_count) : 0;
+  size_t in_flight = p.sending() ? static_cast<size_t>(p.iov_count) : 0;
   drop(p.queue, p.sending_wire ? 0 : in_flight);
   drop(p.wire, p.sending_wire ? in_flight : 0);
   p.pending.clear();

@@ -49,8 +49,7 @@ struct ShardOptions {
   unsigned ring_entries = 4096;
   unsigned buffer_count = 4096;
   unsigned buffer_size = 16384;
-  // The engine's throttle counters, shared by every shard (the Server owns them). Null: the
-  // shard keeps its own (a shard used alone, as in tests).
+  // The engine's throttle counters, shared by every shard (the Server owns them). Required.
   throttle::Registry* throttle = nullptr;
 };
 

@@ -136,8 +136,7 @@ class FrameScanner {
   FrameHeader header_;
   uint64_t payload_left_ = 0;
   bool in_message_ = false;
-  bool dropping_message_ = false;  // the sink refused the message in progress
-  bool dropping_frame_ = false;    // the current payload belongs to a dropped frame
+  bool dropping_message_ = false;  // the sink refused the message in progress (or the last one)
   uint64_t dropped_frames_ = 0;
   uint64_t message_bytes_ = 0;
   std::string control_payload_;
@@ -176,7 +175,7 @@ ScanResult FrameScanner<Sink>::Scan(const uint8_t* data, size_t size, Sink& sink
       }
       case State::kDataPayload: {
         size_t take = static_cast<size_t>(std::min<uint64_t>(payload_left_, size - pos));
-        if (!dropping_frame_) sink.ForwardInput(pos, take);
+        if (!dropping_message_) sink.ForwardInput(pos, take);  // the payload is the current message's
         pos += take;
         payload_left_ -= take;
         if (payload_left_ == 0) state_ = State::kHeader;
@@ -234,8 +233,7 @@ ScanResult FrameScanner<Sink>::OnHeader(Sink& sink, bool header_in_input, size_t
   } else if (!dropping_message_) {
     (void)sink.DataFrame(h.opcode, h.fin, h.payload_length);  // the message is already under way
   }
-  dropping_frame_ = dropping_message_;
-  if (dropping_frame_) {
+  if (dropping_message_) {
     ++dropped_frames_;
     if (payload_left_ > 0) state_ = State::kDataPayload;
     return ScanResult{};
