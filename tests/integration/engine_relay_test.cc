@@ -81,11 +81,7 @@ class EngineRelayTest : public EngineFixture {
   std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome) {
     auto c = std::make_unique<WsClient>();
     EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();
-    auto m = c->ReadMessage();
-    EXPECT_TRUE(m.has_value()) << path;
-    if (m) {
-      EXPECT_EQ(m->payload, welcome);
-    }
+    ExpectWelcome(*c, path, welcome);
     return c;
   }
   // The status and body of a refused upgrade.
@@ -323,18 +319,8 @@ TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNot
 TEST_F(EngineRelayTest, ThrottledMessagesAreDroppedWith4003AndTheConnectionStaysOpen) {
   auto with_plan = [&](uint64_t version, uint64_t events) {
     v1::Snapshot s = BaseSnapshot(version);
-    auto* plan = s.add_throttle_policies();
-    plan->set_name("Tiny");
-    plan->set_level(v1::SUBSCRIPTION);
-    plan->set_events(events);
-    plan->set_unit(v1::DAY);
-    plan->set_stop_on_quota_reach(true);
-    auto* count_only = s.add_throttle_policies();
-    count_only->set_name("CountOnly");
-    count_only->set_level(v1::APPLICATION);
-    count_only->set_events(1);
-    count_only->set_unit(v1::DAY);
-    count_only->set_stop_on_quota_reach(false);  // counts, never drops
+    AddPolicy(s, "Tiny", events)->set_level(v1::SUBSCRIPTION);
+    AddPolicy(s, "CountOnly", 1, /*stop=*/false)->set_level(v1::APPLICATION);  // counts, never drops
     auto* unlimited = s.add_throttle_policies();
     unlimited->set_name("AsyncUnlimited");
     unlimited->set_unlimited(true);

@@ -109,6 +109,13 @@ class TlsEchoBackend {
 
 class EngineTlsTest : public EngineFixture {
  protected:
+  // Every ciphertext byte in its own send(), and frames split across 3-byte records.
+  static TlsClientOptions SplitRecords() {
+    TlsClientOptions split;
+    split.send_chunk = 1;
+    split.record_chunk = 3;
+    return split;
+  }
   // A wss client through the engine, verifying the engine's certificate.
   std::unique_ptr<WsClient> WssJoin(const std::string& path, const std::string& welcome, TlsClientOptions options = {}) {
     auto c = std::make_unique<WsClient>();
@@ -119,13 +126,7 @@ class EngineTlsTest : public EngineFixture {
     std::string error;
     EXPECT_TRUE(StartTls(*c, options, &error)) << error;
     EXPECT_TRUE(c->Upgrade(wss_port(), path, {Bearer(Token())})) << c->response();
-    if (!welcome.empty()) {
-      auto m = c->ReadMessage();
-      EXPECT_TRUE(m.has_value()) << path;
-      if (m) {
-        EXPECT_EQ(m->payload, welcome);
-      }
-    }
+    if (!welcome.empty()) ExpectWelcome(*c, path, welcome);
     return c;
   }
 };
@@ -152,11 +153,7 @@ TEST_F(EngineTlsTest, WalkthroughOverWss) {
 // client's stream like any relayed one.
 TEST_F(EngineTlsTest, ThrottleNoticeReachesAWssClient) {
   v1::Snapshot s = BaseSnapshot(2);
-  auto* plan = s.add_throttle_policies();
-  plan->set_name("Tiny");
-  plan->set_events(3);
-  plan->set_unit(v1::DAY);
-  plan->set_stop_on_quota_reach(true);
+  AddPolicy(s, "Tiny", 3);
   s.mutable_subscriptions(0)->set_plan("Tiny");
   Apply(s);
   auto a = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!");  // event 1
@@ -173,20 +170,10 @@ TEST_F(EngineTlsTest, ThrottleNoticeReachesAWssClient) {
 }
 
 TEST_F(EngineTlsTest, RecordBoundariesDoNotMatter) {
-  // Every ciphertext byte in its own send(), and frames split across 3-byte records.
-  TlsClientOptions split;
-  split.send_chunk = 1;
-  split.record_chunk = 3;
-  auto a = WssJoin("/chats/1.0.0/rooms/room2", "You joined room2!", split);
+  auto a = WssJoin("/chats/1.0.0/rooms/room2", "You joined room2!", SplitRecords());
   auto b = WssJoin("/chats/1.0.0/rooms/room2", "You joined room2!");
   ASSERT_TRUE(a->SendText("one frame across many records"));
   auto first = b->ReadMessage();
-  if (!first) {
-    auto st = engine_->CollectStats();
-    std::fprintf(stderr, "DEBUG c2b frames %llu b2c frames %llu active %llu open %llu\n",
-                 (unsigned long long)st.client_to_backend.frames, (unsigned long long)st.backend_to_client.frames,
-                 (unsigned long long)st.active_connections, (unsigned long long)st.open_sockets);
-  }
   ASSERT_TRUE(first);
   EXPECT_EQ(first->payload, "one frame across many records");
   // Many frames in one record (one SendRaw of ten frames, one TLS write).
@@ -202,10 +189,7 @@ TEST_F(EngineTlsTest, RecordBoundariesDoNotMatter) {
 }
 
 TEST_F(EngineTlsTest, ManySplitRecordMessagesArriveIntact) {
-  TlsClientOptions split;
-  split.send_chunk = 1;
-  split.record_chunk = 3;
-  auto a = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!", split);
+  auto a = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!", SplitRecords());
   auto b = WssJoin("/chats/1.0.0/rooms/room1", "You joined room1!");
   for (int i = 0; i < 100; ++i) {
     std::string text = "message number " + std::to_string(i) + " split into tiny records";

@@ -115,6 +115,23 @@ v1::Snapshot EngineFixture::BaseSnapshot(uint64_t version) {
   return s;
 }
 
+v1::ThrottlePolicy* EngineFixture::AddPolicy(v1::Snapshot& s, const std::string& name, uint64_t events, bool stop) {
+  v1::ThrottlePolicy* p = s.add_throttle_policies();
+  p->set_name(name);
+  p->set_events(events);
+  p->set_unit(v1::DAY);
+  p->set_stop_on_quota_reach(stop);
+  return p;
+}
+
+void EngineFixture::ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome) {
+  auto m = c.ReadMessage();
+  EXPECT_TRUE(m.has_value()) << path;
+  if (m) {
+    EXPECT_EQ(m->payload, welcome);
+  }
+}
+
 void EngineFixture::Apply(const v1::Snapshot& s) {
   auto r = engine_->Apply(s);
   ASSERT_TRUE(r.ok()) << r.status();

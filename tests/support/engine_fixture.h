@@ -17,6 +17,7 @@
 
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
+#include "tests/support/ws_client.h"
 #include "tools/chat-backend/chat_server.h"
 #include "wsgate/v1/config.pb.h"
 
@@ -32,6 +33,10 @@ class EngineFixture : public ::testing::Test {
   // "sand-key" (SANDBOX), signing key "k1" (RS256), issuer "wsgate".
   v1::Snapshot BaseSnapshot(uint64_t version = 1);
   void Apply(const v1::Snapshot& s);
+  // Adds an event-count policy of `events` per DAY to `s` (stop_on_quota_reach as given).
+  static v1::ThrottlePolicy* AddPolicy(v1::Snapshot& s, const std::string& name, uint64_t events, bool stop = true);
+  // Reads the backend's first message on a freshly joined client and expects `welcome`.
+  static void ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome);
 
   // A signed access token.
   std::string Token(const std::string& client_id = "prod-key", int64_t ttl_s = 3600, const std::string& jti = "jti-1",
