@@ -26,6 +26,9 @@
 //   FrameScanner<Sink> scanner(Direction::kFromClient, {.max_message_bytes = 16 << 20});
 //   ScanResult r = scanner.Scan(data, size, sink);   // r.ok or r.close_code / r.reason
 //
+// A close frame ends the stream (RFC 6455 §5.5.1: nothing may follow it): bytes after it, in
+// the same input or later ones, are ignored and closed() turns true.
+//
 // Owned by one connection, one direction; not thread-safe. The sink may not re-enter Scan().
 #pragma once
 
@@ -110,14 +113,20 @@ class FrameScanner {
 
   // True between frames: the place where the engine may inject a frame of its own into the
   // stream it forwards in this direction.
-  bool AtFrameBoundary() const { return state_ == State::kHeader && header_have_ == 0; }
+  bool AtFrameBoundary() const { return (state_ == State::kHeader && header_have_ == 0) || state_ == State::kClosed; }
   // True while a fragmented message is in progress (a data frame may only continue it).
   bool InMessage() const { return in_message_; }
   // Data frames and messages dropped because the sink said so.
   uint64_t dropped_frames() const { return dropped_frames_; }
+  // A close frame was delivered: the rest of the stream is ignored.
+  bool closed() const { return state_ == State::kClosed; }
 
  private:
-  enum class State : uint8_t { kHeader, kDataPayload, kControlPayload };
+  enum class State : uint8_t { kHeader, kDataPayload, kControlPayload, kClosed };
+  void DeliverControl(Sink& sink) {
+    if (header_.opcode == kClose) state_ = State::kClosed;  // before the sink hears it
+    sink.Control(header_.opcode, control_payload_);
+  }
 
   ScanResult Fail(uint16_t code, const char* reason) {
     ScanResult r;
@@ -190,10 +199,12 @@ ScanResult FrameScanner<Sink>::Scan(const uint8_t* data, size_t size, Sink& sink
           state_ = State::kHeader;
           if (header_.masked)
             ApplyMask(reinterpret_cast<uint8_t*>(control_payload_.data()), control_payload_.size(), header_.mask);
-          sink.Control(header_.opcode, control_payload_);
+          DeliverControl(sink);
         }
         break;
       }
+      case State::kClosed:
+        return ScanResult{};
     }
   }
   return ScanResult{};
@@ -212,7 +223,7 @@ ScanResult FrameScanner<Sink>::OnHeader(Sink& sink, bool header_in_input, size_t
     if (h.payload_length > 125) return Fail(1002, "control frame too long");
     control_payload_.clear();
     if (payload_left_ == 0) {
-      sink.Control(h.opcode, control_payload_);
+      DeliverControl(sink);
     } else {
       state_ = State::kControlPayload;
     }
