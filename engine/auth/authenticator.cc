@@ -145,8 +145,7 @@ uint16_t Authenticator::Recheck(const config::Snapshot& snapshot, std::string_vi
   auto api_it = snapshot.apis_by_id.find(Sv(api_id));
   if (api_it == snapshot.apis_by_id.end() || !ApiServes(api_it->second->state)) return 1001;
   if (identity.anonymous) return 0;
-  if (identity.expires_unix_s != 0 && now_unix_s >= identity.expires_unix_s + snapshot.token_validation.clock_skew_s)
-    return 4001;
+  if (identity.ExpiredAt(now_unix_s, snapshot.token_validation.clock_skew_s)) return 4001;
   if (!identity.jti.empty() && snapshot.revoked_jtis.contains(identity.jti)) return 4001;
   if (!identity.opaque_sha256.empty() && !snapshot.opaque_tokens.contains(identity.opaque_sha256)) return 4001;
   auto key_it = snapshot.consumer_keys.find(identity.client_id);

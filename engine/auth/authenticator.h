@@ -49,6 +49,13 @@ struct Identity {
   int64_t expires_unix_s = 0;
   v1::KeyType key_type = v1::PRODUCTION;
   bool anonymous = false;    // an unsecured topic
+
+  // The one expiry rule (handshake cache, re-checks, live sockets): a credential with an expiry
+  // is dead from `expires + skew` on. Anonymous identities and tokens without exp never expire.
+  bool ExpiredAt(int64_t now_unix_s, int64_t clock_skew_s) const {
+    return !anonymous && expires_unix_s != 0 && now_unix_s >= ExpiresWithSkew(clock_skew_s);
+  }
+  int64_t ExpiresWithSkew(int64_t clock_skew_s) const { return expires_unix_s + clock_skew_s; }
 };
 
 struct AuthResult {
