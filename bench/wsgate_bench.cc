@@ -42,14 +42,14 @@
 #include "absl/strings/str_format.h"
 #include "engine/common/base64.h"
 #include "engine/common/flags.h"
-#include "engine/io/ring.h"
+#include "engine/io/uring.h"
 #include "engine/tls/tls.h"
 #include "engine/ws/frame.h"
 #include "engine/ws/handshake.h"
 
 namespace {
 
-using wsgate::engine::io::Ring;
+using Ring = wsgate::engine::io::Uring;
 using wsgate::engine::io::Tag;
 namespace ws = wsgate::engine::ws;
 namespace tls = wsgate::engine::tls;
@@ -231,7 +231,9 @@ class Worker {
       bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof(src));
     }
     c.handshake_start = NowNs();
-    ring_.PrepConnect(c.fd, reinterpret_cast<const sockaddr*>(&t_.addr), t_.addr_len, Tag{kConnect, c.generation, static_cast<uint32_t>(i)});
+    if (!ring_.PrepConnect(c.fd, reinterpret_cast<const sockaddr*>(&t_.addr), t_.addr_len,
+                           Tag{kConnect, c.generation, static_cast<uint32_t>(i)}))
+      Close(i, true);  // the submission queue stayed full
   }
 
   void Close(size_t i, bool error) {
@@ -265,8 +267,8 @@ class Worker {
     if (c.send_inflight || c.out.empty() || c.fd < 0) return;
     c.sending.swap(c.out);
     c.out.clear();
-    c.send_inflight = true;
-    ring_.PrepSend(c.fd, c.sending.data(), c.sending.size(), Tag{kSend, c.generation, static_cast<uint32_t>(i)});
+    c.send_inflight = ring_.PrepSend(c.fd, c.sending.data(), c.sending.size(), Tag{kSend, c.generation, static_cast<uint32_t>(i)});
+    if (!c.send_inflight) Close(i, true);
   }
 
   void SendMessage(size_t i, int64_t stamp_ns) {
@@ -356,8 +358,8 @@ class Worker {
   void Arm(size_t i) {
     Conn& c = conns_[i];
     if (c.recv_armed || c.fd < 0) return;
-    c.recv_armed = true;
-    ring_.PrepRecvMultishot(c.fd, Tag{kRecv, c.generation, static_cast<uint32_t>(i)});
+    c.recv_armed = ring_.PrepRecvMultishot(c.fd, Tag{kRecv, c.generation, static_cast<uint32_t>(i)});
+    if (!c.recv_armed) Close(i, true);
   }
 
   void StartUpgrade(size_t i) {

@@ -90,6 +90,7 @@ class ControlServer::Service final : public v1::EngineControl::Service {
     Fill(s.backend_to_client, resp->mutable_backend_to_client());
     for (const auto& [status, n] : s.handshake_failures) (*resp->mutable_handshake_failures())[std::to_string(status)] = n;
     for (const auto& [code, n] : s.closes) (*resp->mutable_closes())[std::to_string(code)] = n;
+    s.ForEachCounter([&](const char* name, const char*, uint64_t v) { (*resp->mutable_counters())[name] = v; });
     if (req->per_api()) {
       for (const auto& [id, c] : s.apis) {
         auto* a = resp->add_apis();

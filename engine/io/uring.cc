@@ -1,5 +1,5 @@
-// File: engine/io/ring.cc
-#include "engine/io/ring.h"
+// File: engine/io/uring.cc
+#include "engine/io/uring.h"
 
 #include <sys/mman.h>
 
@@ -10,7 +10,7 @@
 
 namespace wsgate::engine::io {
 
-Ring::~Ring() {
+Uring::~Uring() {
   if (ring_ready_) {
     if (buf_ring_ != nullptr) io_uring_unregister_buf_ring(&ring_, options_.buffer_group);
     io_uring_queue_exit(&ring_);
@@ -18,7 +18,7 @@ Ring::~Ring() {
   if (buf_ring_ != nullptr) munmap(buf_ring_, buf_ring_bytes_);
 }
 
-absl::Status Ring::Init(const RingOptions& options) {
+absl::Status Uring::Init(const RingOptions& options) {
   options_ = options;
   if ((options.buffer_count & (options.buffer_count - 1)) != 0 || options.buffer_count > 32768)
     return absl::InvalidArgumentError("buffer_count must be a power of two <= 32768");
@@ -29,7 +29,7 @@ absl::Status Ring::Init(const RingOptions& options) {
   for (unsigned flags : attempts) {
     io_uring_params params{};
     params.flags = flags | IORING_SETUP_CQSIZE;
-    params.cq_entries = options.entries * 4;  // multishot ops post many completions per SQE
+    params.cq_entries = options.cq_entries != 0 ? options.cq_entries : options.entries * 4;
     rc = io_uring_queue_init_params(options.entries, &ring_, &params);
     if (rc == 0) {
       setup_flags_ = flags;
@@ -64,83 +64,114 @@ absl::Status Ring::Init(const RingOptions& options) {
   return absl::OkStatus();
 }
 
-std::string Ring::Describe() const {
+std::string Uring::Describe() const {
   std::string flags;
   if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) flags += "SINGLE_ISSUER ";
   if (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) flags += "DEFER_TASKRUN ";
   if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) flags += "COOP_TASKRUN ";
   if (flags.empty()) flags = "default ";
-  return absl::StrCat(flags, "entries=", options_.entries, " buffers=", options_.buffer_count, "x", options_.buffer_size);
+  return absl::StrCat(flags, "entries=", options_.entries, " cq=", ring_.cq.ring_entries, " buffers=",
+                      options_.buffer_count, "x", options_.buffer_size);
 }
 
-io_uring_sqe* Ring::Sqe() {
+io_uring_sqe* Uring::Sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) {
-    io_uring_submit(&ring_);
-    sqe = io_uring_get_sqe(&ring_);
+  if (sqe != nullptr) return sqe;
+  io_uring_submit(&ring_);
+  sqe = io_uring_get_sqe(&ring_);
+  if (sqe != nullptr) return sqe;
+  // The kernel took nothing: its completion queue is full. Move what is ready aside (Drain hands
+  // it out first) so the kernel can post, then submit again.
+  io_uring_cqe* cqe;
+  unsigned head, seen = 0;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    backlog_.push_back(*cqe);
+    ++seen;
   }
-  return sqe;
+  io_uring_cq_advance(&ring_, seen);
+  backlogged_ += seen;
+  io_uring_submit(&ring_);
+  return io_uring_get_sqe(&ring_);
 }
 
-bool Ring::PrepMultishotAccept(int listen_fd, Tag tag) {
+void Uring::Wait(int64_t timeout_ns) {
+  if (!backlog_.empty()) timeout_ns = 0;  // completions are waiting already
+  if (timeout_ns > 0) {
+    __kernel_timespec ts{timeout_ns / 1000000000, timeout_ns % 1000000000};
+    io_uring_cqe* cqe = nullptr;
+    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  } else {
+    io_uring_submit_and_get_events(&ring_);  // GETEVENTS: runs deferred task work (DEFER_TASKRUN)
+  }
+}
+
+int Uring::Drain(absl::FunctionRef<void(const Completion&)> fn) {
+  int seen = 0;
+  std::vector<Completion> older;
+  while (true) {
+    // The backlog is older than anything still in the ring; a handler may add to it.
+    if (!backlog_.empty()) {
+      older.swap(backlog_);
+      for (const Completion& c : older) fn(c);
+      seen += static_cast<int>(older.size());
+      older.clear();
+      continue;
+    }
+    io_uring_cqe* cqe = nullptr;
+    if (io_uring_peek_cqe(&ring_, &cqe) != 0 || cqe == nullptr) break;
+    Completion copy = *cqe;
+    io_uring_cqe_seen(&ring_, cqe);  // the slot is free for the kernel before fn runs
+    fn(copy);
+    ++seen;
+  }
+  return seen;
+}
+
+uint64_t Uring::cq_overflows() const { return ring_.cq.koverflow != nullptr ? *ring_.cq.koverflow : 0; }
+
+// Takes an SQE, lets `fill` prepare it, and tags it; false when the queue stays full.
+template <typename Fill>
+bool Uring::Prep(Tag tag, Fill&& fill) {
   io_uring_sqe* sqe = Sqe();
   if (sqe == nullptr) return false;
-  io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  fill(sqe);
   io_uring_sqe_set_data64(sqe, tag.Encode());
   return true;
 }
 
-bool Ring::PrepRecvMultishot(int fd, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = options_.buffer_group;
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepMultishotAccept(int listen_fd, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC); });
 }
 
-bool Ring::PrepSendmsg(int fd, const msghdr* msg, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepRecvMultishot(int fd, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) {
+    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = options_.buffer_group;
+  });
 }
 
-bool Ring::PrepSend(int fd, const void* data, size_t len, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepSendmsg(int fd, const msghdr* msg, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL); });
 }
 
-bool Ring::PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_connect(sqe, fd, addr, len);
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepSend(int fd, const void* data, size_t len, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL); });
 }
 
-bool Ring::PrepRead(int fd, void* buf, size_t len, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_read(sqe, fd, buf, static_cast<unsigned>(len), 0);
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr, len); });
 }
 
-bool Ring::PrepCancel(Tag target, Tag tag) {
-  io_uring_sqe* sqe = Sqe();
-  if (sqe == nullptr) return false;
-  io_uring_prep_cancel64(sqe, target.Encode(), 0);
-  io_uring_sqe_set_data64(sqe, tag.Encode());
-  return true;
+bool Uring::PrepRead(int fd, void* buf, size_t len, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_read(sqe, fd, buf, static_cast<unsigned>(len), 0); });
 }
 
-void Ring::Recycle(uint16_t id) {
+bool Uring::PrepCancel(Tag target, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_cancel64(sqe, target.Encode(), 0); });
+}
+
+void Uring::Recycle(uint16_t id) {
   io_uring_buf_ring_add(buf_ring_, Buffer(id), options_.buffer_size, id, io_uring_buf_ring_mask(options_.buffer_count), 0);
   io_uring_buf_ring_advance(buf_ring_, 1);
   --buffers_out_;

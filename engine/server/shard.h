@@ -6,14 +6,7 @@
 // lock. Other threads talk to a shard only through Post(), a mailbox drained at a loop boundary
 // (an eventfd read wakes the ring).
 //
-// A connection's life (Phase):
-//   kRequest            reading the client's upgrade request (bounded size and time)
-//   kConnecting         route + auth passed; non-blocking connect to the backend (next address
-//                       on failure), bounded by the upstream timeout
-//   kUpstreamHandshake  our upgrade request sent to the backend, reading its 101
-//   kRelay              both ways, frame-aware (ws::FrameScanner), zero-copy from recv buffers
-//   kFinishing          an HTTP error or the last close frames are being flushed
-//   kClosed             sockets shut down; waiting for in-flight ops to drain, then freed
+// The loop itself (connection phases, layers, the lifetime rule) is in loop.h and conn.h.
 //
 // Lifecycle: created by Server; Start() spawns the thread (the ring is created on it, as
 // SINGLE_ISSUER requires); Stop() or a drain ends Run(). Thread-safe: Post(), port().
@@ -36,7 +29,13 @@
 #include "engine/server/stats.h"
 #include "engine/throttle/throttle.h"
 
+namespace wsgate::engine::io {
+class Uring;
+}
+
 namespace wsgate::engine::server {
+
+class Loop;
 
 struct ShardOptions {
   int index = 0;
@@ -47,6 +46,7 @@ struct ShardOptions {
   socklen_t wss_addr_len = 0;
   int max_connections = 50000;
   unsigned ring_entries = 4096;
+  unsigned cq_entries = 0;  // 0: 4 × ring_entries (tests shrink it to overflow the completion queue)
   unsigned buffer_count = 4096;
   unsigned buffer_size = 16384;
   // The engine's throttle counters, shared by every shard (the Server owns them). Required.
@@ -82,20 +82,20 @@ class Shard {
   // Waits for the thread to end.
   void Join();
 
-  class Loop;  // the shard thread's state machine (shard.cc)
-
  private:
+  void DrainInbox();
+
   ShardOptions options_;
   int listen_fd_ = -1;
   int wss_listen_fd_ = -1;
   int wake_fd_ = -1;
   uint16_t port_ = 0;
   uint16_t wss_port_ = 0;
+  std::unique_ptr<io::Uring> ring_;  // made on the shard thread; outlives loop_
   std::unique_ptr<Loop> loop_;
   std::thread thread_;
   std::mutex mu_;
   std::vector<std::function<void(Shard&)>> inbox_ ABSL_GUARDED_BY(mu_);
-  friend class Loop;
 };
 
 }  // namespace wsgate::engine::server

@@ -5,12 +5,9 @@ namespace wsgate::engine::server {
 
 ShardStats ShardStats::Clone() const {
   ShardStats s;
-  s.active_connections = active_connections;
-  s.open_sockets = open_sockets;
-  s.total_connections = total_connections;
-  s.accepted = accepted;
-  s.buffers_in_use = buffers_in_use;
-  s.buffer_bytes_in_use = buffer_bytes_in_use;
+#define WSGATE_COPY(name, help) s.name = name;
+  WSGATE_SHARD_COUNTERS(WSGATE_COPY)
+#undef WSGATE_COPY
   s.client_to_backend = client_to_backend;
   s.backend_to_client = backend_to_client;
   s.handshake_failures = handshake_failures;
@@ -20,12 +17,9 @@ ShardStats ShardStats::Clone() const {
 }
 
 void ShardStats::Merge(const ShardStats& o) {
-  active_connections += o.active_connections;
-  open_sockets += o.open_sockets;
-  total_connections += o.total_connections;
-  accepted += o.accepted;
-  buffers_in_use += o.buffers_in_use;
-  buffer_bytes_in_use += o.buffer_bytes_in_use;
+#define WSGATE_ADD(name, help) name += o.name;
+  WSGATE_SHARD_COUNTERS(WSGATE_ADD)
+#undef WSGATE_ADD
   client_to_backend.Add(o.client_to_backend);
   backend_to_client.Add(o.backend_to_client);
   for (const auto& [k, v] : o.handshake_failures) handshake_failures[k] += v;

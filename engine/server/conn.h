@@ -1,0 +1,153 @@
+// File: engine/server/conn.h
+//
+// The connection model: one client connection and its backend connection, relayed by one shard
+// for their whole life. Plain data; the shard loop (loop.h) is the only code that changes it.
+//
+// A connection's life (Phase):
+//   kRequest            reading the client's upgrade request (bounded size and time)
+//   kConnecting         route + auth passed; non-blocking connect to the backend (next address
+//                       on failure), bounded by the upstream timeout
+//   kUpstreamHandshake  our upgrade request sent to the backend, reading its 101
+//   kRelay              both ways, frame-aware (ws::FrameScanner), zero-copy from recv buffers
+//   kFinishing          an HTTP error or the last close frames are being flushed
+//   kClosed             sockets shut down; waiting for in-flight ops to drain
+//   kFree               the slot is unused (only ever set by the loop's Free, at the end of a
+//                       completion's handling: see "lifetime" in loop.h)
+//
+// The two ends are one type, Side, used twice; SideId names them. "Backend" is the far side's
+// name everywhere (the proto's word), "upstream" only in HTTP terms (the upstream request).
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/auth/authenticator.h"
+#include "engine/config/snapshot.h"
+#include "engine/http/request_parser.h"
+#include "engine/server/segment_queue.h"
+#include "engine/server/stats.h"
+#include "engine/server/timer_wheel.h"
+#include "engine/throttle/throttle.h"
+#include "engine/tls/tls.h"
+#include "engine/ws/frame.h"
+
+namespace wsgate::engine::server {
+
+enum class Phase : uint8_t { kFree, kRequest, kConnecting, kUpstreamHandshake, kRelay, kFinishing, kClosed };
+
+enum class SideId : uint8_t { kClient = 0, kBackend = 1 };
+constexpr SideId Other(SideId s) { return s == SideId::kClient ? SideId::kBackend : SideId::kClient; }
+constexpr const char* Name(SideId s) { return s == SideId::kClient ? "client" : "backend"; }
+
+constexpr int kMaxIov = 32;
+
+// Bytes queued for one socket. `buf >= 0`: a range of a buffer (a kernel recv buffer, or for TLS
+// connections a pool buffer holding decrypted or encrypted bytes); else `owned`.
+struct Segment {
+  int32_t buf = -1;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  std::string owned;
+  size_t size() const { return buf >= 0 ? length : owned.size(); }
+};
+
+// What one sendmsg in flight points at. The shard lends one to a side for the duration of a send
+// (an idle connection holds none: ~1.1 KiB per direction that would otherwise sit in every Conn).
+struct SendScratch {
+  iovec iov[kMaxIov];
+  // Small owned segments (frame headers, pongs) keep their bytes inside the std::string object
+  // (SSO), which moves when the queue grows: a send in flight must not point there, so StartSend
+  // copies them here, where they stay put until the send completes.
+  char small[kMaxIov][16];
+  msghdr msg;
+};
+
+// Bytes on their way to one side, in order.
+struct Outbound {
+  SegmentQueue<Segment> queue;  // plaintext (frames relayed or made by the engine, HTTP text)
+  // To a TLS side, plaintext in `queue` is encrypted into `wire` (pool buffers) and sent from
+  // there; `queued` counts both.
+  SegmentQueue<Segment> wire;
+  size_t queued = 0;
+  int iov_count = 0;               // segments the send in flight covers
+  bool sending_wire = false;       // ... of `wire` rather than `queue`
+  SendScratch* scratch = nullptr;  // lent by the shard while a send is in flight
+  // Engine frames (pongs, closes, pings) waiting for a frame boundary of the relayed stream.
+  std::vector<std::string> pending;
+
+  bool sending() const { return scratch != nullptr; }  // at most one send in flight: bytes leave in order
+  bool empty() const { return queue.empty() && wire.empty() && pending.empty(); }
+};
+
+class RelaySink;  // relay.cc: the FrameScanner's sink
+
+// One end of the pair.
+struct Side {
+  int fd = -1;
+  bool recv_armed = false;
+  bool eof = false;         // the socket is gone (EOF, error, or shut down by us)
+  bool close_seen = false;  // a close frame came from it, or it broke the protocol: nothing more is relayed from it
+  bool close_sent = false;  // a close frame toward it is queued
+  bool paused = false;      // backpressure: its recv is stopped while the other side's outbound is over the bound
+  std::unique_ptr<tls::TlsSession> tls;  // wss client; wss:// backend
+  bool tls_failed = false;               // its session broke: only the alert is still sent to it
+  Outbound out;                          // toward this side
+  std::optional<ws::FrameScanner<RelaySink>> scanner;  // frames from this side (set when the relay starts)
+  // The latest ping from this side not yet answered: a pong is made from it when the stream
+  // toward this side is at a frame boundary, so at most one pong is ever pending (RFC 6455
+  // §5.5.3 lets an endpoint answer only the most recent ping).
+  bool pong_due = false;
+  std::string pong_payload;
+};
+
+struct Conn {
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+  Phase phase = Phase::kFree;
+  int inflight = 0;       // ops the kernel holds for this connection
+  int64_t deadline_ms = 0;  // the current phase's deadline (0: none)
+  TimerNode timer;          // at the earliest of this connection's deadlines (timer_wheel.h)
+
+  Side sides[2];
+  Side& side(SideId s) { return sides[static_cast<int>(s)]; }
+  Side& client() { return sides[0]; }
+  Side& backend() { return sides[1]; }
+
+  // Handshake (emptied when the relay starts: an idle relay holds as little as possible).
+  std::string request;
+  std::unique_ptr<http::RequestParser> parser;
+  std::string early_client;    // client bytes after its request head, before the relay
+  std::string upstream_bytes;  // the backend's response so far (and frames right after it)
+  std::string expected_accept;
+  std::string client_protocols;
+  std::string client_accept;  // our Sec-WebSocket-Accept for the client
+  std::string client_ip;
+  std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
+  const config::Endpoint* endpoint = nullptr;
+  size_t address_index = 0;
+  sockaddr_storage connect_addr{};
+
+  // Identity, for re-checks after a push and for counters.
+  std::string api_id;
+  auth::Identity identity;
+  ApiCounters* counters = nullptr;
+  throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
+  bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
+
+  // Relay.
+  bool finish_when_flushed = false;  // close once every queued byte has left
+  int64_t last_client_activity_ms = 0;
+  int64_t ping_sent_ms = 0;
+  bool ping_outstanding = false;
+  // Pings from the client in the current one-second window (the flood limit).
+  int64_t ping_window_s = 0;
+  uint32_t pings_in_window = 0;
+};
+
+}  // namespace wsgate::engine::server

@@ -1,0 +1,215 @@
+// File: engine/server/loop.h — private to engine/server/ (and its tests).
+//
+// The shard loop: one thread's io_uring state machine. Its code is split by layer:
+//   shard.cc      the dispatcher: accept, completion dispatch, timers, mailbox, snapshot swap,
+//                 drain, and the Shard shell around this class
+//   transport.cc  arming ops, recv completions, TLS record glue (ciphertext ↔ plaintext)
+//   handshake.cc  request → route → authenticate → upstream request → connect → backend 101 → 101
+//   relay.cc      frame scanning, data frames and throttling, control frames, engine frames
+//   output.cc     queueing, encrypting and sending; backpressure. Never closes a connection.
+//   close.cc      close frames, a side lost, finishing and shutting down, HTTP error answers
+//
+// Lifetime rule (Envoy's deferred delete): a connection is freed only by Settle(), which runs
+// at the end of one completion's handling (and of one timer, one push or drain step for one
+// connection), never in the middle of a call stack. Every handler below may move a connection to
+// kClosed; none frees it, so a caller further up the stack always finds its Conn intact and in a
+// state its guards understand. Free() checks the slot is not already free.
+//
+// Ops: Arm() prepares and counts every op of a connection (`inflight`); a connection is freed
+// only with none in flight, and its slot's generation changes, so a late completion for an
+// old occupant is recognised (ConnTable::Lookup) and dropped. A full submission queue is
+// submitted and retried by the ring; an op it still cannot take is counted and fails the
+// connection, never lost silently.
+//
+// Time is read once per completion batch from the injected clock (now_ms_, now_s_).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/auth/authenticator.h"
+#include "engine/common/clock.h"
+#include "engine/common/log.h"
+#include "engine/config/snapshot.h"
+#include "engine/io/ring.h"
+#include "engine/server/buffer_pool.h"
+#include "engine/server/conn.h"
+#include "engine/server/conn_table.h"
+#include "engine/server/shard.h"
+#include "engine/server/stats.h"
+#include "engine/server/timer_wheel.h"
+#include "engine/throttle/throttle.h"
+
+namespace wsgate::engine::server {
+
+// Completion kinds, the op byte of an io::Tag.
+enum Op : uint8_t {
+  kOpAccept = 1,
+  kOpWake,
+  kOpRecvClient,
+  kOpRecvBackend,
+  kOpSendClient,
+  kOpSendBackend,
+  kOpConnect,
+  kOpCancel,
+  kOpCancelAccept,
+  kOpAcceptTls,
+};
+constexpr Op RecvOp(SideId s) { return s == SideId::kClient ? kOpRecvClient : kOpRecvBackend; }
+constexpr Op SendOp(SideId s) { return s == SideId::kClient ? kOpSendClient : kOpSendBackend; }
+
+// The descriptors a loop serves, owned by its Shard (or a test).
+struct LoopFds {
+  int listen = -1;      // ws
+  int wss_listen = -1;  // -1: none
+  int wake = -1;        // eventfd; -1: no mailbox
+};
+
+class Loop {
+ public:
+  // `on_wake` runs on the loop thread when the wake eventfd fires (the Shard drains its mailbox).
+  Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const common::Clock& clock,
+       std::function<void()> on_wake = {});
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  absl::Status Init(std::shared_ptr<const config::Snapshot> snapshot);
+  void Run();
+  // One iteration: submit, wait up to `timeout_ns` for completions, handle them, fire timers.
+  void RunOnce(int64_t timeout_ns);
+  bool stopped() const { return stop_; }
+  uint64_t ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot);
+  void BeginDrain(int timeout_ms);
+  ShardStats stats() const;
+  size_t live_connections() const { return table_.live(); }
+
+  // RelaySink callbacks (relay.cc).
+  void Forward(Conn& c, SideId dst, int32_t buf, const uint8_t* base, size_t offset, size_t length);
+  void ForwardCopy(Conn& c, SideId dst, const uint8_t* bytes, size_t length);
+  bool OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length);
+  void OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payload);
+
+ private:
+  // --- shard.cc: dispatch, accept, timers, lifetime
+  void OnCompletion(const io::Completion& cqe);
+  void OnAccept(const io::Completion& cqe);
+  void ArmAccept(bool tls);
+  void RefuseAtAccept(int fd, bool tls, std::string_view why);
+  void AnswerWithReserveFd(int listen_fd, bool tls);
+  void AfterBatch();
+  void OnTimer(Conn& c);
+  int64_t NextDue(const Conn& c) const;
+  // The end of one unit of work on `c`: finish it if it is done, free it if nothing is in
+  // flight, else keep its timer right. The only place a connection is freed.
+  void Settle(Conn& c);
+  void Free(Conn& c);
+  void DrainInbox();
+
+  // --- transport.cc
+  // Prepares `op` for `c` from its own state (fd, scratch, address) and counts it in flight.
+  // False (counted in stats) when the ring could not take it; the caller fails the side.
+  [[nodiscard]] bool Arm(Conn& c, Op op);
+  void Cancel(Conn& c, Op target);
+  void ArmRecv(Conn& c, SideId s);
+  void OnRecv(Conn& c, SideId from, const io::Completion& cqe);
+  void OnCiphertext(Conn& c, SideId from, const uint8_t* data, size_t n);
+  void OnPlaintext(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n);
+  void ResumeStarved();
+
+  // --- handshake.cc
+  void OnClientBytes(Conn& c, const uint8_t* data, size_t n);
+  void HandleRequest(Conn& c, size_t consumed);
+  void StartConnect(Conn& c);
+  void OnConnect(Conn& c, int res);
+  void OnBackendBytes(Conn& c, const uint8_t* data, size_t n);
+  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
+
+  // --- relay.cc
+  void ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n);
+  void ResolveLimits(Conn& c, const config::Snapshot& snapshot);
+  throttle::Counter* CounterFor(const std::string& key);
+  // Engine frames that wait for a boundary of the stream toward `dst`: queued pending frames,
+  // the pong, the throttle notice.
+  void EmitDue(Conn& c, SideId dst);
+  std::string EncodeControl(SideId dst, uint8_t opcode, std::string_view payload);
+
+  // --- output.cc
+  enum class SendResult : uint8_t { kStarted, kBusy, kNothing, kWaiting, kSideGone };
+  void Enqueue(Conn& c, SideId dst, Segment s);
+  void EnqueueOwned(Conn& c, SideId dst, std::string bytes);
+  // Queues an engine frame toward `dst` now, or after the frame being relayed there.
+  void Inject(Conn& c, SideId dst, std::string frame);
+  SendResult StartSend(Conn& c, SideId dst);
+  void OnSend(Conn& c, SideId to, int res);
+  bool Encrypt(Conn& c, SideId dst);
+  // Pauses reading the side that feeds `dst` while dst's outbound is over the bound.
+  void CheckBackpressure(Conn& c, SideId dst);
+  void ReleaseQueue(Conn& c, SideId dst);
+
+  // --- close.cc
+  // Queues a close frame toward `dst` (once per side; not to a side that is gone).
+  void SendClose(Conn& c, SideId dst, uint16_t code, std::string_view reason);
+  // `s`'s socket is gone (EOF, reset, send error, close_notify, pong timeout).
+  void OnSideLost(Conn& c, SideId s, std::string_view reason = {});
+  // `s`'s TLS session failed: its alert is sent, nothing more is read from or relayed to it.
+  void OnTlsFailed(Conn& c, SideId s);
+  void MaybeFinish(Conn& c);
+  void Shutdown(Conn& c);
+  void AbortBackend(Conn& c);
+  // An HTTP answer to the client, then close (handshake phases only).
+  void Respond(Conn& c, int status, std::string_view body, std::string_view extra_headers = {});
+
+  ShardOptions options_;
+  LoopFds fds_;
+  io::Ring& ring_;
+  const common::Clock& clock_;
+  std::function<void()> on_wake_;
+  BufferPool pool_;
+  ConnTable table_;
+  TimerWheel wheel_;
+  throttle::Registry* throttle_ = nullptr;  // the Server's, shared by every shard
+  absl::flat_hash_map<std::string, throttle::Counter*> counters_;  // CounterFor's memory
+  std::vector<io::Tag> starved_;  // recvs that stopped for lack of buffers (tags: a slot may be reused)
+  std::shared_ptr<const config::Snapshot> snapshot_;
+  auth::Authenticator authenticator_;
+  ShardStats stats_;
+  uint64_t wake_value_ = 0;
+  bool wake_armed_ = false;
+  bool accept_armed_[2] = {false, false};  // ws, wss
+  int64_t accept_resume_ms_[2] = {0, 0};   // backing off after EMFILE/ENFILE until then
+  int reserve_fd_ = -1;                    // given up at EMFILE to answer one client 503
+  common::LogLimiter accept_log_, refuse_log_, ring_log_;
+  bool draining_ = false;
+  bool stop_ = false;
+  int64_t drain_deadline_ms_ = 0;
+  int64_t now_ms_ = 0;
+  int64_t now_s_ = 0;
+};
+
+// The FrameScanner's sink for one Scan() call: the input's buffer and the side it goes to.
+class RelaySink {
+ public:
+  RelaySink(Loop& loop, Conn& c, SideId dst, int32_t buf, const uint8_t* base)
+      : loop_(loop), c_(c), dst_(dst), buf_(buf), base_(base) {}
+  void ForwardInput(size_t offset, size_t length) { loop_.Forward(c_, dst_, buf_, base_, offset, length); }
+  void ForwardCopy(const uint8_t* bytes, size_t length) { loop_.ForwardCopy(c_, dst_, bytes, length); }
+  bool DataFrame(uint8_t opcode, bool, uint64_t length) { return loop_.OnDataFrame(c_, dst_, opcode, length); }
+  void Control(uint8_t opcode, std::string_view payload) { loop_.OnControl(c_, Other(dst_), opcode, payload); }
+
+ private:
+  Loop& loop_;
+  Conn& c_;
+  SideId dst_;
+  int32_t buf_;
+  const uint8_t* base_;
+};
+
+}  // namespace wsgate::engine::server

@@ -1,0 +1,197 @@
+// File: engine/server/relay.cc
+//
+// The relay layer: each side's bytes go through its FrameScanner, which forwards data frames
+// zero-copy toward the other side (RelaySink → Forward), asks OnDataFrame whether a message may
+// pass (throttling) and hands control frames to OnControl (pings answered here, closes
+// mediated). Engine frames toward a side wait for a frame boundary of the stream relayed there
+// (EmitDue).
+#include "absl/strings/str_cat.h"
+#include "engine/common/log.h"
+#include "engine/server/loop.h"
+#include "engine/tls/crypto.h"
+#include "engine/ws/frame.h"
+
+namespace wsgate::engine::server {
+namespace {
+// A client that pings more often than this in one second is flooding: it is closed with 1008.
+// (A pong costs the engine a queued frame; RFC 6455 asks for no particular rate.)
+constexpr uint32_t kMaxClientPingsPerSecond = 100;
+}  // namespace
+
+void Loop::ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n) {
+  Side& src = c.side(from);
+  SideId dst = Other(from);
+  if (src.close_seen) return;  // after a close frame (or a protocol error) nothing more is relayed from it
+  RelaySink sink(*this, c, dst, buf, data);
+  ws::ScanResult r = src.scanner->Scan(data, n, sink);
+  if (!r.ok) {
+    WSGATE_LOG(kDebug, "shard %d: conn %d: the %s broke the protocol: %d %s", options_.index, static_cast<int>(c.slot),
+               Name(from), static_cast<int>(r.close_code), r.reason);
+    if (from == SideId::kBackend) {
+      WSGATE_LOG(kInfo, "shard %d: backend protocol error: %s", options_.index, r.reason);
+      SendClose(c, SideId::kClient, 1014, "bad frame from the backend");
+      SendClose(c, SideId::kBackend, r.close_code, r.reason);
+    } else {
+      SendClose(c, SideId::kClient, r.close_code, r.reason);
+      SendClose(c, SideId::kBackend, 1001, "client protocol error");
+    }
+    src.close_seen = true;  // stop relaying from the offender
+    return;
+  }
+  EmitDue(c, dst);
+  StartSend(c, dst);
+  // What the engine owes the side that just spoke: a pong, a throttle notice.
+  if (src.pong_due || (from == SideId::kClient && c.throttle_notice)) {
+    EmitDue(c, from);
+    StartSend(c, from);
+  }
+  CheckBackpressure(c, dst);
+}
+
+void Loop::Forward(Conn& c, SideId dst, int32_t buf, const uint8_t* base, size_t offset, size_t length) {
+  Segment s;
+  if (buf >= 0) {
+    s.buf = buf;
+    s.offset = static_cast<uint32_t>(offset);
+    s.length = static_cast<uint32_t>(length);
+    pool_.Ref(buf);
+  } else {
+    s.owned.assign(reinterpret_cast<const char*>(base + offset), length);
+  }
+  Enqueue(c, dst, std::move(s));
+}
+
+void Loop::ForwardCopy(Conn& c, SideId dst, const uint8_t* bytes, size_t length) {
+  EnqueueOwned(c, dst, std::string(reinterpret_cast<const char*>(bytes), length));
+}
+
+// Throttling: WSO2 counts every data frame in both directions against the subscription's plan,
+// the application's policy and the API's policy. A message is admitted or dropped at its first
+// frame (its continuation frames follow it); a dropped one is answered with WSO2's 4003 text.
+void Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
+  c.limits.Clear();
+  auto add = [&](const std::string& policy, const char* level, const std::string& id) {
+    if (policy.empty()) return;
+    auto it = snap.throttle_policies.find(policy);
+    if (it == snap.throttle_policies.end() || it->second.unlimited) return;
+    c.limits.Add(it->second, CounterFor(absl::StrCat(level, ":", id)));
+  };
+  if (!c.identity.subscription_id.empty())
+    if (const config::Subscription* sub = snap.FindSubscription(c.identity.application_id, c.api_id))
+      add(sub->plan, "sub", sub->id);
+  if (auto app = snap.applications.find(c.identity.application_id); app != snap.applications.end())
+    add(app->second.throttle_policy, "app", app->second.id);
+  if (auto api = snap.apis_by_id.find(c.api_id); api != snap.apis_by_id.end())
+    add(api->second->throttle_policy, "api", api->second->id);
+}
+
+// The engine-wide counter for a key, remembered per shard: a push re-resolves every live
+// connection, and the Registry's mutex is then taken once per key, not once per connection.
+throttle::Counter* Loop::CounterFor(const std::string& key) {
+  auto [it, inserted] = counters_.try_emplace(key, nullptr);
+  if (inserted) it->second = throttle_->Get(key);
+  return it->second;
+}
+
+bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
+  bool to_client = dst == SideId::kClient;
+  DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
+  DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  if (!c.limits.empty()) {
+    if (opcode == ws::kContinuation) {
+      c.limits.Count(now_s_);
+    } else if (!c.limits.Admit(now_s_)) {
+      ++total.throttled_frames;
+      ++api.throttled_frames;
+      c.throttle_notice = true;  // sent at the next boundary toward the client (EmitDue)
+      return false;
+    }
+  }
+  ++total.frames;
+  total.bytes += length;
+  ++api.frames;
+  api.bytes += length;
+  return true;
+}
+
+void Loop::OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payload) {
+  Side& src = c.side(from);
+  if (opcode == ws::kPing) {
+    if (from == SideId::kClient) {
+      if (now_s_ != c.ping_window_s) {
+        c.ping_window_s = now_s_;
+        c.pings_in_window = 0;
+      }
+      if (++c.pings_in_window > kMaxClientPingsPerSecond) {
+        if (!src.close_seen) {
+          ++stats_.ping_flood_closes;
+          SendClose(c, SideId::kClient, 1008, "too many pings");
+          SendClose(c, SideId::kBackend, 1001, "client sent too many pings");
+          src.close_seen = true;  // nothing more is read from it
+        }
+        return;
+      }
+    }
+    // Answered by the engine, at most one pong pending: a newer ping replaces an unanswered one.
+    if (src.pong_due) ++stats_.pongs_coalesced;
+    src.pong_due = true;
+    src.pong_payload.assign(payload.data(), payload.size());
+    return;
+  }
+  if (opcode == ws::kPong) {
+    if (from == SideId::kClient) c.ping_outstanding = false;
+    return;
+  }
+  // Close: validate, then pass it on to the other side (unless we already sent our own).
+  ws::ClosePayloadInfo info = ws::ParseClosePayload(payload);
+  WSGATE_LOG(kDebug, "shard %d: conn %d: close %d '%s' from the %s", options_.index, static_cast<int>(c.slot),
+             static_cast<int>(info.code), std::string(info.reason), Name(from));
+  if (!info.valid) {
+    if (from == SideId::kClient) {
+      SendClose(c, SideId::kClient, info.error_code, "invalid close frame");
+      SendClose(c, SideId::kBackend, 1001, "client protocol error");
+    } else {
+      SendClose(c, SideId::kClient, 1014, "invalid close frame from the backend");
+      SendClose(c, SideId::kBackend, info.error_code, "invalid close frame");
+    }
+  }
+  src.close_seen = true;
+  SideId to = Other(from);
+  if (!c.side(to).close_sent) {
+    c.side(to).close_sent = true;
+    if (to == SideId::kClient) ++stats_.closes[info.code];
+    Inject(c, to, EncodeControl(to, ws::kClose, payload));
+  }
+  if (c.deadline_ms == 0) c.deadline_ms = now_ms_ + snapshot_->settings.close_timeout_ms;
+}
+
+void Loop::EmitDue(Conn& c, SideId dst) {
+  Side& to = c.side(dst);
+  const auto& feeder = c.side(Other(dst)).scanner;  // the stream relayed toward dst
+  if (feeder && !feeder->AtFrameBoundary()) return;
+  bool open = !to.close_sent && !to.eof && !to.tls_failed;
+  // A side that does not read gets no more engine frames than fit under the queue bound: its
+  // pong and notice wait (coalesced) until OnSend drains the queue.
+  bool room = to.out.queued <= snapshot_->settings.queue_bytes;
+  if (to.pong_due && (room || !open)) {
+    to.pong_due = false;
+    if (open) EnqueueOwned(c, dst, EncodeControl(dst, ws::kPong, to.pong_payload));
+  }
+  if (dst == SideId::kClient && c.throttle_notice && (room || !open) && !(feeder && feeder->InMessage())) {
+    c.throttle_notice = false;  // several drops in a row give one notice
+    if (open && c.phase == Phase::kRelay) EnqueueOwned(c, dst, ws::EncodeFrame(ws::kText, throttle::kThrottledText));
+  }
+  for (std::string& f : to.out.pending) EnqueueOwned(c, dst, std::move(f));
+  to.out.pending.clear();
+}
+
+// Frames toward a backend are masked (RFC 6455 §5.3), frames toward a client are not: decided
+// here, by the destination, for every frame the engine makes.
+std::string Loop::EncodeControl(SideId dst, uint8_t opcode, std::string_view payload) {
+  if (dst == SideId::kClient) return ws::EncodeFrame(opcode, payload);
+  uint8_t mask[4];
+  tls::RandomBytes(mask, 4);
+  return ws::EncodeFrame(opcode, payload, mask);
+}
+
+}  // namespace wsgate::engine::server
