@@ -57,7 +57,7 @@ void Loop::Cancel(Conn& c, Op target) {
 
 void Loop::ArmRecv(Conn& c, SideId s) {
   Side& side = c.side(s);
-  if (side.recv_armed || side.eof) return;
+  if (side.recv_armed || side.eof || side.close_seen) return;  // after its close nothing more is read
   if (!Arm(c, RecvOp(s))) return OnSideLost(c, s);
   side.recv_armed = true;
 }
