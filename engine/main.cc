@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key;
   bool tls_dev_cert = false;
   std::string config_path;
-  int64_t shards = 0, max_connections = 50000, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
+  int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
   FlagParser flags("wsgate-engine",
                    "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
                    "to its backend and relays frames both ways, on one io_uring shard per core. Its configuration\n"
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
                 "(development only; clients need wscat -n or the file as their CA)");
   flags.AddInt("shards", &shards, "relay threads, each with its own io_uring; 0 = one per CPU", 0, 1024);
   flags.AddString("config", &config_path, "a snapshot to serve at start (text proto, or JSON if it starts with '{')", "FILE");
-  flags.AddInt("max-connections", &max_connections, "client connections per shard", 1, 10000000);
+  flags.AddInt("max-connections", &max_connections,
+               "client connections per shard; more get 503 at accept (0: what the descriptor limit allows)", 0, 10000000);
   flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
   flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);

@@ -1,6 +1,8 @@
 // File: engine/server/server.cc
 #include "engine/server/server.h"
 
+#include <sys/resource.h>
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -72,6 +74,31 @@ absl::Status Server::Start() {
   }
   int count = options_.shards > 0 ? options_.shards : static_cast<int>(std::thread::hardware_concurrency());
   if (count < 1) count = 1;
+  max_connections_ = options_.max_connections_per_shard;
+  {
+    // Each proxied connection holds two descriptors; a limit the fd table cannot honour turns
+    // into EMFILE at accept, so the default stays below it.
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    if (nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &nofile);
+      getrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    int64_t fit = (static_cast<int64_t>(nofile.rlim_cur) - 64) / 2 / count;
+    if (fit < 1) fit = 1;
+    if (max_connections_ == 0) {
+      max_connections_ = static_cast<int>(std::min<int64_t>(fit, 1000000));
+      WSGATE_LOG(kInfo, "max connections per shard: %d (descriptor limit %d, %d shards)", max_connections_,
+                 static_cast<int>(nofile.rlim_cur), count);
+    } else if (max_connections_ > fit) {
+      WSGATE_LOG(kWarning,
+                 "--max-connections %d per shard needs %d descriptors but the limit is %d: past ~%d connections "
+                 "per shard clients get 503 at accept; raise the limit (ulimit -n / LimitNOFILE=)",
+                 max_connections_, static_cast<int>(int64_t{max_connections_} * 2 * count + 64),
+                 static_cast<int>(nofile.rlim_cur), static_cast<int>(fit));
+    }
+  }
   std::shared_ptr<const config::Snapshot> initial;
   {
     std::lock_guard<std::mutex> lock(apply_mu_);
@@ -82,7 +109,9 @@ absl::Status Server::Start() {
     so.index = i;
     so.listen_addr = addr;
     so.listen_addr_len = len;
-    so.max_connections = options_.max_connections_per_shard;
+    so.max_connections = max_connections_;
+    so.ring_entries = options_.ring_entries;
+    so.cq_entries = options_.cq_entries;
     so.buffer_count = options_.buffer_count;
     so.buffer_size = options_.buffer_size;
     so.wss_addr = wss_addr;

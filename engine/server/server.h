@@ -33,7 +33,11 @@ struct ServerOptions {
   std::string wss_listen;                  // "" = no wss listener
   config::TlsDefaults tls;                 // the default certificate for wss
   int shards = 0;                          // 0: one per online CPU
-  int max_connections_per_shard = 50000;
+  // 0: derived from the descriptor limit (raised to its hard maximum at Start): each proxied
+  // connection holds two descriptors, and 64 stay spare for listeners, the ring and logs.
+  int max_connections_per_shard = 0;
+  unsigned ring_entries = 4096;            // io_uring submission queue per shard
+  unsigned cq_entries = 0;                 // completion queue; 0: 4 × ring_entries
   unsigned buffer_count = 4096;            // per shard, power of two
   unsigned buffer_size = 16384;
   config::Resolver resolver = config::SystemResolver();
@@ -56,6 +60,8 @@ class Server {
   uint16_t port() const { return port_; }
   uint16_t wss_port() const { return wss_port_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
+  // The per-shard connection limit in force (--max-connections, or the one derived from the fd limit).
+  int max_connections_per_shard() const { return max_connections_; }
 
   // Validates and compiles `snapshot`, swaps it into every shard and waits until all have. A
   // snapshot from the same agent with a version <= the applied one is acknowledged without
@@ -83,6 +89,7 @@ class Server {
   ServerOptions options_;
   uint16_t port_ = 0;
   uint16_t wss_port_ = 0;
+  int max_connections_ = 0;
   throttle::Registry throttle_;  // shared by the shards; outlives them (declared first)
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread

@@ -30,6 +30,9 @@ void EngineFixture::SetUp() {
   so.tls = {CertFile(), KeyFile()};
   so.shards = shards_;
   so.buffer_count = 1024;
+  so.max_connections_per_shard = max_connections_;
+  if (ring_entries_ != 0) so.ring_entries = ring_entries_;
+  so.cq_entries = cq_entries_;
   engine_ = std::make_unique<engine::server::Server>(so);
   absl::Status s = engine_->Start();
   ASSERT_TRUE(s.ok()) << s;

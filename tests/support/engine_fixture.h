@@ -57,6 +57,9 @@ class EngineFixture : public ::testing::Test {
   std::thread backend_thread_;
   std::unique_ptr<engine::tls::PrivateKey> signing_key_;
   int shards_ = 2;
+  // Set before SetUp() to change the engine's limits (0: the engine's defaults).
+  int max_connections_ = 0;
+  unsigned ring_entries_ = 0, cq_entries_ = 0;
 };
 
 }  // namespace wsgate::testing
