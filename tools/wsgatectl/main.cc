@@ -629,9 +629,8 @@ std::vector<Command> Commands() {
                [](Ctx& ctx) {
                  v1::ListThrottlePoliciesRequest req;
                  std::string l = absl::AsciiStrToUpper(level);
-                 if (!l.empty() && !v1::PolicyLevel_Parse(l, nullptr)) return Fail("--level: '" + level + "' is not subscription, application or api");
                  v1::PolicyLevel pl = v1::POLICY_LEVEL_UNSPECIFIED;
-                 if (!l.empty()) v1::PolicyLevel_Parse(l, &pl);
+                 if (!l.empty() && !v1::PolicyLevel_Parse(l, &pl)) return Fail("--level: '" + level + "' is not subscription, application or api");
                  req.set_level(pl);
                  v1::ListThrottlePoliciesResponse resp;
                  CALL(ListThrottlePolicies, req, resp);
