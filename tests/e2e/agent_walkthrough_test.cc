@@ -122,6 +122,9 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
   EXPECT_NE(CtlOk({"revision", "list", "Chats:1.0.0"}).find("deployed to Production and Sandbox"), std::string::npos);
   EXPECT_NE(CtlOk({"subscription", "list"}).find("AsyncGold"), std::string::npos);
   EXPECT_NE(CtlOk({"policy", "list"}).find("Allows 50000 events per day"), std::string::npos);
+  std::string app_policies = CtlOk({"policy", "list", "--level", "application"});  // crashed before the fix
+  EXPECT_NE(app_policies.find("Unlimited\tAPPLICATION"), std::string::npos) << app_policies;
+  EXPECT_EQ(app_policies.find("AsyncGold"), std::string::npos) << app_policies;
   std::string status = CtlOk({"status"});
   EXPECT_NE(status.find("\tup\t"), std::string::npos) << status;
   EXPECT_NE(status.find("lag 0"), std::string::npos) << status;

@@ -1,0 +1,93 @@
+// File: tools/wsgatectl/command.cc — the helpers every wsgatectl command shares.
+#include "tools/wsgatectl/command.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace wsgate::tools::ctl {
+
+void AddGlobalFlags(common::FlagParser& f, Globals& g) {
+  f.AddString("agent", &g.agent, "the agent's admin API", "ADDR:PORT");
+  f.AddString("data-dir", &g.data_dir, "where the agent keeps admin.token (or set WSGATE_ADMIN_TOKEN)", "DIR");
+  f.AddString("output", &g.output, "text or json (also -o json)", "FORMAT");
+  f.AddBool("no-wait", &g.no_wait, "do not wait for engines to apply a change");
+}
+
+Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
+                    absl::Status (*run)(Ctx&)) {
+  return Command{std::move(path), std::move(usage), std::move(help), min_args, max_args,
+                 [run](common::FlagParser&) -> Runner { return run; }};
+}
+
+absl::Status Connect(Ctx& ctx) {
+  if (const char* env = std::getenv("WSGATE_ADMIN_TOKEN"); env && *env) {
+    ctx.credential = env;
+  } else {
+    absl::StatusOr<std::string> credential = agent::AdminCredential(ctx.globals.data_dir, /*create=*/false);
+    if (!credential.ok()) return credential.status();
+    ctx.credential = *credential;
+  }
+  ctx.stub = v1::Admin::NewStub(grpc::CreateChannel(ctx.globals.agent, grpc::InsecureChannelCredentials()));
+  return absl::OkStatus();
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // gRPC's codes are absl's codes, value for value.
+  auto code = static_cast<absl::StatusCode>(status.error_code());
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE)
+    return absl::Status(code, "cannot reach the agent (is wsgate-agent running? --agent): " + status.error_message());
+  return absl::Status(code, status.error_message());
+}
+
+std::unique_ptr<grpc::ClientContext> CallContext(const Ctx& ctx) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->AddMetadata("authorization", "Bearer " + ctx.credential);
+  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return c;
+}
+
+void Print(const Ctx& ctx, const google::protobuf::Message& reply, const std::string& text) {
+  if (ctx.json()) {
+    std::string out;
+    google::protobuf::util::JsonPrintOptions o;
+    o.add_whitespace = true;
+    o.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(reply, &out, o);
+    std::cout << out;
+    if (out.empty() || out.back() != '\n') std::cout << "\n";
+  } else if (!text.empty()) {
+    std::cout << text << (text.back() == '\n' ? "" : "\n");
+  }
+}
+
+void WaitForEngines(const Ctx& ctx) {
+  if (ctx.globals.no_wait) return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  v1::AgentStatus status;
+  while (std::chrono::steady_clock::now() < deadline) {
+    status.Clear();
+    if (!ctx.stub->GetStatus(CallContext(ctx).get(), v1::Empty(), &status).ok()) return;
+    bool done = true;
+    for (const auto& e : status.engines())
+      if (e.applied_version() < status.config_version()) done = false;
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (const auto& e : status.engines())
+    if (e.applied_version() < status.config_version())
+      std::cerr << "wsgatectl: warning: engine " << e.target() << " has not applied config version "
+                << status.config_version() << " yet (" << (e.last_error().empty() ? "pending" : e.last_error()) << ")\n";
+}
+
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::cerr << "wsgatectl: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace wsgate::tools::ctl

@@ -1,0 +1,121 @@
+// File: tools/wsgatectl/command.h — what a wsgatectl command is made of, and what commands share.
+//
+// A command is a row of the table main.cc dispatches on (`Command`): its words, usage and help,
+// how many positional arguments it takes, and a function that adds its flags to the parser and
+// returns its run. The flags live in a struct of the command's own (no state shared between
+// commands); its run gets the parsed arguments and a stub (`Ctx`), calls the agent with `Call`,
+// prints with `Print`, and returns OK or the one-line error main prints (exit 1).
+//
+//   struct PlanFlags {
+//     std::string plan;
+//     void Register(common::FlagParser& f) { f.AddString("plan", &plan, "business plan", "PLAN"); }
+//   };
+//   absl::Status Subscribe(Ctx& ctx, const PlanFlags& flags) {
+//     v1::CreateSubscriptionRequest req;
+//     ...
+//     v1::SubscriptionInfo resp;
+//     if (absl::Status s = Call(ctx, &Stub::CreateSubscription, req, resp); !s.ok()) return s;
+//     Print(ctx, resp, "Subscribed ...");
+//     return absl::OkStatus();
+//   }
+//   commands.push_back(MakeCommand("subscription create", "APP API --plan PLAN", "...", 2, 2, &Subscribe));
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "agent/paths.h"
+#include "engine/common/flags.h"
+#include "wsgate/v1/admin.grpc.pb.h"
+
+namespace wsgate::tools::ctl {
+
+namespace v1 = wsgate::v1;
+using Stub = v1::Admin::Stub;  // Call(ctx, &Stub::GetApi, ...)
+
+// Flags and settings every command understands.
+struct Globals {
+  std::string agent = "127.0.0.1:9400";
+  std::string data_dir = wsgate::agent::DefaultDataDir();
+  std::string output = "text";
+  bool no_wait = false;
+};
+
+// Adds the globals' flags (before a command adds its own, so --help lists them first).
+void AddGlobalFlags(common::FlagParser& parser, Globals& globals);
+
+// What a command's run gets.
+struct Ctx {
+  Globals globals;
+  std::vector<std::string> args;  // positional arguments after GROUP VERB
+  std::unique_ptr<Stub> stub;
+  std::string credential;
+  bool json() const { return globals.output == "json"; }
+};
+
+// Runs a command whose flags are parsed: OK, or the error main prints as one line (exit 1).
+using Runner = std::function<absl::Status(Ctx&)>;
+
+struct Command {
+  std::string path;   // "api create"
+  std::string usage;  // "NAME --context CTX --version V --endpoint URL"
+  std::string help;
+  int min_args = 0, max_args = 0;  // positional arguments; max -1 = any
+  // Adds the command's flags to `parser` (after the globals) and returns the run, which reads
+  // the values Parse() stores in them. Call it before Parse(); each call has its own flags.
+  std::function<Runner(common::FlagParser& parser)> bind;
+};
+
+// A command with flags: `Flags` is default-constructible with `void Register(FlagParser&)`. The
+// run owns the flags' storage; the parser points into it, so keep the run while parsing.
+template <typename Flags>
+Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
+                    absl::Status (*run)(Ctx&, const Flags&)) {
+  return Command{std::move(path), std::move(usage), std::move(help), min_args, max_args,
+                 [run](common::FlagParser& parser) -> Runner {
+                   auto flags = std::make_shared<Flags>();
+                   flags->Register(parser);
+                   return [run, flags](Ctx& ctx) { return run(ctx, *flags); };
+                 }};
+}
+
+// A command with no flags of its own.
+Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
+                    absl::Status (*run)(Ctx&));
+
+// Reads the admin credential (WSGATE_ADMIN_TOKEN, else <data-dir>/admin.token) and opens the
+// channel to --agent (gRPC connects on the first RPC).
+absl::Status Connect(Ctx& ctx);
+
+// A failed RPC as the CLI reports it: gRPC's code and message; UNAVAILABLE says to start the agent.
+absl::Status FromGrpc(const grpc::Status& status);
+
+// A call's context: the credential, and a 30 s deadline.
+std::unique_ptr<grpc::ClientContext> CallContext(const Ctx& ctx);
+
+// Calls one Admin RPC: Call(ctx, &Stub::GetApi, request, response).
+template <typename Request, typename Response>
+absl::Status Call(const Ctx& ctx,
+                  grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& request, Response& response) {
+  return FromGrpc((ctx.stub.get()->*rpc)(CallContext(ctx).get(), request, &response));
+}
+
+// Prints a reply: with -o json the message as JSON (proto field names), else `text` with a
+// final newline (nothing when `text` is empty).
+void Print(const Ctx& ctx, const google::protobuf::Message& reply, const std::string& text);
+
+// After a data-plane change: waits (up to 10 s; not with --no-wait) until every engine the agent
+// reaches has applied its config version; warns on stderr about each that has not.
+void WaitForEngines(const Ctx& ctx);
+
+// Prints a failure as the one line `wsgatectl: <message>` on stderr. Returns the exit code: 0
+// for OK, else 1.
+int ExitCode(const absl::Status& status);
+
+}  // namespace wsgate::tools::ctl

@@ -1,0 +1,91 @@
+// File: tools/wsgatectl/commands/app.cc — `wsgatectl app ...`: applications, the developer's
+// side (they hold subscriptions and consumer keys).
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tools/wsgatectl/commands/commands.h"
+
+namespace wsgate::tools::ctl {
+namespace {
+
+struct CreateFlags {
+  std::string owner, policy, description;
+  void Register(common::FlagParser& f) {
+    f.AddString("owner", &owner, "owner (default admin)", "NAME");
+    f.AddString("policy", &policy, "application throttle policy (default Unlimited)", "POLICY");
+    f.AddString("description", &description, "free text", "TEXT");
+  }
+};
+
+absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
+  v1::CreateApplicationRequest req;
+  req.set_name(ctx.args[0]);
+  req.set_owner(flags.owner);
+  req.set_throttle_policy(flags.policy);
+  req.set_description(flags.description);
+  v1::ApplicationInfo resp;
+  if (absl::Status s = Call(ctx, &Stub::CreateApplication, req, resp); !s.ok()) return s;
+  Print(ctx, resp, absl::StrCat("Created application ", resp.name(), " (id ", resp.id(), ")"));
+  return absl::OkStatus();
+}
+
+absl::Status List(Ctx& ctx) {
+  v1::ListApplicationsResponse resp;
+  if (absl::Status s = Call(ctx, &Stub::ListApplications, v1::ListApplicationsRequest(), resp); !s.ok()) return s;
+  std::string text = resp.applications().empty() ? "No applications yet (wsgatectl app create ...)" : "";
+  for (const auto& a : resp.applications())
+    absl::StrAppend(&text, a.name(), "\t", a.owner(), "\t", a.throttle_policy(), a.blocked() ? "\tBLOCKED" : "", "\t",
+                    a.id(), "\n");
+  Print(ctx, resp, text);
+  return absl::OkStatus();
+}
+
+absl::Status Get(Ctx& ctx) {
+  v1::ApplicationRef req;
+  req.set_application(ctx.args[0]);
+  v1::ApplicationInfo resp;
+  if (absl::Status s = Call(ctx, &Stub::GetApplication, req, resp); !s.ok()) return s;
+  Print(ctx, resp, absl::StrCat(resp.name(), "  owner ", resp.owner(), "  policy ", resp.throttle_policy(),
+                                resp.blocked() ? "  BLOCKED" : "", "  id ", resp.id()));
+  return absl::OkStatus();
+}
+
+absl::Status Delete(Ctx& ctx) {
+  v1::ApplicationRef req;
+  req.set_application(ctx.args[0]);
+  v1::Empty resp;
+  if (absl::Status s = Call(ctx, &Stub::DeleteApplication, req, resp); !s.ok()) return s;
+  WaitForEngines(ctx);
+  Print(ctx, resp, "Deleted application " + ctx.args[0]);
+  return absl::OkStatus();
+}
+
+absl::Status SetBlocked(Ctx& ctx, bool blocked) {
+  v1::UpdateApplicationRequest req;
+  req.set_application(ctx.args[0]);
+  req.set_blocked(blocked);
+  v1::ApplicationInfo resp;
+  if (absl::Status s = Call(ctx, &Stub::UpdateApplication, req, resp); !s.ok()) return s;
+  WaitForEngines(ctx);
+  Print(ctx, resp, absl::StrCat(resp.name(), blocked ? " is blocked" : " is unblocked"));
+  return absl::OkStatus();
+}
+
+absl::Status Block(Ctx& ctx) { return SetBlocked(ctx, true); }
+absl::Status Unblock(Ctx& ctx) { return SetBlocked(ctx, false); }
+
+}  // namespace
+
+void AddAppCommands(std::vector<Command>& commands) {
+  commands.push_back(MakeCommand("app create", "NAME", "create an application", 1, 1, &Create));
+  commands.push_back(MakeCommand("app list", "", "list applications", 0, 0, &List));
+  commands.push_back(MakeCommand("app get", "APP", "show an application", 1, 1, &Get));
+  commands.push_back(
+      MakeCommand("app delete", "APP", "delete an application with its subscriptions and keys", 1, 1, &Delete));
+  commands.push_back(
+      MakeCommand("app block", "APP", "refuse the application's tokens and close its sockets", 1, 1, &Block));
+  commands.push_back(MakeCommand("app unblock", "APP", "allow it again", 1, 1, &Unblock));
+}
+
+}  // namespace wsgate::tools::ctl

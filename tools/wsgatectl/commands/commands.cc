@@ -1,0 +1,22 @@
+// File: tools/wsgatectl/commands/commands.cc
+#include "tools/wsgatectl/commands/commands.h"
+
+namespace wsgate::tools::ctl {
+
+std::vector<Command> AllCommands() {
+  std::vector<Command> commands;
+  AddApiCommands(commands);
+  AddTopicCommands(commands);
+  AddRevisionCommands(commands);
+  AddAppCommands(commands);
+  AddSubscriptionCommands(commands);
+  AddKeysCommands(commands);
+  AddTokenCommands(commands);
+  AddSigningKeyCommands(commands);
+  AddPolicyCommands(commands);
+  AddEnvCommands(commands);
+  AddStatusCommands(commands);
+  return commands;
+}
+
+}  // namespace wsgate::tools::ctl

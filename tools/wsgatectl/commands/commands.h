@@ -1,0 +1,27 @@
+// File: tools/wsgatectl/commands/commands.h — the command table: one Add...Commands per group,
+// each in its own file (commands/<group>.cc), and AllCommands(), which `wsgatectl --help` lists
+// in order.
+#pragma once
+
+#include <vector>
+
+#include "tools/wsgatectl/command.h"
+
+namespace wsgate::tools::ctl {
+
+void AddApiCommands(std::vector<Command>& commands);           // api ...
+void AddTopicCommands(std::vector<Command>& commands);         // topic ...
+void AddRevisionCommands(std::vector<Command>& commands);      // revision ...
+void AddAppCommands(std::vector<Command>& commands);           // app ...
+void AddSubscriptionCommands(std::vector<Command>& commands);  // subscription ...
+void AddKeysCommands(std::vector<Command>& commands);          // keys ...
+void AddTokenCommands(std::vector<Command>& commands);         // token, token revoke
+void AddSigningKeyCommands(std::vector<Command>& commands);    // signing-key ...
+void AddPolicyCommands(std::vector<Command>& commands);        // policy ...
+void AddEnvCommands(std::vector<Command>& commands);           // env list
+void AddStatusCommands(std::vector<Command>& commands);        // status
+
+// Every command, grouped as above.
+std::vector<Command> AllCommands();
+
+}  // namespace wsgate::tools::ctl
