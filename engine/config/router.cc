@@ -5,6 +5,7 @@
 #include <array>
 
 #include "engine/common/absl_compat.h"
+#include "engine/http/url.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -99,8 +100,14 @@ std::string UpstreamTarget(const Endpoint& endpoint, const RouteResult& route, s
       if (brace == std::string_view::npos) break;
       size_t close = m.find('}', brace);
       std::string_view name = m.substr(brace + 9, close - brace - 9);
-      for (const PathParam& p : route.params)
-        if (p.name == name) target.append(p.value);
+      // The client's value, decoded, then encoded for where it lands: in the query it cannot add
+      // a parameter ('&', '='), in the path it cannot add a segment ('/') or start the query.
+      bool in_query = target.find('?') != std::string::npos;
+      for (const PathParam& p : route.params) {
+        if (p.name != name) continue;
+        std::string decoded = http::PercentDecode(p.value, /*plus_is_space=*/false);
+        target.append(in_query ? http::EncodeQueryComponent(decoded) : http::EncodePathSegment(decoded));
+      }
       m.remove_prefix(close + 1);
     }
   }

@@ -42,7 +42,10 @@ RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_v
 
 // The upstream request-target: endpoint base path + the topic's URL mapping with {uri.var.X}
 // replaced (or the request's sub-path when the topic has no mapping), then the client's query
-// (already stripped of access_token) appended with '&' or '?'.
+// (already stripped of access_token) appended with '&' or '?'. A {uri.var.X} value is decoded
+// and re-encoded for the part it lands in: a path segment (http::EncodePathSegment) before the
+// mapping's '?', a query component (http::EncodeQueryComponent) after it. The request path must
+// have passed http::CheckPath (CheckUpgrade does that), so the sub-path holds no dot segments.
 std::string UpstreamTarget(const Endpoint& endpoint, const RouteResult& route, std::string_view client_query);
 
 }  // namespace wsgate::engine::config

@@ -1,6 +1,8 @@
 // File: engine/http/upgrade.cc
 #include "engine/http/upgrade.h"
 
+#include "engine/http/url.h"
+
 namespace wsgate::engine::http {
 namespace {
 
@@ -19,6 +21,32 @@ bool IsSixteenByteBase64(std::string_view key) {
   return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
 }
 
+// The first header named `name`, or nullptr; *duplicate says whether it appears more than once.
+const Header* FindSingle(const Request& request, std::string_view name, bool* duplicate) {
+  *duplicate = false;
+  const Header* found = nullptr;
+  for (size_t i = 0; i < request.header_count; ++i) {
+    if (!EqualsIgnoreCase(request.headers[i].name, name)) continue;
+    if (found != nullptr) {
+      *duplicate = true;
+      return found;
+    }
+    found = &request.headers[i];
+  }
+  return found;
+}
+
+UpgradeError FromPathIssue(PathIssue issue) {
+  switch (issue) {
+    case PathIssue::kNone: return UpgradeError::kNone;
+    case PathIssue::kDotSegment: return UpgradeError::kDotSegment;
+    case PathIssue::kEncodedSeparator: return UpgradeError::kEncodedSeparator;
+    case PathIssue::kEmptySegment: return UpgradeError::kEmptySegment;
+    case PathIssue::kBadEscape: return UpgradeError::kBadEscape;
+  }
+  return UpgradeError::kBadEscape;
+}
+
 }  // namespace
 
 UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options) {
@@ -30,7 +58,14 @@ UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options)
   if (request.method != "GET") return fail(UpgradeError::kNotGet);
   if (request.minor_version < 1) return fail(UpgradeError::kHttp10);
 
-  const Header* host = request.Find("host");
+  if (options.check_path) {
+    if (UpgradeError e = FromPathIssue(CheckPath(request.path)); e != UpgradeError::kNone) return fail(e);
+  }
+
+  bool duplicate = false;
+  bool strict = options.reject_duplicates;
+  const Header* host = FindSingle(request, "host", &duplicate);
+  if (strict && duplicate) return fail(UpgradeError::kDuplicateHost);
   if (host != nullptr) out.host = host->value;
   if (options.require_host && (host == nullptr || host->value.empty()))
     return fail(UpgradeError::kNoHost);
@@ -42,15 +77,20 @@ UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options)
   if (connection == nullptr || !HasToken(connection->value, "upgrade"))
     return fail(UpgradeError::kNoConnectionUpgrade);
 
-  const Header* key = request.Find("sec-websocket-key");
+  const Header* key = FindSingle(request, "sec-websocket-key", &duplicate);
+  if (strict && duplicate) return fail(UpgradeError::kDuplicateKey);
   if (key == nullptr || key->value.empty()) return fail(UpgradeError::kBadKey);
   if (options.strict_key && !IsSixteenByteBase64(key->value)) return fail(UpgradeError::kBadKey);
   out.key = key->value;
 
-  const Header* version = request.Find("sec-websocket-version");
+  const Header* version = FindSingle(request, "sec-websocket-version", &duplicate);
+  if (strict && duplicate) return fail(UpgradeError::kDuplicateVersion);
   if (version == nullptr) return fail(UpgradeError::kBadVersion);
   bool ok = version->value == "13" || (options.accept_version_8 && version->value == "8");
   if (!ok) return fail(UpgradeError::kBadVersion);
+
+  FindSingle(request, "authorization", &duplicate);
+  if (strict && duplicate) return fail(UpgradeError::kDuplicateAuthorization);
 
   if (const Header* protocols = request.Find("sec-websocket-protocol")) out.protocols = protocols->value;
   return out;
@@ -75,6 +115,15 @@ std::string_view Describe(UpgradeError error) {
     case UpgradeError::kBadKey: return "missing or malformed Sec-WebSocket-Key header";
     case UpgradeError::kBadVersion: return "unsupported Sec-WebSocket-Version (supported: 13)";
     case UpgradeError::kNoHost: return "missing Host header";
+    case UpgradeError::kDuplicateHost: return "more than one Host header";
+    case UpgradeError::kDuplicateKey: return "more than one Sec-WebSocket-Key header";
+    case UpgradeError::kDuplicateVersion: return "more than one Sec-WebSocket-Version header";
+    case UpgradeError::kDuplicateAuthorization: return "more than one Authorization header";
+    case UpgradeError::kDotSegment: return "the path contains a '.' or '..' segment (also when percent-encoded)";
+    case UpgradeError::kEncodedSeparator:
+      return "the path contains an encoded '/' or '\\' (%2F, %5C) or a backslash";
+    case UpgradeError::kEmptySegment: return "the path contains an empty segment ('//')";
+    case UpgradeError::kBadEscape: return "the path contains a malformed percent-escape or an encoded NUL";
   }
   return "bad upgrade request";
 }

@@ -514,5 +514,40 @@ TEST_F(EngineRelayTest, NoConfigAnswers404) {
   EXPECT_EQ(c.status(), 404);
 }
 
+// Issue #11, item 4: a path a backend could normalize elsewhere is a 400 naming the problem,
+// and a {uri.var.X} value reaches the backend encoded for the query it lands in.
+TEST_F(EngineRelayTest, UnsafePathsAre400AndUriVarsReachTheBackendEncoded) {
+  for (const char* path : {"/chats/1.0.0/../../admin", "/chats/1.0.0/rooms/%2e%2e", "/chats/1.0.0/rooms/..;",
+                          "/chats/1.0.0/rooms/a%2fb", "/chats/1.0.0//notifications"}) {
+    auto [status, body] = Refused(path, {Bearer(Token())});
+    EXPECT_EQ(status, 400) << path;
+    EXPECT_EQ(body.rfind("Bad Request: the path contains ", 0), 0u) << path << ": " << body;
+  }
+  DroppingBackend dropping;
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
+  Apply(s);
+  WsClient c;
+  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/rooms/room1&room=common?lang=en", {Bearer(Token())}))
+      << c.response();
+  std::string req = dropping.request();
+  EXPECT_EQ(req.rfind("GET /rooms?room=room1%26room%3Dcommon&lang=en HTTP/1.1\r\n", 0), 0u) << req;
+}
+
+// Issue #11, item 5: a second Host or Sec-WebSocket-Key is a 400, not "the first one wins".
+TEST_F(EngineRelayTest, DuplicateHostOrKeyIs400) {
+  const std::string head = "GET /chats/1.0.0/notifications HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n" + Bearer(Token()) + "\r\n";
+  for (const std::string& extra : {std::string("Host: other.example\r\n"),
+                                   std::string("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n")}) {
+    WsClient c;
+    ASSERT_TRUE(c.ConnectTcp(engine_port()));
+    ASSERT_TRUE(c.Handshake(head + extra + "\r\n"));
+    EXPECT_EQ(c.status(), 400) << extra;
+    EXPECT_NE(c.response().find("Bad Request: more than one "), std::string::npos) << c.response();
+  }
+}
+
 }  // namespace
 }  // namespace wsgate::testing
