@@ -55,6 +55,10 @@ bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out)
 
 RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
   RouteResult result;
+  if (!snapshot.configured) {
+    result.status = RouteStatus::kNotConfigured;
+    return result;
+  }
   std::array<char, kMaxHostLength> host_buf;
   std::string_view vhost = NormalizeHost(host, host_buf);
   auto table_it = snapshot.routes.find(Sv(vhost));

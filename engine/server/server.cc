@@ -63,8 +63,7 @@ absl::Status Server::Start() {
     // that carries it (this also checks the certificate files at startup).
     std::lock_guard<std::mutex> lock(apply_mu_);
     if (!options_.tls.cert_file.empty() && !current_->server_tls) {
-      v1::Snapshot empty = current_proto_;
-      auto compiled = config::Compile(empty, options_.resolver, options_.tls);
+      auto compiled = config::CompileDefaults(options_.tls);
       if (!compiled.ok())
         return absl::InvalidArgumentError(absl::StrCat("--tls-cert/--tls-key: ", compiled.status().message()));
       current_ = *compiled;

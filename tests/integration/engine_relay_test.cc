@@ -502,16 +502,35 @@ TEST_F(EngineRelayTest, SlowlorisUpgradeGets408) {
   EXPECT_EQ(seen.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << seen;
 }
 
-TEST_F(EngineRelayTest, NoConfigAnswers404) {
-  engine::server::ServerOptions so;
-  so.ws_listen = "127.0.0.1:0";
-  so.shards = 1;
-  so.buffer_count = 64;
-  engine::server::Server bare(so);
-  ASSERT_TRUE(bare.Start().ok());
-  WsClient c;
-  EXPECT_FALSE(c.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
-  EXPECT_EQ(c.status(), 404);
+// Issue #11, item 7: before its first config an engine answers 503 with a text body, not WSO2's
+// 404 (which reads as "no such API"); after a push, 101 and 404 as usual. With a certificate
+// too (its startup snapshot carries the certificate, and is still unconfigured).
+TEST_F(EngineRelayTest, NoConfigAnswers503ThenAPushServes) {
+  for (bool with_certificate : {false, true}) {
+    SCOPED_TRACE(with_certificate ? "with a certificate" : "without a certificate");
+    engine::server::ServerOptions so;
+    so.ws_listen = "127.0.0.1:0";
+    if (with_certificate) {
+      so.wss_listen = "127.0.0.1:0";
+      so.tls = {CertFile(), KeyFile()};
+    }
+    so.shards = 1;
+    so.buffer_count = 64;
+    engine::server::Server bare(so);
+    ASSERT_TRUE(bare.Start().ok());
+    WsClient c;
+    EXPECT_FALSE(c.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
+    EXPECT_EQ(c.status(), 503) << c.response();
+    EXPECT_NE(c.response().find("\r\n\r\nService Unavailable: the gateway has no configuration yet"),
+              std::string::npos)
+        << c.response();
+    ASSERT_TRUE(bare.Apply(BaseSnapshot()).ok());
+    WsClient ok;
+    EXPECT_TRUE(ok.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())})) << ok.response();
+    WsClient missing;
+    EXPECT_FALSE(missing.Connect(bare.port(), "/nope/1.0.0/x", {Bearer(Token())}));
+    EXPECT_EQ(missing.status(), 404);
+  }
 }
 
 // Issue #11, item 4: a path a backend could normalize elsewhere is a 400 naming the problem,

@@ -111,5 +111,24 @@ TEST(RouterMapping, UriVarsAreEncodedForAPathSegment) {
   EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/base/users/caf%C3%A9/feed?id=caf%C3%A9");
 }
 
+// Before the first push the engine answers 503, not WSO2's 404 (issue #11, item 7).
+TEST(RouterNotConfigured, AnUnconfiguredSnapshotIs503) {
+  RouteResult r = Route(*EmptySnapshot(), "localhost", "/chats/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNotConfigured);
+  EXPECT_EQ(r.http_status(), 503);
+  EXPECT_EQ(r.message(), "Service Unavailable: the gateway has no configuration yet");
+  auto defaults = CompileDefaults({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE((*defaults)->configured);
+  EXPECT_EQ(Route(**defaults, "localhost", "/x").http_status(), 503);
+  // Any compiled snapshot counts as configured, even one without APIs.
+  auto empty_push = Compile(v1::Snapshot(), testing::FakeResolver());
+  ASSERT_TRUE(empty_push.ok());
+  EXPECT_TRUE((*empty_push)->configured);
+  r = Route(**empty_push, "localhost", "/chats/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNoApi);
+  EXPECT_EQ(r.http_status(), 404);
+}
+
 }  // namespace
 }  // namespace wsgate::engine::config
