@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/log.h"
+#include "engine/common/status_macros.h"
+#include "engine/server/listener.h"
 
 namespace wsgate::engine::server {
 
@@ -57,6 +59,11 @@ absl::Status Server::Start() {
   if (absl::Status s = ParseListenAddress(options_.ws_listen, "ws-listen", &addr, &len); !s.ok()) return s;
   if (!options_.wss_listen.empty()) {
     if (absl::Status s = ParseListenAddress(options_.wss_listen, "wss-listen", &wss_addr, &wss_len); !s.ok()) return s;
+  }
+  if (!options_.reuse_port) {
+    WSGATE_RETURN_IF_ERROR(CheckAddressFree(addr, len, absl::StrCat("--ws-listen ", options_.ws_listen)));
+    if (wss_len != 0)
+      WSGATE_RETURN_IF_ERROR(CheckAddressFree(wss_addr, wss_len, absl::StrCat("--wss-listen ", options_.wss_listen)));
   }
   {
     // With a default certificate, wss works before the first push: compile an empty snapshot

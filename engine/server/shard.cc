@@ -11,6 +11,7 @@
 //   has been sent (`refs_`); a connection that dies releases its segments' references.
 // - Each direction (Pipe) has at most one send in flight, so bytes leave in order.
 #include "engine/server/shard.h"
+#include "engine/server/listener.h"
 #include "engine/server/segment_queue.h"
 
 #include <arpa/inet.h>
@@ -1444,27 +1445,6 @@ Shard::~Shard() {
   if (wss_listen_fd_ >= 0) ::close(wss_listen_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
-
-namespace {
-absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, uint16_t* port) {
-  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
-    absl::Status s = absl::UnavailableError(absl::StrCat("bind/listen: ", strerror(errno)));
-    ::close(fd);
-    return s;
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_len = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
-  *port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  return fd;
-}
-}  // namespace
 
 absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
   auto ws = BindListener(options_.listen_addr, options_.listen_addr_len, &port_);
