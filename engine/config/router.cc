@@ -51,6 +51,14 @@ bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out)
   return rest.empty() || topic.wildcard;
 }
 
+// Only RFC 3986 unreserved characters: the same bytes in any part of a URL, decoded or not.
+bool IsUnreserved(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  });
+}
+
 }  // namespace
 
 RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
@@ -109,6 +117,10 @@ std::string UpstreamTarget(const Endpoint& endpoint, const RouteResult& route, s
       bool in_query = target.find('?') != std::string::npos;
       for (const PathParam& p : route.params) {
         if (p.name != name) continue;
+        if (IsUnreserved(p.value)) {  // the common case ("room1"): nothing to decode or encode
+          target.append(p.value);
+          continue;
+        }
         std::string decoded = http::PercentDecode(p.value, /*plus_is_space=*/false);
         target.append(in_query ? http::EncodeQueryComponent(decoded) : http::EncodePathSegment(decoded));
       }

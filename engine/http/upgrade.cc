@@ -21,19 +21,46 @@ bool IsSixteenByteBase64(std::string_view key) {
   return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
 }
 
-// The first header named `name`, or nullptr; *duplicate says whether it appears more than once.
-const Header* FindSingle(const Request& request, std::string_view name, bool* duplicate) {
-  *duplicate = false;
-  const Header* found = nullptr;
-  for (size_t i = 0; i < request.header_count; ++i) {
-    if (!EqualsIgnoreCase(request.headers[i].name, name)) continue;
-    if (found != nullptr) {
-      *duplicate = true;
-      return found;
+// The headers CheckUpgrade reads, found in one pass: the first of each, and whether one that
+// must appear once appeared again.
+struct UpgradeHeaders {
+  const Header* host = nullptr;
+  const Header* upgrade = nullptr;
+  const Header* connection = nullptr;
+  const Header* key = nullptr;
+  const Header* version = nullptr;
+  const Header* protocols = nullptr;
+  UpgradeError duplicate = UpgradeError::kNone;  // the first repeated single-value header
+};
+
+UpgradeHeaders ScanHeaders(const Request& request) {
+  UpgradeHeaders out;
+  const Header* authorization = nullptr;
+  auto take = [&out](const Header*& slot, const Header& h, UpgradeError if_repeated) {
+    if (slot == nullptr) {
+      slot = &h;
+    } else if (out.duplicate == UpgradeError::kNone) {
+      out.duplicate = if_repeated;
     }
-    found = &request.headers[i];
+  };
+  for (size_t i = 0; i < request.header_count; ++i) {
+    const Header& h = request.headers[i];
+    switch (h.name.size()) {  // EqualsIgnoreCase only for the one name of that length
+      case 4: if (EqualsIgnoreCase(h.name, "host")) take(out.host, h, UpgradeError::kDuplicateHost); break;
+      case 7: if (EqualsIgnoreCase(h.name, "upgrade") && !out.upgrade) out.upgrade = &h; break;
+      case 10: if (EqualsIgnoreCase(h.name, "connection") && !out.connection) out.connection = &h; break;
+      case 13:
+        if (EqualsIgnoreCase(h.name, "authorization")) take(authorization, h, UpgradeError::kDuplicateAuthorization);
+        break;
+      case 17: if (EqualsIgnoreCase(h.name, "sec-websocket-key")) take(out.key, h, UpgradeError::kDuplicateKey); break;
+      case 21:
+        if (EqualsIgnoreCase(h.name, "sec-websocket-version")) take(out.version, h, UpgradeError::kDuplicateVersion);
+        break;
+      case 22: if (EqualsIgnoreCase(h.name, "sec-websocket-protocol") && !out.protocols) out.protocols = &h; break;
+      default: break;
+    }
   }
-  return found;
+  return out;
 }
 
 UpgradeError FromPathIssue(PathIssue issue) {
@@ -62,37 +89,24 @@ UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options)
     if (UpgradeError e = FromPathIssue(CheckPath(request.path)); e != UpgradeError::kNone) return fail(e);
   }
 
-  bool duplicate = false;
-  bool strict = options.reject_duplicates;
-  const Header* host = FindSingle(request, "host", &duplicate);
-  if (strict && duplicate) return fail(UpgradeError::kDuplicateHost);
-  if (host != nullptr) out.host = host->value;
-  if (options.require_host && (host == nullptr || host->value.empty()))
-    return fail(UpgradeError::kNoHost);
+  UpgradeHeaders h = ScanHeaders(request);
+  if (options.reject_duplicates && h.duplicate != UpgradeError::kNone) return fail(h.duplicate);
 
-  const Header* upgrade = request.Find("upgrade");
-  if (upgrade == nullptr || !HasToken(upgrade->value, "websocket"))
-    return fail(UpgradeError::kNoUpgradeHeader);
-  const Header* connection = request.Find("connection");
-  if (connection == nullptr || !HasToken(connection->value, "upgrade"))
+  if (h.host != nullptr) out.host = h.host->value;
+  if (options.require_host && (h.host == nullptr || h.host->value.empty())) return fail(UpgradeError::kNoHost);
+  if (h.upgrade == nullptr || !HasToken(h.upgrade->value, "websocket")) return fail(UpgradeError::kNoUpgradeHeader);
+  if (h.connection == nullptr || !HasToken(h.connection->value, "upgrade"))
     return fail(UpgradeError::kNoConnectionUpgrade);
 
-  const Header* key = FindSingle(request, "sec-websocket-key", &duplicate);
-  if (strict && duplicate) return fail(UpgradeError::kDuplicateKey);
-  if (key == nullptr || key->value.empty()) return fail(UpgradeError::kBadKey);
-  if (options.strict_key && !IsSixteenByteBase64(key->value)) return fail(UpgradeError::kBadKey);
-  out.key = key->value;
+  if (h.key == nullptr || h.key->value.empty()) return fail(UpgradeError::kBadKey);
+  if (options.strict_key && !IsSixteenByteBase64(h.key->value)) return fail(UpgradeError::kBadKey);
+  out.key = h.key->value;
 
-  const Header* version = FindSingle(request, "sec-websocket-version", &duplicate);
-  if (strict && duplicate) return fail(UpgradeError::kDuplicateVersion);
-  if (version == nullptr) return fail(UpgradeError::kBadVersion);
-  bool ok = version->value == "13" || (options.accept_version_8 && version->value == "8");
+  if (h.version == nullptr) return fail(UpgradeError::kBadVersion);
+  bool ok = h.version->value == "13" || (options.accept_version_8 && h.version->value == "8");
   if (!ok) return fail(UpgradeError::kBadVersion);
 
-  FindSingle(request, "authorization", &duplicate);
-  if (strict && duplicate) return fail(UpgradeError::kDuplicateAuthorization);
-
-  if (const Header* protocols = request.Find("sec-websocket-protocol")) out.protocols = protocols->value;
+  if (h.protocols != nullptr) out.protocols = h.protocols->value;
   return out;
 }
 
