@@ -168,15 +168,21 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (absl::Status s = server.Start(); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
-    return 1;
-  }
   uint8_t id[8];
   wsgate::engine::tls::RandomBytes(id, sizeof(id));
   std::string engine_id;
   for (uint8_t b : id) absl::StrAppend(&engine_id, absl::Hex(b, absl::kZeroPad2));
   wsgate::engine::control::ControlServer control_server(server, {*control_path, engine_id});
+  // The control path first: an engine that would be refused there must not bind (and with
+  // --reuse-port, briefly share) the client ports.
+  if (absl::Status s = control_server.Claim(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 1;
+  }
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 1;
+  }
   if (absl::Status s = control_server.Start(); !s.ok()) {
     std::cerr << "wsgate-engine: " << s.message() << "\n";
     server.Drain(0);

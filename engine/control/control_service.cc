@@ -125,7 +125,9 @@ ControlServer::ControlServer(server::Server& server, ControlOptions options)
 
 ControlServer::~ControlServer() { Stop(); }
 
-absl::Status ControlServer::ClaimSocketPath() {
+absl::Status ControlServer::Claim() {
+  if (lock_fd_ >= 0) return absl::OkStatus();
+  if (options_.unix_path.empty()) return absl::InvalidArgumentError("--control is required");
   const std::string& path = options_.unix_path;
   std::string lock_path = path + ".lock";
   std::string where = absl::StrCat("--control unix:", path);
@@ -185,8 +187,7 @@ void ControlServer::ReleaseSocketPath() {
 }
 
 absl::Status ControlServer::Start() {
-  if (options_.unix_path.empty()) return absl::InvalidArgumentError("--control is required");
-  WSGATE_RETURN_IF_ERROR(ClaimSocketPath());
+  WSGATE_RETURN_IF_ERROR(Claim());
   // gRPC unlinks the path it bound when it shuts down, whoever's socket sits there by then. So it
   // binds a private name, which is renamed into place (atomically replacing a stale socket); at
   // exit gRPC unlinks only the private name (long gone), and ReleaseSocketPath() the public one

@@ -41,13 +41,15 @@ class ControlServer {
   ControlServer(server::Server& server, ControlOptions options);
   ~ControlServer();
 
-  // FAILED_PRECONDITION naming the path when another engine serves there.
+  // Takes the socket path (the lock, the live/stale check) without serving yet, so a caller can
+  // fail before binding anything else. FAILED_PRECONDITION naming the path when another engine
+  // serves there. Start() calls it if the caller did not.
+  absl::Status Claim();
   absl::Status Start();
   void Stop();
 
  private:
   class Service;
-  absl::Status ClaimSocketPath();
   void ReleaseSocketPath();
 
   server::Server& server_;
