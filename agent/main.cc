@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
   flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token (0600); $WSGATE_HOME or ~/.local/state/wsgate",
                   "DIR");
-  flags.AddList("engine", &engines, "an engine's control socket to keep up to date, unix:PATH or 127.0.0.1:PORT",
+  flags.AddList("engine", &engines, "an engine's control socket (its --control) to keep up to date, unix:PATH",
                 "TARGET");
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");

@@ -16,6 +16,12 @@ int64_t NowMs() {
       .count();
 }
 
+constexpr int kPollMs = 2000;                // status poll of an up-to-date engine
+constexpr int kRetryMs = 200;                // first retry after a failure, doubling...
+constexpr int kMaxRetryMs = kPollMs;         // ...but never slower than the poll
+constexpr int kReconnectBackoffMs = 200;     // the channel's reconnect backoff, likewise bounded
+constexpr int kMaxReconnectBackoffMs = 1000;
+
 std::chrono::system_clock::time_point Deadline(int ms) {
   return std::chrono::system_clock::now() + std::chrono::milliseconds(ms);
 }
@@ -37,6 +43,12 @@ Pusher::Pusher(Catalog& catalog, std::vector<std::string> targets) : catalog_(ca
     e->info.set_target(t);
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(256 << 20);
+    // gRPC's default reconnect backoff grows to 120 s: after an engine was down for 20-60 s the
+    // channel waited ~10 s more before trying the restarted engine, which served 503 meanwhile.
+    // The engine is a local socket, so a reconnect attempt is cheap: retry at least every second.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, kReconnectBackoffMs);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kReconnectBackoffMs);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
     e->stub = v1::EngineControl::NewStub(grpc::CreateCustomChannel(t, grpc::InsecureChannelCredentials(), args));
     engines_.push_back(std::move(e));
   }
@@ -104,7 +116,7 @@ bool Pusher::WaitForVersion(uint64_t version, int timeout_ms) const {
 }
 
 void Pusher::Run(Engine& engine) {
-  int backoff_ms = 200;
+  int backoff_ms = kRetryMs;
   uint64_t seen_generation = 0;
   while (true) {
     {
@@ -180,8 +192,8 @@ void Pusher::Run(Engine& engine) {
       engine.checked_generation = seen_generation;
     }
     cv_.notify_all();  // WaitForVersion, Refresh
-    int wait_ms = ok ? 2000 : backoff_ms;
-    backoff_ms = ok ? 200 : std::min(backoff_ms * 2, 5000);
+    int wait_ms = ok ? kPollMs : backoff_ms;
+    backoff_ms = ok ? kRetryMs : std::min(backoff_ms * 2, kMaxRetryMs);
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || generation_ != seen_generation; });
   }

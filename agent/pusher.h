@@ -4,7 +4,9 @@
 // it polls the engine's status (every 2 s, or at once when the catalog changes), and whenever the
 // engine's applied version or agent differs from the catalog's — after a change, an engine
 // restart, or a failed push — it compiles a snapshot and sends ApplySnapshot, retrying with
-// backoff (0.2 s doubling to 5 s). Status() reports each engine's applied version and lag.
+// backoff (0.2 s doubling to 2 s, the poll interval). The gRPC channel's own reconnect backoff is
+// bounded to 1 s, so an engine that restarts after any downtime gets its config within ~2-3 s.
+// Status() reports each engine's applied version and lag.
 //
 //   Pusher pusher(catalog, {"unix:/run/wsgate/engine.sock"});
 //   catalog.SetChangeListener([&](uint64_t v) { pusher.Notify(); });

@@ -61,7 +61,8 @@ absl::StatusOr<wsgate::v1::Snapshot> LoadConfig(const std::string& path) {
 
 int main(int argc, char** argv) {
   std::string control = DefaultControlTarget();
-  std::string control_tcp;
+  std::string control_tcp;  // removed; kept as a flag only to explain why
+  bool reuse_port = false;
   std::string ws_listen = "0.0.0.0:9099";
   std::string wss_listen = "0.0.0.0:8099";
   std::string tls_cert, tls_key;
@@ -75,9 +76,17 @@ int main(int argc, char** argv) {
                    "  wsgate-engine --control unix:/run/wsgate/engine.sock\n"
                    "  wsgate-engine --config chats.textproto --ws-listen 127.0.0.1:9099\n\n"
                    "Signals: SIGTERM/SIGINT drain (close clients with 1001, exit 0); SIGHUP reloads --config.");
-  flags.AddString("control", &control, "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600)", "unix:PATH");
-  flags.AddString("control-tcp", &control_tcp, "also serve the control API on this loopback address", "127.0.0.1:PORT");
+  flags.AddString("control", &control,
+                  "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600; one engine per path, locked "
+                  "through PATH.lock)",
+                  "unix:PATH");
+  flags.AddString("control-tcp", &control_tcp,
+                  "removed: any local user could push config through it; use --control (a 0600 Unix socket)",
+                  "ADDR:PORT");
   flags.AddString("ws-listen", &ws_listen, "address for ws:// clients", "ADDR:PORT");
+  flags.AddBool("reuse-port", &reuse_port,
+                "share --ws-listen/--wss-listen with an engine already listening there (a hitless restart: start the "
+                "new engine with --reuse-port, then drain the old one); without it such an address is refused");
   flags.AddString("wss-listen", &wss_listen, "address for wss:// clients (needs --tls-cert and --tls-key)", "ADDR:PORT");
   flags.AddString("tls-cert", &tls_cert, "default certificate chain for wss (PEM); vhosts may add their own", "FILE");
   flags.AddString("tls-key", &tls_key, "its private key (PEM)", "FILE");
@@ -92,6 +101,12 @@ int main(int argc, char** argv) {
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
   flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);
   if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
+  if (!control_tcp.empty()) {
+    std::cerr << "wsgate-engine: --control-tcp was removed: the control API had no authentication, so any local "
+                 "user could push a config through it. Serve it on the Unix socket (--control unix:PATH, mode 0600) "
+                 "and point the agent there (wsgate-agent --engine unix:PATH)\n";
+    return 2;
+  }
   if ((buffers & (buffers - 1)) != 0) {
     std::cerr << "wsgate-engine: --buffers: " << buffers << " is not a power of two\n";
     return 2;
@@ -138,6 +153,7 @@ int main(int argc, char** argv) {
     WSGATE_LOG(kInfo, "wss is off: no --tls-cert/--tls-key");
   }
   options.shards = static_cast<int>(shards);
+  options.reuse_port = reuse_port;
   options.max_connections_per_shard = static_cast<int>(max_connections);
   options.buffer_count = static_cast<unsigned>(buffers);
   options.buffer_size = static_cast<unsigned>(buffer_size);
@@ -153,27 +169,33 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (absl::Status s = server.Start(); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
-    return 1;
-  }
   uint8_t id[8];
   wsgate::engine::tls::RandomBytes(id, sizeof(id));
   std::string engine_id;
   for (uint8_t b : id) absl::StrAppend(&engine_id, absl::Hex(b, absl::kZeroPad2));
-  wsgate::engine::control::ControlServer control_server(server, {*control_path, control_tcp, engine_id});
+  wsgate::engine::control::ControlServer control_server(server, {*control_path, engine_id});
+  // The control path first: an engine that would be refused there must not bind (and with
+  // --reuse-port, briefly share) the client ports.
+  if (absl::Status s = control_server.Claim(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 1;
+  }
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    return 1;
+  }
   if (absl::Status s = control_server.Start(); !s.ok()) {
     std::cerr << "wsgate-engine: " << s.message() << "\n";
     server.Drain(0);
     server.Wait();
     return 1;
   }
-  WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s); control on unix:%s%s; config version %d",
+  WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s)%s; control on unix:%s; %s",
              ws_listen, server.port(),
              options.wss_listen.empty() ? "" : absl::StrCat(" and wss on ", wss_listen, " (port ", server.wss_port(), ")"),
-             server.shard_count(), *control_path,
-             control_tcp.empty() ? "" : absl::StrCat(" and ", control_tcp, " (port ", control_server.tcp_port(), ")"),
-             static_cast<int64_t>(server.applied_version()));
+             server.shard_count(), reuse_port ? " (--reuse-port: sharing the port)" : "", *control_path,
+             config_path.empty() ? std::string("no config yet (upgrades answer 503 until the agent pushes one)")
+                                 : absl::StrCat("config version ", server.applied_version()));
 
   while (true) {
     int sig = 0;

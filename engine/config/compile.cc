@@ -86,8 +86,10 @@ Resolver SystemResolver() {
   };
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, const Resolver& resolver,
-                                                        const TlsDefaults& tls_defaults) {
+namespace {
+
+absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in, const Resolver& resolver,
+                                                         const TlsDefaults& tls_defaults) {
   auto out = std::make_shared<Snapshot>();
   out->version = in.version();
   out->agent_id = in.agent_id();
@@ -268,6 +270,21 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, 
         OpaqueToken{t.client_id(), t.expires_unix_s(), std::vector<std::string>(t.scopes().begin(), t.scopes().end())};
   }
   for (const auto& r : in.revoked_tokens()) out->revoked_jtis.insert(r.jti());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& in, const Resolver& resolver,
+                                                        const TlsDefaults& tls_defaults) {
+  WSGATE_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> out, CompileMutable(in, resolver, tls_defaults));
+  out->configured = true;
+  return std::shared_ptr<const Snapshot>(std::move(out));
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> CompileDefaults(const TlsDefaults& tls_defaults) {
+  WSGATE_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> out, CompileMutable(v1::Snapshot(), SystemResolver(), tls_defaults));
+  out->configured = false;
   return std::shared_ptr<const Snapshot>(std::move(out));
 }
 

@@ -28,9 +28,14 @@ struct TlsDefaults {
   std::string key_file;
 };
 
+// A pushed (or --config) snapshot: the result has `configured` set.
 absl::StatusOr<std::shared_ptr<const Snapshot>> Compile(const v1::Snapshot& proto,
                                                         const Resolver& resolver = SystemResolver(),
                                                         const TlsDefaults& tls_defaults = {});
+
+// What an engine serves before its first config: no APIs, only its own certificate (so wss
+// handshakes complete and get the 503). `configured` is false.
+absl::StatusOr<std::shared_ptr<const Snapshot>> CompileDefaults(const TlsDefaults& tls_defaults);
 
 
 }  // namespace wsgate::engine::config

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "engine/common/absl_compat.h"
+#include "engine/http/url.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -50,10 +51,22 @@ bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out)
   return rest.empty() || topic.wildcard;
 }
 
+// Only RFC 3986 unreserved characters: the same bytes in any part of a URL, decoded or not.
+bool IsUnreserved(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  });
+}
+
 }  // namespace
 
 RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
   RouteResult result;
+  if (!snapshot.configured) {
+    result.status = RouteStatus::kNotConfigured;
+    return result;
+  }
   std::array<char, kMaxHostLength> host_buf;
   std::string_view vhost = NormalizeHost(host, host_buf);
   auto table_it = snapshot.routes.find(Sv(vhost));
@@ -99,8 +112,18 @@ std::string UpstreamTarget(const Endpoint& endpoint, const RouteResult& route, s
       if (brace == std::string_view::npos) break;
       size_t close = m.find('}', brace);
       std::string_view name = m.substr(brace + 9, close - brace - 9);
-      for (const PathParam& p : route.params)
-        if (p.name == name) target.append(p.value);
+      // The client's value, decoded, then encoded for where it lands: in the query it cannot add
+      // a parameter ('&', '='), in the path it cannot add a segment ('/') or start the query.
+      bool in_query = target.find('?') != std::string::npos;
+      for (const PathParam& p : route.params) {
+        if (p.name != name) continue;
+        if (IsUnreserved(p.value)) {  // the common case ("room1"): nothing to decode or encode
+          target.append(p.value);
+          continue;
+        }
+        std::string decoded = http::PercentDecode(p.value, /*plus_is_space=*/false);
+        target.append(in_query ? http::EncodeQueryComponent(decoded) : http::EncodePathSegment(decoded));
+      }
       m.remove_prefix(close + 1);
     }
   }

@@ -85,6 +85,10 @@ struct TokenValidation {
 };
 
 struct Snapshot {
+  // False until a config was pushed by an agent or loaded with --config: the engine's startup
+  // snapshot (EmptySnapshot(), or CompileDefaults() with just its certificate). Route() answers
+  // kNotConfigured (503) instead of 404 then, so "no config yet" is not mistaken for "no API".
+  bool configured = false;
   uint64_t version = 0;
   std::string agent_id;
   std::vector<std::unique_ptr<Api>> apis;
@@ -108,7 +112,7 @@ struct Snapshot {
   const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
 };
 
-// An empty snapshot (version 0): every upgrade answers 404 until the first push.
+// An empty, unconfigured snapshot (version 0): every upgrade answers 503 until the first push.
 std::shared_ptr<const Snapshot> EmptySnapshot();
 
 }  // namespace wsgate::engine::config

@@ -1,15 +1,23 @@
 // File: engine/control/control_service.cc
 #include "engine/control/control_service.h"
 
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/log.h"
+#include "engine/common/status_macros.h"
 #include "wsgate/v1/engine.grpc.pb.h"
 
 namespace wsgate::engine::control {
@@ -118,34 +126,79 @@ ControlServer::ControlServer(server::Server& server, ControlOptions options)
 
 ControlServer::~ControlServer() { Stop(); }
 
+absl::Status ControlServer::Claim() {
+  if (lock_fd_ >= 0) return absl::OkStatus();
+  if (options_.unix_path.empty()) return absl::InvalidArgumentError("--control is required");
+  const std::string& path = options_.unix_path;
+  std::string lock_path = path + ".lock";
+  std::string where = absl::StrCat("--control unix:", path);
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd_ < 0)
+    return absl::FailedPreconditionError(absl::StrCat(where, ": cannot open the lock file ", lock_path, ": ", strerror(errno)));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ReleaseSocketPath();
+    if (err == EWOULDBLOCK)
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, ": another wsgate-engine is serving there (it holds ", lock_path,
+          "); refusing to replace its socket. Stop that engine first, or give this one another --control path"));
+    return absl::FailedPreconditionError(absl::StrCat(where, ": cannot lock ", lock_path, ": ", strerror(err)));
+  }
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return absl::OkStatus();
+  if (!S_ISSOCK(st.st_mode)) {
+    ReleaseSocketPath();
+    return absl::FailedPreconditionError(absl::StrCat(where, ": ", path, " exists and is not a socket"));
+  }
+  // A socket file without a lock holder: live (a process that takes no lock) or stale (an engine
+  // that crashed). Only a stale one is replaced.
+  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) {
+    ReleaseSocketPath();
+    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof(addr.sun_path) - 1));
+  int rc = ::connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int err = errno;
+  ::close(probe);
+  if (rc == 0 || (err != ECONNREFUSED && err != ENOENT)) {
+    ReleaseSocketPath();
+    return absl::FailedPreconditionError(absl::StrCat(
+        where, ": another process is serving there (", rc == 0 ? "a live socket answered" : strerror(err),
+        "); refusing to replace its socket. Stop it first, or give this engine another --control path"));
+  }
+  WSGATE_LOG(kInfo, "replacing the stale control socket %s (nothing listens on it)", path);
+  return absl::OkStatus();  // Start() renames the new socket over it
+}
+
+void ControlServer::ReleaseSocketPath() {
+  if (created_socket_) {
+    struct stat st;
+    if (::lstat(options_.unix_path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == socket_dev_ &&
+        static_cast<uint64_t>(st.st_ino) == socket_ino_)
+      ::unlink(options_.unix_path.c_str());
+    created_socket_ = false;
+  }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);  // releases the flock; the lock file stays (see the header)
+    lock_fd_ = -1;
+  }
+}
+
 absl::Status ControlServer::Start() {
-  if (options_.unix_path.empty() && options_.tcp.empty())
-    return absl::InvalidArgumentError("--control or --control-tcp is required");
+  WSGATE_RETURN_IF_ERROR(Claim());
+  // gRPC unlinks the path it bound when it shuts down, whoever's socket sits there by then. So it
+  // binds a private name, which is renamed into place (atomically replacing a stale socket); at
+  // exit gRPC unlinks only the private name (long gone), and ReleaseSocketPath() the public one
+  // if it is still this socket.
+  std::string bind_path = options_.unix_path + ".new";
+  ::unlink(bind_path.c_str());  // a leftover of a crashed engine; ours while we hold the lock
   grpc::ServerBuilder builder;
   std::vector<std::string> listeners{absl::StrCat("ws port ", server_.port())};
-  if (!options_.unix_path.empty()) {
-    // Replace a stale socket from an earlier run, but never some other file.
-    struct stat st;
-    if (lstat(options_.unix_path.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode))
-        return absl::FailedPreconditionError(absl::StrCat("--control: ", options_.unix_path, " exists and is not a socket"));
-      unlink(options_.unix_path.c_str());
-    }
-    builder.AddListeningPort("unix:" + options_.unix_path, grpc::InsecureServerCredentials());
-    listeners.push_back("control unix:" + options_.unix_path);
-  }
-  if (!options_.tcp.empty()) {
-    sockaddr_storage addr;
-    socklen_t len;
-    if (absl::Status s = server::ParseListenAddress(options_.tcp, "control-tcp", &addr, &len); !s.ok()) return s;
-    bool loopback = addr.ss_family == AF_INET
-                        ? (ntohl(reinterpret_cast<sockaddr_in*>(&addr)->sin_addr.s_addr) >> 24) == 127
-                        : IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr);
-    if (!loopback)
-      return absl::InvalidArgumentError(absl::StrCat("--control-tcp: '", options_.tcp,
-                                                     "' is not a loopback address (the control API is unauthenticated)"));
-    builder.AddListeningPort(options_.tcp, grpc::InsecureServerCredentials(), &tcp_port_);
-  }
+  builder.AddListeningPort("unix:" + bind_path, grpc::InsecureServerCredentials());
+  listeners.push_back("control unix:" + options_.unix_path);
   service_ = std::make_unique<Service>(server_, options_.engine_id, listeners);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(256 << 20);  // 1M keys make a large snapshot
@@ -153,9 +206,23 @@ absl::Status ControlServer::Start() {
   mode_t old_mask = umask(0177);
   grpc_ = builder.BuildAndStart();
   umask(old_mask);
-  if (!grpc_) return absl::UnavailableError("the control API could not listen (is the socket path or port in use?)");
-  if (!options_.unix_path.empty()) chmod(options_.unix_path.c_str(), 0600);
-  if (!options_.tcp.empty() && tcp_port_ == 0) return absl::UnavailableError(absl::StrCat("--control-tcp: cannot listen on ", options_.tcp));
+  if (!grpc_) {
+    ReleaseSocketPath();
+    return absl::UnavailableError(absl::StrCat("--control unix:", options_.unix_path, ": the control API could not listen"));
+  }
+  chmod(bind_path.c_str(), 0600);
+  if (::rename(bind_path.c_str(), options_.unix_path.c_str()) != 0) {
+    absl::Status error = absl::UnavailableError(absl::StrCat("--control unix:", options_.unix_path, ": cannot move the socket ",
+                                                             bind_path, " into place: ", strerror(errno)));
+    Stop();
+    return error;
+  }
+  struct stat st;
+  if (::lstat(options_.unix_path.c_str(), &st) == 0) {
+    created_socket_ = true;
+    socket_dev_ = static_cast<uint64_t>(st.st_dev);
+    socket_ino_ = static_cast<uint64_t>(st.st_ino);
+  }
   return absl::OkStatus();
 }
 
@@ -164,7 +231,7 @@ void ControlServer::Stop() {
     grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc_.reset();
   }
-  if (!options_.unix_path.empty()) unlink(options_.unix_path.c_str());
+  ReleaseSocketPath();
 }
 
 }  // namespace wsgate::engine::control

@@ -27,10 +27,11 @@ bool IsFieldValue(std::string_view s) {
   return true;
 }
 
+// origin-form (RFC 9112 §3.2.1): no fragment, so no '#'.
 bool IsTarget(std::string_view s) {
   if (s.empty() || s[0] != '/') return false;
   for (unsigned char c : s)
-    if (c <= 0x20 || c >= 0x7f) return false;
+    if (c <= 0x20 || c >= 0x7f || c == '#') return false;
   return true;
 }
 

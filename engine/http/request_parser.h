@@ -12,7 +12,7 @@
 // Each call scans only the bytes it has not seen before for the end of the head, so feeding one
 // byte at a time is linear. Rules (RFC 9112): CRLF line ends (a bare LF or CR is an error), no
 // obs-fold, no whitespace between a field name and its colon, token field names and methods,
-// visible-ASCII origin-form targets, HTTP/1.0 or HTTP/1.1. Limits: total head size (431), request
+// visible-ASCII origin-form targets (no '#'), HTTP/1.0 or HTTP/1.1. Limits: total head size (431), request
 // line length (414), header count (431).
 //
 // Owned by one connection; not thread-safe.

@@ -1,6 +1,8 @@
 // File: engine/http/upgrade.cc
 #include "engine/http/upgrade.h"
 
+#include "engine/http/url.h"
+
 namespace wsgate::engine::http {
 namespace {
 
@@ -19,6 +21,59 @@ bool IsSixteenByteBase64(std::string_view key) {
   return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
 }
 
+// The headers CheckUpgrade reads, found in one pass: the first of each, and whether one that
+// must appear once appeared again.
+struct UpgradeHeaders {
+  const Header* host = nullptr;
+  const Header* upgrade = nullptr;
+  const Header* connection = nullptr;
+  const Header* key = nullptr;
+  const Header* version = nullptr;
+  const Header* protocols = nullptr;
+  UpgradeError duplicate = UpgradeError::kNone;  // the first repeated single-value header
+};
+
+UpgradeHeaders ScanHeaders(const Request& request) {
+  UpgradeHeaders out;
+  const Header* authorization = nullptr;
+  auto take = [&out](const Header*& slot, const Header& h, UpgradeError if_repeated) {
+    if (slot == nullptr) {
+      slot = &h;
+    } else if (out.duplicate == UpgradeError::kNone) {
+      out.duplicate = if_repeated;
+    }
+  };
+  for (size_t i = 0; i < request.header_count; ++i) {
+    const Header& h = request.headers[i];
+    switch (h.name.size()) {  // EqualsIgnoreCase only for the one name of that length
+      case 4: if (EqualsIgnoreCase(h.name, "host")) take(out.host, h, UpgradeError::kDuplicateHost); break;
+      case 7: if (EqualsIgnoreCase(h.name, "upgrade") && !out.upgrade) out.upgrade = &h; break;
+      case 10: if (EqualsIgnoreCase(h.name, "connection") && !out.connection) out.connection = &h; break;
+      case 13:
+        if (EqualsIgnoreCase(h.name, "authorization")) take(authorization, h, UpgradeError::kDuplicateAuthorization);
+        break;
+      case 17: if (EqualsIgnoreCase(h.name, "sec-websocket-key")) take(out.key, h, UpgradeError::kDuplicateKey); break;
+      case 21:
+        if (EqualsIgnoreCase(h.name, "sec-websocket-version")) take(out.version, h, UpgradeError::kDuplicateVersion);
+        break;
+      case 22: if (EqualsIgnoreCase(h.name, "sec-websocket-protocol") && !out.protocols) out.protocols = &h; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+UpgradeError FromPathIssue(PathIssue issue) {
+  switch (issue) {
+    case PathIssue::kNone: return UpgradeError::kNone;
+    case PathIssue::kDotSegment: return UpgradeError::kDotSegment;
+    case PathIssue::kEncodedSeparator: return UpgradeError::kEncodedSeparator;
+    case PathIssue::kEmptySegment: return UpgradeError::kEmptySegment;
+    case PathIssue::kBadEscape: return UpgradeError::kBadEscape;
+  }
+  return UpgradeError::kBadEscape;
+}
+
 }  // namespace
 
 UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options) {
@@ -30,29 +85,28 @@ UpgradeCheck CheckUpgrade(const Request& request, const UpgradeOptions& options)
   if (request.method != "GET") return fail(UpgradeError::kNotGet);
   if (request.minor_version < 1) return fail(UpgradeError::kHttp10);
 
-  const Header* host = request.Find("host");
-  if (host != nullptr) out.host = host->value;
-  if (options.require_host && (host == nullptr || host->value.empty()))
-    return fail(UpgradeError::kNoHost);
+  if (options.check_path) {
+    if (UpgradeError e = FromPathIssue(CheckPath(request.path)); e != UpgradeError::kNone) return fail(e);
+  }
 
-  const Header* upgrade = request.Find("upgrade");
-  if (upgrade == nullptr || !HasToken(upgrade->value, "websocket"))
-    return fail(UpgradeError::kNoUpgradeHeader);
-  const Header* connection = request.Find("connection");
-  if (connection == nullptr || !HasToken(connection->value, "upgrade"))
+  UpgradeHeaders h = ScanHeaders(request);
+  if (options.reject_duplicates && h.duplicate != UpgradeError::kNone) return fail(h.duplicate);
+
+  if (h.host != nullptr) out.host = h.host->value;
+  if (options.require_host && (h.host == nullptr || h.host->value.empty())) return fail(UpgradeError::kNoHost);
+  if (h.upgrade == nullptr || !HasToken(h.upgrade->value, "websocket")) return fail(UpgradeError::kNoUpgradeHeader);
+  if (h.connection == nullptr || !HasToken(h.connection->value, "upgrade"))
     return fail(UpgradeError::kNoConnectionUpgrade);
 
-  const Header* key = request.Find("sec-websocket-key");
-  if (key == nullptr || key->value.empty()) return fail(UpgradeError::kBadKey);
-  if (options.strict_key && !IsSixteenByteBase64(key->value)) return fail(UpgradeError::kBadKey);
-  out.key = key->value;
+  if (h.key == nullptr || h.key->value.empty()) return fail(UpgradeError::kBadKey);
+  if (options.strict_key && !IsSixteenByteBase64(h.key->value)) return fail(UpgradeError::kBadKey);
+  out.key = h.key->value;
 
-  const Header* version = request.Find("sec-websocket-version");
-  if (version == nullptr) return fail(UpgradeError::kBadVersion);
-  bool ok = version->value == "13" || (options.accept_version_8 && version->value == "8");
+  if (h.version == nullptr) return fail(UpgradeError::kBadVersion);
+  bool ok = h.version->value == "13" || (options.accept_version_8 && h.version->value == "8");
   if (!ok) return fail(UpgradeError::kBadVersion);
 
-  if (const Header* protocols = request.Find("sec-websocket-protocol")) out.protocols = protocols->value;
+  if (h.protocols != nullptr) out.protocols = h.protocols->value;
   return out;
 }
 
@@ -75,6 +129,15 @@ std::string_view Describe(UpgradeError error) {
     case UpgradeError::kBadKey: return "missing or malformed Sec-WebSocket-Key header";
     case UpgradeError::kBadVersion: return "unsupported Sec-WebSocket-Version (supported: 13)";
     case UpgradeError::kNoHost: return "missing Host header";
+    case UpgradeError::kDuplicateHost: return "more than one Host header";
+    case UpgradeError::kDuplicateKey: return "more than one Sec-WebSocket-Key header";
+    case UpgradeError::kDuplicateVersion: return "more than one Sec-WebSocket-Version header";
+    case UpgradeError::kDuplicateAuthorization: return "more than one Authorization header";
+    case UpgradeError::kDotSegment: return "the path contains a '.' or '..' segment (also when percent-encoded)";
+    case UpgradeError::kEncodedSeparator:
+      return "the path contains an encoded '/' or '\\' (%2F, %5C) or a backslash";
+    case UpgradeError::kEmptySegment: return "the path contains an empty segment ('//')";
+    case UpgradeError::kBadEscape: return "the path contains a malformed percent-escape or an encoded NUL";
   }
   return "bad upgrade request";
 }

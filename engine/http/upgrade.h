@@ -4,6 +4,8 @@
 // the fields a server needs. Pure logic. The caller maps a failure to its answer; DefaultStatus()
 // gives the engine's mapping (426 with "Sec-WebSocket-Version: 13" for a wrong version, else 400/405).
 //
+// The request path is checked too (dot segments, encoded separators, "//", broken escapes: 400).
+//
 //   UpgradeCheck check = CheckUpgrade(parser.request(), {.accept_version_8 = false});
 //   if (check.error != UpgradeError::kNone) Reply(DefaultStatus(check.error), Describe(check.error));
 #pragma once
@@ -24,6 +26,17 @@ enum class UpgradeError : uint8_t {
   kBadKey,               // Sec-WebSocket-Key missing or not base64 of 16 bytes
   kBadVersion,           // Sec-WebSocket-Version missing or unsupported
   kNoHost,               // HTTP/1.1 requires Host
+  // A header that must appear once appeared more than once (RFC 9112 §3.2, RFC 6455 §11.3): which
+  // copy a component reads would differ between the gateway and whatever sits behind it.
+  kDuplicateHost,
+  kDuplicateKey,
+  kDuplicateVersion,
+  kDuplicateAuthorization,
+  // The path is unsafe to route and forward (http::CheckPath in url.h).
+  kDotSegment,
+  kEncodedSeparator,
+  kEmptySegment,
+  kBadEscape,
 };
 
 struct UpgradeOptions {
@@ -32,6 +45,12 @@ struct UpgradeOptions {
   // Require a 24-character base64 key that decodes to 16 bytes. "ws" only checks presence.
   bool strict_key = true;
   bool require_host = true;
+  // Reject a second Host, Sec-WebSocket-Key, Sec-WebSocket-Version or Authorization header.
+  // "ws" reads the first.
+  bool reject_duplicates = true;
+  // Reject unsafe paths (http::CheckPath: dot segments, encoded separators, "//", bad escapes).
+  // "ws" leaves the path to the application.
+  bool check_path = true;
 };
 
 struct UpgradeCheck {

@@ -67,7 +67,7 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.snapshot = snapshot_;
   const config::Snapshot& snap = *c.snapshot;
   config::RouteResult route = config::Route(snap, check.host, req.path);
-  if (route.status != config::RouteStatus::kOk) return Respond(c, 404, route.message());
+  if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
 
   auth::Credentials creds;
   if (const http::Header* h = req.Find("authorization")) creds.authorization = h->value;

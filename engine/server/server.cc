@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/log.h"
+#include "engine/common/status_macros.h"
+#include "engine/server/listener.h"
 
 namespace wsgate::engine::server {
 
@@ -60,13 +62,17 @@ absl::Status Server::Start() {
   if (!options_.wss_listen.empty()) {
     if (absl::Status s = ParseListenAddress(options_.wss_listen, "wss-listen", &wss_addr, &wss_len); !s.ok()) return s;
   }
+  if (!options_.reuse_port) {
+    WSGATE_RETURN_IF_ERROR(CheckAddressFree(addr, len, absl::StrCat("--ws-listen ", options_.ws_listen)));
+    if (wss_len != 0)
+      WSGATE_RETURN_IF_ERROR(CheckAddressFree(wss_addr, wss_len, absl::StrCat("--wss-listen ", options_.wss_listen)));
+  }
   {
     // With a default certificate, wss works before the first push: compile an empty snapshot
     // that carries it (this also checks the certificate files at startup).
     std::lock_guard<std::mutex> lock(apply_mu_);
     if (!options_.tls.cert_file.empty() && !current_->server_tls) {
-      v1::Snapshot empty = current_proto_;
-      auto compiled = config::Compile(empty, options_.resolver, options_.tls);
+      auto compiled = config::CompileDefaults(options_.tls);
       if (!compiled.ok())
         return absl::InvalidArgumentError(absl::StrCat("--tls-cert/--tls-key: ", compiled.status().message()));
       current_ = *compiled;

@@ -1,6 +1,7 @@
 // File: engine/server/server.h
 //
-// The engine process's core: N shards listening on one address (SO_REUSEPORT), the current
+// The engine process's core: N shards listening on one address (SO_REUSEPORT; an address some
+// other process listens on is refused unless options.reuse_port, see listener.h), the current
 // config (proto and compiled form), and the operations the control plane needs. main.cc only
 // parses flags and calls this; tests run the real server in-process the same way.
 //
@@ -33,6 +34,10 @@ struct ServerOptions {
   std::string wss_listen;                  // "" = no wss listener
   config::TlsDefaults tls;                 // the default certificate for wss
   int shards = 0;                          // 0: one per online CPU
+  // false: refuse to start when something already listens on ws_listen/wss_listen (another
+  // engine would otherwise share the port through SO_REUSEPORT and take half the connections).
+  // true: share it on purpose (--reuse-port, a hitless restart).
+  bool reuse_port = false;
   // 0: derived from the descriptor limit (raised to its hard maximum at Start): each proxied
   // connection holds two descriptors, and 64 stay spare for listeners, the ring and logs.
   int max_connections_per_shard = 0;

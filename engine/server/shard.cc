@@ -24,6 +24,7 @@
 #include "engine/common/log.h"
 #include "engine/http/messages.h"
 #include "engine/io/uring.h"
+#include "engine/server/listener.h"
 #include "engine/server/loop.h"
 #include "engine/ws/frame.h"
 
@@ -45,25 +46,6 @@ std::string PeerAddress(int fd) {
   else if (ss.ss_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof(buf));
   return buf;
-}
-
-absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, uint16_t* port) {
-  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
-    absl::Status s = absl::UnavailableError(absl::StrCat("bind/listen: ", strerror(errno)));
-    ::close(fd);
-    return s;
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_len = sizeof(bound);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
-  *port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  return fd;
 }
 
 // Sent with one non-blocking send to a client refused at accept: it fits any empty socket buffer.
@@ -387,6 +369,11 @@ void Loop::BeginDrain(int timeout_ms) {
   draining_ = true;
   drain_deadline_ms_ = now_ms_ + timeout_ms;
   for (int i = 0; i < 2; ++i) {
+    // Stop listening: the kernel then sends new connections to the other listeners of the
+    // SO_REUSEPORT group (a successor started with --reuse-port) instead of queueing them here
+    // to be reset at exit. The descriptor stays open until the Shard closes it.
+    int fd = i == 0 ? fds_.listen : fds_.wss_listen;
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
     if (!accept_armed_[i]) continue;
     if (!ring_.PrepCancel(io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0}))
       WSGATE_LOG(kWarning, "shard %d: could not cancel accepting (submission queue full)", options_.index);

@@ -299,10 +299,11 @@ TEST(EngineBinary, BadFlagsAndConfigsExitWithAClearError) {
   Subprocess missing({WSGATE_ENGINE, "--config", "/nonexistent/x.textproto"});
   EXPECT_EQ(missing.Wait(kTimeoutMs), 2);
   EXPECT_NE(missing.output().find("cannot read /nonexistent/x.textproto"), std::string::npos) << missing.output();
-  Subprocess public_control({WSGATE_ENGINE, "--control", "unix:/tmp/wsgate-e2e-unused.sock", "--control-tcp",
-                             "0.0.0.0:0", "--ws-listen", "127.0.0.1:0"});
-  EXPECT_EQ(public_control.Wait(kTimeoutMs), 1);
-  EXPECT_NE(public_control.output().find("is not a loopback address"), std::string::npos) << public_control.output();
+  // The unauthenticated TCP control listener is gone (issue #11, item 6): any local user could push.
+  Subprocess tcp_control({WSGATE_ENGINE, "--control", "unix:/tmp/wsgate-e2e-unused.sock", "--control-tcp",
+                          "127.0.0.1:0", "--ws-listen", "127.0.0.1:0"});
+  EXPECT_EQ(tcp_control.Wait(kTimeoutMs), 2);
+  EXPECT_NE(tcp_control.output().find("--control-tcp was removed"), std::string::npos) << tcp_control.output();
   // JSON configs: a bad field is named; a good one is served.
   std::ofstream("/tmp/wsgate-e2e-bad.json") << R"({"version": 1, "apis": [{"nope": 1}]})";
   Subprocess bad_json({WSGATE_ENGINE, "--config", "/tmp/wsgate-e2e-bad.json", "--ws-listen", "127.0.0.1:0"});

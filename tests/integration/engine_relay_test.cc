@@ -502,16 +502,70 @@ TEST_F(EngineRelayTest, SlowlorisUpgradeGets408) {
   EXPECT_EQ(seen.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << seen;
 }
 
-TEST_F(EngineRelayTest, NoConfigAnswers404) {
-  engine::server::ServerOptions so;
-  so.ws_listen = "127.0.0.1:0";
-  so.shards = 1;
-  so.buffer_count = 64;
-  engine::server::Server bare(so);
-  ASSERT_TRUE(bare.Start().ok());
+// Issue #11, item 7: before its first config an engine answers 503 with a text body, not WSO2's
+// 404 (which reads as "no such API"); after a push, 101 and 404 as usual. With a certificate
+// too (its startup snapshot carries the certificate, and is still unconfigured).
+TEST_F(EngineRelayTest, NoConfigAnswers503ThenAPushServes) {
+  for (bool with_certificate : {false, true}) {
+    SCOPED_TRACE(with_certificate ? "with a certificate" : "without a certificate");
+    engine::server::ServerOptions so;
+    so.ws_listen = "127.0.0.1:0";
+    if (with_certificate) {
+      so.wss_listen = "127.0.0.1:0";
+      so.tls = {CertFile(), KeyFile()};
+    }
+    so.shards = 1;
+    so.buffer_count = 64;
+    engine::server::Server bare(so);
+    ASSERT_TRUE(bare.Start().ok());
+    WsClient c;
+    EXPECT_FALSE(c.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
+    EXPECT_EQ(c.status(), 503) << c.response();
+    EXPECT_NE(c.response().find("\r\n\r\nService Unavailable: the gateway has no configuration yet"),
+              std::string::npos)
+        << c.response();
+    ASSERT_TRUE(bare.Apply(BaseSnapshot()).ok());
+    WsClient ok;
+    EXPECT_TRUE(ok.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())})) << ok.response();
+    WsClient missing;
+    EXPECT_FALSE(missing.Connect(bare.port(), "/nope/1.0.0/x", {Bearer(Token())}));
+    EXPECT_EQ(missing.status(), 404);
+  }
+}
+
+// Issue #11, item 4: a path a backend could normalize elsewhere is a 400 naming the problem,
+// and a {uri.var.X} value reaches the backend encoded for the query it lands in.
+TEST_F(EngineRelayTest, UnsafePathsAre400AndUriVarsReachTheBackendEncoded) {
+  for (const char* path : {"/chats/1.0.0/../../admin", "/chats/1.0.0/rooms/%2e%2e", "/chats/1.0.0/rooms/..;",
+                          "/chats/1.0.0/rooms/a%2fb", "/chats/1.0.0//notifications"}) {
+    auto [status, body] = Refused(path, {Bearer(Token())});
+    EXPECT_EQ(status, 400) << path;
+    EXPECT_EQ(body.rfind("Bad Request: the path contains ", 0), 0u) << path << ": " << body;
+  }
+  DroppingBackend dropping;
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
+  Apply(s);
   WsClient c;
-  EXPECT_FALSE(c.Connect(bare.port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
-  EXPECT_EQ(c.status(), 404);
+  ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/rooms/room1&room=common?lang=en", {Bearer(Token())}))
+      << c.response();
+  std::string req = dropping.request();
+  EXPECT_EQ(req.rfind("GET /rooms?room=room1%26room%3Dcommon&lang=en HTTP/1.1\r\n", 0), 0u) << req;
+}
+
+// Issue #11, item 5: a second Host or Sec-WebSocket-Key is a 400, not "the first one wins".
+TEST_F(EngineRelayTest, DuplicateHostOrKeyIs400) {
+  const std::string head = "GET /chats/1.0.0/notifications HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n" + Bearer(Token()) + "\r\n";
+  for (const std::string& extra : {std::string("Host: other.example\r\n"),
+                                   std::string("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n")}) {
+    WsClient c;
+    ASSERT_TRUE(c.ConnectTcp(engine_port()));
+    ASSERT_TRUE(c.Handshake(head + extra + "\r\n"));
+    EXPECT_EQ(c.status(), 400) << extra;
+    EXPECT_NE(c.response().find("Bad Request: more than one "), std::string::npos) << c.response();
+  }
 }
 
 }  // namespace

@@ -374,6 +374,8 @@ void ChatServer::Impl::OnRequest(Conn& c, const engine::http::Request& req, size
   upgrade_options.accept_version_8 = true;  // ws 6.x accepts 8 and 13
   upgrade_options.strict_key = false;       // ws 6.x only checks presence
   upgrade_options.require_host = false;
+  upgrade_options.reject_duplicates = false;  // ws 6.x reads the first
+  upgrade_options.check_path = false;         // the sample's own routing decides
   engine::http::UpgradeCheck check = engine::http::CheckUpgrade(req, upgrade_options);
   if (check.error != engine::http::UpgradeError::kNone) {
     WSGATE_LOG(kDebug, "conn %d: %s", static_cast<int>(c.id), std::string(engine::http::Describe(check.error)));

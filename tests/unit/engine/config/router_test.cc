@@ -80,5 +80,55 @@ TEST_F(RouterTest, MostSpecificTopicWinsAndWildcardCatchesTheRest) {
   EXPECT_EQ(UpstreamTarget(*r.api->sandbox, r, ""), "/base");
 }
 
+// A {uri.var.X} value lands encoded for its place: in the query it cannot add a parameter, in a
+// path it cannot add a segment or start the query (issue #11, item 4).
+TEST_F(RouterTest, UriVarsAreEncodedForTheQuery) {
+  RouteResult r = Route(*snapshot_, "localhost", "/chats/1.0.0/rooms/room1&room=common");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/rooms?room=room1%26room%3Dcommon");
+  r = Route(*snapshot_, "localhost", "/chats/1.0.0/rooms/a+b%20c%23d");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, "x=1"), "/rooms?room=a%2Bb%20c%23d&x=1");
+  // An escape the client sent is decoded once and re-encoded, never double-encoded.
+  r = Route(*snapshot_, "localhost", "/chats/1.0.0/rooms/r%31");
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/rooms?room=r1");
+}
+
+TEST(RouterMapping, UriVarsAreEncodedForAPathSegment) {
+  auto snapshot = testing::CompileOrDie(R"pb(
+    version: 1 agent_id: "a"
+    vhosts { name: "localhost" }
+    apis {
+      id: "p" name: "P" context: "/p" version: "1" vhosts: "localhost"
+      production_endpoint { url: "ws://localhost:8080/base" }
+      topics { name: "/u/{id}" url_mapping: "/users/{uri.var.id}/feed?id={uri.var.id}" }
+    }
+  )pb");
+  RouteResult r = Route(*snapshot, "localhost", "/p/1/u/x;y%3Fz%25w&k=v");
+  ASSERT_EQ(r.status, RouteStatus::kOk);
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/base/users/x%3By%3Fz%25w&k=v/feed?id=x%3By%3Fz%25w%26k%3Dv");
+  r = Route(*snapshot, "localhost", "/p/1/u/caf%C3%A9");
+  EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/base/users/caf%C3%A9/feed?id=caf%C3%A9");
+}
+
+// Before the first push the engine answers 503, not WSO2's 404 (issue #11, item 7).
+TEST(RouterNotConfigured, AnUnconfiguredSnapshotIs503) {
+  RouteResult r = Route(*EmptySnapshot(), "localhost", "/chats/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNotConfigured);
+  EXPECT_EQ(r.http_status(), 503);
+  EXPECT_EQ(r.message(), "Service Unavailable: the gateway has no configuration yet");
+  auto defaults = CompileDefaults({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE((*defaults)->configured);
+  EXPECT_EQ(Route(**defaults, "localhost", "/x").http_status(), 503);
+  // Any compiled snapshot counts as configured, even one without APIs.
+  auto empty_push = Compile(v1::Snapshot(), testing::FakeResolver());
+  ASSERT_TRUE(empty_push.ok());
+  EXPECT_TRUE((*empty_push)->configured);
+  r = Route(**empty_push, "localhost", "/chats/1.0.0/notifications");
+  EXPECT_EQ(r.status, RouteStatus::kNoApi);
+  EXPECT_EQ(r.http_status(), 404);
+}
+
 }  // namespace
 }  // namespace wsgate::engine::config

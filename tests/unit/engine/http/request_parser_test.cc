@@ -108,6 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_method", "G(T / HTTP/1.1\r\n\r\n", 400},
         BadCase{"absolute_form_target", "GET http://x/ HTTP/1.1\r\n\r\n", 400},
         BadCase{"control_char_in_target", "GET /a\x01 HTTP/1.1\r\n\r\n", 400},
+        BadCase{"fragment_in_target", "GET /a#/../admin HTTP/1.1\r\n\r\n", 400},
         BadCase{"http2", "GET / HTTP/2.0\r\n\r\n", 505},
         BadCase{"http12", "GET / HTTP/1.2\r\n\r\n", 505},
         BadCase{"not_http", "GET / FTP/1.1\r\n\r\n", 400},

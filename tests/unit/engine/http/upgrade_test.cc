@@ -72,6 +72,64 @@ TEST(CheckUpgrade, LenientOptionsMatchTheNodeWsLibrary) {
             UpgradeError::kNone);
 }
 
+// Issue #11, item 5: a header that must appear once, twice, is a 400 (which copy wins would
+// differ between the gateway and what sits behind it).
+TEST(CheckUpgrade, RejectsDuplicateSingleValueHeaders) {
+  struct Case {
+    std::string extra;
+    UpgradeError error;
+  };
+  for (const Case& c : {Case{"Host: evil\r\n", UpgradeError::kDuplicateHost},
+                        Case{"host: h\r\n", UpgradeError::kDuplicateHost},
+                        Case{"Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n", UpgradeError::kDuplicateKey},
+                        Case{"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n", UpgradeError::kDuplicateKey},
+                        Case{"Sec-WebSocket-Version: 8\r\n", UpgradeError::kDuplicateVersion},
+                        Case{"Sec-WebSocket-Version: 13\r\n", UpgradeError::kDuplicateVersion},
+                        Case{"Authorization: Bearer a\r\nAuthorization: Bearer b\r\n",
+                             UpgradeError::kDuplicateAuthorization}}) {
+    UpgradeCheck check = Check(Request("GET", kGood + c.extra));
+    EXPECT_EQ(check.error, c.error) << c.extra;
+    EXPECT_EQ(DefaultStatus(check.error), 400) << c.extra;
+  }
+  EXPECT_EQ(Describe(UpgradeError::kDuplicateHost), "more than one Host header");
+  EXPECT_EQ(Describe(UpgradeError::kDuplicateKey), "more than one Sec-WebSocket-Key header");
+  // One of each is fine, and list-valued headers may repeat.
+  EXPECT_EQ(Check(Request("GET", kGood + "Authorization: Bearer a\r\nSec-WebSocket-Protocol: a\r\n"
+                                         "Sec-WebSocket-Protocol: b\r\nConnection: keep-alive\r\n")).error,
+            UpgradeError::kNone);
+  // The Node "ws"-like options read the first copy, as "ws" does.
+  UpgradeOptions ws_like;
+  ws_like.reject_duplicates = false;
+  UpgradeCheck first = Check(Request("GET", kGood + "Host: evil\r\n"), ws_like);
+  EXPECT_EQ(first.error, UpgradeError::kNone);
+  EXPECT_EQ(first.host, "h");
+}
+
+// Issue #11, item 4: unsafe paths are refused at the upgrade with a 400 naming the problem.
+TEST(CheckUpgrade, RejectsUnsafePaths) {
+  auto check_target = [](const std::string& target, UpgradeOptions options = {}) {
+    return Check("GET " + target + " HTTP/1.1\r\n" + kGood + "\r\n", options).error;
+  };
+  EXPECT_EQ(check_target("/echo/1.0.0/../../admin"), UpgradeError::kDotSegment);
+  EXPECT_EQ(check_target("/echo/1.0.0/%2e%2e/%2E%2E/admin"), UpgradeError::kDotSegment);
+  EXPECT_EQ(check_target("/echo/1.0.0/..;/admin"), UpgradeError::kDotSegment);
+  EXPECT_EQ(check_target("/echo/1.0.0/a%2f..%2f..%2fadmin"), UpgradeError::kEncodedSeparator);
+  EXPECT_EQ(check_target("/echo/1.0.0/a%5Cb"), UpgradeError::kEncodedSeparator);
+  EXPECT_EQ(check_target("/echo/1.0.0//admin"), UpgradeError::kEmptySegment);
+  EXPECT_EQ(check_target("/echo/1.0.0/a%zz"), UpgradeError::kBadEscape);
+  // The query is not a path: dots and slashes there are data.
+  EXPECT_EQ(check_target("/echo/1.0.0/rooms/r1?next=/../..//x"), UpgradeError::kNone);
+  EXPECT_EQ(check_target("/echo/1.0.0/rooms/r1/"), UpgradeError::kNone);
+  for (UpgradeError e : {UpgradeError::kDotSegment, UpgradeError::kEncodedSeparator, UpgradeError::kEmptySegment,
+                         UpgradeError::kBadEscape}) {
+    EXPECT_EQ(DefaultStatus(e), 400);
+    EXPECT_EQ(Describe(e).substr(0, 18), "the path contains ");
+  }
+  UpgradeOptions lenient;
+  lenient.check_path = false;
+  EXPECT_EQ(check_target("/a/../b", lenient), UpgradeError::kNone);
+}
+
 TEST(CheckUpgrade, StatusMapping) {
   EXPECT_EQ(DefaultStatus(UpgradeError::kNotGet), 405);
   EXPECT_EQ(DefaultStatus(UpgradeError::kBadVersion), 426);

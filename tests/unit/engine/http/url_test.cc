@@ -35,5 +35,40 @@ TEST(RemoveQueryParam, KeepsOtherPairsVerbatim) {
   EXPECT_EQ(RemoveQueryParam("a=1", "access_token"), "a=1");
 }
 
+// Issue #11, item 4: paths a backend could normalize into one the gateway never routed.
+TEST(CheckPath, AcceptsOrdinaryPaths) {
+  for (const char* p : {"/", "/chats/1.0.0/rooms/room1", "/chats/1.0.0/rooms/room1/", "/a/b.c/..d/d..", "/a/...",
+                        "/rooms/room1&room=common", "/a/%41%62", "/a/%2e%2ex", "/a/.x;y", "/caf%C3%A9"})
+    EXPECT_EQ(CheckPath(p), PathIssue::kNone) << p;
+}
+
+TEST(CheckPath, RejectsDotSegmentsAlsoEncoded) {
+  for (const char* p : {"/echo/1.0.0/../../admin", "/echo/1.0.0/./x", "/a/..", "/a/.", "/..", "/a/%2e%2e/b",
+                        "/a/%2E%2E/b", "/a/.%2e/b", "/a/%2e./b", "/a/%2e", "/a/..;/admin", "/a/..;jsessionid=1/b",
+                        "/a/.;x/b"})
+    EXPECT_EQ(CheckPath(p), PathIssue::kDotSegment) << p;
+}
+
+TEST(CheckPath, RejectsEncodedSeparatorsEmptySegmentsAndBadEscapes) {
+  for (const char* p : {"/a/%2f/b", "/a%2Fb", "/a/%5c..", "/a/%5C", "/a\\b"})
+    EXPECT_EQ(CheckPath(p), PathIssue::kEncodedSeparator) << p;
+  for (const char* p : {"//admin", "/a//b", "/echo/1.0.0//", "/a///"})
+    EXPECT_EQ(CheckPath(p), PathIssue::kEmptySegment) << p;
+  for (const char* p : {"/a/%", "/a/%4", "/a/%zz", "/a/%00", "/a%0"})
+    EXPECT_EQ(CheckPath(p), PathIssue::kBadEscape) << p;
+}
+
+TEST(Encode, PathSegmentAndQueryComponent) {
+  EXPECT_EQ(EncodePathSegment("room1&room=common"), "room1&room=common");
+  EXPECT_EQ(EncodePathSegment("a/b?c#d;e%f g"), "a%2Fb%3Fc%23d%3Be%25f%20g");
+  EXPECT_EQ(EncodePathSegment("AZaz09-._~!$&'()*+,=:@"), "AZaz09-._~!$&'()*+,=:@");
+  EXPECT_EQ(EncodeQueryComponent("room1&room=common"), "room1%26room%3Dcommon");
+  EXPECT_EQ(EncodeQueryComponent("a+b c#/?%"), "a%2Bb%20c%23%2F%3F%25");
+  EXPECT_EQ(EncodeQueryComponent(std::string("\0\xff", 2)), "%00%FF");
+  EXPECT_EQ(EncodeQueryComponent("AZaz09-._~"), "AZaz09-._~");
+  // Decoding what was encoded gives the value back.
+  EXPECT_EQ(PercentDecode(EncodeQueryComponent("x&y=z+1"), false), "x&y=z+1");
+}
+
 }  // namespace
 }  // namespace wsgate::engine::http
