@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "agent/lifecycle.h"
 #include "engine/common/base64.h"
 #include "engine/common/status_macros.h"
@@ -16,7 +17,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -55,6 +56,10 @@ CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_s INTEGER NOT NULL);
 CREATE TABLE policies (name TEXT PRIMARY KEY, level INTEGER NOT NULL, policy BLOB NOT NULL, builtin INTEGER NOT NULL);
 )sql";
 
+// v2: the scopes an admin granted each application (space-separated), the only ones its tokens
+// may carry.
+constexpr const char* kSchemaV2 = "ALTER TABLE applications ADD COLUMN scopes TEXT NOT NULL DEFAULT '';";
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -73,6 +78,14 @@ absl::Status Invalid(const std::string& field, const std::string& why) {
 }
 
 std::string ApiRefText(const v1::ApiSpec& spec) { return absl::StrCat(spec.name(), ":", spec.version()); }
+
+// RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\\'.
+absl::Status ValidScopes(const std::string& field, const google::protobuf::RepeatedPtrField<std::string>& scopes) {
+  for (const auto& s : scopes)
+    if (s.empty() || std::any_of(s.begin(), s.end(), [](char c) { return c <= ' ' || c > '~' || c == '"' || c == '\\'; }))
+      return Invalid(field, absl::StrCat("bad scope '", s, "' (printable ASCII, no space, '\"' or '\\')"));
+  return absl::OkStatus();
+}
 
 std::string KeyTypeName(v1::KeyType t) { return t == v1::SANDBOX ? "SANDBOX" : "PRODUCTION"; }
 
@@ -95,11 +108,9 @@ bool JwtJti(const std::string& token, std::string* jti) {
   if (d1 == std::string::npos || d1 == d2) return false;
   std::string payload;
   if (!common::Base64UrlDecode(std::string_view(token).substr(d1 + 1, d2 - d1 - 1), &payload)) return false;
-  size_t at = payload.find("\"jti\":\"");
-  if (at == std::string::npos) return false;
-  size_t end = payload.find('"', at + 7);
-  if (end == std::string::npos) return false;
-  *jti = payload.substr(at + 7, end - at - 7);
+  Json claims = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!claims.is_object() || !claims.contains("jti") || !claims["jti"].is_string()) return false;
+  *jti = claims["jti"].get<std::string>();
   return !jti->empty();
 }
 
@@ -158,7 +169,8 @@ absl::Status Catalog::Migrate() {
   Transaction tx(db_);
   WSGATE_RETURN_IF_ERROR(tx.Begin());
   if (version < 1) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV1));
-  // Later migrations go here: if (version < 2) { ... }
+  if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
+  // Later migrations go here: if (version < 3) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -678,7 +690,8 @@ absl::StatusOr<std::vector<v1::Deployment>> Catalog::ListDeployments(const std::
 
 absl::StatusOr<v1::ApplicationInfo> Catalog::LoadApplication(const std::string& ref) {
   Statement st = db_.Prepare(
-      "SELECT id, name, description, owner, throttle_policy, blocked, created_ms FROM applications WHERE id = ?1 OR name = ?1");
+      "SELECT id, name, description, owner, throttle_policy, blocked, created_ms, scopes FROM applications "
+      "WHERE id = ?1 OR name = ?1");
   st.Bind(1, ref);
   if (!st.Next()) {
     WSGATE_RETURN_IF_ERROR(st.status());
@@ -692,6 +705,7 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::LoadApplication(const std::string& 
   a.set_throttle_policy(st.Text(4));
   a.set_blocked(st.Int(5) != 0);
   a.set_created_unix_ms(st.Int(6));
+  for (absl::string_view scope : absl::StrSplit(st.Text(7), ' ', absl::SkipEmpty())) a.add_scopes(std::string(scope));
   return a;
 }
 
@@ -704,16 +718,19 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::CreateApplication(const v1::CreateA
   a.set_owner(req.owner().empty() ? "admin" : req.owner());
   a.set_throttle_policy(req.throttle_policy().empty() ? "Unlimited" : req.throttle_policy());
   a.set_created_unix_ms(NowMs());
+  WSGATE_RETURN_IF_ERROR(ValidScopes("scopes", req.scopes()));
+  *a.mutable_scopes() = req.scopes();
   WSGATE_RETURN_IF_ERROR(Mutate(true, [&]() -> absl::Status {
     if (!PolicyExists(a.throttle_policy(), v1::APPLICATION))
       return Invalid("throttle_policy", absl::StrCat("unknown application policy '", a.throttle_policy(), "'"));
-    absl::Status s = db_.Prepare("INSERT INTO applications VALUES(?, ?, ?, ?, ?, 0, ?)")
+    absl::Status s = db_.Prepare("INSERT INTO applications VALUES(?, ?, ?, ?, ?, 0, ?, ?)")
                          .Bind(1, a.id())
                          .Bind(2, a.name())
                          .Bind(3, a.description())
                          .Bind(4, a.owner())
                          .Bind(5, a.throttle_policy())
                          .Bind(6, a.created_unix_ms())
+                         .Bind(7, absl::StrJoin(a.scopes(), " "))
                          .Run();
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat("an application named '", a.name(), "' already exists"));
     return s;
@@ -744,11 +761,16 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::UpdateApplication(const v1::UpdateA
         return Invalid("throttle_policy", absl::StrCat("unknown application policy '", req.throttle_policy(), "'"));
       out.set_throttle_policy(req.throttle_policy());
     }
-    return db_.Prepare("UPDATE applications SET description = ?, throttle_policy = ?, blocked = ? WHERE id = ?")
+    if (req.has_scopes()) {
+      WSGATE_RETURN_IF_ERROR(ValidScopes("scopes", req.scopes().scopes()));
+      *out.mutable_scopes() = req.scopes().scopes();
+    }
+    return db_.Prepare("UPDATE applications SET description = ?, throttle_policy = ?, blocked = ?, scopes = ? WHERE id = ?")
         .Bind(1, out.description())
         .Bind(2, out.throttle_policy())
         .Bind(3, out.blocked() ? 1 : 0)
-        .Bind(4, out.id())
+        .Bind(4, absl::StrJoin(out.scopes(), " "))
+        .Bind(5, out.id())
         .Run();
   }));
   return out;
@@ -967,22 +989,22 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueTokenLocked(const std::string& app
   if (ttl_s == 0) ttl_s = options_.default_token_ttl_s;
   if (ttl_s > options_.max_token_ttl_s)
     return Invalid("ttl", absl::StrCat(ttl_s, " s is longer than the maximum ", options_.max_token_ttl_s, " s"));
-  for (const auto& s : scopes)
-    if (s.empty() || s.find_first_of(" \"\\") != std::string::npos) return Invalid("scope", absl::StrCat("bad scope '", s, "'"));
-  WSGATE_ASSIGN_OR_RETURN(auto key, ActiveKey());
   WSGATE_ASSIGN_OR_RETURN(auto app, LoadApplication(application_id));
+  // Only scopes an admin granted the application (never self-granted by the client).
+  for (const auto& s : scopes)
+    if (std::find(app.scopes().begin(), app.scopes().end(), s) == app.scopes().end())
+      return Invalid("scope", absl::StrCat("application '", app.name(), "' was not granted scope '", s, "' (granted: ",
+                                           app.scopes().empty() ? "none" : absl::StrJoin(app.scopes(), " "),
+                                           "; an admin grants scopes with `wsgatectl app update ", app.name(),
+                                           " --scope S`)"));
+  WSGATE_ASSIGN_OR_RETURN(auto key, ActiveKey());
   int64_t now = NowS();
   std::string jti = NewId();
   std::string scope = absl::StrJoin(scopes, " ");
-  // Strings here come from validated sources (hex ids, names checked at creation) except the
-  // owner and scopes; both are restricted above or at creation, so plain concatenation is safe.
-  std::string owner;
-  for (char c : app.owner())
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) owner.push_back(c);
-  std::string payload = absl::StrCat(R"({"iss":")", options_.issuer, R"(","sub":")", owner, R"(","aud":"wsgate","iat":)",
-                                     now, R"(,"nbf":)", now, R"(,"exp":)", now + ttl_s, R"(,"jti":")", jti,
-                                     R"(","client_id":")", consumer_key, R"(","key_type":")", KeyTypeName(type),
-                                     R"(","application":")", app.id(), R"(","scope":")", scope, R"("})");
+  Json payload = {{"iss", options_.issuer}, {"sub", app.owner()},      {"aud", "wsgate"},
+                  {"iat", now},             {"nbf", now},              {"exp", now + ttl_s},
+                  {"jti", jti},             {"client_id", consumer_key}, {"key_type", KeyTypeName(type)},
+                  {"application", app.id()}, {"scope", scope}};
   WSGATE_ASSIGN_OR_RETURN(std::string token, key->SignJwt(payload));
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO issued_tokens VALUES(?, ?, ?)")
                              .Bind(1, jti)
@@ -1081,7 +1103,7 @@ absl::StatusOr<std::vector<v1::SigningKeyInfo>> Catalog::ListSigningKeys() {
 
 absl::StatusOr<std::string> Catalog::Jwks() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> keys;
+  Json keys = Json::array();
   Statement st = db_.Prepare(
       "SELECT kid, algorithm, private_pem FROM signing_keys WHERE active = 1 OR retire_after_s > ? ORDER BY created_ms");
   st.Bind(1, NowS());
@@ -1089,7 +1111,7 @@ absl::StatusOr<std::string> Catalog::Jwks() {
     WSGATE_ASSIGN_OR_RETURN(auto key, SigningKey::FromPrivatePem(static_cast<v1::SigningAlgorithm>(st.Int(1)), st.Text(0), st.Text(2)));
     keys.push_back(key->Jwk());
   }
-  return absl::StrCat(R"({"keys":[)", absl::StrJoin(keys, ","), "]}");
+  return DumpJson({{"keys", std::move(keys)}});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -411,9 +411,11 @@ std::vector<Command> Commands() {
                  f.AddString("owner", &owner, "owner (default admin)", "NAME");
                  f.AddString("policy", &policy, "application throttle policy (default Unlimited)", "POLICY");
                  f.AddString("description", &description, "free text", "TEXT");
+                 f.AddList("scope", &scopes, "a scope its tokens may carry (repeatable)", "SCOPE");
                },
                [](Ctx& ctx) {
                  v1::CreateApplicationRequest req;
+                 for (const auto& s : scopes) req.add_scopes(s);
                  req.set_name(ctx.args[0]);
                  req.set_owner(owner);
                  req.set_throttle_policy(policy);
@@ -439,7 +441,20 @@ std::vector<Command> Commands() {
                  v1::ApplicationInfo resp;
                  CALL(GetApplication, req, resp);
                  Print(ctx, resp, absl::StrCat(resp.name(), "  owner ", resp.owner(), "  policy ", resp.throttle_policy(),
-                                               resp.blocked() ? "  BLOCKED" : "", "  id ", resp.id()));
+                                               resp.blocked() ? "  BLOCKED" : "", "  scopes ",
+                                               resp.scopes().empty() ? "none" : absl::StrJoin(resp.scopes(), ","), "  id ", resp.id()));
+                 return 0;
+               }});
+  c.push_back({"app update", "APP [--scope S]...", "set the scopes its tokens may carry (none given: revokes all)", 1, 1,
+               [](FlagParser& f) { f.AddList("scope", &scopes, "a granted scope (repeatable; replaces the old ones)", "SCOPE"); },
+               [](Ctx& ctx) {
+                 v1::UpdateApplicationRequest req;
+                 req.set_application(ctx.args[0]);
+                 for (const auto& s : scopes) req.mutable_scopes()->add_scopes(s);
+                 req.mutable_scopes();  // present even when empty: revokes all
+                 v1::ApplicationInfo resp;
+                 CALL(UpdateApplication, req, resp);
+                 Print(ctx, resp, absl::StrCat(resp.name(), " scopes: ", resp.scopes().empty() ? "none" : absl::StrJoin(resp.scopes(), ",")));
                  return 0;
                }});
   c.push_back({"app delete", "APP", "delete an application with its subscriptions and keys", 1, 1, nullptr, [](Ctx& ctx) {
