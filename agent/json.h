@@ -9,7 +9,7 @@
 
 namespace wsgate::agent {
 
-using Json = nlohmann::json;
+using Json = nlohmann::ordered_json;  // members in the order they are written
 
 inline std::string DumpJson(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);

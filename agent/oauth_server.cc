@@ -158,15 +158,17 @@ class DeadlineStream final : public httplib::Stream {
  public:
   explicit DeadlineStream(int fd) : fd_(fd) {}
   void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+  // Whether a read gave up at the deadline.
+  bool timed_out() const { return timed_out_; }
 
   // Waits for the first byte of the next request up to `idle`.
   bool WaitForRequest(std::chrono::milliseconds idle) const { return used_ < have_ || Poll(POLLIN, idle); }
 
-  bool is_readable() const override { return used_ < have_ || Poll(POLLIN, Left()); }
+  bool is_readable() const override { return used_ < have_ || ReadableInTime(); }
   bool is_writable() const override { return Poll(POLLOUT, Left() + std::chrono::milliseconds(2000)); }
   ssize_t read(char* ptr, size_t size) override {
     if (used_ == have_) {
-      if (!Poll(POLLIN, Left())) return -1;
+      if (!ReadableInTime()) return -1;
       ssize_t n = ::recv(fd_, buf_, sizeof(buf_), 0);
       if (n <= 0) return n;
       used_ = 0;
@@ -187,8 +189,12 @@ class DeadlineStream final : public httplib::Stream {
 
  private:
   std::chrono::milliseconds Left() const {
-    return std::max(std::chrono::milliseconds(0),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
+    return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now()));
+  }
+  bool ReadableInTime() const {
+    if (Poll(POLLIN, Left())) return true;
+    timed_out_ = Clock::now() >= deadline_;
+    return false;
   }
   bool Poll(short events, std::chrono::milliseconds timeout) const {
     pollfd p{fd_, events, 0};
@@ -217,6 +223,7 @@ class DeadlineStream final : public httplib::Stream {
 
   int fd_;
   Clock::time_point deadline_ = Clock::now();
+  mutable bool timed_out_ = false;
   char buf_[4096];
   size_t used_ = 0, have_ = 0;
 };
@@ -226,6 +233,10 @@ class DeadlineStream final : public httplib::Stream {
 class OAuthServer::Http final : public httplib::Server {
  public:
   explicit Http(const OAuthLimits& limits) : limits_(limits) {}
+
+  // httplib listens with a backlog of 5, so a burst of connections waits for SYN retries (1 s,
+  // 3 s...); listen() again on the bound socket raises it.
+  bool RaiseBacklog() { return ::listen(svr_sock_, 1024) == 0; }
 
  private:
   // Replaces httplib's per-connection loop (keep-alive + process_request) to apply the deadline.
@@ -237,7 +248,8 @@ class OAuthServer::Http final : public httplib::Server {
       stream.set_deadline(Clock::now() + limits_.request_deadline);
       bool closed = false;
       ok = process_request(stream, /*close_connection=*/n + 1 == limits_.keep_alive_max, closed, nullptr);
-      if (!ok || closed) break;
+      // A client too slow for the deadline gets no second chance on this connection.
+      if (!ok || closed || stream.timed_out()) break;
     }
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
@@ -268,6 +280,11 @@ absl::Status OAuthServer::Start(const std::string& listen) {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   });
   http_->set_payload_max_length(limits_.max_body);
+  // httplib sends the head and the body in two writes: without this, Nagle and delayed ACKs
+  // stall every answer on a keep-alive connection by 40 ms.
+  http_->set_tcp_nodelay(true);
+  http_->set_keep_alive_max_count(static_cast<size_t>(limits_.keep_alive_max));
+  http_->set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(limits_.keep_alive_idle).count());
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     HttpAnswer a = HandleOAuthRequest(catalog_, req.method, req.path, req.get_header_value("Authorization"),
                                       req.get_header_value("Content-Type"), req.body);
@@ -297,6 +314,7 @@ absl::Status OAuthServer::Start(const std::string& listen) {
                                                  " (is another wsgate-agent running?)"));
     port_ = static_cast<int>(port);
   }
+  if (!http_->RaiseBacklog()) return absl::InternalError(absl::StrCat("--token-listen ", listen, ": ", strerror(errno)));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   // Stop() can only stop a server that runs.
   for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
