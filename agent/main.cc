@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       "  wsgate-agent --engine unix:/run/wsgate/engine.sock\n"
       "  wsgatectl api list            # talks to it with the admin credential in the data directory\n\n"
       "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
-  flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token (0600); $WSGATE_HOME or ~/.local/state/wsgate",
+  flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token, agent.lock (0600, one agent per dir); $WSGATE_HOME or ~/.local/state/wsgate",
                   "DIR");
   flags.AddList("engine", &engines, "an engine's control socket to keep up to date, unix:PATH or 127.0.0.1:PORT",
                 "TARGET");
