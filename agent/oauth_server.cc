@@ -280,6 +280,9 @@ absl::Status OAuthServer::Start(const std::string& listen) {
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   });
   http_->set_payload_max_length(limits_.max_body);
+  // The socket timeouts httplib sets on each connection; the deadline (DeadlineStream) is tighter.
+  http_->set_read_timeout(limits_.request_deadline);
+  http_->set_write_timeout(limits_.request_deadline);
   // httplib sends the head and the body in two writes: without this, Nagle and delayed ACKs
   // stall every answer on a keep-alive connection by 40 ms.
   http_->set_tcp_nodelay(true);
