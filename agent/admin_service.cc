@@ -1,6 +1,7 @@
 // File: agent/admin_service.cc
 #include "agent/admin_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "agent/signer.h"
 #include "engine/common/status_macros.h"
 
@@ -35,10 +36,12 @@ template <typename Fn>
 grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
   auto it = ctx->client_metadata().find("authorization");
   std::string given = it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-  if (!SecureEquals(given, "Bearer " + credential_))
+  if (!SecureEquals(given, "Bearer " + credential_)) {
+    auth_failures_.Warn(absl::StrCat("peer ", ctx->peer(), ": ", given.empty() ? "no credential" : "wrong credential"));
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "missing or wrong admin credential: send metadata 'authorization: Bearer <contents of "
                         "DATA_DIR/admin.token>' (wsgatectl reads it from --data-dir or WSGATE_ADMIN_TOKEN)");
+  }
   return ToGrpc(fn());
 }
 

@@ -1,8 +1,8 @@
 // File: agent/admin_service.h
 //
 // The agent's gRPC admin API (wsgate.v1.Admin), a thin layer over Catalog: it checks the admin
-// credential on every call (metadata `authorization: Bearer <credential>`, constant-time) and
-// maps absl::Status to grpc::Status one to one. Served with server reflection so generic gRPC
+// credential on every call (metadata `authorization: Bearer <credential>`, constant-time; a
+// failure is logged, rate limited, with the peer) and maps absl::Status to grpc::Status one to one. Served with server reflection so generic gRPC
 // tools work.
 //
 // Thread-safe (gRPC calls it from its own threads; Catalog serializes).
@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/audit_log.h"
 #include "agent/catalog.h"
 #include "agent/pusher.h"
 #include "wsgate/v1/admin.grpc.pb.h"
@@ -72,6 +73,7 @@ class AdminService final : public v1::Admin::Service {
   Catalog& catalog_;
   Pusher& pusher_;
   std::string credential_;
+  RateLimitedLog auth_failures_{"admin authentication failed"};
 };
 
 }  // namespace wsgate::agent

@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <iostream>
 
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
       "  wsgate-agent --engine unix:/run/wsgate/engine.sock\n"
       "  wsgatectl api list            # talks to it with the admin credential in the data directory\n\n"
       "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
-  flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token (0600); $WSGATE_HOME or ~/.local/state/wsgate",
+  flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token, agent.lock (0600, one agent per dir); $WSGATE_HOME or ~/.local/state/wsgate",
                   "DIR");
   flags.AddList("engine", &engines, "an engine's control socket (its --control) to keep up to date, unix:PATH",
                 "TARGET");
@@ -45,9 +46,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Every file the agent creates (catalog.db and its -wal/-shm, admin.token, agent.lock) is 0600:
+  // the catalog holds the private signing keys.
+  umask(077);
 
-  if (absl::Status s = EnsurePrivateDir(data_dir); !s.ok()) {
-    std::cerr << "wsgate-agent: " << s.message() << "\n";
+  absl::Status dir = EnsurePrivateDir(data_dir);
+  if (dir.ok()) dir = LockDataDir(data_dir);
+  if (!dir.ok()) {
+    std::cerr << "wsgate-agent: " << dir.message() << "\n";
     return 1;
   }
   auto credential = AdminCredential(data_dir, /*create=*/true);
@@ -71,10 +77,13 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int admin_port = 0;
   builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
+  // gRPC sets SO_REUSEPORT by default: a second agent on the same address would start and take
+  // every other wsgatectl call to its own catalog.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
-    std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (in use?)\n";
+    std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";
     pusher.Stop();
     return 1;
   }

@@ -2,65 +2,34 @@
 #include "agent/oauth_server.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/json.h"
 #include "engine/common/base64.h"
-#include "engine/common/log.h"
-#include "engine/http/request_parser.h"
 #include "engine/http/url.h"
 
 namespace wsgate::agent {
 namespace {
 
-constexpr size_t kMaxBody = 16 * 1024;
-constexpr int kMaxActive = 64;
-constexpr int kIoTimeoutMs = 10000;
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrCat("\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 HttpAnswer Error(int status, std::string_view error, std::string_view description) {
   HttpAnswer a;
   a.status = status;
-  a.body = absl::StrCat(R"({"error":")", JsonEscape(error), R"(","error_description":")", JsonEscape(description), R"("})");
-  a.extra_headers = "Cache-Control: no-store\r\nPragma: no-cache\r\n";
-  if (status == 401) a.extra_headers += "WWW-Authenticate: Basic realm=\"wsgate\"\r\n";
+  a.body = DumpJson({{"error", std::string(error)}, {"error_description", std::string(description)}});
+  a.headers = {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}};
+  if (status == 401) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"wsgate\"");
   return a;
-}
-
-std::string_view StatusText(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-  }
 }
 
 struct FormValue {
@@ -128,9 +97,17 @@ HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::st
     return Error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
 
   std::string id, secret, problem;
-  if (!ClientCredentials(authorization, body, &id, &secret, &problem)) return Error(401, "invalid_client", problem);
+  if (!ClientCredentials(authorization, body, &id, &secret, &problem)) {
+    HttpAnswer a = Error(401, "invalid_client", problem);
+    a.audit = problem;
+    return a;
+  }
   auto who = catalog.AuthenticateClient(id, secret);
-  if (!who.ok()) return Error(401, "invalid_client", "unknown client or wrong secret");
+  if (!who.ok()) {
+    HttpAnswer a = Error(401, "invalid_client", "unknown client or wrong secret");
+    a.audit = absl::StrCat("client_id '", LoggableId(id), "': unknown client or wrong secret");
+    return a;
+  }
 
   if (path == "/oauth2/revoke") {
     FormValue token = Form(body, "token");
@@ -157,116 +134,201 @@ HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::st
     return Error(500, "server_error", std::string(token.status().message()));
   }
   HttpAnswer a;
-  a.body = absl::StrCat(R"({"access_token":")", token->access_token(), R"(","token_type":"Bearer","expires_in":)",
-                        token->expires_in(), token->scope().empty() ? "" : absl::StrCat(R"(,"scope":")", JsonEscape(token->scope()), R"(")"),
-                        "}");
-  a.extra_headers = "Cache-Control: no-store\r\nPragma: no-cache\r\n";
+  Json answer = {{"access_token", token->access_token()}, {"token_type", "Bearer"}, {"expires_in", token->expires_in()}};
+  if (!token->scope().empty()) answer["scope"] = token->scope();
+  a.body = DumpJson(answer);
+  a.headers = {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}};
   return a;
 }
+
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP server: cpp-httplib, with one change of policy. httplib bounds each read (a client that
+// sends a byte now and then never times out) and keeps idle keep-alive connections on a worker for
+// seconds; here the whole request must arrive within a deadline, so a worker is held at most
+// `request_deadline` (+ `keep_alive_idle` between requests) by any client, however slow.
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A socket stream whose reads give up at a deadline (httplib::Stream is the library's interface
+// for exactly this).
+class DeadlineStream final : public httplib::Stream {
+ public:
+  explicit DeadlineStream(int fd) : fd_(fd) {}
+  void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+  // Whether a read gave up at the deadline.
+  bool timed_out() const { return timed_out_; }
+
+  // Waits for the first byte of the next request up to `idle`.
+  bool WaitForRequest(std::chrono::milliseconds idle) const { return used_ < have_ || Poll(POLLIN, idle); }
+
+  bool is_readable() const override { return used_ < have_ || ReadableInTime(); }
+  bool is_writable() const override { return Poll(POLLOUT, Left() + std::chrono::milliseconds(2000)); }
+  ssize_t read(char* ptr, size_t size) override {
+    if (used_ == have_) {
+      if (!ReadableInTime()) return -1;
+      ssize_t n = ::recv(fd_, buf_, sizeof(buf_), 0);
+      if (n <= 0) return n;
+      used_ = 0;
+      have_ = static_cast<size_t>(n);
+    }
+    size_t n = std::min(size, have_ - used_);
+    memcpy(ptr, buf_ + used_, n);
+    used_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    return ::send(fd_, ptr, size, MSG_NOSIGNAL);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { Address(getpeername, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { Address(getsockname, ip, port); }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  std::chrono::milliseconds Left() const {
+    return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now()));
+  }
+  bool ReadableInTime() const {
+    if (Poll(POLLIN, Left())) return true;
+    timed_out_ = Clock::now() >= deadline_;
+    return false;
+  }
+  bool Poll(short events, std::chrono::milliseconds timeout) const {
+    pollfd p{fd_, events, 0};
+    int n;
+    do n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & (events | POLLHUP | POLLERR));
+  }
+  template <typename Get>
+  void Address(Get get, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    char text[INET6_ADDRSTRLEN] = "";
+    port = 0;
+    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.ss_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+      inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+      port = ntohs(in->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+      port = ntohs(in6->sin6_port);
+    }
+    ip = text;
+  }
+
+  int fd_;
+  Clock::time_point deadline_ = Clock::now();
+  mutable bool timed_out_ = false;
+  char buf_[4096];
+  size_t used_ = 0, have_ = 0;
+};
+
+}  // namespace
+
+class OAuthServer::Http final : public httplib::Server {
+ public:
+  explicit Http(const OAuthLimits& limits) : limits_(limits) {}
+
+  // httplib listens with a backlog of 5, so a burst of connections waits for SYN retries (1 s,
+  // 3 s...); listen() again on the bound socket raises it.
+  bool RaiseBacklog() { return ::listen(svr_sock_, 1024) == 0; }
+
+ private:
+  // Replaces httplib's per-connection loop (keep-alive + process_request) to apply the deadline.
+  bool process_and_close_socket(socket_t sock) override {
+    DeadlineStream stream(sock);
+    bool ok = true;
+    for (int n = 0; n < limits_.keep_alive_max && svr_sock_ != INVALID_SOCKET; ++n) {
+      if (n > 0 && !stream.WaitForRequest(limits_.keep_alive_idle)) break;
+      stream.set_deadline(Clock::now() + limits_.request_deadline);
+      bool closed = false;
+      ok = process_request(stream, /*close_connection=*/n + 1 == limits_.keep_alive_max, closed, nullptr);
+      // A client too slow for the deadline gets no second chance on this connection.
+      if (!ok || closed || stream.timed_out()) break;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  const OAuthLimits limits_;
+};
+
+OAuthServer::OAuthServer(Catalog& catalog, OAuthLimits limits) : catalog_(catalog), limits_(limits) {}
 
 OAuthServer::~OAuthServer() { Stop(); }
 
 absl::Status OAuthServer::Start(const std::string& listen) {
   size_t colon = listen.rfind(':');
   uint32_t port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port > 65535)
-    return absl::InvalidArgumentError(absl::StrCat("--token-listen: '", listen, "' needs ADDR:PORT"));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, listen.substr(0, colon).c_str(), &addr.sin_addr) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("--token-listen: '", listen, "' is not an IPv4 address and port"));
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listen_fd_, 128) != 0)
-    return absl::UnavailableError(absl::StrCat("--token-listen ", listen, ": ", strerror(errno)));
-  socklen_t len = sizeof(addr);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  acceptor_ = std::thread([this] { AcceptLoop(); });
+  in_addr ignored;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port > 65535 ||
+      inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ignored) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("--token-listen: '", listen, "' needs IPV4_ADDRESS:PORT"));
+  http_ = std::make_unique<Http>(limits_);
+  const OAuthLimits limits = limits_;
+  http_->new_task_queue = [limits] { return new httplib::ThreadPool(static_cast<size_t>(limits.workers)); };
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second agent share
+  // the port and take half the requests.
+  http_->set_socket_options([](socket_t sock) {
+    int one = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
+  http_->set_payload_max_length(limits_.max_body);
+  // The socket timeouts httplib sets on each connection; the deadline (DeadlineStream) is tighter.
+  http_->set_read_timeout(limits_.request_deadline);
+  http_->set_write_timeout(limits_.request_deadline);
+  // httplib sends the head and the body in two writes: without this, Nagle and delayed ACKs
+  // stall every answer on a keep-alive connection by 40 ms.
+  http_->set_tcp_nodelay(true);
+  http_->set_keep_alive_max_count(static_cast<size_t>(limits_.keep_alive_max));
+  http_->set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(limits_.keep_alive_idle).count());
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    HttpAnswer a = HandleOAuthRequest(catalog_, req.method, req.path, req.get_header_value("Authorization"),
+                                      req.get_header_value("Content-Type"), req.body);
+    if (!a.audit.empty()) auth_failures_.Warn(absl::StrCat("peer ", req.remote_addr, ":", req.remote_port, ": ", a.audit));
+    res.status = a.status;
+    for (auto& [name, value] : a.headers) res.set_header(name, value);
+    res.set_content(a.body, a.content_type);
+  };
+  using Register = httplib::Server& (httplib::Server::*)(const std::string&, httplib::Server::Handler);
+  for (Register method : std::initializer_list<Register>{&httplib::Server::Get, &httplib::Server::Post,
+                                                         &httplib::Server::Put, &httplib::Server::Patch,
+                                                         &httplib::Server::Delete, &httplib::Server::Options})
+    (http_.get()->*method)(".*", handler);
+  // Answers httplib makes itself (a body over the limit, a malformed request) in the same JSON.
+  http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    HttpAnswer a = Error(res.status, "invalid_request", res.status == 413 ? "request body too large" : "malformed request");
+    res.set_content(a.body, a.content_type);
+  });
+  std::string host = listen.substr(0, colon);
+  if (port == 0) {
+    port_ = http_->bind_to_any_port(host);
+    if (port_ <= 0) return absl::UnavailableError(absl::StrCat("--token-listen ", listen, ": ", strerror(errno)));
+  } else {
+    if (!http_->bind_to_port(host, static_cast<int>(port)))
+      return absl::UnavailableError(absl::StrCat("--token-listen ", listen, ": ", strerror(errno),
+                                                 " (is another wsgate-agent running?)"));
+    port_ = static_cast<int>(port);
+  }
+  if (!http_->RaiseBacklog()) return absl::InternalError(absl::StrCat("--token-listen ", listen, ": ", strerror(errno)));
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  // Stop() can only stop a server that runs.
+  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return absl::OkStatus();
 }
 
 void OAuthServer::Stop() {
-  if (stopping_.exchange(true)) return;
-  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-  if (acceptor_.joinable()) acceptor_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  while (active_.load() > 0) usleep(10000);  // connections in flight finish (bounded by their timeouts)
-}
-
-void OAuthServer::AcceptLoop() {
-  while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (poll(&p, 1, 200) <= 0) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (active_.fetch_add(1) >= kMaxActive) {
-      static const char kBusy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      ssize_t ignored = send(fd, kBusy, sizeof(kBusy) - 1, MSG_NOSIGNAL);
-      (void)ignored;
-      ::close(fd);
-      active_.fetch_sub(1);
-      continue;
-    }
-    std::thread([this, fd] {
-      Serve(fd);
-      ::close(fd);
-      active_.fetch_sub(1);
-    }).detach();
-  }
-}
-
-void OAuthServer::Serve(int fd) {
-  timeval tv{kIoTimeoutMs / 1000, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::string in;
-  engine::http::RequestParser parser;
-  engine::http::ParseResult r;
-  char buf[4096];
-  HttpAnswer answer;
-  while (true) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return;
-    in.append(buf, static_cast<size_t>(n));
-    r = parser.Feed(in);
-    if (r.kind != engine::http::ParseResult::kNeedMore) break;
-  }
-  if (r.kind == engine::http::ParseResult::kError) {
-    answer = Error(r.status == 431 ? 400 : r.status, "invalid_request", std::string(r.reason));
-  } else {
-    const engine::http::Request& req = parser.request();
-    size_t length = 0;
-    if (const auto* h = req.Find("content-length")) {
-      if (!absl::SimpleAtoi(absl::string_view(h->value.data(), h->value.size()), &length)) length = kMaxBody + 1;
-    }
-    if (length > kMaxBody) {
-      answer = Error(413, "invalid_request", "request body too large");
-    } else {
-      while (in.size() < r.consumed + length) {
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) return;
-        in.append(buf, static_cast<size_t>(n));
-      }
-      const auto* auth = req.Find("authorization");
-      const auto* type = req.Find("content-type");
-      answer = HandleOAuthRequest(catalog_, req.method, req.path, auth ? auth->value : std::string_view(),
-                                  type ? type->value : std::string_view(),
-                                  std::string_view(in).substr(r.consumed, length));
-    }
-  }
-  std::string out = absl::StrCat("HTTP/1.1 ", answer.status, " ", StatusText(answer.status).data(),
-                                 "\r\nContent-Type: ", answer.content_type, "\r\nContent-Length: ", answer.body.size(),
-                                 "\r\nConnection: close\r\n", answer.extra_headers, "\r\n", answer.body);
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
+  if (!http_) return;
+  http_->stop();  // closes the listener; workers finish their requests (bounded by the deadline)
+  if (thread_.joinable()) thread_.join();
+  http_.reset();
 }
 
 }  // namespace wsgate::agent

@@ -6,17 +6,25 @@
 //   POST /oauth2/revoke           token revocation (RFC 7009)
 //   GET  /.well-known/jwks.json   the public keys that verify live tokens
 // so `curl -u KEY:SECRET -d grant_type=client_credentials http://127.0.0.1:9401/oauth2/token` works.
-// Errors are RFC 6749 §5.2 JSON ({"error":"invalid_client",...}) with the right status.
+// Errors are RFC 6749 §5.2 JSON ({"error":"invalid_client",...}) with the right status; a scope
+// the application was not granted is 400 invalid_scope.
 //
-// One acceptor thread; each connection is served on a short-lived thread (at most 64 at once,
-// 10 s to send a request of at most 16 KiB head + 16 KiB body). Thread-safe.
+// HTTP is cpp-httplib (chunked bodies, Expect: 100-continue, keep-alive). A pool of
+// `OAuthLimits::workers` threads serves connections; every request (head and body) must arrive
+// within `request_deadline`, whatever the pace of its bytes, so slow clients hold a worker for at
+// most that long and cannot lock others out. Failed client authentication is logged (rate
+// limited, with the peer address). Thread-safe.
 #pragma once
 
-#include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "agent/audit_log.h"
 #include "agent/catalog.h"
 
 namespace wsgate::agent {
@@ -26,31 +34,41 @@ struct HttpAnswer {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string extra_headers;  // each ending in \r\n
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set when client authentication failed: what to log (never a secret), else empty.
+  std::string audit;
 };
 HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::string_view path,
                               std::string_view authorization, std::string_view content_type, std::string_view body);
 
+struct OAuthLimits {
+  int workers = 64;                                      // connections served at once
+  std::chrono::milliseconds request_deadline{2000};     // head + body of one request
+  std::chrono::milliseconds keep_alive_idle{1000};      // wait for the next request on a connection
+  int keep_alive_max = 16;                               // requests per connection
+  size_t max_body = 16 * 1024;                           // larger bodies are 413
+};
+
 class OAuthServer {
  public:
-  explicit OAuthServer(Catalog& catalog) : catalog_(catalog) {}
+  explicit OAuthServer(Catalog& catalog, OAuthLimits limits = {});
   ~OAuthServer();
 
-  // "127.0.0.1:9401"; port 0 picks one (see port()).
+  // "127.0.0.1:9401"; port 0 picks one (see port()). An address in use is an error (no
+  // SO_REUSEPORT: a second agent cannot share the port).
   absl::Status Start(const std::string& listen);
   void Stop();
   int port() const { return port_; }
 
  private:
-  void AcceptLoop();
-  void Serve(int fd);
+  class Http;
 
   Catalog& catalog_;
-  int listen_fd_ = -1;
+  OAuthLimits limits_;
+  RateLimitedLog auth_failures_{"OAuth2 client authentication failed"};
+  std::unique_ptr<Http> http_;
+  std::thread thread_;
   int port_ = 0;
-  std::thread acceptor_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> active_{0};
 };
 
 }  // namespace wsgate::agent

@@ -2,6 +2,7 @@
 #include "agent/paths.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +13,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "agent/signer.h"
+#include "engine/common/log.h"
 
 namespace wsgate::agent {
 
@@ -32,7 +35,51 @@ absl::Status EnsurePrivateDir(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return absl::FailedPreconditionError(absl::StrCat("--data-dir: ", dir, " is not a directory"));
+  // The catalog holds the private signing keys: nobody but this user may read or list it.
+  if ((st.st_mode & 077) != 0) {
+    if (chmod(dir.c_str(), st.st_mode & 0700) != 0)
+      return absl::PermissionDeniedError(
+          absl::StrFormat("--data-dir: %s is accessible to other users (mode %o) and cannot be made private: %s; "
+                          "chmod 700 it or choose another directory",
+                          dir, st.st_mode & 0777, strerror(errno)));
+    WSGATE_LOG(kWarning, "--data-dir %s was accessible to other users (mode %o); tightened to %o", dir,
+               st.st_mode & 0777, st.st_mode & 0700);
+  }
+  for (const char* name : {"catalog.db", "catalog.db-wal", "catalog.db-shm", "admin.token", "agent.lock"}) {
+    std::string path = absl::StrCat(dir, "/", name);
+    struct stat file;
+    if (stat(path.c_str(), &file) != 0 || (file.st_mode & 077) == 0) continue;
+    if (chmod(path.c_str(), file.st_mode & 0700) != 0)
+      return absl::PermissionDeniedError(absl::StrCat("cannot make ", path, " private (chmod 600): ", strerror(errno)));
+    WSGATE_LOG(kWarning, "%s was readable by other users (mode %o); tightened to %o", path, file.st_mode & 0777,
+               file.st_mode & 0700);
+  }
   return absl::OkStatus();
+}
+
+absl::Status LockDataDir(const std::string& dir) {
+  std::string path = dir + "/agent.lock";
+  // Kept open (and locked) until the process exits; the kernel drops the lock even on kill -9.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    char pid[32] = "";
+    ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+    close(fd);
+    std::string holder(pid, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    if (error != EWOULDBLOCK) return absl::UnavailableError(absl::StrCat("cannot lock ", path, ": ", strerror(error)));
+    return absl::FailedPreconditionError(absl::StrCat("another wsgate-agent (pid ", holder.empty() ? "unknown" : holder,
+                                                      ") holds the data directory ", dir, " (", path,
+                                                      "); stop it first, or give this one another --data-dir"));
+  }
+  std::string line = absl::StrCat(getpid(), "\n");
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+    close(fd);
+    return absl::DataLossError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();  // fd deliberately stays open: it is the lock
 }
 
 absl::StatusOr<std::string> AdminCredential(const std::string& dir, bool create) {

@@ -12,8 +12,14 @@ namespace wsgate::agent {
 
 // $WSGATE_HOME, else $HOME/.local/state/wsgate.
 std::string DefaultDataDir();
-// Creates `dir` (mode 0700) and its parents if missing.
+// Creates `dir` (mode 0700) and its parents if missing. An existing `dir` that its group or others
+// may access is tightened to 0700 (and the agent's files in it to 0600), with a warning; one this
+// process cannot chmod (another owner) is refused.
 absl::Status EnsurePrivateDir(const std::string& dir);
+// Takes <dir>/agent.lock (flock LOCK_EX|LOCK_NB, the holder's PID in it) for the life of the
+// process, so that two agents never share a catalog. FAILED_PRECONDITION naming the PID of the
+// agent that holds it.
+absl::Status LockDataDir(const std::string& dir);
 // <dir>/admin.token: read it, or with `create`, make a new random one (mode 0600) if missing.
 absl::StatusOr<std::string> AdminCredential(const std::string& dir, bool create);
 

@@ -100,31 +100,34 @@ std::string SigningKey::PublicPem() const {
   return out;
 }
 
-std::string SigningKey::Jwk() const {
+Json SigningKey::Jwk() const {
   EVP_PKEY* key = impl_->key.get();
-  std::string common = absl::StrCat(R"("kid":")", kid_, R"(","use":"sig","alg":")", JwsAlgorithmName(alg_), R"(")");
+  Json jwk = {{"kid", kid_}, {"use", "sig"}, {"alg", JwsAlgorithmName(alg_)}};
   if (alg_ == v1::ES256) {
     std::string x = BnParam(key, OSSL_PKEY_PARAM_EC_PUB_X), y = BnParam(key, OSSL_PKEY_PARAM_EC_PUB_Y);
     x.insert(0, 32 - std::min<size_t>(32, x.size()), '\0');
     y.insert(0, 32 - std::min<size_t>(32, y.size()), '\0');
-    return absl::StrCat(R"({"kty":"EC","crv":"P-256",)", common, R"(,"x":")", Base64UrlEncode(x), R"(","y":")",
-                        Base64UrlEncode(y), R"("})");
-  }
-  if (alg_ == v1::EDDSA) {
+    jwk.update({{"kty", "EC"}, {"crv", "P-256"}, {"x", Base64UrlEncode(x)}, {"y", Base64UrlEncode(y)}});
+  } else if (alg_ == v1::EDDSA) {
     unsigned char pub[32];
     size_t len = sizeof(pub);
     EVP_PKEY_get_raw_public_key(key, pub, &len);
-    return absl::StrCat(R"({"kty":"OKP","crv":"Ed25519",)", common, R"(,"x":")",
-                        Base64UrlEncode(std::string_view(reinterpret_cast<char*>(pub), len)), R"("})");
+    jwk.update({{"kty", "OKP"},
+                {"crv", "Ed25519"},
+                {"x", Base64UrlEncode(std::string_view(reinterpret_cast<char*>(pub), len))}});
+  } else {
+    jwk.update({{"kty", "RSA"},
+                {"n", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_N))},
+                {"e", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_E))}});
   }
-  return absl::StrCat(R"({"kty":"RSA",)", common, R"(,"n":")", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_N)),
-                      R"(","e":")", Base64UrlEncode(BnParam(key, OSSL_PKEY_PARAM_RSA_E)), R"("})");
+  return jwk;
 }
 
-absl::StatusOr<std::string> SigningKey::SignJwt(std::string_view payload_json) const {
-  std::string input = absl::StrCat(
-      Base64UrlEncode(absl::StrCat(R"({"alg":")", JwsAlgorithmName(alg_), R"(","typ":"JWT","kid":")", kid_, R"("})")),
-      ".", Base64UrlEncode(payload_json));
+absl::StatusOr<std::string> SigningKey::SignJwt(const Json& payload) const {
+  if (!payload.is_object()) return absl::InvalidArgumentError("a JWT payload must be a JSON object");
+  std::string input =
+      absl::StrCat(Base64UrlEncode(DumpJson({{"alg", JwsAlgorithmName(alg_)}, {"typ", "JWT"}, {"kid", kid_}})), ".",
+                   Base64UrlEncode(DumpJson(payload)));
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const EVP_MD* md = alg_ == v1::EDDSA ? nullptr : EVP_sha256();
   size_t len = 0;

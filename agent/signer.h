@@ -5,7 +5,7 @@
 // the engine and as a JWK for /.well-known/jwks.json.
 //
 //   auto key = SigningKey::Generate(v1::RS256, "kid-1");
-//   std::string jwt = key->SignJwt(R"({"iss":"wsgate",...})");
+//   std::string jwt = *key->SignJwt(Json{{"iss", "wsgate"}, ...});
 //
 // Immutable after construction; thread-safe.
 #pragma once
@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "agent/json.h"
 #include "wsgate/v1/config.pb.h"
 
 namespace wsgate::agent {
@@ -30,10 +31,10 @@ class SigningKey {
   v1::SigningAlgorithm algorithm() const { return alg_; }
   std::string PrivatePem() const;
   std::string PublicPem() const;
-  // A JWK (RFC 7517) object for this public key, as JSON.
-  std::string Jwk() const;
-  // header.payload.signature, with header {"alg","typ":"JWT","kid"}.
-  absl::StatusOr<std::string> SignJwt(std::string_view payload_json) const;
+  // A JWK (RFC 7517) object for this public key.
+  Json Jwk() const;
+  // header.payload.signature, with header {"alg","typ":"JWT","kid"}; `payload` must be an object.
+  absl::StatusOr<std::string> SignJwt(const Json& payload) const;
 
  private:
   struct Impl;

@@ -34,6 +34,13 @@ find_package(OpenSSL 3 REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 add_library(wsgate::dep::sqlite3 ALIAS PkgConfig::SQLITE3)
 
+# The agent's OAuth2 HTTP endpoint (libcpp-httplib-dev 0.11, built against OpenSSL 3, so never in
+# the engine's process) and the JSON it writes (nlohmann-json3-dev 3.11, header-only).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+add_library(wsgate::dep::httplib ALIAS PkgConfig::HTTPLIB)
+find_package(nlohmann_json 3.11 REQUIRED)
+add_library(wsgate::dep::json ALIAS nlohmann_json::nlohmann_json)
+
 # BoringSSL from android-libboringssl-dev: headers under /usr/include/android, libraries under
 # <libdir>/android with SONAME libcrypto.so.0/libssl.so.0, so consumers need an rpath.
 find_path(BORINGSSL_INCLUDE_DIR openssl/base.h PATHS /usr/include/android NO_DEFAULT_PATH REQUIRED)

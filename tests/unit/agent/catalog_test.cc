@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 
+#include "agent/json.h"
 #include "engine/common/base64.h"
 
 namespace wsgate::agent {
@@ -235,6 +236,10 @@ TEST_F(CatalogTest, SubscriptionsKeysAndTokensFollowTheRules) {
   // Tokens: TTL bounds, scopes, revocation by token and by jti.
   EXPECT_EQ(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {}, 100000).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"bad scope"}, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::UpdateApplicationRequest grant;
+  grant.set_application("ChatApp");
+  for (const char* scope : {"chat:read", "chat:write"}) grant.mutable_scopes()->add_scopes(scope);
+  ASSERT_TRUE(catalog_->UpdateApplication(grant).ok());
   auto token = catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"chat:read", "chat:write"}, 60);
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(token->scope(), "chat:read chat:write");
@@ -295,6 +300,97 @@ TEST_F(CatalogTest, PoliciesHaveWso2DefaultsAndCustomOnes) {
   ASSERT_TRUE(catalog_->SetPlans("Chats:1.0.0", {"Chatty"}).ok());
   EXPECT_EQ(catalog_->DeletePolicy("Chatty").code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(catalog_->DeletePolicy("Nope").code(), absl::StatusCode::kNotFound);
+}
+
+// A token carries only scopes an admin granted its application (issue #11 item 9): a client asking
+// /oauth2/token for `scope=admin` used to get it.
+TEST_F(CatalogTest, TokensCarryOnlyScopesAnAdminGranted) {
+  v1::CreateApplicationRequest app;
+  app.set_name("ChatApp");
+  app.add_scopes("chat:read");
+  ASSERT_TRUE(catalog_->CreateApplication(app).ok());
+  auto keys = catalog_->GenerateKeys("ChatApp", v1::PRODUCTION, false);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(catalog_->GetApplication("ChatApp")->scopes().size(), 1);
+
+  EXPECT_TRUE(catalog_->IssueTokenForClient(keys->consumer_key(), {"chat:read"}).ok());
+  for (const std::vector<std::string>& asked : {std::vector<std::string>{"admin"}, {"chat:read", "chat:write"}}) {
+    auto self_granted = catalog_->IssueTokenForClient(keys->consumer_key(), asked);
+    EXPECT_EQ(self_granted.status().code(), absl::StatusCode::kInvalidArgument);  // OAuth2: invalid_scope
+    EXPECT_NE(self_granted.status().message().find("was not granted"), std::string::npos) << self_granted.status();
+    EXPECT_EQ(catalog_->IssueToken("ChatApp", v1::PRODUCTION, asked, 0).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+
+  // The admin grants chat:write; the grant survives a restart; an empty list revokes all.
+  v1::UpdateApplicationRequest update;
+  update.set_application("ChatApp");
+  update.mutable_scopes()->add_scopes("chat:write");
+  ASSERT_TRUE(catalog_->UpdateApplication(update).ok());
+  Reopen();
+  EXPECT_TRUE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"chat:write"}, 0).ok());
+  EXPECT_FALSE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"chat:read"}, 0).ok());
+  v1::UpdateApplicationRequest other;  // a change of something else keeps the scopes
+  other.set_application("ChatApp");
+  other.set_description("x");
+  ASSERT_TRUE(catalog_->UpdateApplication(other).ok());
+  EXPECT_EQ(catalog_->GetApplication("ChatApp")->scopes().size(), 1);
+  update.mutable_scopes()->clear_scopes();
+  ASSERT_TRUE(catalog_->UpdateApplication(update).ok());
+  EXPECT_FALSE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"chat:write"}, 0).ok());
+  EXPECT_TRUE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {}, 0).ok());
+
+  update.mutable_scopes()->add_scopes("two words");
+  EXPECT_EQ(catalog_->UpdateApplication(update).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A catalog written by the previous agent (schema v1, no scopes column) opens, and its
+// applications have no scopes.
+TEST_F(CatalogTest, SchemaV1CatalogMigratesWithNoScopes) {
+  v1::CreateApplicationRequest app;
+  app.set_name("Old");
+  ASSERT_TRUE(catalog_->CreateApplication(app).ok());
+  catalog_.reset();
+  {
+    Db db;
+    ASSERT_TRUE(db.Open(dir_ + "/catalog.db").ok());
+    ASSERT_TRUE(db.Exec("ALTER TABLE applications DROP COLUMN scopes; PRAGMA user_version = 1;").ok());
+  }
+  Reopen();
+  auto old = catalog_->GetApplication("Old");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_TRUE(old->scopes().empty());
+}
+
+// The issuer and the owner are operator/admin text: whatever they contain, the JWT payload is
+// valid JSON carrying them exactly (issue #11 item 10: an issuer with a quote signed invalid JSON).
+TEST_F(CatalogTest, TokenClaimsAreJsonWhateverTheIssuerAndOwner) {
+  catalog_.reset();
+  CatalogOptions options;
+  options.issuer = "https://idp.example/\"quoted\"\\x\n";
+  auto c = Catalog::Open(dir_ + "/catalog.db", options);
+  ASSERT_TRUE(c.ok()) << c.status();
+  catalog_ = *std::move(c);
+  v1::CreateApplicationRequest app;
+  app.set_name("App");
+  app.set_owner("O'Brien \"the\" owner");
+  ASSERT_TRUE(catalog_->CreateApplication(app).ok());
+  ASSERT_TRUE(catalog_->GenerateKeys("App", v1::PRODUCTION, false).ok());
+  auto token = catalog_->IssueToken("App", v1::PRODUCTION, {}, 0);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::string& t = token->access_token();
+  size_t d1 = t.find('.'), d2 = t.rfind('.');
+  std::string header, payload;
+  ASSERT_TRUE(common::Base64UrlDecode(t.substr(0, d1), &header));
+  ASSERT_TRUE(common::Base64UrlDecode(t.substr(d1 + 1, d2 - d1 - 1), &payload));
+  Json claims = Json::parse(payload, nullptr, false);
+  ASSERT_TRUE(claims.is_object()) << payload;
+  EXPECT_EQ(claims["iss"], options.issuer);
+  EXPECT_EQ(claims["sub"], app.owner());
+  EXPECT_EQ(claims["jti"], token->jti());
+  EXPECT_TRUE(Json::parse(header, nullptr, false).is_object()) << header;
+  EXPECT_TRUE(Json::parse(*catalog_->Jwks(), nullptr, false)["keys"].is_array());
+  EXPECT_TRUE(catalog_->RevokeToken(t, "").ok());  // the jti is read back from the JSON
 }
 
 }  // namespace

@@ -4,22 +4,30 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/wsgatectl/commands/commands.h"
 
 namespace wsgate::tools::ctl {
 namespace {
 
+std::string Scopes(const v1::ApplicationInfo& app) {
+  return app.scopes().empty() ? "none" : absl::StrJoin(app.scopes(), ",");
+}
+
 struct CreateFlags {
   std::string owner, policy, description;
+  std::vector<std::string> scopes;
   void Register(common::FlagParser& f) {
     f.AddString("owner", &owner, "owner (default admin)", "NAME");
     f.AddString("policy", &policy, "application throttle policy (default Unlimited)", "POLICY");
     f.AddString("description", &description, "free text", "TEXT");
+    f.AddList("scope", &scopes, "a scope its tokens may carry (repeatable)", "SCOPE");
   }
 };
 
 absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
   v1::CreateApplicationRequest req;
+  for (const auto& scope : flags.scopes) req.add_scopes(scope);
   req.set_name(ctx.args[0]);
   req.set_owner(flags.owner);
   req.set_throttle_policy(flags.policy);
@@ -47,7 +55,25 @@ absl::Status Get(Ctx& ctx) {
   v1::ApplicationInfo resp;
   if (absl::Status s = Call(ctx, &Stub::GetApplication, req, resp); !s.ok()) return s;
   Print(ctx, resp, absl::StrCat(resp.name(), "  owner ", resp.owner(), "  policy ", resp.throttle_policy(),
-                                resp.blocked() ? "  BLOCKED" : "", "  id ", resp.id()));
+                                resp.blocked() ? "  BLOCKED" : "", "  scopes ", Scopes(resp), "  id ", resp.id()));
+  return absl::OkStatus();
+}
+
+struct UpdateFlags {
+  std::vector<std::string> scopes;
+  void Register(common::FlagParser& f) {
+    f.AddList("scope", &scopes, "a granted scope (repeatable; replaces the old ones)", "SCOPE");
+  }
+};
+
+absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
+  v1::UpdateApplicationRequest req;
+  req.set_application(ctx.args[0]);
+  req.mutable_scopes();  // present even when empty: revokes all
+  for (const auto& scope : flags.scopes) req.mutable_scopes()->add_scopes(scope);
+  v1::ApplicationInfo resp;
+  if (absl::Status s = Call(ctx, &Stub::UpdateApplication, req, resp); !s.ok()) return s;
+  Print(ctx, resp, absl::StrCat(resp.name(), " scopes: ", Scopes(resp)));
   return absl::OkStatus();
 }
 
@@ -81,6 +107,8 @@ void AddAppCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("app create", "NAME", "create an application", 1, 1, &Create));
   commands.push_back(MakeCommand("app list", "", "list applications", 0, 0, &List));
   commands.push_back(MakeCommand("app get", "APP", "show an application", 1, 1, &Get));
+  commands.push_back(MakeCommand("app update", "APP [--scope S]...",
+                                 "set the scopes its tokens may carry (none given: revokes all)", 1, 1, &Update));
   commands.push_back(
       MakeCommand("app delete", "APP", "delete an application with its subscriptions and keys", 1, 1, &Delete));
   commands.push_back(

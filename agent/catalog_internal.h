@@ -1,0 +1,55 @@
+// File: agent/catalog_internal.h — helpers shared by the Catalog's source files (catalog.cc:
+// opening, schema, policies, snapshot; catalog_apis.cc: APIs, revisions, deployments;
+// catalog_access.cc: applications, subscriptions, keys, tokens, signing keys). Not for other code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/sqlite.h"
+#include "wsgate/v1/admin.pb.h"
+
+namespace wsgate::agent::catalog_internal {
+
+int64_t NowMs();
+int64_t NowS();
+// A random UUID-shaped id.
+std::string NewId();
+std::string Serialize(const google::protobuf::Message& m);
+// INVALID_ARGUMENT "field: why".
+absl::Status Invalid(const std::string& field, const std::string& why);
+// "Name:Version".
+std::string ApiRefText(const v1::ApiSpec& spec);
+std::string KeyTypeName(v1::KeyType t);
+// Loads each of `ids` with `load`, in order; the first failure is returned.
+template <typename T, typename Load>
+absl::StatusOr<std::vector<T>> LoadEach(const std::vector<std::string>& ids, Load load) {
+  std::vector<T> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    absl::StatusOr<T> item = load(id);
+    if (!item.ok()) return item.status();
+    out.push_back(*std::move(item));
+  }
+  return out;
+}
+
+// Column 0 of every row of `st`; a step error is returned, not taken for the end.
+absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
+
+}  // namespace wsgate::agent::catalog_internal
+
+namespace wsgate::agent {
+// The catalog's sources call them unqualified.
+using catalog_internal::ApiRefText;
+using catalog_internal::Ids;
+using catalog_internal::Invalid;
+using catalog_internal::KeyTypeName;
+using catalog_internal::LoadEach;
+using catalog_internal::NewId;
+using catalog_internal::NowMs;
+using catalog_internal::NowS;
+using catalog_internal::Serialize;
+}  // namespace wsgate::agent
