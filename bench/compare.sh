@@ -10,6 +10,8 @@
 #   WSGATE_BENCH_SHARDS=2 bench/compare.sh            # workers per proxy (default 1)
 #   WSGATE_BENCH_ROWS=throughput bench/compare.sh     # only some rows (below)
 #   WSGATE_BENCH_IDLE_CONNS=8000 bench/compare.sh     # idle row size (default 5000)
+#   WSGATE_ENGINE=/other/build/engine/wsgate-engine bench/compare.sh   # another engine binary
+#                                                     # (the load generator and backend stay build/'s)
 #
 # Row groups for WSGATE_BENCH_ROWS (comma-separated; default all): throughput (64 B and 1 KiB
 # closed loop), latency (open loop at a fixed rate, and the highest rate whose added p99 stays
@@ -26,6 +28,7 @@ shards="${WSGATE_BENCH_SHARDS:-1}"
 rows_wanted=",${WSGATE_BENCH_ROWS:-throughput,latency,fanout,upgrades,tls,idle},"
 idle_conns="${WSGATE_BENCH_IDLE_CONNS:-5000}"
 build="${WSGATE_BUILD_DIR:-$root/build}"
+engine="${WSGATE_ENGINE:-$build/engine/wsgate-engine}"
 work="$(mktemp -d /tmp/wsgate-compare-XXXXXX)"
 want() { [[ "$rows_wanted" == *",$1,"* ]]; }
 
@@ -94,7 +97,8 @@ PY
 )
 printf 'signing_keys { kid: "bench" algorithm: RS256 public_key_pem: "%s" }\n' "$(awk '{printf "%s\\n", $0}' "$work/jwt.pub")" \
   >>"$work/wsgate.textproto"
-taskset -c "$proxy_cpus" "$build/engine/wsgate-engine" --config "$work/wsgate.textproto" --shards "$shards" \
+echo "engine: $engine"
+taskset -c "$proxy_cpus" "$engine" --config "$work/wsgate.textproto" --shards "$shards" \
   --ws-listen "127.0.0.1:$ws_port" --wss-listen "127.0.0.1:$wss_port" --control "unix:$work/engine.sock" \
   --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --tls-dev-cert --log-level warning >"$work/engine.log" 2>&1 &
 engine_pid=$!
