@@ -118,13 +118,22 @@ int Uring::Drain(absl::FunctionRef<void(const Completion&)> fn) {
       continue;
     }
     io_uring_cqe* cqe = nullptr;
-    if (io_uring_peek_cqe(&ring_, &cqe) != 0 || cqe == nullptr) break;
+    // io_uring_peek_cqe in two halves: the inline look at the ring, then, only when that finds
+    // it empty while the kernel holds completions to flush (overflowed or deferred: liburing's
+    // own test), its call into liburing. On an empty ring that call costs ~65 instructions and
+    // finds nothing; every Drain ends on an empty ring.
+    if (__io_uring_peek_cqe(&ring_, &cqe, nullptr) != 0) break;
+    if (cqe == nullptr && (!NeedsFlush() || io_uring_peek_cqe(&ring_, &cqe) != 0 || cqe == nullptr)) break;
     Completion copy = *cqe;
     io_uring_cqe_seen(&ring_, cqe);  // the slot is free for the kernel before fn runs
     fn(copy);
     ++seen;
   }
   return seen;
+}
+
+bool Uring::NeedsFlush() const {
+  return (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
 }
 
 uint64_t Uring::cq_overflows() const { return ring_.cq.koverflow != nullptr ? *ring_.cq.koverflow : 0; }

@@ -72,6 +72,7 @@ class Uring final : public Ring {
 
  private:
   io_uring_sqe* Sqe();
+  bool NeedsFlush() const;  // the kernel holds completions (overflowed, deferred) a peek must flush
   template <typename Fill>
   bool Prep(Tag tag, Fill&& fill);
 
