@@ -65,13 +65,17 @@ engine_pid=$!
 pids+=("$engine_pid")
 
 # Start: nudge the shard with connect+close until the engine says it listens (see above).
-python3 - "$engine_port" "$work/engine.log" "$start_timeout" <<'PY' || { cat "$work/engine.log" >&2; die "the engine did not start within ${start_timeout}s"; }
-import socket, sys, time
-port, log, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+python3 - "$engine_port" "$work/engine.log" "$start_timeout" "$engine_pid" <<'PY' || { cat "$work/engine.log" >&2; die "the engine exited or printed no \"listening\" line within ${start_timeout}s (its log is above)"; }
+import os, socket, sys, time
+port, log, limit, pid = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 end = time.time() + limit
 while time.time() < end:
     if "(port " in open(log, errors="replace").read():
         sys.exit(0)
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(1)  # it exited
     try:  # one at a time, each until the engine closed it (a bad request), so slots do not pile up
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
             s.sendall(b"GET / HTTP/1.1\r\n\r\n")
