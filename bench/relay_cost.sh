@@ -30,7 +30,7 @@ probe="${PROBE:-build/bench/relay_probe}"
 backend="${BACKEND:-build/tools/chat-backend/chat-backend}"
 messages="${MESSAGES:-10000}"
 start_timeout="${START_TIMEOUT:-180}"  # seconds for the engine to start under callgrind
-run_timeout="${RUN_TIMEOUT:-600}"      # seconds for one probe run (10,000 messages: ~1 min)
+run_timeout="${RUN_TIMEOUT:-600}"      # seconds for one probe run (10,000 messages: ~5 s)
 die() { echo "relay_cost.sh: $*" >&2; exit 1; }
 command -v valgrind >/dev/null || die "valgrind is missing (apt-get install valgrind)"
 for f in "$engine" "$probe" "$backend"; do [[ -x "$f" ]] || die "$f is not built"; done
@@ -64,7 +64,7 @@ valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$work/cg.out" \
 engine_pid=$!
 pids+=("$engine_pid")
 
-# Start: nudge the shard with connect+close until the engine says it listens (see above).
+# Start: nudge the shard with bad requests until the engine says it listens (see above).
 python3 - "$engine_port" "$work/engine.log" "$start_timeout" "$engine_pid" <<'PY' || { cat "$work/engine.log" >&2; die "the engine exited or printed no \"listening\" line within ${start_timeout}s (its log is above)"; }
 import os, socket, sys, time
 port, log, limit, pid = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
@@ -87,10 +87,14 @@ sys.exit(1)
 PY
 sleep 2  # the last nudges are closed and settled
 
+control() {  # callgrind_control OPTION for the engine, within 60 s
+  timeout 60 callgrind_control "$1" "$engine_pid" >>"$work/control.log" 2>&1 \
+    || { cat "$work/control.log" >&2; die "callgrind_control $1 failed or timed out"; }
+}
 dumps=0
 dump() {  # dump the counters (each dump zeroes them) into the variable named $1: the dump's Ir
   sleep 1  # the probe's closes are handled
-  timeout 60 callgrind_control -d "$engine_pid" >/dev/null || die "callgrind_control -d timed out"
+  control -d
   dumps=$((dumps + 1))
   local f="$work/cg.out.$dumps"
   for _ in $(seq 1 100); do grep -q '^totals:' "$f" 2>/dev/null && break; sleep 0.2; done
@@ -104,7 +108,7 @@ probe() { timeout "$run_timeout" "$probe" --port "$engine_port" --token "$token"
 probe --messages 100 --size 64
 probe --messages 100 --size 1024
 sleep 1
-timeout 60 callgrind_control -z "$engine_pid" >/dev/null || die "callgrind_control -z timed out"
+control -z
 probe --messages 0
 dump hs
 probe --messages "$messages" --size 64
