@@ -50,7 +50,7 @@ class TimerNode {
 class TimerWheel {
  public:
   TimerWheel(int64_t resolution_ms, size_t slots, int64_t now_ms)
-      : resolution_ms_(resolution_ms), mask_(slots - 1), heads_(slots), tick_(now_ms / resolution_ms) {
+      : resolution_ms_(resolution_ms), mask_(slots - 1), heads_(slots), tick_(now_ms / resolution_ms - 1) {
     WSGATE_CHECK(slots > 0 && (slots & (slots - 1)) == 0 && resolution_ms > 0);
     for (TimerNode& h : heads_) h.prev_ = h.next_ = &h;
   }
@@ -97,7 +97,9 @@ class TimerWheel {
         n = next;
       }
     }
-    tick_ = target;
+    // The tick now_ms is in has not wholly passed: a timer due later in it stays in its slot,
+    // which the next advance visits again (skipping it would delay the timer a revolution).
+    tick_ = target - 1;
     for (TimerNode* n : due_) fn(*n);
   }
 
@@ -114,7 +116,7 @@ class TimerWheel {
   int64_t resolution_ms_;
   size_t mask_;
   std::vector<TimerNode> heads_;  // sentinels of circular lists; never reallocated
-  int64_t tick_;                  // the last tick advanced to
+  int64_t tick_;                  // the last tick wholly passed (its slot holds nothing due)
   size_t size_ = 0;
   std::vector<TimerNode*> due_;
 };

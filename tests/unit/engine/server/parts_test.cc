@@ -67,6 +67,31 @@ TEST(TimerWheel, RescheduleCancelAndPastDeadlines) {
   EXPECT_EQ(fired, 3);
 }
 
+// An advance can land in a timer's tick before the timer is due (completions arrive at any
+// time): the timer must fire at the next advance past its deadline, not a revolution later
+// (1024 x 100 ms: a pong timeout of 300 ms that took 102 s).
+TEST(TimerWheel, ATimerDueLaterInTheTickOfAnAdvanceFiresAtTheNextOne) {
+  TimerWheel wheel(100, 1024, 1'000);
+  TimerNode n;
+  int fired = 0;
+  auto count = [&](TimerNode&) { ++fired; };
+  wheel.Schedule(n, 1'550);
+  wheel.Advance(1'520, count);  // in 1550's tick, before it is due
+  EXPECT_EQ(fired, 0);
+  wheel.Advance(1'560, count);  // the same tick, now due
+  EXPECT_EQ(fired, 1);
+  wheel.Schedule(n, 1'750);
+  wheel.Advance(1'710, count);
+  EXPECT_EQ(fired, 1);
+  wheel.Advance(1'800, count);  // the next tick
+  EXPECT_EQ(fired, 2);
+  // A timer due in the tick the wheel was made in fires once it is due, not a tick later.
+  TimerWheel fresh(100, 1024, 2'000);
+  fresh.Schedule(n, 2'050);
+  fresh.Advance(2'060, count);
+  EXPECT_EQ(fired, 3);
+}
+
 TEST(TimerWheel, AdvanceCostsTheSlotsPassedNotTheTimersWaiting) {
   TimerWheel wheel(100, 1024, 0);
   std::vector<TimerNode> nodes(10000);
