@@ -149,6 +149,8 @@ absl::StatusOr<ApplyResult> Server::Apply(const v1::Snapshot& snapshot) {
 }
 
 absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
+  // A draining shard may already have ended its loop and would never run the swap.
+  if (draining_) return absl::UnavailableError("the engine is draining (shutting down): the config was not applied");
   if (snapshot.agent_id() == current_->agent_id && snapshot.version() <= current_->version && current_->version != 0)
     return ApplyResult{current_->version, 0};  // a retry or a stale push: acknowledge, change nothing
   auto compiled = config::Compile(snapshot, options_.resolver, options_.tls);
