@@ -7,6 +7,7 @@
 // (EmitDue).
 #include "absl/strings/str_cat.h"
 #include "engine/common/log.h"
+#include "engine/config/throttle_plan.h"
 #include "engine/server/loop.h"
 #include "engine/tls/crypto.h"
 #include "engine/ws/frame.h"
@@ -70,19 +71,9 @@ void Loop::ForwardCopy(Conn& c, SideId dst, const uint8_t* bytes, size_t length)
 // frame (its continuation frames follow it); a dropped one is answered with WSO2's 4003 text.
 void Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
   c.limits.Clear();
-  auto add = [&](const std::string& policy, const char* level, const std::string& id) {
-    if (policy.empty()) return;
-    auto it = snap.throttle_policies.find(policy);
-    if (it == snap.throttle_policies.end() || it->second.unlimited) return;
-    c.limits.Add(it->second, CounterFor(absl::StrCat(level, ":", id)));
-  };
-  if (!c.identity.subscription_id.empty())
-    if (const config::Subscription* sub = snap.FindSubscription(c.identity.application_id, c.api_id))
-      add(sub->plan, "sub", sub->id);
-  if (auto app = snap.applications.find(c.identity.application_id); app != snap.applications.end())
-    add(app->second.throttle_policy, "app", app->second.id);
-  if (auto api = snap.apis_by_id.find(c.api_id); api != snap.apis_by_id.end())
-    add(api->second->throttle_policy, "api", api->second->id);
+  for (const config::ThrottleScope& scope :
+       config::ThrottleScopes(snap, c.identity.application_id, c.api_id, !c.identity.subscription_id.empty()))
+    c.limits.Add(*scope.policy, CounterFor(scope.counter_key));
 }
 
 // The engine-wide counter for a key, remembered per shard: a push re-resolves every live
