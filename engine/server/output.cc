@@ -141,9 +141,13 @@ Loop::SendResult Loop::StartSend(Conn& c, SideId dst) {
 }
 
 void Loop::OnSend(Conn& c, SideId to, int res) {
-  --c.inflight;
   Side& side = c.side(to);
   Outbound& out = side.out;
+  if (!out.sending()) {  // no send of ours is in flight: not a completion the kernel can post
+    ++stats_.stale_completions;
+    return;
+  }
+  --c.inflight;
   pool_.ReturnScratch(out.scratch);
   out.scratch = nullptr;
   if (res < 0) {
@@ -156,7 +160,7 @@ void Loop::OnSend(Conn& c, SideId to, int res) {
   size_t sent = static_cast<size_t>(res);
   out.queued -= sent;
   SegmentQueue<Segment>& q = out.sending_wire ? out.wire : out.queue;
-  while (sent > 0) {
+  while (sent > 0 && !q.empty()) {
     Segment& s = q.front();
     size_t len = s.size();
     if (sent < len) {

@@ -242,6 +242,56 @@ TEST_F(LoopTest, AFullSubmissionQueueFailsTheConnectionAndLosesNothing) {
   EXPECT_EQ(static_cast<uint8_t>(close[0]), 0x88);
 }
 
+TEST_F(LoopTest, ARecvThatCannotBeReArmedLosesThatSideCleanly) {
+  Pair p = Relay();
+  // The backend's multishot ends with data (as on a completion-queue overflow): an unsolicited
+  // pong, which needs no answer, so re-arming the recv is the only op — and the submission
+  // queue stays full.
+  ring_.refuse = 1;
+  ring_.Push(ring_.Recv(p.backend_recv, ws::EncodeFrame(ws::kPong, "late"), /*more=*/false));
+  Run();
+  EXPECT_EQ(loop_->stats().ops_not_queued, 1u);
+  std::string close = CompleteSend(kOpSendClient);  // the client is told: 1011
+  EXPECT_EQ(ws::ParseClosePayload(Payload(close)).code, 1011);
+  ring_.Push(ring_.Recv(p.client_recv, ClientFrame(ws::kClose, ws::ClosePayload(1011, "")), false));
+  Run();
+  EXPECT_EQ(loop_->live_connections(), 0u);
+  EXPECT_EQ(ring_.buffers_out(), 0u);
+}
+
+// A client that does not read: past queue_bytes (1 MiB) toward it, the backend's recv is
+// cancelled; once the queue drains below half, it is armed again. Nothing is lost.
+TEST_F(LoopTest, BackpressurePausesTheBackendAndResumesIt) {
+  Pair p = Relay();
+  const std::string frame = ws::EncodeFrame(ws::kBinary, std::string(16000, 'b'));
+  size_t backend_recvs = ring_.Count(Kind::kRecv, kOpRecvBackend);
+  int pushed = 0;
+  while (!ring_.Last(Kind::kCancel) && pushed < 100) {
+    ring_.Push(ring_.Recv(p.backend_recv, frame, true));
+    Run();
+    ++pushed;
+  }
+  auto cancel = ring_.Last(Kind::kCancel);
+  ASSERT_TRUE(cancel) << "no pause after " << pushed << " frames";
+  EXPECT_EQ(cancel->target.op, kOpRecvBackend);
+  EXPECT_GT(static_cast<size_t>(pushed) * frame.size(), size_t{1} << 20);
+  // The kernel ends the recv and answers the cancel.
+  ring_.Push(FakeRing::Done(p.backend_recv, -ECANCELED));
+  ring_.Push(FakeRing::Done(cancel->tag, 0));
+  Run();
+  EXPECT_EQ(ring_.Count(Kind::kRecv, kOpRecvBackend), backend_recvs) << "re-armed while paused";
+  // The client reads: every byte arrives in order, and the backend is read again.
+  std::string delivered;
+  for (int i = 0; i < 200 && ring_.Count(Kind::kRecv, kOpRecvBackend) == backend_recvs; ++i)
+    delivered += CompleteSend(kOpSendClient);
+  EXPECT_EQ(ring_.Count(Kind::kRecv, kOpRecvBackend), backend_recvs + 1);
+  for (int i = 0; i < 200 && delivered.size() < static_cast<size_t>(pushed) * frame.size(); ++i)
+    delivered += CompleteSend(kOpSendClient);
+  ASSERT_EQ(delivered.size(), static_cast<size_t>(pushed) * frame.size());
+  for (int i = 0; i < pushed; ++i) ASSERT_EQ(delivered.compare(static_cast<size_t>(i) * frame.size(), frame.size(), frame), 0) << i;
+  EXPECT_EQ(ring_.buffers_out(), 0u);
+}
+
 TEST_F(LoopTest, ENOBUFSResumesTheRecvOnceBuffersAreBack) {
   Pair p = Relay();
   size_t recvs = ring_.Count(Kind::kRecv, kOpRecvClient);
