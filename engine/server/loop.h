@@ -154,6 +154,9 @@ class Loop {
   bool Encrypt(Conn& c, SideId dst);
   // Pauses reading the side that feeds `dst` while dst's outbound is over the bound.
   void CheckBackpressure(Conn& c, SideId dst);
+  void ResumeIfPaused(Conn& c, SideId s);
+  // What an outbound queue costs: its bytes, or the receive buffers it pins, whichever is more.
+  size_t Weight(const Outbound& out) const { return std::max(out.queued, size_t{out.pinned} * pool_.buffer_size()); }
   void ReleaseQueue(Conn& c, SideId dst);
 
   // --- close.cc

@@ -50,6 +50,19 @@ void Loop::ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size
 }
 
 void Loop::Forward(Conn& c, SideId dst, int32_t buf, const uint8_t* base, size_t offset, size_t length) {
+  if (buf >= 0) {
+    // Back-to-back frames of one read are contiguous in its buffer: one segment covers them all
+    // (a send in flight that covers the shorter segment leaves exactly the extension queued).
+    Outbound& out = c.side(dst).out;
+    if (!out.queue.empty()) {
+      Segment& back = out.queue.back();
+      if (back.buf == buf && back.offset + back.length == offset) {
+        back.length += static_cast<uint32_t>(length);
+        out.queued += length;
+        return;
+      }
+    }
+  }
   Segment s;
   if (buf >= 0) {
     s.buf = buf;
@@ -118,7 +131,8 @@ void Loop::OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payl
           ++stats_.ping_flood_closes;
           SendClose(c, SideId::kClient, 1008, "too many pings");
           SendClose(c, SideId::kBackend, 1001, "client sent too many pings");
-          src.close_seen = true;  // nothing more is read from it
+          src.close_seen = true;  // nothing more is read from it,
+          src.scanner->Stop();    // not even the rest of this read
         }
         return;
       }
@@ -163,7 +177,7 @@ void Loop::EmitDue(Conn& c, SideId dst) {
   bool open = !to.close_sent && !to.eof && !to.tls_failed;
   // A side that does not read gets no more engine frames than fit under the queue bound: its
   // pong and notice wait (coalesced) until OnSend drains the queue.
-  bool room = to.out.queued <= snapshot_->settings.queue_bytes;
+  bool room = Weight(to.out) <= snapshot_->settings.queue_bytes;
   if (to.pong_due && (room || !open)) {
     to.pong_due = false;
     if (open) EnqueueOwned(c, dst, EncodeControl(dst, ws::kPong, to.pong_payload));

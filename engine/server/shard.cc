@@ -91,6 +91,8 @@ void Loop::RunOnce(int64_t timeout_ns) {
 void Loop::AfterBatch() {
   wheel_.Advance(now_ms_, [this](TimerNode& n) { OnTimer(table_.At(n.owner)); });
   ResumeStarved();
+  // Another shard may have taken the descriptor the reserve gave up (one fd table per process).
+  if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // Loop-level ops that ended (multishot accept after an error or an overflow) or could not be
   // queued are armed again here, outside any connection's handling.
   for (int i = 0; i < 2; ++i) {
@@ -165,7 +167,7 @@ void Loop::Free(Conn& c) {
     for (SegmentQueue<Segment>* q : {&s.out.queue, &s.out.wire}) {
       while (!q->empty()) {
         if (q->front().buf >= 0) pool_.Unref(q->front().buf);
-        q->pop_front();
+        s.out.PopFront(*q);
       }
     }
     s.out.queued = 0;
