@@ -94,6 +94,11 @@ void Loop::RefuseAtAccept(int fd, bool tls, std::string_view why) {
   if (!tls) {
     ssize_t ignored = ::send(fd, RefusalResponse().data(), RefusalResponse().size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     (void)ignored;
+    // Closing with unread bytes sends a reset, which can make the client drop our answer:
+    // read what already arrived (bounded) first.
+    char sink[4096];
+    for (int i = 0; i < 4 && ::recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+    }
   }
   ::close(fd);
   if (uint64_t held = 0; refuse_log_.Allow(now_ms_, &held))

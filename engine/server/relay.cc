@@ -98,6 +98,10 @@ throttle::Counter* Loop::CounterFor(const std::string& key) {
 }
 
 bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
+  // Nothing follows a close frame (RFC 6455 §5.5.1), ours included (expiry, revocation, drain),
+  // and nothing reaches a side whose TLS failed.
+  const Side& to = c.side(dst);
+  if (to.close_sent || to.tls_failed) return false;
   bool to_client = dst == SideId::kClient;
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;

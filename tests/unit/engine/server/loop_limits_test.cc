@@ -274,6 +274,21 @@ TEST_F(LoopTest, EngineFramesKeepTheirOrderBehindPendingOnes) {
 // Found on review (it failed before the fix): every forwarded frame is two Segments (header, payload), never merged with the
 // previous range of the same buffer: one 16 KiB read of 1-byte client frames becomes ~4.7k
 // segments (~225 KB of Segment structs) and ~146 sendmsg round trips toward the backend.
+// Found on review: after the engine's own close (drain, expiry, revocation) the backend's data
+// still reached the client until the close handshake ended.
+TEST_F(LoopTest, NoDataFollowsTheEnginesOwnClose) {
+  Pair p = Relay();
+  loop_->BeginDrain(5000);
+  Run();
+  std::string close = CompleteSend(kOpSendClient);
+  ASSERT_FALSE(close.empty());
+  EXPECT_EQ(static_cast<uint8_t>(close[0]), 0x88);
+  size_t sends = ring_.Count(Kind::kSendmsg, kOpSendClient);
+  ring_.Push(ring_.Recv(p.backend_recv, ws::EncodeFrame(ws::kText, "after the close"), true));
+  Run();
+  EXPECT_EQ(ring_.Count(Kind::kSendmsg, kOpSendClient), sends) << "data went out after our close frame";
+}
+
 TEST_F(LoopTest, TinyFramesOfOneReadTravelAsOneSegment) {
   Pair p = Relay();
   std::string tiny;
