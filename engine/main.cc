@@ -1,7 +1,4 @@
 // File: engine/main.cc — wsgate-engine: flags, config file, signals; then Server + ControlServer.
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
+#include "engine/config/snapshot_file.h"
 #include "engine/control/control_service.h"
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
@@ -29,33 +27,6 @@ std::string DefaultControlTarget() {
   return absl::StrCat("unix:/tmp/wsgate-", getuid(), "-engine.sock");
 }
 
-absl::StatusOr<wsgate::v1::Snapshot> LoadConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot read ", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string text = buf.str();
-  wsgate::v1::Snapshot s;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    auto st = google::protobuf::util::JsonStringToMessage(text, &s);
-    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": not a valid JSON snapshot: ", st.message().as_string()));
-  } else {
-    struct Collector : google::protobuf::io::ErrorCollector {
-      std::string errors;
-      void AddError(int line, int column, const std::string& message) override {
-        absl::StrAppend(&errors, "line ", line + 1, " column ", column + 1, ": ", message, "; ");
-      }
-    } collector;
-    google::protobuf::TextFormat::Parser parser;
-    parser.RecordErrorsTo(&collector);
-    if (!parser.ParseFromString(text, &s))
-      return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": not a valid text-format snapshot: ", collector.errors));
-  }
-  if (s.agent_id().empty()) s.set_agent_id(absl::StrCat("file:", path));
-  if (s.version() == 0) s.set_version(1);
-  return s;
-}
 
 }  // namespace
 
@@ -159,7 +130,7 @@ int main(int argc, char** argv) {
   options.buffer_size = static_cast<unsigned>(buffer_size);
   wsgate::engine::server::Server server(options);
   if (!config_path.empty()) {
-    auto snapshot = LoadConfig(config_path);
+    auto snapshot = wsgate::engine::config::LoadSnapshotFile(config_path);
     if (!snapshot.ok()) {
       std::cerr << "wsgate-engine: " << snapshot.status().message() << "\n";
       return 2;
@@ -205,7 +176,7 @@ int main(int argc, char** argv) {
         WSGATE_LOG(kInfo, "SIGHUP: no --config to reload");
         continue;
       }
-      auto snapshot = LoadConfig(config_path);
+      auto snapshot = wsgate::engine::config::LoadSnapshotFile(config_path);
       if (!snapshot.ok()) {
         WSGATE_LOG(kError, "SIGHUP: %s; keeping the current config", std::string(snapshot.status().message()));
         continue;

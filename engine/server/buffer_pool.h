@@ -55,7 +55,7 @@ class BufferPool {
   static constexpr size_t kSpareScratch = 256;  // a burst may borrow thousands; only these stay
 
   io::Ring& ring_;
-  std::vector<uint16_t> refs_;
+  std::vector<uint32_t> refs_;  // one per forwarded range: a 1 MiB buffer can hold 500k frames
   std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::vector<int32_t> free_pool_;
   std::vector<std::unique_ptr<http::RequestParser>> spare_parsers_;

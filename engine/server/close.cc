@@ -41,6 +41,7 @@ void Loop::OnSideLost(Conn& c, SideId s, std::string_view reason) {
     case Phase::kRelay:
       ReleaseQueue(c, s);     // nobody to send to
       lost.close_seen = true;  // and nothing more relayed from it
+      ResumeIfPaused(c, Other(s));  // it was paused for `s`'s queue: it must read its close reply
       if (s == SideId::kClient) SendClose(c, SideId::kBackend, 1001, reason.empty() ? "client went away" : reason);
       else SendClose(c, SideId::kClient, 1011, reason.empty() ? "backend connection lost" : reason);
       return;
@@ -82,6 +83,7 @@ void Loop::OnTlsFailed(Conn& c, SideId s) {
       c.deadline_ms = now_ms_ + 1000;  // the alert, then close
       break;
     case Phase::kRelay:
+      ResumeIfPaused(c, Other(s));
       if (s == SideId::kClient) SendClose(c, SideId::kBackend, 1001, "client TLS failed");
       else SendClose(c, SideId::kClient, 1014, "TLS with the backend failed");
       break;

@@ -80,6 +80,26 @@ struct Outbound {
   SendScratch* scratch = nullptr;  // lent by the shard while a send is in flight
   // Engine frames (pongs, closes, pings) waiting for a frame boundary of the relayed stream.
   std::vector<std::string> pending;
+  // Receive buffers the queues hold: runs of adjacent segments that share a buffer (a buffer
+  // split by an engine frame counts twice, which errs on the safe side). Backpressure weighs a
+  // queue by these as well as by its bytes, so tiny messages cannot pin every buffer a shard has.
+  uint32_t pinned = 0;
+
+  // Every push and pop of `queue` and `wire` goes through these, which keep `pinned` exact.
+  void Push(SegmentQueue<Segment>& q, Segment s) {
+    if (s.buf >= 0 && (q.empty() || q.back().buf != s.buf)) ++pinned;
+    q.push_back(std::move(s));
+  }
+  void PopFront(SegmentQueue<Segment>& q) {
+    int32_t buf = q.front().buf;
+    if (buf >= 0 && (q.size() == 1 || q[1].buf != buf)) --pinned;
+    q.pop_front();
+  }
+  void PopBack(SegmentQueue<Segment>& q) {
+    int32_t buf = q.back().buf;
+    if (buf >= 0 && (q.size() == 1 || q[q.size() - 2].buf != buf)) --pinned;
+    q.pop_back();
+  }
 
   bool sending() const { return scratch != nullptr; }  // at most one send in flight: bytes leave in order
   bool empty() const { return queue.empty() && wire.empty() && pending.empty(); }

@@ -1,8 +1,9 @@
 // File: engine/server/loop.h — private to engine/server/ (and its tests).
 //
 // The shard loop: one thread's io_uring state machine. Its code is split by layer:
-//   shard.cc      the dispatcher: accept, completion dispatch, timers, mailbox, snapshot swap,
-//                 drain, and the Shard shell around this class
+//   shard.cc      the dispatcher: completion dispatch, timers, lifetime (Settle/Free), mailbox,
+//                 snapshot swap, drain, and the Shard shell around this class
+//   accept.cc     accepting clients, refusals (503), the descriptor-limit backoff
 //   transport.cc  arming ops, recv completions, TLS record glue (ciphertext ↔ plaintext)
 //   handshake.cc  request → route → authenticate → upstream request → connect → backend 101 → 101
 //   relay.cc      frame scanning, data frames and throttling, control frames, engine frames
@@ -98,12 +99,8 @@ class Loop {
   void OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payload);
 
  private:
-  // --- shard.cc: dispatch, accept, timers, lifetime
+  // --- shard.cc: dispatch, timers, lifetime
   void OnCompletion(const io::Completion& cqe);
-  void OnAccept(const io::Completion& cqe);
-  void ArmAccept(bool tls);
-  void RefuseAtAccept(int fd, bool tls, std::string_view why);
-  void AnswerWithReserveFd(int listen_fd, bool tls);
   void AfterBatch();
   void OnTimer(Conn& c);
   int64_t NextDue(const Conn& c) const;
@@ -112,6 +109,11 @@ class Loop {
   void Settle(Conn& c);
   void Free(Conn& c);
   void DrainInbox();
+
+  // --- accept.cc
+  void OnAccept(const io::Completion& cqe);
+  void RefuseAtAccept(int fd, bool tls, std::string_view why);
+  void AnswerWithReserveFd(int listen_fd, bool tls);
 
   // --- transport.cc
   // Prepares `op` for `c` from its own state (fd, scratch, address) and counts it in flight.
@@ -152,6 +154,9 @@ class Loop {
   bool Encrypt(Conn& c, SideId dst);
   // Pauses reading the side that feeds `dst` while dst's outbound is over the bound.
   void CheckBackpressure(Conn& c, SideId dst);
+  void ResumeIfPaused(Conn& c, SideId s);
+  // What an outbound queue costs: its bytes, or the receive buffers it pins, whichever is more.
+  size_t Weight(const Outbound& out) const { return std::max(out.queued, size_t{out.pinned} * pool_.buffer_size()); }
   void ReleaseQueue(Conn& c, SideId dst);
 
   // --- close.cc

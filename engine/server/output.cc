@@ -11,11 +11,19 @@
 #include "engine/server/loop.h"
 
 namespace wsgate::engine::server {
+namespace {
+// True when a string keeps its bytes inside its own object (the small-string buffer), whatever
+// the standard library's threshold.
+bool InsideObject(const std::string& s) {
+  auto* object = reinterpret_cast<const char*>(&s);
+  return s.data() >= object && s.data() < object + sizeof(std::string);
+}
+}  // namespace
 
 void Loop::Enqueue(Conn& c, SideId dst, Segment s) {
   Outbound& out = c.side(dst).out;
   out.queued += s.size();
-  out.queue.push_back(std::move(s));
+  out.Push(out.queue, std::move(s));
 }
 
 void Loop::EnqueueOwned(Conn& c, SideId dst, std::string bytes) {
@@ -26,8 +34,9 @@ void Loop::EnqueueOwned(Conn& c, SideId dst, std::string bytes) {
 
 void Loop::Inject(Conn& c, SideId dst, std::string frame) {
   const auto& feeder = c.side(Other(dst)).scanner;
-  if (feeder && !feeder->AtFrameBoundary()) {
-    c.side(dst).out.pending.push_back(std::move(frame));  // after the frame being relayed (EmitDue)
+  Outbound& out = c.side(dst).out;
+  if ((feeder && !feeder->AtFrameBoundary()) || !out.pending.empty()) {
+    out.pending.push_back(std::move(frame));  // after the frame being relayed, and in order (EmitDue)
     return;
   }
   EnqueueOwned(c, dst, std::move(frame));
@@ -74,7 +83,7 @@ bool Loop::Encrypt(Conn& c, SideId dst) {
       Segment& seg = out.queue.front();
       out.queued -= seg.size();
       if (seg.buf >= 0) pool_.Unref(seg.buf);
-      out.queue.pop_front();
+      out.PopFront(out.queue);
     }
   }
   // Collect the ciphertext (records, handshake messages, alerts) into pool buffers.
@@ -90,7 +99,7 @@ bool Loop::Encrypt(Conn& c, SideId dst) {
     w.length = static_cast<uint32_t>(got);
     pool_.Ref(id);
     out.queued += got;
-    out.wire.push_back(std::move(w));
+    out.Push(out.wire, std::move(w));
   }
   return !to.tls_failed;
 }
@@ -118,7 +127,7 @@ Loop::SendResult Loop::StartSend(Conn& c, SideId dst) {
     if (seg.buf >= 0) {
       sc.iov[n].iov_base = pool_.Data(seg.buf) + seg.offset;
       sc.iov[n].iov_len = seg.length;
-    } else if (seg.owned.size() <= sizeof(sc.small[n])) {
+    } else if (InsideObject(seg.owned)) {  // small-string storage moves with the segment
       std::memcpy(sc.small[n], seg.owned.data(), seg.owned.size());
       sc.iov[n].iov_base = sc.small[n];
       sc.iov[n].iov_len = seg.owned.size();
@@ -141,9 +150,13 @@ Loop::SendResult Loop::StartSend(Conn& c, SideId dst) {
 }
 
 void Loop::OnSend(Conn& c, SideId to, int res) {
-  --c.inflight;
   Side& side = c.side(to);
   Outbound& out = side.out;
+  if (!out.sending()) {  // no send of ours is in flight: not a completion the kernel can post
+    ++stats_.stale_completions;
+    return;
+  }
+  --c.inflight;
   pool_.ReturnScratch(out.scratch);
   out.scratch = nullptr;
   if (res < 0) {
@@ -157,6 +170,7 @@ void Loop::OnSend(Conn& c, SideId to, int res) {
   out.queued -= sent;
   SegmentQueue<Segment>& q = out.sending_wire ? out.wire : out.queue;
   while (sent > 0) {
+    WSGATE_CHECK_MSG(!q.empty(), "a send completed more bytes than were queued");
     Segment& s = q.front();
     size_t len = s.size();
     if (sent < len) {
@@ -170,24 +184,26 @@ void Loop::OnSend(Conn& c, SideId to, int res) {
     }
     sent -= len;
     if (s.buf >= 0) pool_.Unref(s.buf);
-    q.pop_front();
+    out.PopFront(q);
   }
   if (c.phase == Phase::kClosed) return;
   if (side.pong_due || (to == SideId::kClient && c.throttle_notice)) EmitDue(c, to);  // they waited for room
   if (!out.queue.empty() || !out.wire.empty()) StartSend(c, to);
   // Resume the paused source once this direction has drained enough.
-  SideId from = Other(to);
-  Side& src = c.side(from);
-  if (src.paused && out.queued < snapshot_->settings.queue_bytes / 2) {
-    src.paused = false;
-    ArmRecv(c, from);
-  }
+  if (Weight(out) < snapshot_->settings.queue_bytes / 2) ResumeIfPaused(c, Other(to));
+}
+
+void Loop::ResumeIfPaused(Conn& c, SideId s) {
+  Side& side = c.side(s);
+  if (!side.paused) return;
+  side.paused = false;
+  ArmRecv(c, s);  // if the cancelled recv has not ended yet, its ECANCELED completion re-arms
 }
 
 void Loop::CheckBackpressure(Conn& c, SideId dst) {
   SideId from = Other(dst);
   Side& src = c.side(from);
-  if (src.paused || c.side(dst).out.queued <= snapshot_->settings.queue_bytes) return;
+  if (src.paused || Weight(c.side(dst).out) <= snapshot_->settings.queue_bytes) return;
   // Too much is waiting for a slow reader: stop reading the other side until it drains.
   src.paused = true;
   if (src.recv_armed) {
@@ -206,7 +222,7 @@ void Loop::ReleaseQueue(Conn& c, SideId dst) {
       Segment& s = q.back();
       if (s.buf >= 0) pool_.Unref(s.buf);
       out.queued -= s.size();
-      q.pop_back();
+      out.PopBack(q);
     }
   };
   size_t in_flight = out.sending() ? static_cast<size_t>(out.iov_count) : 0;

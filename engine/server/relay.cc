@@ -7,6 +7,7 @@
 // (EmitDue).
 #include "absl/strings/str_cat.h"
 #include "engine/common/log.h"
+#include "engine/config/throttle_plan.h"
 #include "engine/server/loop.h"
 #include "engine/tls/crypto.h"
 #include "engine/ws/frame.h"
@@ -56,6 +57,19 @@ void Loop::ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size
 }
 
 void Loop::Forward(Conn& c, SideId dst, int32_t buf, const uint8_t* base, size_t offset, size_t length) {
+  if (buf >= 0) {
+    // Back-to-back frames of one read are contiguous in its buffer: one segment covers them all
+    // (a send in flight that covers the shorter segment leaves exactly the extension queued).
+    Outbound& out = c.side(dst).out;
+    if (!out.queue.empty()) {
+      Segment& back = out.queue.back();
+      if (back.buf == buf && back.offset + back.length == offset) {
+        back.length += static_cast<uint32_t>(length);
+        out.queued += length;
+        return;
+      }
+    }
+  }
   Segment s;
   if (buf >= 0) {
     s.buf = buf;
@@ -77,19 +91,9 @@ void Loop::ForwardCopy(Conn& c, SideId dst, const uint8_t* bytes, size_t length)
 // frame (its continuation frames follow it); a dropped one is answered with WSO2's 4003 text.
 void Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
   c.limits.Clear();
-  auto add = [&](const std::string& policy, const char* level, const std::string& id) {
-    if (policy.empty()) return;
-    auto it = snap.throttle_policies.find(policy);
-    if (it == snap.throttle_policies.end() || it->second.unlimited) return;
-    c.limits.Add(it->second, CounterFor(absl::StrCat(level, ":", id)));
-  };
-  if (!c.identity.subscription_id.empty())
-    if (const config::Subscription* sub = snap.FindSubscription(c.identity.application_id, c.api_id))
-      add(sub->plan, "sub", sub->id);
-  if (auto app = snap.applications.find(c.identity.application_id); app != snap.applications.end())
-    add(app->second.throttle_policy, "app", app->second.id);
-  if (auto api = snap.apis_by_id.find(c.api_id); api != snap.apis_by_id.end())
-    add(api->second->throttle_policy, "api", api->second->id);
+  for (const config::ThrottleScope& scope :
+       config::ThrottleScopes(snap, c.identity.application_id, c.api_id, !c.identity.subscription_id.empty()))
+    c.limits.Add(*scope.policy, CounterFor(scope.counter_key));
 }
 
 // The engine-wide counter for a key, remembered per shard: a push re-resolves every live
@@ -101,6 +105,10 @@ throttle::Counter* Loop::CounterFor(const std::string& key) {
 }
 
 bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
+  // Nothing follows a close frame (RFC 6455 §5.5.1), ours included (expiry, revocation, drain),
+  // and nothing reaches a side whose TLS failed.
+  const Side& to = c.side(dst);
+  if (to.close_sent || to.tls_failed) return false;
   bool to_client = dst == SideId::kClient;
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
@@ -134,7 +142,8 @@ void Loop::OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payl
           ++stats_.ping_flood_closes;
           SendClose(c, SideId::kClient, 1008, "too many pings");
           SendClose(c, SideId::kBackend, 1001, "client sent too many pings");
-          src.close_seen = true;  // nothing more is read from it
+          src.close_seen = true;  // nothing more is read from it,
+          src.scanner->Stop();    // not even the rest of this read
         }
         return;
       }
@@ -180,7 +189,7 @@ void Loop::EmitDue(Conn& c, SideId dst) {
   bool open = !to.close_sent && !to.eof && !to.tls_failed;
   // A side that does not read gets no more engine frames than fit under the queue bound: its
   // pong and notice wait (coalesced) until OnSend drains the queue.
-  bool room = to.out.queued <= snapshot_->settings.queue_bytes;
+  bool room = Weight(to.out) <= snapshot_->settings.queue_bytes;
   if (to.pong_due && (room || !open)) {
     to.pong_due = false;
     if (open) EnqueueOwned(c, dst, EncodeControl(dst, ws::kPong, to.pong_payload));

@@ -1,5 +1,6 @@
 // File: engine/server/server.cc
 #include "engine/server/server.h"
+#include "engine/config/delta.h"
 
 #include <sys/resource.h>
 
@@ -149,6 +150,8 @@ absl::StatusOr<ApplyResult> Server::Apply(const v1::Snapshot& snapshot) {
 }
 
 absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
+  // A draining shard may already have ended its loop and would never run the swap.
+  if (draining_) return absl::UnavailableError("the engine is draining (shutting down): the config was not applied");
   if (snapshot.agent_id() == current_->agent_id && snapshot.version() <= current_->version && current_->version != 0)
     return ApplyResult{current_->version, 0};  // a retry or a stale push: acknowledge, change nothing
   auto compiled = config::Compile(snapshot, options_.resolver, options_.tls);
@@ -172,40 +175,9 @@ absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
 
 absl::StatusOr<ApplyResult> Server::ApplyDelta(const v1::ApplyDeltaRequest& d) {
   std::lock_guard<std::mutex> lock(apply_mu_);
-  if (d.agent_id() != current_->agent_id || d.base_version() != current_->version)
-    return absl::FailedPreconditionError(absl::StrCat("delta is based on version ", d.base_version(), " of agent '",
-                                                      d.agent_id(), "' but version ", current_->version, " of agent '",
-                                                      current_->agent_id, "' is applied; send a full snapshot"));
-  if (d.version() <= d.base_version()) return absl::InvalidArgumentError("version: must be greater than base_version");
-  v1::Snapshot next = current_proto_;
-  next.set_version(d.version());
-  for (const auto& r : d.add_revoked_tokens()) *next.add_revoked_tokens() = r;
-  for (const auto& t : d.add_opaque_tokens()) *next.add_opaque_tokens() = t;
-  auto remove_if = [](auto* repeated, auto pred) {
-    for (int i = repeated->size() - 1; i >= 0; --i)
-      if (pred(repeated->Get(i))) repeated->DeleteSubrange(i, 1);
-  };
-  for (const auto& h : d.remove_opaque_token_sha256())
-    remove_if(next.mutable_opaque_tokens(), [&](const v1::OpaqueToken& t) { return t.sha256() == h; });
-  for (const auto& s : d.upsert_subscriptions()) {
-    remove_if(next.mutable_subscriptions(), [&](const v1::Subscription& x) { return x.id() == s.id(); });
-    *next.add_subscriptions() = s;
-  }
-  for (const auto& id : d.remove_subscription_ids())
-    remove_if(next.mutable_subscriptions(), [&](const v1::Subscription& x) { return x.id() == id; });
-  for (const auto& k : d.upsert_consumer_keys()) {
-    remove_if(next.mutable_consumer_keys(), [&](const v1::ConsumerKey& x) { return x.client_id() == k.client_id(); });
-    *next.add_consumer_keys() = k;
-  }
-  for (const auto& id : d.remove_client_ids())
-    remove_if(next.mutable_consumer_keys(), [&](const v1::ConsumerKey& x) { return x.client_id() == id; });
-  for (const auto& k : d.upsert_signing_keys()) {
-    remove_if(next.mutable_signing_keys(), [&](const v1::SigningKey& x) { return x.kid() == k.kid(); });
-    *next.add_signing_keys() = k;
-  }
-  for (const auto& kid : d.remove_kids())
-    remove_if(next.mutable_signing_keys(), [&](const v1::SigningKey& x) { return x.kid() == kid; });
-  return ApplyLocked(next);
+  absl::StatusOr<v1::Snapshot> next = config::MergeDelta(current_proto_, d);
+  if (!next.ok()) return next.status();
+  return ApplyLocked(*next);
 }
 
 uint64_t Server::applied_version() const {

@@ -1,7 +1,7 @@
 // File: engine/server/shard.cc
 //
-// The dispatcher of the shard loop (see loop.h for the layers and the lifetime rule): accept,
-// completion dispatch, per-connection timers, the mailbox, snapshot swaps and drain; and the
+// The dispatcher of the shard loop (see loop.h for the layers and the lifetime rule):
+// completion dispatch (accept is in accept.cc), per-connection timers, the mailbox, snapshot swaps and drain; and the
 // Shard shell that owns the thread, the listeners and the ring.
 #include "engine/server/shard.h"
 
@@ -34,26 +34,6 @@ namespace {
 constexpr int64_t kTickNs = 100 * 1000000;  // the longest wait for completions
 constexpr int64_t kTimerResolutionMs = 100;
 constexpr size_t kTimerSlots = 1024;        // one revolution: 102.4 s
-constexpr int64_t kAcceptBackoffMs = 100;   // after EMFILE/ENFILE, before accepting again
-
-std::string PeerAddress(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (ss.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof(buf));
-  else if (ss.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof(buf));
-  return buf;
-}
-
-// Sent with one non-blocking send to a client refused at accept: it fits any empty socket buffer.
-const std::string& RefusalResponse() {
-  static const std::string r = http::ErrorResponse(
-      503, "Service Unavailable: the gateway is at its connection limit; retry later", "Retry-After: 1\r\n");
-  return r;
-}
 
 }  // namespace
 
@@ -111,6 +91,8 @@ void Loop::RunOnce(int64_t timeout_ns) {
 void Loop::AfterBatch() {
   wheel_.Advance(now_ms_, [this](TimerNode& n) { OnTimer(table_.At(n.owner)); });
   ResumeStarved();
+  // Another shard may have taken the descriptor the reserve gave up (one fd table per process).
+  if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // Loop-level ops that ended (multishot accept after an error or an overflow) or could not be
   // queued are armed again here, outside any connection's handling.
   for (int i = 0; i < 2; ++i) {
@@ -163,82 +145,6 @@ void Loop::OnCompletion(const io::Completion& cqe) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Accept
-
-void Loop::OnAccept(const io::Completion& cqe) {
-  bool tls = io::Tag::Decode(cqe.user_data).op == kOpAcceptTls;
-  int i = tls ? 1 : 0;
-  if (!io::HasMore(cqe)) accept_armed_[i] = false;  // AfterBatch arms it again
-  if (cqe.res < 0) {
-    if (cqe.res == -ECANCELED) return;
-    ++stats_.accept_errors;
-    int listen_fd = tls ? fds_.wss_listen : fds_.listen;
-    bool out_of_fds = cqe.res == -EMFILE || cqe.res == -ENFILE;
-    if (out_of_fds) {
-      // Re-arming at once would spin on the same error: wait, and tell one waiting client why.
-      accept_resume_ms_[i] = now_ms_ + kAcceptBackoffMs;
-      AnswerWithReserveFd(listen_fd, tls);
-    }
-    if (uint64_t held = 0; accept_log_.Allow(now_ms_, &held))
-      WSGATE_LOG(kWarning, "shard %d: accept: %s%s (%d similar lines held back)", options_.index, strerror(-cqe.res),
-                 out_of_fds ? "; out of file descriptors, accepting again in 100 ms (raise the fd limit or lower "
-                              "--max-connections)"
-                            : "",
-                 held);
-    return;
-  }
-  int fd = cqe.res;
-  ++stats_.accepted;
-  if (draining_) return RefuseAtAccept(fd, tls, "the gateway is shutting down");
-  if (tls && !snapshot_->server_tls) return RefuseAtAccept(fd, tls, "wss connection refused: no certificate is configured");
-  Conn* c = table_.Allocate(static_cast<size_t>(options_.max_connections));
-  if (c == nullptr) {
-    return RefuseAtAccept(fd, tls, absl::StrCat("connection limit ", options_.max_connections, " reached (--max-connections)"));
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  c->client().fd = fd;
-  c->phase = Phase::kRequest;
-  c->client_ip = PeerAddress(fd);
-  c->deadline_ms = now_ms_ + snapshot_->settings.handshake_timeout_ms;
-  if (tls) c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
-  ++stats_.open_sockets;
-  ArmRecv(*c, SideId::kClient);
-  Settle(*c);
-}
-
-// A client this shard will not serve: ws clients get a 503 with a text body (one non-blocking
-// send into the empty socket buffer), wss clients a plain close (no TLS for a refusal).
-void Loop::RefuseAtAccept(int fd, bool tls, std::string_view why) {
-  ++stats_.refused_connections;
-  if (!tls) {
-    ssize_t ignored = ::send(fd, RefusalResponse().data(), RefusalResponse().size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    (void)ignored;
-  }
-  ::close(fd);
-  if (uint64_t held = 0; refuse_log_.Allow(now_ms_, &held))
-    WSGATE_LOG(kWarning, "shard %d: refusing a %s connection: %s (%d more refused since the last line)",
-               options_.index, tls ? "wss" : "ws", std::string(why), held);
-}
-
-// Out of descriptors: give up the reserve for a moment to take one waiting client off the
-// backlog and answer it, so clients learn why instead of hanging until their timeout.
-void Loop::AnswerWithReserveFd(int listen_fd, bool tls) {
-  if (reserve_fd_ < 0) return;
-  ::close(reserve_fd_);
-  reserve_fd_ = -1;
-  pollfd p{listen_fd, POLLIN, 0};
-  if (::poll(&p, 1, 0) == 1) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd >= 0) {
-      ++stats_.accepted;
-      RefuseAtAccept(fd, tls, "out of file descriptors");
-    }
-  }
-  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Lifetime and timers
 
 void Loop::Settle(Conn& c) {
@@ -261,7 +167,7 @@ void Loop::Free(Conn& c) {
     for (SegmentQueue<Segment>* q : {&s.out.queue, &s.out.wire}) {
       while (!q->empty()) {
         if (q->front().buf >= 0) pool_.Unref(q->front().buf);
-        q->pop_front();
+        s.out.PopFront(*q);
       }
     }
     s.out.queued = 0;

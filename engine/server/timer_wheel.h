@@ -9,8 +9,10 @@
 //   wheel.Schedule(conn.timer, now + 10000);
 //   wheel.Advance(clock.NowMs(), [&](TimerNode& n) { ... });   // n is unlinked when called
 //
-// A deadline further away than one revolution (resolution × slots) stays in its slot and is
-// skipped until its round comes. Deadlines already past fire at the next Advance. Intrusive and
+// A timer fires at the first Advance after its tick has wholly passed: at most one resolution
+// late, never early, and an Advance within a tick already handled costs nothing (the shard
+// advances after every completion batch). A deadline further away than one revolution
+// (resolution × slots) stays in its slot and is skipped until its round comes. Intrusive and
 // allocation-free after construction; not thread-safe.
 #pragma once
 
@@ -50,7 +52,7 @@ class TimerNode {
 class TimerWheel {
  public:
   TimerWheel(int64_t resolution_ms, size_t slots, int64_t now_ms)
-      : resolution_ms_(resolution_ms), mask_(slots - 1), heads_(slots), tick_(now_ms / resolution_ms) {
+      : resolution_ms_(resolution_ms), mask_(slots - 1), heads_(slots), tick_(now_ms / resolution_ms - 1) {
     WSGATE_CHECK(slots > 0 && (slots & (slots - 1)) == 0 && resolution_ms > 0);
     for (TimerNode& h : heads_) h.prev_ = h.next_ = &h;
   }
@@ -77,11 +79,12 @@ class TimerWheel {
     if (n.linked()) Unlink(n);
   }
 
-  // Fires every timer due at or before `now_ms`, in slot order; `fn(TimerNode&)` gets each one
-  // unlinked and may schedule it (or others) again.
+  // Fires the timers of every tick that has wholly passed by `now_ms` (so a timer fires at most
+  // one resolution late, and an advance within the same tick as the last costs nothing), in slot
+  // order; `fn(TimerNode&)` gets each one unlinked and may schedule it (or others) again.
   template <typename Fn>
   void Advance(int64_t now_ms, Fn&& fn) {
-    int64_t target = now_ms / resolution_ms_;
+    int64_t target = now_ms / resolution_ms_ - 1;  // the last tick wholly passed
     if (target <= tick_) return;
     // Past one revolution, each slot is visited once.
     int64_t from = std::max(tick_ + 1, target - static_cast<int64_t>(mask_));
@@ -90,7 +93,7 @@ class TimerWheel {
       TimerNode& head = heads_[static_cast<size_t>(t) & mask_];
       for (TimerNode* n = head.next_; n != &head;) {
         TimerNode* next = n->next_;
-        if (n->due_ms_ <= now_ms) {
+        if (n->due_ms_ <= now_ms) {  // else: a later revolution's timer hashed here
           Unlink(*n);
           due_.push_back(n);
         }
@@ -114,7 +117,7 @@ class TimerWheel {
   int64_t resolution_ms_;
   size_t mask_;
   std::vector<TimerNode> heads_;  // sentinels of circular lists; never reallocated
-  int64_t tick_;                  // the last tick advanced to
+  int64_t tick_;                  // the last tick wholly passed (its timers have fired)
   size_t size_ = 0;
   std::vector<TimerNode*> due_;
 };

@@ -2,6 +2,7 @@
 //
 // The transport layer of the shard loop: arming a connection's ops, receive completions, and
 // the TLS record glue between the ciphertext a socket delivers and the plaintext the phases read.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -111,7 +112,10 @@ void Loop::OnRecv(Conn& c, SideId from, const io::Completion& cqe) {
 }
 
 void Loop::ResumeStarved() {
-  if (starved_.empty() || ring_.buffers_out() + 64 >= ring_.buffer_count()) return;
+  // Resume once a quarter of the ring (at most 64 buffers) is back, so the resumed recvs do not
+  // run dry at once.
+  unsigned margin = std::min(64u, ring_.buffer_count() / 4);
+  if (starved_.empty() || ring_.buffers_out() + margin > ring_.buffer_count()) return;
   std::vector<io::Tag> starved;
   starved.swap(starved_);
   for (const io::Tag& tag : starved) {
@@ -141,19 +145,29 @@ void Loop::OnCiphertext(Conn& c, SideId from, const uint8_t* data, size_t n) {
   tls::TlsSession& session = *side.tls;
   if (side.tls_failed) return;  // the alert is on its way; nothing more is read
   session.Feed(data, n);
+  // Decrypt into as few pool buffers as possible: SSL_read returns one record at a time, and a
+  // peer sending many tiny records must not pin a 16 KiB buffer for each.
   while (c.phase != Phase::kClosed && side.tls.get() == &session) {
     int32_t id = pool_.TakePool();
-    size_t got = 0;
-    tls::TlsSession::Result r = session.Read(pool_.Data(id), pool_.buffer_size(), &got);
-    if (r != tls::TlsSession::kData) {
-      pool_.PutBack(id);
-      if (r == tls::TlsSession::kClosed) return OnSideLost(c, from);
-      if (r == tls::TlsSession::kError) return OnTlsFailed(c, from);
-      break;  // kWantMore
+    size_t filled = 0;
+    tls::TlsSession::Result r = tls::TlsSession::kData;
+    while (filled < pool_.buffer_size()) {
+      size_t got = 0;
+      r = session.Read(pool_.Data(id) + filled, pool_.buffer_size() - filled, &got);
+      if (r != tls::TlsSession::kData) break;
+      filled += got;
     }
-    pool_.Ref(id);
-    OnPlaintext(c, from, id, pool_.Data(id), got);
-    pool_.Unref(id);
+    if (filled == 0) {
+      pool_.PutBack(id);
+    } else {
+      pool_.Ref(id);
+      OnPlaintext(c, from, id, pool_.Data(id), filled);
+      pool_.Unref(id);
+    }
+    if (c.phase == Phase::kClosed || side.tls.get() != &session) return;
+    if (r == tls::TlsSession::kClosed) return OnSideLost(c, from);
+    if (r == tls::TlsSession::kError) return OnTlsFailed(c, from);
+    if (r == tls::TlsSession::kWantMore) break;  // else the buffer is full: another one
   }
   // Handshake replies, and for a backend whose handshake just finished, the queued upgrade request.
   if (c.phase != Phase::kClosed) StartSend(c, from);

@@ -118,8 +118,11 @@ class FrameScanner {
   bool InMessage() const { return in_message_; }
   // Data frames and messages dropped because the sink said so.
   uint64_t dropped_frames() const { return dropped_frames_; }
-  // A close frame was delivered: the rest of the stream is ignored.
+  // A close frame was delivered (or Stop() was called): the rest of the stream is ignored.
   bool closed() const { return state_ == State::kClosed; }
+  // Ends the stream as a close frame would, from inside a sink callback too: the rest of the
+  // current input and everything after it is ignored (e.g. the engine closed the sender).
+  void Stop() { state_ = State::kClosed; }
 
  private:
   enum class State : uint8_t { kHeader, kDataPayload, kControlPayload, kClosed };

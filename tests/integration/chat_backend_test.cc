@@ -318,7 +318,12 @@ TEST_F(ChatBackendTest, ConnectDisconnectChurnLeaksNoFds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_LE(after, before);
+  // stats() is only meaningful once Run() has returned (it reads the loop's own counters).
+  server_->Stop();
+  thread_.join();
+  EXPECT_TRUE(run_status_.ok()) << run_status_;
   EXPECT_EQ(server_->stats().upgraded, 501u);
+  server_.reset();  // TearDown has nothing left to stop
 }
 
 }  // namespace

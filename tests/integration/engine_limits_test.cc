@@ -178,6 +178,21 @@ TEST_F(PingFloodTest, PingsWithinTheLimitAreEachAnswered) {
   }
 }
 
+class DrainTest : public EngineFixture {};
+
+// After a drain the shards' loops end; a push then must fail at once, not wait forever for
+// shards that will never run it (holding the apply lock, so status reads hung too).
+TEST_F(DrainTest, APushAfterADrainIsRefusedAtOnce) {
+  engine_->Drain(0);
+  engine_->Wait();
+  auto start = Clock::now();
+  auto r = engine_->Apply(BaseSnapshot(5));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_LT(MsSince(start), 1000);
+  EXPECT_TRUE(engine_->draining());
+}
+
 class WssFailureTest : public EngineFixture {};
 
 TEST_F(WssFailureTest, ABrokenTlsHandshakeGetsAnAlertBeforeTheClose) {

@@ -27,7 +27,9 @@ TEST(TimerWheel, FiresWhatIsDueInOrderAndNothingEarly) {
   auto record = [&](TimerNode& n) { fired.push_back(n.owner); };
   wheel.Advance(99, record);
   EXPECT_TRUE(fired.empty());
-  wheel.Advance(199, record);
+  wheel.Advance(199, record);  // b is due, but its tick has not passed yet: at most 100 ms late
+  EXPECT_TRUE(fired.empty());
+  wheel.Advance(200, record);
   EXPECT_EQ(fired, std::vector<uint32_t>({2}));
   wheel.Advance(1000, record);
   EXPECT_EQ(fired, std::vector<uint32_t>({2, 1}));
@@ -67,6 +69,38 @@ TEST(TimerWheel, RescheduleCancelAndPastDeadlines) {
   EXPECT_EQ(fired, 3);
 }
 
+// An advance can land in a timer's tick before the timer is due (completions arrive at any
+// time): the timer must fire at the next advance past its deadline, not a revolution later
+// (1024 x 100 ms: a pong timeout of 300 ms that took 102 s).
+TEST(TimerWheel, ATimerFiresOnceItsTickHasPassedWhateverTheAdvancesInBetween) {
+  TimerWheel wheel(100, 1024, 1'000);
+  TimerNode n;
+  int fired = 0;
+  auto count = [&](TimerNode&) { ++fired; };
+  wheel.Schedule(n, 1'550);
+  wheel.Advance(1'520, count);  // in its tick, before it is due
+  EXPECT_EQ(fired, 0);
+  wheel.Advance(1'560, count);  // due, but its tick has not passed: costs nothing yet
+  EXPECT_EQ(fired, 0);
+  wheel.Advance(1'600, count);  // the tick has passed: fired, 50 ms late (at most 100)
+  EXPECT_EQ(fired, 1);
+  // An advance inside a tick the wheel already handled must not skip that tick's later timers
+  // (the bug the TSan pass found: a 300 ms pong timeout that fired a revolution, 102 s, late).
+  wheel.Schedule(n, 1'750);
+  wheel.Advance(1'710, count);
+  wheel.Advance(1'790, count);
+  EXPECT_EQ(fired, 1);
+  wheel.Advance(1'800, count);
+  EXPECT_EQ(fired, 2);
+  // A timer due in the tick the wheel was made in.
+  TimerWheel fresh(100, 1024, 2'000);
+  fresh.Schedule(n, 2'050);
+  fresh.Advance(2'099, count);
+  EXPECT_EQ(fired, 2);
+  fresh.Advance(2'100, count);
+  EXPECT_EQ(fired, 3);
+}
+
 TEST(TimerWheel, AdvanceCostsTheSlotsPassedNotTheTimersWaiting) {
   TimerWheel wheel(100, 1024, 0);
   std::vector<TimerNode> nodes(10000);
@@ -74,7 +108,7 @@ TEST(TimerWheel, AdvanceCostsTheSlotsPassedNotTheTimersWaiting) {
   int fired = 0;
   for (int64_t t = 100; t < 60'000; t += 100) wheel.Advance(t, [&](TimerNode&) { ++fired; });
   EXPECT_EQ(fired, 0);
-  wheel.Advance(60'000, [&](TimerNode&) { ++fired; });
+  wheel.Advance(60'100, [&](TimerNode&) { ++fired; });
   EXPECT_EQ(fired, 10000);
 }
 

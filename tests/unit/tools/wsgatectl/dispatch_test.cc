@@ -76,7 +76,8 @@ bool TakesNoValue(const Command& command, const std::string& name) {
   common::FlagParser parser("test", "");
   Globals globals;
   AddGlobalFlags(parser, globals);
-  command.bind(parser);
+  // The run owns the flags' storage the parser writes into: keep it while parsing.
+  Runner run = command.bind(parser);
   std::string arg = "--" + name;
   std::vector<char*> argv{arg.data(), arg.data()};
   return parser.Parse(2, argv.data()).ok();
