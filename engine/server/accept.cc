@@ -80,7 +80,7 @@ void Loop::OnAccept(const io::Completion& cqe) {
   c->client().fd = fd;
   c->phase = Phase::kRequest;
   c->client_ip = PeerAddress(fd);
-  c->deadline_ms = now_ms_ + snapshot_->settings.handshake_timeout_ms;
+  SetDeadline(*c, now_ms_ + snapshot_->settings.handshake_timeout_ms);
   if (tls) c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
   ++stats_.open_sockets;
   ArmRecv(*c, SideId::kClient);

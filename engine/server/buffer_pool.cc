@@ -5,8 +5,8 @@ namespace wsgate::engine::server {
 
 int32_t BufferPool::TakePool() {
   if (free_pool_.empty()) {
-    pool_.emplace_back(new uint8_t[ring_.buffer_size()]);
-    int32_t id = static_cast<int32_t>(ring_.buffer_count() + pool_.size() - 1);
+    pool_.emplace_back(new uint8_t[size_]);
+    int32_t id = static_cast<int32_t>(count_ + pool_.size() - 1);
     refs_.resize(static_cast<size_t>(id) + 1, 0);
     return id;
   }

@@ -24,23 +24,23 @@ namespace wsgate::engine::server {
 
 class BufferPool {
  public:
-  explicit BufferPool(io::Ring& ring) : ring_(ring), refs_(ring.buffer_count(), 0) {}
+  explicit BufferPool(io::Ring& ring)
+      : ring_(ring), count_(ring.buffer_count()), size_(ring.buffer_size()), refs_(count_, 0) {}
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
   uint8_t* Data(int32_t id) {
-    return id < static_cast<int32_t>(ring_.buffer_count())
-               ? ring_.Buffer(static_cast<uint16_t>(id))
-               : pool_[static_cast<size_t>(id) - ring_.buffer_count()].get();
+    return id < static_cast<int32_t>(count_) ? ring_.Buffer(static_cast<uint16_t>(id))
+                                             : pool_[static_cast<size_t>(id) - count_].get();
   }
-  size_t buffer_size() const { return ring_.buffer_size(); }
+  size_t buffer_size() const { return size_; }
   // A pool buffer (refcount 0): Ref it to keep it, or PutBack an unused one.
   int32_t TakePool();
   void PutBack(int32_t id) { free_pool_.push_back(id); }
   void Ref(int32_t id) { ++refs_[static_cast<size_t>(id)]; }
   void Unref(int32_t id) {
     if (--refs_[static_cast<size_t>(id)] != 0) return;
-    if (id < static_cast<int32_t>(ring_.buffer_count())) ring_.Recycle(static_cast<uint16_t>(id));
+    if (id < static_cast<int32_t>(count_)) ring_.Recycle(static_cast<uint16_t>(id));
     else free_pool_.push_back(id);
   }
 
@@ -55,6 +55,7 @@ class BufferPool {
   static constexpr size_t kSpareScratch = 256;  // a burst may borrow thousands; only these stay
 
   io::Ring& ring_;
+  unsigned count_, size_;  // the ring's, read once (not a virtual call per buffer)
   std::vector<uint32_t> refs_;  // one per forwarded range: a 1 MiB buffer can hold 500k frames
   std::vector<std::unique_ptr<uint8_t[]>> pool_;
   std::vector<int32_t> free_pool_;

@@ -20,7 +20,7 @@ void Loop::SendClose(Conn& c, SideId dst, uint16_t code, std::string_view reason
   to.close_sent = true;
   if (dst == SideId::kClient) ++stats_.closes[code];
   Inject(c, dst, EncodeControl(dst, ws::kClose, ws::ClosePayload(code, reason)));
-  if (c.deadline_ms == 0) c.deadline_ms = now_ms_ + snapshot_->settings.close_timeout_ms;
+  if (c.deadline_ms == 0) SetDeadline(c, now_ms_ + snapshot_->settings.close_timeout_ms);
 }
 
 void Loop::OnSideLost(Conn& c, SideId s, std::string_view reason) {
@@ -80,7 +80,7 @@ void Loop::OnTlsFailed(Conn& c, SideId s) {
       AbortBackend(c);
       c.phase = Phase::kFinishing;
       c.finish_when_flushed = true;
-      c.deadline_ms = now_ms_ + 1000;  // the alert, then close
+      SetDeadline(c, now_ms_ + 1000);  // the alert, then close
       break;
     case Phase::kRelay:
       ResumeIfPaused(c, Other(s));
@@ -149,7 +149,7 @@ void Loop::Respond(Conn& c, int status, std::string_view body, std::string_view 
   AbortBackend(c);
   c.phase = Phase::kFinishing;
   c.finish_when_flushed = true;
-  c.deadline_ms = now_ms_ + 5000;
+  SetDeadline(c, now_ms_ + 5000);
   ReleaseQueue(c, SideId::kClient);
   EnqueueOwned(c, SideId::kClient, http::ErrorResponse(status, body, extra_headers));
   StartSend(c, SideId::kClient);

@@ -131,8 +131,9 @@ struct Conn {
   uint32_t generation = 0;
   Phase phase = Phase::kFree;
   int inflight = 0;       // ops the kernel holds for this connection
-  int64_t deadline_ms = 0;  // the current phase's deadline (0: none)
+  int64_t deadline_ms = 0;  // the current phase's deadline (0: none); set through Loop::SetDeadline
   TimerNode timer;          // at the earliest of this connection's deadlines (timer_wheel.h)
+  bool timer_dirty = true;  // a deadline moved: Settle schedules the timer again
 
   Side sides[2];
   Side& side(SideId s) { return sides[static_cast<int>(s)]; }

@@ -117,7 +117,7 @@ void Loop::StartConnect(Conn& c) {
   c.phase = Phase::kConnecting;
   uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
                                                     : c.snapshot->settings.upstream_connect_timeout_ms;
-  if (c.address_index == 0) c.deadline_ms = now_ms_ + timeout;
+  if (c.address_index == 0) SetDeadline(c, now_ms_ + timeout);
   const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
   Side& backend = c.backend();
   if (backend.fd >= 0) ::close(backend.fd);
@@ -166,7 +166,7 @@ void Loop::OnBackendBytes(Conn& c, const uint8_t* data, size_t n) {
 
 void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol) {
   c.phase = Phase::kRelay;
-  c.deadline_ms = 0;
+  SetDeadline(c, 0);
   c.last_client_activity_ms = now_ms_;
   ws::ScannerLimits limits;
   limits.max_message_bytes = c.snapshot->settings.max_message_bytes;

@@ -107,6 +107,11 @@ class Loop {
   // The end of one unit of work on `c`: finish it if it is done, free it if nothing is in
   // flight, else keep its timer right. The only place a connection is freed.
   void Settle(Conn& c);
+  // Every change of a connection's deadline goes through here, so Settle knows to reschedule.
+  void SetDeadline(Conn& c, int64_t deadline_ms) {
+    c.deadline_ms = deadline_ms;
+    c.timer_dirty = true;
+  }
   void Free(Conn& c);
   void DrainInbox();
 

@@ -178,7 +178,7 @@ void Loop::OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payl
     if (to == SideId::kClient) ++stats_.closes[info.code];
     Inject(c, to, EncodeControl(to, ws::kClose, payload));
   }
-  if (c.deadline_ms == 0) c.deadline_ms = now_ms_ + snapshot_->settings.close_timeout_ms;
+  if (c.deadline_ms == 0) SetDeadline(c, now_ms_ + snapshot_->settings.close_timeout_ms);
 }
 
 void Loop::EmitDue(Conn& c, SideId dst) {

@@ -149,15 +149,24 @@ void Loop::OnCompletion(const io::Completion& cqe) {
 
 void Loop::Settle(Conn& c) {
   WSGATE_DCHECK(c.phase != Phase::kFree);
+  if (c.phase == Phase::kRelay && !c.timer_dirty && c.timer.linked()) {
+    // The hot path: a relaying connection that neither side has closed has nothing to finish,
+    // and its timer is where it was (a later activity only makes it fire early and re-check).
+    const Side& client = c.client();
+    const Side& backend = c.backend();
+    if (!(client.close_seen | client.eof | backend.close_seen | backend.eof)) return;
+  }
   if (c.phase != Phase::kClosed) MaybeFinish(c);
   if (c.phase == Phase::kClosed) {
     wheel_.Cancel(c.timer);
     if (c.inflight == 0) Free(c);
     return;
   }
+  if (!c.timer_dirty && c.timer.linked()) return;
+  c.timer_dirty = false;
   int64_t due = NextDue(c);
   if (due == INT64_MAX) wheel_.Cancel(c.timer);
-  else wheel_.ScheduleNoLater(c.timer, due);
+  else wheel_.Schedule(c.timer, due);
 }
 
 void Loop::Free(Conn& c) {
@@ -252,6 +261,7 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
   uint64_t closed = 0;
   table_.ForEach([&](Conn& c) {
     if (c.phase != Phase::kRelay || c.client().close_sent) return;
+    c.timer_dirty = true;  // the new settings may move its keepalive
     uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s_);
     if (code == 0) {
       ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
