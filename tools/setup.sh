@@ -22,7 +22,7 @@ packages=(
   libsqlite3-dev libssl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
-  curl ca-certificates
+  curl ca-certificates ccache
 )
 # Node.js + npm only for wscat. Machines that already have a Node.js with its own npm (e.g. from
 # NodeSource, whose nodejs package conflicts with Debian's npm) keep theirs.

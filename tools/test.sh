@@ -26,15 +26,24 @@ jobs=$(nproc)
 
 step() { printf '\n== %s\n' "$*"; }
 
+# ccache (installed by setup.sh) makes the four builds of one tree, and rebuilds of a tree that
+# barely changed, cost what changed. Paths are hashed relative to the checkout, so a fresh clone
+# elsewhere on the same machine reuses the cache; a new machine starts cold and loses nothing.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
 step "build (release, -Werror)"
-cmake -S . -B build -G Ninja -DWSGATE_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DWSGATE_WERROR=ON "${launcher[@]}" >/dev/null
 cmake --build build -j "$jobs"
 step "tests (release)"
 ctest --test-dir build --output-on-failure -j "$jobs" "${ctest_args[@]}"
 
 if [ "$quick" = 0 ]; then
   step "build (address,undefined sanitizers)"
-  cmake -S . -B build-asan -G Ninja -DWSGATE_WERROR=ON -DWSGATE_SANITIZE=address,undefined \
+  cmake -S . -B build-asan -G Ninja -DWSGATE_WERROR=ON -DWSGATE_SANITIZE=address,undefined "${launcher[@]}" \
         -DCMAKE_BUILD_TYPE=Debug -DWSGATE_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   step "tests (address,undefined sanitizers)"
@@ -51,7 +60,7 @@ if [ "$quick" = 0 ]; then
   # process (tests and the engine/agent/wsgatectl they start) writes its report to
   # build-tsan/tsan-reports/report.PID; any report fails the pass.
   step "build (thread sanitizer)"
-  cmake -S . -B build-tsan -G Ninja -DWSGATE_WERROR=ON -DWSGATE_SANITIZE=thread \
+  cmake -S . -B build-tsan -G Ninja -DWSGATE_WERROR=ON -DWSGATE_SANITIZE=thread "${launcher[@]}" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSGATE_BUILD_BENCH=OFF >/dev/null
   cmake --build build-tsan -j "$jobs"
   step "tests (thread sanitizer)"
@@ -73,7 +82,7 @@ if [ "$quick" = 0 ]; then
 fi
 if [ "$quick" = 0 ]; then
   step "fuzzing (libFuzzer, ${WSGATE_FUZZ_SECONDS:-15} s per target)"
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWSGATE_FUZZ=ON -DWSGATE_BUILD_BENCH=OFF \
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWSGATE_FUZZ=ON -DWSGATE_BUILD_BENCH=OFF "${launcher[@]}" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fuzzers=(http_request_fuzz frame_scanner_fuzz jwt_fuzz)
   cmake --build build-fuzz -j "$jobs" --target "${fuzzers[@]}"
