@@ -1,7 +1,7 @@
 // Integration tests for the engine: the real io_uring Server in-process, the real chat backend
-// behind it, real sockets in front. Covers the handshake status matrix, the walkthrough through
-// the gateway, relay integrity, control frames, close propagation, pushes that revoke or
-// undeploy, and connection churn.
+// behind it, real sockets in front. Covers the handshake status matrix, protocol violations,
+// pushes that revoke or undeploy, throttling, churn, slow readers, liveness. The walkthrough,
+// relay integrity and close propagation run once per transport in engine_transport_test.cc.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -95,24 +95,6 @@ class EngineRelayTest : public EngineFixture {
   }
 };
 
-TEST_F(EngineRelayTest, WalkthroughThroughTheGateway) {
-  auto notifications = Join("/chats/1.0.0/notifications", "Subscribed to notifications!");
-  auto first = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
-  EXPECT_EQ(notifications->ReadMessage()->payload, "Someone joined room1!");
-  auto second = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
-  EXPECT_EQ(notifications->ReadMessage()->payload, "Someone joined room1!");
-  ASSERT_TRUE(first->SendText("hello from the first"));
-  EXPECT_EQ(second->ReadMessage()->payload, "hello from the first");
-  ASSERT_TRUE(second->SendText("and back"));
-  EXPECT_EQ(first->ReadMessage()->payload, "and back");
-  EXPECT_TRUE(first->QuietFor(200));
-  EXPECT_TRUE(notifications->QuietFor(0));
-  // The default-version URL and the query-string token work too.
-  WsClient q;
-  ASSERT_TRUE(q.Connect(engine_port(), "/chats/rooms/room1?access_token=" + Token())) << q.response();
-  EXPECT_EQ(q.ReadMessage()->payload, "You joined room1!");
-}
-
 TEST_F(EngineRelayTest, HandshakeStatusMatrix) {
   auto [s1, b1] = Refused("/chats/1.0.0/notifications", {});
   EXPECT_EQ(s1, 401);
@@ -196,57 +178,6 @@ TEST_F(EngineRelayTest, SilentBackendIs504) {
   EXPECT_NE(body.find("Gateway Timeout"), std::string::npos) << body;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   close(silent);
-}
-
-TEST_F(EngineRelayTest, RelaysEverySizeBothTypesAndFragments) {
-  auto a = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
-  auto b = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
-  for (size_t size : {size_t{0}, size_t{1}, size_t{125}, size_t{126}, size_t{65535}, size_t{65536}, size_t{1} << 20,
-                      (size_t{16} << 20) - 64}) {
-    std::string payload(size, '\0');
-    for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>(i * 7 + size);
-    uint8_t opcode = size % 2 ? 0x2 : 0x1;
-    if (opcode == 0x1) payload.assign(size, 'x');
-    std::thread sender([&] { ASSERT_TRUE(a->SendFrame(opcode, payload)); });
-    auto m = b->ReadMessage();
-    sender.join();
-    ASSERT_TRUE(m) << size;
-    EXPECT_EQ(m->opcode, opcode) << size;
-    EXPECT_TRUE(m->payload == payload) << size;
-  }
-  // A fragmented message with a ping in the middle: the engine answers the ping itself and the
-  // fragments reach the backend, which delivers one message.
-  ASSERT_TRUE(a->SendFrame(0x1, "frag", false));
-  ASSERT_TRUE(a->SendFrame(0x9, "ping-payload"));
-  ASSERT_TRUE(a->SendFrame(0x0, "mented", true));
-  auto pong = a->ReadFrame();
-  ASSERT_TRUE(pong);
-  EXPECT_EQ(pong->opcode, 0xA);
-  EXPECT_EQ(pong->payload, "ping-payload");
-  EXPECT_EQ(b->ReadMessage()->payload, "fragmented");
-  auto stats = engine_->CollectStats();
-  EXPECT_EQ(stats.active_connections, 2u);
-  EXPECT_GE(stats.client_to_backend.frames, 10u);
-  EXPECT_GE(stats.client_to_backend.bytes, size_t{17} << 20);
-}
-
-TEST_F(EngineRelayTest, ClosePropagatesBothWays) {
-  auto a = Join("/chats/1.0.0/rooms/common", "You joined the common room!");
-  ASSERT_TRUE(a->SendClose(4321, "client bye"));
-  auto f = a->ReadFrame();  // the backend echoes the code; the engine relays it back
-  ASSERT_TRUE(f);
-  EXPECT_EQ(f->opcode, 0x8);
-  EXPECT_EQ(ParseClose(f->payload).code, 4321);
-  EXPECT_TRUE(a->WaitForEof());
-  // Backend-initiated: stopping the backend closes its clients with 1001, relayed to ours.
-  auto b = Join("/chats/1.0.0/rooms/common", "You joined the common room!");
-  backend_->Stop();
-  auto g = b->ReadFrame();
-  ASSERT_TRUE(g);
-  EXPECT_EQ(g->opcode, 0x8);
-  EXPECT_EQ(ParseClose(g->payload).code, 1001);
-  b->SendClose(1001);
-  EXPECT_TRUE(b->WaitForEof());
 }
 
 TEST_F(EngineRelayTest, ProtocolViolationsClose1002And1009) {

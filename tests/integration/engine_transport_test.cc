@@ -1,11 +1,12 @@
-// The relay, once per transport: the same walkthrough, message sizes, fragments, control frames
-// and close propagation over ws (plaintext) and wss (TLS in the shard loop). A behaviour that
+// The relay, once per transport: the walkthrough, every message size up to 16 MiB, fragments,
+// control frames and close propagation over ws (plaintext) and wss (TLS in the shard loop). A behaviour that
 // differs between the two is a bug in the TLS glue, not in the relay.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/ws/frame.h"
 #include "tests/support/engine_fixture.h"
@@ -19,17 +20,20 @@ enum class Transport { kWs, kWss };
 
 class TransportTest : public EngineFixture, public ::testing::WithParamInterface<Transport> {
  protected:
-  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome) {
+  // `header`: the token in Authorization; else the path carries it (?access_token=).
+  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome, bool header = true) {
     auto c = std::make_unique<WsClient>();
+    std::vector<std::string> headers;
+    if (header) headers.push_back(Bearer(Token()));
     if (GetParam() == Transport::kWs) {
-      EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();
+      EXPECT_TRUE(c->Connect(engine_port(), path, headers)) << c->response();
     } else {
       EXPECT_TRUE(c->ConnectTcp(wss_port(), 30000));
       TlsClientOptions options;
       options.ca_file = CertFile();
       std::string error;
       EXPECT_TRUE(StartTls(*c, options, &error)) << error;
-      EXPECT_TRUE(c->Upgrade(wss_port(), path, {Bearer(Token())})) << c->response();
+      EXPECT_TRUE(c->Upgrade(wss_port(), path, headers)) << c->response();
     }
     if (!welcome.empty()) ExpectWelcome(*c, path, welcome);
     return c;
@@ -48,12 +52,15 @@ TEST_P(TransportTest, Walkthrough) {
   EXPECT_EQ(first->ReadMessage()->payload, "and back");
   EXPECT_TRUE(first->QuietFor(200));
   EXPECT_TRUE(notifications->QuietFor(0));
+  // The default-version URL and the query-string token work too.
+  Join("/chats/rooms/room1?access_token=" + Token(), "You joined room1!", /*header=*/false);
 }
 
 TEST_P(TransportTest, EverySizeBothTypesFragmentsAndPings) {
   auto a = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
   auto b = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
-  for (size_t size : {size_t{0}, size_t{1}, size_t{125}, size_t{126}, size_t{65535}, size_t{65536}, size_t{1} << 20}) {
+  for (size_t size : {size_t{0}, size_t{1}, size_t{125}, size_t{126}, size_t{65535}, size_t{65536}, size_t{1} << 20,
+                      (size_t{16} << 20) - 64}) {
     std::string payload(size, '\0');
     for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>(i * 7 + size);
     uint8_t opcode = size % 2 ? 0x2 : 0x1;
@@ -74,6 +81,10 @@ TEST_P(TransportTest, EverySizeBothTypesFragmentsAndPings) {
   EXPECT_EQ(pong->opcode, 0xA);
   EXPECT_EQ(pong->payload, "ping-payload");
   EXPECT_EQ(b->ReadMessage()->payload, "fragmented");
+  auto stats = engine_->CollectStats();
+  EXPECT_EQ(stats.active_connections, 2u);
+  EXPECT_GE(stats.client_to_backend.frames, 10u);
+  EXPECT_GE(stats.client_to_backend.bytes, size_t{17} << 20);
 }
 
 TEST_P(TransportTest, ClosePropagatesBothWays) {
