@@ -22,7 +22,8 @@
 // submitted and retried by the ring; an op it still cannot take is counted and fails the
 // connection, never lost silently.
 //
-// Time is read once per completion batch from the injected clock (now_ms_, now_s_).
+// Time is read once per completion batch from the injected clock (now_ms_; now_s_, the wall
+// clock in seconds, once per monotonic second).
 #pragma once
 
 #include <sys/socket.h>
@@ -202,6 +203,7 @@ class Loop {
   int64_t drain_deadline_ms_ = 0;
   int64_t now_ms_ = 0;
   int64_t now_s_ = 0;
+  int64_t wall_read_second_ = -1;  // the monotonic second now_s_ was read in
 };
 
 // The FrameScanner's sink for one Scan() call: the input's buffer and the side it goes to.

@@ -83,7 +83,12 @@ void Loop::Run() {
 void Loop::RunOnce(int64_t timeout_ns) {
   ring_.Wait(timeout_ns);
   now_ms_ = clock_.NowMs();
-  now_s_ = clock_.NowUnixS();
+  // The wall clock (token expiry, throttle windows: second resolution) is read again once the
+  // monotonic clock enters a new second, not on every batch.
+  if (now_ms_ / 1000 != wall_read_second_) {
+    wall_read_second_ = now_ms_ / 1000;
+    now_s_ = clock_.NowUnixS();
+  }
   ring_.Drain([this](const io::Completion& cqe) { OnCompletion(cqe); });
   AfterBatch();
 }
