@@ -8,18 +8,13 @@
 namespace wsgate::agent {
 
 bool RateLimitedLog::Warn(std::string_view detail) {
-  uint64_t suppressed;
+  uint64_t suppressed = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (wrote_ && now - last_ < interval_) {
-      ++suppressed_;
-      return false;
-    }
-    wrote_ = true;
-    last_ = now;
-    suppressed = suppressed_;
-    suppressed_ = 0;
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    if (!limiter_.Allow(now_ms, &suppressed)) return false;
   }
   WSGATE_LOG(kWarning, "audit: %s: %s%s", what_, detail,
              suppressed == 0 ? "" : absl::StrCat(" (", suppressed, " more since the last line)"));

@@ -18,12 +18,14 @@
 #include <string>
 #include <string_view>
 
+#include "engine/common/log.h"
+
 namespace wsgate::agent {
 
 class RateLimitedLog {
  public:
   explicit RateLimitedLog(std::string what, std::chrono::milliseconds interval = std::chrono::seconds(1))
-      : what_(std::move(what)), interval_(interval) {}
+      : what_(std::move(what)), limiter_(interval.count()) {}
 
   // Writes the line now, or counts it when a line was written less than `interval` ago. Returns
   // whether it wrote.
@@ -31,11 +33,8 @@ class RateLimitedLog {
 
  private:
   const std::string what_;
-  const std::chrono::milliseconds interval_;
   std::mutex mu_;
-  bool wrote_ = false;
-  std::chrono::steady_clock::time_point last_;
-  uint64_t suppressed_ = 0;
+  common::LogLimiter limiter_;  // the engine's limiter, guarded: admin and OAuth threads share one
 };
 
 // Only letters, digits and "._-:" of `text`, at most 64 of them: an identifier a client sent,

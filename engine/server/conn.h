@@ -102,7 +102,6 @@ struct Outbound {
   }
 
   bool sending() const { return scratch != nullptr; }  // at most one send in flight: bytes leave in order
-  bool empty() const { return queue.empty() && wire.empty() && pending.empty(); }
 };
 
 class RelaySink;  // relay.cc: the FrameScanner's sink

@@ -28,7 +28,6 @@ class ConnTable {
 
   Conn& At(uint32_t slot) { return *conns_[slot]; }
   size_t live() const { return live_; }
-  size_t slots() const { return conns_.size(); }
   // Every slot, live or not, in slot order (for walks that happen per push, drain or shutdown).
   template <typename Fn>
   void ForEach(Fn&& fn) {
