@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   std::string admin_listen = "127.0.0.1:9400";
   std::string token_listen = "127.0.0.1:9401";
   std::string issuer = "wsgate";
+  OAuthLimits oauth_limits;
+  int64_t max_failures_per_client = oauth_limits.max_failures_per_client;
+  int64_t max_failures_per_address = oauth_limits.max_failures_per_address;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
@@ -38,6 +41,10 @@ int main(int argc, char** argv) {
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
+  flags.AddInt("token-max-failures", &max_failures_per_client,
+               "failed authentications of one client id per 60 s before the token endpoint answers 429", 1, 1000000);
+  flags.AddInt("token-max-failures-per-address", &max_failures_per_address,
+               "failed client authentications from one address per 60 s before it answers 429", 1, 1000000);
   if (int code = flags.ParseCommandLine(argc, argv); code >= 0) return code;
 
   sigset_t signals;
@@ -87,7 +94,9 @@ int main(int argc, char** argv) {
     pusher.Stop();
     return 1;
   }
-  OAuthServer oauth(**catalog);
+  oauth_limits.max_failures_per_client = static_cast<int>(max_failures_per_client);
+  oauth_limits.max_failures_per_address = static_cast<int>(max_failures_per_address);
+  OAuthServer oauth(**catalog, oauth_limits);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
     std::cerr << "wsgate-agent: " << s.message() << "\n";
     server->Shutdown();

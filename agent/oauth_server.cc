@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/json.h"
+#include "engine/common/absl_compat.h"
 #include "engine/common/base64.h"
 #include "engine/http/url.h"
 
@@ -76,10 +77,19 @@ bool ClientCredentials(std::string_view authorization, std::string_view body, st
   return true;
 }
 
+HttpAnswer TooManyFailures(int64_t retry_after_s, std::string_view who) {
+  HttpAnswer a = Error(429, "temporarily_unavailable",
+                       absl::StrCat("too many failed client authentications from this ", common::Sv(who),
+                                    "; retry after ", retry_after_s, " s"));
+  a.headers.emplace_back("Retry-After", absl::StrCat(retry_after_s));
+  return a;
+}
+
 }  // namespace
 
 HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::string_view path,
-                              std::string_view authorization, std::string_view content_type, std::string_view body) {
+                              std::string_view authorization, std::string_view content_type, std::string_view body,
+                              const AuthFailureLimits& limits) {
   if (path == "/.well-known/jwks.json") {
     if (method != "GET") return Error(405, "invalid_request", "use GET");
     auto jwks = catalog.Jwks();
@@ -96,14 +106,35 @@ HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::st
   if (!absl::EqualsIgnoreCase(absl::string_view(type.data(), type.size()), "application/x-www-form-urlencoded"))
     return Error(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
 
+  // Failed authentications are limited per peer address and per client id (429 + Retry-After), so
+  // a secret cannot be guessed at network speed; a locked key is refused even with the right secret.
+  const std::string address_key(limits.peer_address), client_key_prefix = "client:";
+  if (limits.by_address)
+    if (int64_t s = limits.by_address->RetryAfter(address_key, limits.now)) {
+      HttpAnswer a = TooManyFailures(s, "address");
+      a.audit = absl::StrCat("refused for ", s, " s more: too many failed authentications from this address");
+      return a;
+    }
+  auto failed = [&](const std::string* client_id) {
+    if (limits.by_address) limits.by_address->RecordFailure(address_key, limits.now);
+    if (limits.by_client && client_id) limits.by_client->RecordFailure(client_key_prefix + *client_id, limits.now);
+  };
   std::string id, secret, problem;
   if (!ClientCredentials(authorization, body, &id, &secret, &problem)) {
+    failed(nullptr);
     HttpAnswer a = Error(401, "invalid_client", problem);
     a.audit = problem;
     return a;
   }
+  if (limits.by_client)
+    if (int64_t s = limits.by_client->RetryAfter(client_key_prefix + id, limits.now)) {
+      HttpAnswer a = TooManyFailures(s, "client");
+      a.audit = absl::StrCat("client_id '", LoggableId(id), "': refused for ", s, " s more: too many failed authentications");
+      return a;
+    }
   auto who = catalog.AuthenticateClient(id, secret);
   if (!who.ok()) {
+    failed(&id);
     HttpAnswer a = Error(401, "invalid_client", "unknown client or wrong secret");
     a.audit = absl::StrCat("client_id '", LoggableId(id), "': unknown client or wrong secret");
     return a;
@@ -289,8 +320,10 @@ absl::Status OAuthServer::Start(const std::string& listen) {
   http_->set_keep_alive_max_count(static_cast<size_t>(limits_.keep_alive_max));
   http_->set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(limits_.keep_alive_idle).count());
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    AuthFailureLimits failure_limits{&failures_by_client_, &failures_by_address_, req.remote_addr,
+                                     FailureLimiter::Clock::now()};
     HttpAnswer a = HandleOAuthRequest(catalog_, req.method, req.path, req.get_header_value("Authorization"),
-                                      req.get_header_value("Content-Type"), req.body);
+                                      req.get_header_value("Content-Type"), req.body, failure_limits);
     if (!a.audit.empty()) auth_failures_.Warn(absl::StrCat("peer ", req.remote_addr, ":", req.remote_port, ": ", a.audit));
     res.status = a.status;
     for (auto& [name, value] : a.headers) res.set_header(name, value);

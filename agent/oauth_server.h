@@ -13,7 +13,11 @@
 // `OAuthLimits::workers` threads serves connections; every request (head and body) must arrive
 // within `request_deadline`, whatever the pace of its bytes, so slow clients hold a worker for at
 // most that long and cannot lock others out. Failed client authentication is logged (rate
-// limited, with the peer address). Thread-safe.
+// limited, with the peer address) and limited: past `max_failures_per_client` failures for one
+// client id, or `max_failures_per_address` from one address, within `failure_window`, every
+// attempt with that key gets 429 temporarily_unavailable with Retry-After until the window ends.
+// Secrets are compared as SHA-256 digests in constant time (Catalog::AuthenticateClient).
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -26,6 +30,7 @@
 #include "absl/status/status.h"
 #include "agent/audit_log.h"
 #include "agent/catalog.h"
+#include "agent/failure_limiter.h"
 
 namespace wsgate::agent {
 
@@ -38,8 +43,16 @@ struct HttpAnswer {
   // Set when client authentication failed: what to log (never a secret), else empty.
   std::string audit;
 };
+// Failed-authentication limits HandleOAuthRequest applies (null limiters: none).
+struct AuthFailureLimits {
+  FailureLimiter* by_client = nullptr;
+  FailureLimiter* by_address = nullptr;
+  std::string_view peer_address;  // the peer's IP address, without the port
+  FailureLimiter::Clock::time_point now;
+};
 HttpAnswer HandleOAuthRequest(Catalog& catalog, std::string_view method, std::string_view path,
-                              std::string_view authorization, std::string_view content_type, std::string_view body);
+                              std::string_view authorization, std::string_view content_type, std::string_view body,
+                              const AuthFailureLimits& limits = {});
 
 struct OAuthLimits {
   int workers = 64;                                      // connections served at once
@@ -47,6 +60,10 @@ struct OAuthLimits {
   std::chrono::milliseconds keep_alive_idle{1000};      // wait for the next request on a connection
   int keep_alive_max = 16;                               // requests per connection
   size_t max_body = 16 * 1024;                           // larger bodies are 413
+  // Failed client authentications allowed per window before further attempts get 429.
+  int max_failures_per_client = 10;
+  int max_failures_per_address = 50;
+  std::chrono::seconds failure_window{60};
 };
 
 class OAuthServer {
@@ -66,6 +83,8 @@ class OAuthServer {
   Catalog& catalog_;
   OAuthLimits limits_;
   RateLimitedLog auth_failures_{"OAuth2 client authentication failed"};
+  FailureLimiter failures_by_client_{{limits_.max_failures_per_client, limits_.failure_window}};
+  FailureLimiter failures_by_address_{{limits_.max_failures_per_address, limits_.failure_window}};
   std::unique_ptr<Http> http_;
   std::thread thread_;
   int port_ = 0;

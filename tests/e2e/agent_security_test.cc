@@ -310,8 +310,13 @@ TEST_F(AgentSecurity, FailedAuthenticationIsLoggedRateLimited) {
   Curl(flood);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // Past 10 failures in 60 s the client id is locked: 429 with Retry-After, even for its right secret.
   EXPECT_EQ(Status(Curl({"-u", key_ + ":wrong-secret", "-d", "grant_type=client_credentials", url_ + "/oauth2/token"})),
-            "401");
+            "429");
+  std::string locked = Curl({"-si", "-u", key_ + ":" + secret_, "-d", "grant_type=client_credentials", url_ + "/oauth2/token"});
+  EXPECT_NE(locked.find("HTTP/1.1 429"), std::string::npos) << locked;
+  EXPECT_NE(locked.find("Retry-After: "), std::string::npos) << locked;
+  EXPECT_NE(locked.find("temporarily_unavailable"), std::string::npos) << locked;
   EXPECT_TRUE(agent_->WaitForOutput("more since the last line)", kTimeoutMs)) << agent_->output();
   size_t lines = agent_->CountInOutput("audit: OAuth2 client authentication failed") - before;
   EXPECT_GE(lines, 2u);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/audit_log.h"
+#include "agent/failure_limiter.h"
 #include "agent/json.h"
 #include "agent/oauth_server.h"
 #include "engine/common/base64.h"
@@ -88,6 +89,61 @@ TEST_F(OAuthTest, ErrorsAreJsonWhateverTheClientSent) {
   EXPECT_EQ(HandleOAuthRequest(*catalog_, "GET", "/oauth2/token", "", "", "").status, 405);
   HttpAnswer jwks = HandleOAuthRequest(*catalog_, "GET", "/.well-known/jwks.json", "", "", "");
   EXPECT_EQ(Body(jwks)["keys"][0]["kty"], "RSA") << jwks.body;
+}
+
+TEST_F(OAuthTest, RepeatedFailuresLockTheClientThenTheAddressUntilTheWindowEnds) {
+  FailureLimiter by_client({.max_failures = 3, .window = std::chrono::seconds(60)});
+  FailureLimiter by_address({.max_failures = 5, .window = std::chrono::seconds(60)});
+  auto t0 = FailureLimiter::Clock::time_point() + std::chrono::hours(1);
+  auto token = [&](const std::string& body, const std::string& auth, std::string_view peer, auto now) {
+    return HandleOAuthRequest(*catalog_, "POST", "/oauth2/token", auth, kForm, body,
+                              AuthFailureLimits{&by_client, &by_address, peer, now});
+  };
+  const std::string wrong = "grant_type=client_credentials&client_id=" + key_ + "&client_secret=guess";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(token(wrong, "", "10.0.0.1", t0).status, 401);
+  // The client is locked: even its right secret, from another address, gets 429 with Retry-After.
+  HttpAnswer locked = token("grant_type=client_credentials", basic_, "10.0.0.2", t0 + std::chrono::seconds(20));
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_EQ(Body(locked)["error"], "temporarily_unavailable");
+  ASSERT_EQ(locked.headers.back().first, "Retry-After");
+  EXPECT_EQ(locked.headers.back().second, "40");
+  // When the window has passed, the right secret works again.
+  EXPECT_EQ(token("grant_type=client_credentials", basic_, "10.0.0.2", t0 + std::chrono::seconds(60)).status, 200);
+
+  // Guessing many client ids from one address locks the address (malformed attempts count too).
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(token("grant_type=client_credentials&client_id=k" + std::to_string(i) + "&client_secret=x", "",
+                    "10.0.0.9", t0 + std::chrono::seconds(61)).status, 401);
+  EXPECT_EQ(token("grant_type=client_credentials", "", "10.0.0.9", t0 + std::chrono::seconds(61)).status, 401);
+  HttpAnswer address = token("grant_type=client_credentials", basic_, "10.0.0.9", t0 + std::chrono::seconds(62));
+  EXPECT_EQ(address.status, 429);
+  EXPECT_NE(Body(address)["error_description"].get<std::string>().find("address"), std::string::npos);
+  // Other addresses are not affected.
+  EXPECT_EQ(token("grant_type=client_credentials", basic_, "10.0.0.3", t0 + std::chrono::seconds(62)).status, 200);
+}
+
+TEST(FailureLimiterTest, CountsInWindowsAndBoundsItsMemory) {
+  FailureLimiter limiter({.max_failures = 2, .window = std::chrono::seconds(10), .max_keys = 3});
+  auto t0 = FailureLimiter::Clock::time_point() + std::chrono::hours(1);
+  EXPECT_EQ(limiter.RetryAfter("a", t0), 0);
+  limiter.RecordFailure("a", t0);
+  EXPECT_EQ(limiter.RetryAfter("a", t0), 0);
+  limiter.RecordFailure("a", t0 + std::chrono::milliseconds(500));
+  EXPECT_EQ(limiter.RetryAfter("a", t0 + std::chrono::milliseconds(500)), 10);  // rounded up
+  EXPECT_EQ(limiter.RetryAfter("a", t0 + std::chrono::milliseconds(9500)), 1);
+  EXPECT_EQ(limiter.RetryAfter("a", t0 + std::chrono::seconds(10)), 0);
+  // A failure after the window starts a new one.
+  limiter.RecordFailure("a", t0 + std::chrono::seconds(11));
+  EXPECT_EQ(limiter.RetryAfter("a", t0 + std::chrono::seconds(11)), 0);
+  // At max_keys, expired windows go first, then the oldest.
+  limiter.RecordFailure("b", t0 + std::chrono::seconds(12));
+  limiter.RecordFailure("c", t0 + std::chrono::seconds(13));
+  limiter.RecordFailure("d", t0 + std::chrono::seconds(14));  // evicts "a" (the oldest window)
+  EXPECT_EQ(limiter.tracked_keys(), 3u);
+  limiter.RecordFailure("b", t0 + std::chrono::seconds(14));
+  EXPECT_GT(limiter.RetryAfter("b", t0 + std::chrono::seconds(14)), 0);
+  limiter.RecordFailure("e", t0 + std::chrono::seconds(30));  // b, c, d expired: all dropped
+  EXPECT_EQ(limiter.tracked_keys(), 1u);
 }
 
 TEST(RateLimitedLogTest, OneLinePerIntervalThenCountsTheSuppressed) {
