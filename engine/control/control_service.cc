@@ -38,6 +38,7 @@ void Fill(const server::DirectionCounters& in, v1::DirectionCounters* out) {
   out->set_frames(in.frames);
   out->set_bytes(in.bytes);
   out->set_throttled_frames(in.throttled_frames);
+  out->set_denied_frames(in.denied_frames);
 }
 
 }  // namespace

@@ -158,7 +158,14 @@ struct Conn {
   auth::Identity identity;
   ApiCounters* counters = nullptr;
   throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
-  bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
+  // Notices owed to the client (sent once, at a frame boundary, however many drops caused them):
+  // kThrottled — a message was dropped by a throttle policy; kNotPublishable — a client message
+  // was dropped because its topic is subscribe-only.
+  enum Notice : uint8_t { kThrottled = 1, kNotPublishable = 2 };
+  uint8_t notices = 0;
+  // The topic's direction rights (Topic.publish / Topic.subscribe).
+  bool may_publish = true;
+  bool may_subscribe = true;
 
   // Relay.
   bool finish_when_flushed = false;  // close once every queued byte has left

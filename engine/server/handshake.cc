@@ -82,6 +82,8 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.endpoint = auth.endpoint;
   c.identity = std::move(auth.identity);
   c.api_id = route.api->id;
+  c.may_publish = route.topic->publish;
+  c.may_subscribe = route.topic->subscribe;
   auto& counters = stats_.apis[route.api->id];
   if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
   c.counters = counters.get();

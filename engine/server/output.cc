@@ -187,7 +187,7 @@ void Loop::OnSend(Conn& c, SideId to, int res) {
     out.PopFront(q);
   }
   if (c.phase == Phase::kClosed) return;
-  if (side.pong_due || (to == SideId::kClient && c.throttle_notice)) EmitDue(c, to);  // they waited for room
+  if (side.pong_due || (to == SideId::kClient && c.notices)) EmitDue(c, to);  // they waited for room
   if (!out.queue.empty() || !out.wire.empty()) StartSend(c, to);
   // Resume the paused source once this direction has drained enough.
   if (Weight(out) < snapshot_->settings.queue_bytes / 2) ResumeIfPaused(c, Other(to));

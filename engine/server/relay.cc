@@ -18,11 +18,16 @@ namespace {
 // (A pong costs the engine a queued frame; RFC 6455 asks for no particular rate.)
 constexpr uint32_t kMaxClientPingsPerSecond = 100;
 
+// The notice for a client message dropped on a subscribe-only topic: WSO2's non-closing error
+// frame form ("Error code: <code> reason: <message>") with its code for "resource forbidden".
+constexpr std::string_view kNotPublishableText =
+    "Error code: 4002 reason: User NOT authorized to publish to this topic";
+
 // Whether EmitDue(c, dst) has anything to do: a pong, a throttle notice or a pending engine
 // frame toward dst. Nothing, for all but a few relayed frames: tested inline, without the call.
 bool Owed(const Conn& c, SideId dst) {
   const Side& to = c.sides[static_cast<int>(dst)];
-  return to.pong_due || !to.out.pending.empty() || (dst == SideId::kClient && c.throttle_notice);
+  return to.pong_due || !to.out.pending.empty() || (dst == SideId::kClient && c.notices);
 }
 }  // namespace
 
@@ -49,7 +54,7 @@ void Loop::ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size
   if (Owed(c, dst)) EmitDue(c, dst);
   StartSend(c, dst);
   // What the engine owes the side that just spoke: a pong, a throttle notice.
-  if (src.pong_due || (from == SideId::kClient && c.throttle_notice)) {
+  if (src.pong_due || (from == SideId::kClient && c.notices)) {
     EmitDue(c, from);
     StartSend(c, from);
   }
@@ -112,13 +117,23 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   bool to_client = dst == SideId::kClient;
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  // Direction rights: a subscribe-only topic takes no client messages (the client is told, once
+  // per run of drops, and stays connected); a publish-only topic passes no backend messages.
+  // Decided per frame (continuations follow their first frame's fate) and before throttling, so
+  // a denied frame is not an event.
+  if (to_client ? !c.may_subscribe : !c.may_publish) {
+    ++total.denied_frames;
+    ++api.denied_frames;
+    if (!to_client) c.notices |= Conn::kNotPublishable;
+    return false;
+  }
   if (!c.limits.empty()) {
     if (opcode == ws::kContinuation) {
       c.limits.Count(now_s_);
     } else if (!c.limits.Admit(now_s_)) {
       ++total.throttled_frames;
       ++api.throttled_frames;
-      c.throttle_notice = true;  // sent at the next boundary toward the client (EmitDue)
+      c.notices |= Conn::kThrottled;  // sent at the next boundary toward the client (EmitDue)
       return false;
     }
   }
@@ -194,9 +209,13 @@ void Loop::EmitDue(Conn& c, SideId dst) {
     to.pong_due = false;
     if (open) EnqueueOwned(c, dst, EncodeControl(dst, ws::kPong, to.pong_payload));
   }
-  if (dst == SideId::kClient && c.throttle_notice && (room || !open) && !(feeder && feeder->InMessage())) {
-    c.throttle_notice = false;  // several drops in a row give one notice
-    if (open && c.phase == Phase::kRelay) EnqueueOwned(c, dst, ws::EncodeFrame(ws::kText, throttle::kThrottledText));
+  if (dst == SideId::kClient && c.notices && (room || !open) && !(feeder && feeder->InMessage())) {
+    const uint8_t notices = c.notices;
+    c.notices = 0;  // several drops in a row give one notice
+    if (open && c.phase == Phase::kRelay) {
+      if (notices & Conn::kThrottled) EnqueueOwned(c, dst, ws::EncodeFrame(ws::kText, throttle::kThrottledText));
+      if (notices & Conn::kNotPublishable) EnqueueOwned(c, dst, ws::EncodeFrame(ws::kText, kNotPublishableText));
+    }
   }
   for (std::string& f : to.out.pending) EnqueueOwned(c, dst, std::move(f));
   to.out.pending.clear();

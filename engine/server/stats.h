@@ -45,10 +45,12 @@ struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames
   uint64_t bytes = 0;             // their payload bytes
   uint64_t throttled_frames = 0;  // data frames dropped by a throttle policy
+  uint64_t denied_frames = 0;     // data frames dropped: the topic does not allow this direction
   void Add(const DirectionCounters& o) {
     frames += o.frames;
     bytes += o.bytes;
     throttled_frames += o.throttled_frames;
+    denied_frames += o.denied_frames;
   }
 };
 

@@ -195,6 +195,34 @@ TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
   EXPECT_NE(status.find("throttled 1"), std::string::npos) << status;
 }
 
+// Direction rights end to end: a subscribe-only topic added with wsgatectl delivers the backend's
+// messages, drops the client's and tells it with WSO2's non-closing error frame.
+TEST_F(AgentWalkthrough, SubscribeOnlyTopicDropsClientMessagesAndSaysWhy) {
+  CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+         "ws://localhost:" + backend_port_});
+  CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
+  std::string out;
+  EXPECT_EQ(Ctl({"topic", "add", "Chats:1.0.0", "/notifications", "--direction", "down"}, &out), 1);
+  EXPECT_NE(out.find("--direction: 'down' is not one of both, publish, subscribe"), std::string::npos) << out;
+  CtlOk({"topic", "add", "Chats:1.0.0", "/notifications", "--mapping", "/notifications", "--direction", "subscribe"});
+  EXPECT_NE(CtlOk({"topic", "list", "Chats:1.0.0"}).find("/notifications\t/notifications\t(subscribe only)"),
+            std::string::npos);
+  CtlOk({"api", "plans", "Chats:1.0.0", "AsyncGold"});
+  CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
+  CtlOk({"revision", "create", "Chats:1.0.0"});
+  CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
+  CtlOk({"app", "create", "ChatApp"});
+  CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "AsyncGold"});
+  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
+  std::string token = CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+  auto listener = Wscat("/chats/1.0.0/notifications", token);
+  ASSERT_TRUE(listener->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << listener->output();
+  ASSERT_TRUE(listener->WriteStdin("may I speak?\n"));
+  ASSERT_TRUE(listener->WaitForOutput("Error code: 4002 reason: User NOT authorized to publish to this topic", kTimeoutMs))
+      << listener->output();
+  EXPECT_EQ(listener->Wait(300), -1) << "the client was disconnected: " << listener->output();
+}
+
 TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   std::string token = Walkthrough();
   // kill -9: every acknowledged change is already on disk.

@@ -355,6 +355,57 @@ TEST_F(EngineRelayTest, ThrottledMessagesAreDroppedWith4003AndTheConnectionStays
   EXPECT_EQ(stats.client_to_backend.frames, 4u);  // m1, m2, m4, m5 (m3 was dropped)
 }
 
+// Topic direction rights (Topic.publish / Topic.subscribe): a subscribe-only topic takes no
+// client messages — each run of drops is answered with one WSO2-style notice and the connection
+// stays open — and a publish-only topic passes no backend messages. Dropped frames are counted,
+// not throttled.
+TEST_F(EngineRelayTest, DirectionRightsDropFramesTheTopicDoesNotAllow) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_topics(0)->set_publish(false);  // /notifications: subscribe only
+  s.mutable_apis(0)->mutable_topics(0)->set_subscribe(true);
+  Apply(s);
+  const std::string kNotice = "Error code: 4002 reason: User NOT authorized to publish to this topic";
+  auto listener = Join("/chats/1.0.0/notifications", "Subscribed to notifications!");  // backend -> client passes
+  ASSERT_TRUE(listener->SendText("one"));
+  ASSERT_TRUE(listener->SendText("two"));
+  auto notice = listener->ReadMessage();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->opcode, 0x1);
+  EXPECT_EQ(notice->payload, kNotice);
+  ASSERT_TRUE(listener->SendFrame(0x9, "open?"));  // still open; control frames are not data
+  auto pong = listener->ReadFrame();
+  ASSERT_TRUE(pong);
+  // "two" may or may not have been coalesced into the first notice; nothing else arrives.
+  if (pong->opcode == 0x1) {
+    EXPECT_EQ(pong->payload, kNotice);
+    pong = listener->ReadFrame();
+    ASSERT_TRUE(pong);
+  }
+  EXPECT_EQ(pong->opcode, 0xA);
+  auto stats = engine_->CollectStats();
+  EXPECT_EQ(stats.client_to_backend.denied_frames, 2u);
+  EXPECT_EQ(stats.client_to_backend.frames, 0u);
+  EXPECT_EQ(stats.client_to_backend.throttled_frames, 0u);
+
+  // /rooms/{roomID} publish only: its clients' messages reach the room, nothing reaches them.
+  s = BaseSnapshot(3);
+  s.mutable_apis(0)->mutable_topics(1)->set_publish(true);
+  s.mutable_apis(0)->mutable_topics(1)->set_subscribe(false);
+  Apply(s);
+  WsClient sender, member;
+  ASSERT_TRUE(sender.Connect(engine_port(), "/chats/1.0.0/rooms/room1", {Bearer(Token())})) << sender.response();
+  ASSERT_TRUE(member.Connect(engine_port(), "/chats/1.0.0/rooms/room1", {Bearer(Token())})) << member.response();
+  EXPECT_TRUE(sender.QuietFor(200));  // the welcomes were dropped
+  EXPECT_TRUE(member.QuietFor(50));
+  uint64_t denied_before = engine_->CollectStats().backend_to_client.denied_frames;
+  EXPECT_GE(denied_before, 2u);
+  ASSERT_TRUE(sender.SendText("hello"));  // reaches the backend, whose broadcast to member is dropped
+  EXPECT_TRUE(member.QuietFor(300));
+  stats = engine_->CollectStats();
+  EXPECT_EQ(stats.client_to_backend.frames, 1u);
+  EXPECT_GT(stats.backend_to_client.denied_frames, denied_before);
+}
+
 TEST_F(EngineRelayTest, ChurnLeaksNoFdsAndNoMemory) {
   std::string token = Token();
   for (int i = 0; i < 1000; ++i) {  // warm up allocator pools and the connection table

@@ -13,7 +13,11 @@ struct AddFlags {
   std::string mapping;
   std::vector<std::string> scopes;
   bool unsecured = false;
+  std::string direction = "both";
   void Register(common::FlagParser& f) {
+    f.AddString("direction", &direction,
+                "both (default), publish (client -> backend only) or subscribe (backend -> client only)",
+                "both|publish|subscribe");
     f.AddString("mapping", &mapping, "appended to the endpoint URL; {uri.var.NAME} takes {NAME}", "URL_MAPPING");
     f.AddList("scope", &scopes, "a scope that may open this topic", "SCOPE");
     f.AddBool("unsecured", &unsecured, "no token needed for this topic");
@@ -21,13 +25,16 @@ struct AddFlags {
 };
 
 absl::Status Add(Ctx& ctx, const AddFlags& flags) {
+  if (flags.direction != "both" && flags.direction != "publish" && flags.direction != "subscribe")
+    return absl::InvalidArgumentError(
+        absl::StrCat("--direction: '", flags.direction, "' is not one of both, publish, subscribe"));
   v1::AddTopicRequest req;
   req.set_api(ctx.args[0]);
   v1::Topic* t = req.mutable_topic();
   t->set_name(ctx.args[1]);
   t->set_url_mapping(flags.mapping);
-  t->set_publish(true);
-  t->set_subscribe(true);
+  t->set_publish(flags.direction != "subscribe");
+  t->set_subscribe(flags.direction != "publish");
   t->set_unsecured(flags.unsecured);
   for (const auto& s : flags.scopes) t->add_scopes(s);
   v1::ApiInfo resp;
@@ -53,8 +60,10 @@ absl::Status List(Ctx& ctx) {
   v1::ApiInfo resp;
   if (absl::Status s = Call(ctx, &Stub::GetApi, req, resp); !s.ok()) return s;
   std::string text;
-  for (const auto& t : resp.spec().topics())
-    absl::StrAppend(&text, t.name(), t.url_mapping().empty() ? "" : "\t" + t.url_mapping(), "\n");
+  for (const auto& t : resp.spec().topics()) {
+    const char* direction = t.publish() == t.subscribe() ? "" : t.publish() ? "\t(publish only)" : "\t(subscribe only)";
+    absl::StrAppend(&text, t.name(), t.url_mapping().empty() ? "" : "\t" + t.url_mapping(), direction, "\n");
+  }
   Print(ctx, resp.spec(), text.empty() ? "no topics" : text);  // JSON: the spec, topics and all
   return absl::OkStatus();
 }
@@ -62,7 +71,7 @@ absl::Status List(Ctx& ctx) {
 }  // namespace
 
 void AddTopicCommands(std::vector<Command>& commands) {
-  commands.push_back(MakeCommand("topic add", "API TOPIC [--mapping URL_MAPPING]",
+  commands.push_back(MakeCommand("topic add", "API TOPIC [--mapping URL_MAPPING] [--direction both|publish|subscribe]",
                                  "add a topic, e.g. '/rooms/{roomID}' --mapping '/rooms?room={uri.var.roomID}'", 2, 2, &Add));
   commands.push_back(MakeCommand("topic delete", "API TOPIC", "delete a topic (the default one is '/*')", 2, 2, &Delete));
   commands.push_back(MakeCommand("topic list", "API", "list an API's topics", 1, 1, &List));
