@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/status_macros.h"
+#include "engine/config/access.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -109,6 +110,15 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   if (s.max_header_bytes < 1024 || s.max_header_bytes > (1 << 20))
     return FieldError("settings.max_header_bytes", "must be between 1024 and 1048576");
   if (s.queue_bytes < 16 * 1024) return FieldError("settings.queue_bytes", "must be at least 16384");
+  {
+    std::optional<policy::OriginRules> origins;
+    WSGATE_RETURN_IF_ERROR(CompileAccess(st.access(), "settings.access", &origins, &s.ip));
+    if (origins) s.origins = *std::move(origins);
+    std::vector<std::string> proxies(st.trusted_proxies().begin(), st.trusted_proxies().end());
+    auto trusted = policy::ParseCidrList(proxies, "settings.trusted_proxies");
+    if (!trusted.ok()) return trusted.status();
+    s.trusted_proxies = *std::move(trusted);
+  }
 
   out->token_validation.issuer = in.token_validation().issuer();
   out->token_validation.audiences.assign(in.token_validation().audiences().begin(),
@@ -176,6 +186,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     }
     if (!api->production && !api->sandbox)
       return FieldError(path, "needs a production_endpoint or a sandbox_endpoint");
+    WSGATE_RETURN_IF_ERROR(CompileAccess(a.access(), path + ".access", &api->origins, &api->ip));
     if (!api->throttle_policy.empty() && !out->throttle_policies.contains(api->throttle_policy))
       return FieldError(path + ".throttle_policy", absl::StrCat("unknown policy '", api->throttle_policy, "'"));
     for (int j = 0; j < a.topics_size(); ++j) {

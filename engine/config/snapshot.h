@@ -20,6 +20,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "engine/config/syntax.h"
+#include "engine/policy/address.h"
+#include "engine/policy/origin.h"
 #include "engine/throttle/throttle.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/tls.h"
@@ -36,6 +38,9 @@ struct Api {
   std::optional<Endpoint> production, sandbox;
   std::vector<Topic> topics;  // in match order: most specific first
   std::string throttle_policy;
+  // Access rules (v1::Api.access); `origins` set only when the API has its own Origin rules.
+  std::optional<policy::OriginRules> origins;
+  policy::IpRules ip;
 };
 
 struct Application {
@@ -76,6 +81,10 @@ struct Settings {
   uint32_t pong_timeout_ms = 30000;
   uint32_t close_timeout_ms = 5000;
   uint32_t drain_timeout_ms = 30000;
+  // Access defaults (v1::EngineSettings.access, trusted_proxies).
+  policy::OriginRules origins;
+  policy::IpRules ip;
+  std::vector<policy::Cidr> trusted_proxies;
 };
 
 struct TokenValidation {

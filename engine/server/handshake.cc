@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/base64.h"
 #include "engine/common/log.h"
+#include "engine/config/access.h"
 #include "engine/config/router.h"
 #include "engine/http/messages.h"
 #include "engine/http/response.h"
@@ -25,9 +27,28 @@
 #include "engine/ws/handshake.h"
 
 namespace wsgate::engine::server {
+
 namespace {
+
 using common::Sv;
 constexpr size_t kMaxEarlyBytes = 1 << 20;  // client bytes buffered before the relay starts
+
+// The Origin and client-address rules (config/access.h) for one request. The client address is
+// the peer's unless the peer is a trusted proxy (X-Forwarded-For, every such header, in order).
+config::AccessDecision CheckAccess(const Conn& c, const http::Request& req, const config::Settings& env,
+                                   const config::Api& api) {
+  std::optional<std::string_view> origin;
+  if (const http::Header* h = req.Find("origin")) origin = h->value;
+  policy::IpAddress peer = policy::IpAddress::Parse(c.client_ip).value_or(policy::IpAddress::FromBytes({}));
+  if (!env.trusted_proxies.empty()) {
+    std::vector<std::string_view> forwarded;
+    for (size_t i = 0; i < req.header_count; ++i)
+      if (absl::EqualsIgnoreCase(Sv(req.headers[i].name), "x-forwarded-for")) forwarded.push_back(req.headers[i].value);
+    peer = policy::ClientAddress(peer, forwarded, env.trusted_proxies);
+  }
+  return config::CheckAccess(env, api, origin, peer);
+}
+
 }  // namespace
 
 void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
@@ -68,6 +89,10 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   const config::Snapshot& snap = *c.snapshot;
   config::RouteResult route = config::Route(snap, check.host, req.path);
   if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
+  if (config::AccessDecision access = CheckAccess(c, req, snap.settings, *route.api); access.status != 0) {
+    ++stats_.access_refusals;
+    return Respond(c, access.status, access.message);
+  }
 
   auth::Credentials creds;
   if (const http::Header* h = req.Find("authorization")) creds.authorization = h->value;

@@ -39,7 +39,9 @@ namespace wsgate::engine::server {
   X(tls_failures, "TLS sessions that failed (client or backend)")                                   \
   X(pong_timeouts, "clients closed for not answering the keepalive ping")                           \
   X(ping_flood_closes, "clients closed with 1008 for sending too many pings")                       \
-  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")
+  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")                   \
+  /* access policy (issue 14) */                                                                    \
+  X(access_refusals, "upgrades refused 403 by an Origin or client-address rule")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames
