@@ -314,6 +314,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot() {
     api->add_vhosts(deployed.Text(3));
     api->set_throttle_policy(spec.throttle_policy());
     *api->mutable_plans() = spec.plans();
+    if (spec.has_access()) *api->mutable_access() = spec.access();
   }
   WSGATE_RETURN_IF_ERROR(deployed.status());
 

@@ -14,6 +14,8 @@
 #include "engine/common/base64.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/syntax.h"
+#include "engine/policy/address.h"
+#include "engine/policy/origin.h"
 
 namespace wsgate::agent {
 
@@ -127,6 +129,17 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
       return Invalid("plans", absl::StrCat("unknown business plan '", plan, "' (see `wsgatectl policy list`)"));
   if (!spec.throttle_policy().empty() && !PolicyExists(spec.throttle_policy(), v1::API))
     return Invalid("throttle_policy", absl::StrCat("unknown API-level policy '", spec.throttle_policy(), "'"));
+  {
+    const v1::AccessRules& access = spec.access();
+    std::vector<std::string> origins(access.allowed_origins().begin(), access.allowed_origins().end());
+    std::vector<std::string> allow(access.ip_allow().begin(), access.ip_allow().end());
+    std::vector<std::string> deny(access.ip_deny().begin(), access.ip_deny().end());
+    // The engine's own rules check them, so a spec the agent takes is one every engine takes.
+    if (auto o = engine::policy::OriginRules::Compile(origins, true); !o.ok())
+      return absl::InvalidArgumentError(absl::StrCat("access.allowed_", o.status().message()));
+    if (auto ip = engine::policy::IpRules::Compile(allow, deny); !ip.ok())
+      return absl::InvalidArgumentError(absl::StrCat("access.ip_", ip.status().message()));
+  }
   if (spec.security().empty()) spec.add_security("oauth2");
   for (const auto& scheme : spec.security()) {
     std::string lower = absl::AsciiStrToLower(scheme);

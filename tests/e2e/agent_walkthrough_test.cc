@@ -104,6 +104,19 @@ class AgentWalkthrough : public ::testing::Test {
     return token;
   }
 
+  // The rest of the walkthrough for an API created and given its topics: plan, publish, deploy
+  // revision 1, subscribe ChatApp with `plan`, PRODUCTION keys; returns a token.
+  std::string PublishSubscribeAndToken(const std::string& plan) {
+    CtlOk({"api", "plans", "Chats:1.0.0", plan});
+    CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
+    CtlOk({"revision", "create", "Chats:1.0.0"});
+    CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
+    CtlOk({"app", "create", "ChatApp"});
+    CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", plan});
+    CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
+    return CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+  }
+
   std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, keys_;
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
@@ -168,14 +181,7 @@ TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
          "ws://localhost:" + backend_port_});
   CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
   CtlOk({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}"});
-  CtlOk({"api", "plans", "Chats:1.0.0", "Tiny"});
-  CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
-  CtlOk({"revision", "create", "Chats:1.0.0"});
-  CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
-  CtlOk({"app", "create", "ChatApp"});
-  CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "Tiny"});
-  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
-  std::string token = CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+  std::string token = PublishSubscribeAndToken("Tiny");
   // Events 1 and 2: the two welcome texts. 3 and 4: "hello" to the backend and on to b.
   auto a = Wscat("/chats/1.0.0/rooms/room1", token);
   ASSERT_TRUE(a->WaitForOutput("You joined room1!", kTimeoutMs)) << a->output();
@@ -207,20 +213,46 @@ TEST_F(AgentWalkthrough, SubscribeOnlyTopicDropsClientMessagesAndSaysWhy) {
   CtlOk({"topic", "add", "Chats:1.0.0", "/notifications", "--mapping", "/notifications", "--direction", "subscribe"});
   EXPECT_NE(CtlOk({"topic", "list", "Chats:1.0.0"}).find("/notifications\t/notifications\t(subscribe only)"),
             std::string::npos);
-  CtlOk({"api", "plans", "Chats:1.0.0", "AsyncGold"});
-  CtlOk({"api", "lifecycle", "Chats:1.0.0", "Publish"});
-  CtlOk({"revision", "create", "Chats:1.0.0"});
-  CtlOk({"revision", "deploy", "Chats:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost"});
-  CtlOk({"app", "create", "ChatApp"});
-  CtlOk({"subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "AsyncGold"});
-  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
-  std::string token = CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
+  std::string token = PublishSubscribeAndToken("AsyncGold");
   auto listener = Wscat("/chats/1.0.0/notifications", token);
   ASSERT_TRUE(listener->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << listener->output();
   ASSERT_TRUE(listener->WriteStdin("may I speak?\n"));
   ASSERT_TRUE(listener->WaitForOutput("Error code: 4002 reason: User NOT authorized to publish to this topic", kTimeoutMs))
       << listener->output();
   EXPECT_EQ(listener->Wait(300), -1) << "the client was disconnected: " << listener->output();
+}
+
+// Cross-site WebSocket hijacking: an API with an Origin allow-list refuses a browser page from
+// another site with 403 before the token is looked at; wscat without -o (no Origin) still works.
+TEST_F(AgentWalkthrough, OriginAllowListSetWithWsgatectlRefusesOtherSites) {
+  CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+         "ws://localhost:" + backend_port_});
+  std::string out;
+  EXPECT_EQ(Ctl({"api", "access", "Chats:1.0.0", "--allow-origin", "example.com"}, &out), 1);
+  EXPECT_NE(out.find("access.allowed_origins[0]: 'example.com' needs a scheme, e.g. https://example.com"),
+            std::string::npos) << out;
+  EXPECT_EQ(Ctl({"api", "access", "Chats:1.0.0", "--ip-deny", "10.0.0.1/8"}, &out), 1);
+  EXPECT_NE(out.find("did you mean 10.0.0.0/8?"), std::string::npos) << out;
+  CtlOk({"api", "access", "Chats:1.0.0", "--allow-origin", "https://app.example.com", "--ip-deny", "192.0.2.0/24"});
+  std::string shown = CtlOk({"api", "access", "Chats:1.0.0"});
+  EXPECT_NE(shown.find("allowed origins: https://app.example.com"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("ip deny:         192.0.2.0/24"), std::string::npos) << shown;
+  std::string token = PublishSubscribeAndToken("AsyncGold");
+  auto wscat = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + "/chats/1.0.0/notifications",
+                                     "-H", "Authorization: Bearer " + token};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Subprocess>(args);
+  };
+  auto evil = wscat({"-o", "https://evil.example"});
+  EXPECT_NE(evil->Wait(kTimeoutMs), 0);
+  EXPECT_NE(evil->output().find("403"), std::string::npos) << evil->output();
+  auto app = wscat({"-o", "https://app.example.com"});
+  EXPECT_TRUE(app->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << app->output();
+  auto cli = wscat({});
+  EXPECT_TRUE(cli->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << cli->output();
+  CtlOk({"api", "access", "Chats:1.0.0", "--clear"});
+  EXPECT_NE(CtlOk({"api", "access", "Chats:1.0.0"}).find("allowed origins: (any)"), std::string::npos);
 }
 
 TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {

@@ -6,6 +6,7 @@ namespace wsgate::tools::ctl {
 std::vector<Command> AllCommands() {
   std::vector<Command> commands;
   AddApiCommands(commands);
+  AddAccessCommands(commands);
   AddTopicCommands(commands);
   AddRevisionCommands(commands);
   AddAppCommands(commands);
