@@ -17,6 +17,7 @@ std::vector<Command> AllCommands() {
   AddEnvCommands(commands);
   AddStatusCommands(commands);
   AddDeclarativeCommands(commands);
+  AddImportCommands(commands);
   return commands;
 }
 

@@ -21,6 +21,7 @@ void AddPolicyCommands(std::vector<Command>& commands);        // policy ...
 void AddEnvCommands(std::vector<Command>& commands);           // env list
 void AddStatusCommands(std::vector<Command>& commands);        // status
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
+void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
 
 // Every command, grouped as above.
 std::vector<Command> AllCommands();
