@@ -33,6 +33,9 @@ YAML::Node Child(const YAML::Node& n, const std::string& key) {
   return YAML::Node();
 }
 
+// Present with a value (a missing key and `key:` with nothing after it are both absent).
+bool Has(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+
 std::string Text(const YAML::Node& n) { return n.IsDefined() && n.IsScalar() ? n.Scalar() : ""; }
 
 std::vector<std::string> Strings(const YAML::Node& n) {
@@ -127,7 +130,7 @@ void AuthType(Importer& im, v1::Topic* t, const std::string& auth, const std::st
 
 // AsyncAPI `channels` to topics.
 absl::Status Channels(Importer& im, const YAML::Node& channels, v1::ApiSpec& spec, bool only_check) {
-  if (!channels.IsDefined()) return absl::OkStatus();
+  if (!Has(channels)) return absl::OkStatus();
   if (!channels.IsMap()) return im.Fail("channels", "expected a mapping of topic: channel");
   std::map<std::string, int> unsecured;
   for (const auto& kv : channels) {
@@ -145,7 +148,7 @@ absl::Status Channels(Importer& im, const YAML::Node& channels, v1::ApiSpec& spe
     v1::Topic* t = FindTopic(spec, name);
     for (const char* verb : {"publish", "subscribe"}) {
       const YAML::Node op = Child(ch, verb);
-      if (!op.IsDefined()) continue;
+      if (!Has(op)) continue;
       std::string op_path = absl::StrCat(path, ".", verb);
       im.WarnUnknown(op, op_path, {"x-uri-mapping", "x-scopes", "operationId", "summary", "description"});
       Operation(im, t, std::string(verb) == "publish", Text(Child(op, "x-uri-mapping")), Strings(Child(op, "x-scopes")), op_path);
@@ -160,7 +163,7 @@ absl::Status Channels(Importer& im, const YAML::Node& channels, v1::ApiSpec& spe
 
 // AsyncAPI `servers`: production / sandbox by name, else the first is production.
 void Servers(Importer& im, const YAML::Node& servers, v1::ApiSpec& spec) {
-  if (!servers.IsDefined() || !servers.IsMap()) return;
+  if (!Has(servers) || !servers.IsMap()) return;
   auto url_of = [](const YAML::Node& s) {
     std::string url = Text(Child(s, "url"));
     std::string protocol = Text(Child(s, "protocol"));
@@ -187,7 +190,7 @@ absl::Status AsyncApiDocument(Importer& im, const YAML::Node& doc, v1::ApiSpec& 
     return im.Fail("asyncapi", absl::StrCat("'", version, "': only AsyncAPI 2.x documents are supported"));
   im.WarnUnknown(doc, "", {"asyncapi", "info", "servers", "channels", "components", "id", "defaultContentType"});
   const YAML::Node components = Child(doc, "components");
-  if (components.IsDefined()) {
+  if (Has(components)) {
     im.WarnUnknown(components, "components", {"securitySchemes", "schemas", "messages", "parameters"});
     for (const char* k : {"schemas", "messages"})
       if (!Empty(Child(components, k))) im.Warn(absl::StrCat("components.", k), "message schemas are not validated by wsgate (ignored)");
@@ -228,7 +231,7 @@ absl::StatusOr<std::string> Context(Importer& im, std::string context, const std
 }
 
 absl::Status Endpoints(Importer& im, const YAML::Node& config, v1::ApiSpec& spec) {
-  if (!config.IsDefined()) return absl::OkStatus();
+  if (!Has(config)) return absl::OkStatus();
   if (!config.IsMap()) return im.Fail("data.endpointConfig", "expected a mapping");
   im.WarnUnknown(config, "data.endpointConfig", {"endpoint_type", "production_endpoints", "sandbox_endpoints"});
   std::string type = Text(Child(config, "endpoint_type"));
@@ -242,7 +245,7 @@ absl::Status Endpoints(Importer& im, const YAML::Node& config, v1::ApiSpec& spec
       YAML::Node first = ep[0];
       ep.reset(first);
     }
-    if (!ep.IsDefined() || !ep.IsMap()) continue;
+    if (!Has(ep) || !ep.IsMap()) continue;
     im.WarnUnknown(ep, path, {"url"});
     v1::Endpoint* out = std::string(key) == "production_endpoints" ? spec.mutable_production_endpoint()
                                                                    : spec.mutable_sandbox_endpoint();
@@ -302,7 +305,7 @@ absl::StatusOr<ImportedApi> ParseProject(const ProjectFiles& files) {
   if (!type.empty() && absl::AsciiStrToLower(type) != "api")
     return im.Fail("type", absl::StrCat("'", type, "': not an API project (apictl writes `type: api`)"));
   const YAML::Node data = Child((*root), "data");
-  if (!data.IsDefined() || !data.IsMap()) return im.Fail("data", "required: the Publisher REST API's API object");
+  if (!Has(data) || !data.IsMap()) return im.Fail("data", "required: the Publisher REST API's API object");
   im.WarnUnknown(*root, "", {"type", "version", "data"});
   std::string api_type = absl::AsciiStrToUpper(Text(Child(data, "type")));
   if (!api_type.empty() && api_type != "WS")
