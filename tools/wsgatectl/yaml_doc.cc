@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -27,6 +28,40 @@ using google::protobuf::Reflection;
 const FieldDescriptor* InlinedField(const Descriptor* d) {
   if (d == v1::DeclaredApi::descriptor()) return d->FindFieldByName("spec");
   return nullptr;
+}
+
+// "${NAME}" and "${NAME:-default}" in a string value are replaced by the environment variable
+// (decK-style), so one checked-in file serves several deployments; "$${" is a literal "${".
+absl::StatusOr<std::string> ExpandEnv(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i++];
+      continue;
+    }
+    size_t end = text.find('}', i);
+    if (end == std::string::npos) return absl::InvalidArgumentError("'${' without a closing '}' (write $${ for a literal ${)");
+    std::string inner = text.substr(i + 2, end - i - 2);
+    size_t dash = inner.find(":-");
+    std::string name = inner.substr(0, dash);
+    if (name.empty() || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("'${", inner, "}': not an environment variable name"));
+    const char* value = std::getenv(name.c_str());
+    if (value != nullptr && *value != '\0') {
+      out += value;
+    } else if (dash != std::string::npos) {
+      out += inner.substr(dash + 2);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("environment variable ", name, " is not set (or write ${", name, ":-DEFAULT})"));
+    }
+    i = end + 1;
+  }
+  return out;
 }
 
 class Parser {
@@ -101,9 +136,12 @@ class Parser {
     const Reflection* r = msg->GetReflection();
     const std::string& text = v.Scalar();
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING:
-        add ? r->AddString(msg, f, text) : r->SetString(msg, f, text);
+      case FieldDescriptor::CPPTYPE_STRING: {
+        absl::StatusOr<std::string> value = ExpandEnv(text);
+        if (!value.ok()) return Fail(v, path, std::string(value.status().message()));
+        add ? r->AddString(msg, f, *value) : r->SetString(msg, f, *value);
         return absl::OkStatus();
+      }
       case FieldDescriptor::CPPTYPE_BOOL: {
         std::string t = absl::AsciiStrToLower(text);
         if (t != "true" && t != "false") return Fail(v, path, absl::StrCat("expected true or false, got '", text, "'"));

@@ -116,6 +116,25 @@ TEST(YamlDoc, BadInputNamesFileLineAndField) {
   }
 }
 
+TEST(YamlDoc, StringsExpandEnvironmentVariables) {
+  setenv("WSGATE_TEST_BACKEND", "ws://backend:9000", 1);
+  unsetenv("WSGATE_TEST_UNSET");
+  v1::CatalogDocument doc;
+  SourceMap where;
+  ASSERT_TRUE(ParseDocumentText("f.yaml",
+                                "apis:\n  - name: A\n    production_endpoint: {url: '${WSGATE_TEST_BACKEND}/x'}\n"
+                                "    sandbox_endpoint: {url: '${WSGATE_TEST_UNSET:-ws://localhost:8080}'}\n"
+                                "    description: costs $${PRICE}\n",
+                                &doc, &where)
+                  .ok());
+  EXPECT_EQ(doc.apis(0).spec().production_endpoint().url(), "ws://backend:9000/x");
+  EXPECT_EQ(doc.apis(0).spec().sandbox_endpoint().url(), "ws://localhost:8080");
+  EXPECT_EQ(doc.apis(0).spec().description(), "costs ${PRICE}");
+  absl::Status s = ParseDocumentText("f.yaml", "apis:\n  - name: ${WSGATE_TEST_UNSET}\n", &doc, &where);
+  EXPECT_EQ(s.message(), "f.yaml:2: apis[1].name: environment variable WSGATE_TEST_UNSET is not set (or write "
+                         "${WSGATE_TEST_UNSET:-DEFAULT})");
+}
+
 TEST(YamlDoc, EnumsAcceptWso2Spelling) {
   v1::CatalogDocument doc;
   SourceMap where;
