@@ -279,9 +279,11 @@ class Catalog::Applier {
     WSGATE_RETURN_IF_ERROR(
         MoveTo(ref, declared.state() == v1::LIFECYCLE_STATE_UNSPECIFIED ? v1::CREATED : declared.state()));
     std::map<std::string, std::string> want;  // environment -> vhost
+    std::map<std::string, int> index;         // environment -> its place in `deployments`
     for (int i = 0; i < declared.deployments_size(); ++i) {
       const auto& d = declared.deployments(i);
       std::string env = d.environment().empty() ? c_.options_.environment : d.environment();
+      index[env] = i;
       if (!want.emplace(env, d.vhost().empty() ? c_.options_.vhost : d.vhost()).second)
         return Invalid(absl::StrCat("deployments[", i, "].environment"),
                        absl::StrCat("'", env, "' is listed twice (an API has one revision per environment)"));
@@ -296,10 +298,9 @@ class Catalog::Applier {
       }
     WSGATE_ASSIGN_OR_RETURN(ApiRow row, c_.LoadApi(ref));
     uint32_t revision = 0;
-    int i = 0;
     for (const auto& [env, vhost] : want) {
       auto it = current.find(env);
-      std::string path = absl::StrCat("deployments[", i++, "]");
+      std::string path = absl::StrCat("deployments[", index[env], "]");
       if (it != current.end() && it->second.vhost() == vhost && RevisionSpecIs(ref, it->second.revision(), row.spec))
         continue;
       if (revision == 0) {

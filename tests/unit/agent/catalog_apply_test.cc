@@ -221,6 +221,16 @@ TEST_F(CatalogApplyTest, PruneDeletesWhatIsNotDeclaredButNeverBuiltins) {
   EXPECT_EQ(catalog_->ListPolicies(v1::POLICY_LEVEL_UNSPECIFIED)->size(), 5u);
 }
 
+TEST_F(CatalogApplyTest, ABadDeploymentIsNamedByItsPlaceInTheDocument) {
+  v1::CatalogDocument doc = Walkthrough();
+  doc.mutable_apis(0)->add_deployments()->set_environment("Nowhere");
+  auto resp = Apply(doc);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_TRUE(absl::StartsWith(resp.status().message(), "apis[0].deployments[1].env: unknown gateway environment 'Nowhere'"))
+      << resp.status();
+  EXPECT_TRUE(catalog_->ListApis("")->empty());
+}
+
 TEST_F(CatalogApplyTest, BuiltinPoliciesCannotBeChanged) {
   v1::CatalogDocument doc;
   v1::ThrottlePolicy* gold = doc.add_policies();

@@ -74,16 +74,6 @@ struct ApplyFlags {
   }
 };
 
-std::string ChangesText(const v1::ApplyCatalogResponse& resp) {
-  std::string text;
-  for (const auto& c : resp.changes()) {
-    const char* sign = c.action() == "create" ? "+" : c.action() == "delete" ? "-" : "~";
-    absl::StrAppend(&text, sign, " ", c.kind(), " ", c.name(), "\n");
-    for (const auto& f : c.fields()) absl::StrAppend(&text, "    ", f, "\n");
-  }
-  return text;
-}
-
 // Loads -f, asks the agent (dry run or not) and maps its errors back to file:line.
 absl::StatusOr<v1::ApplyCatalogResponse> Run(Ctx& ctx, const ApplyFlags& flags, bool dry_run) {
   if (flags.file.empty()) return absl::InvalidArgumentError("--file: required (-f FILE or -f DIR)");
@@ -124,6 +114,16 @@ absl::Status Apply(Ctx& ctx, const ApplyFlags& flags) {
 }
 
 }  // namespace
+
+std::string ChangesText(const v1::ApplyCatalogResponse& resp) {
+  std::string text;
+  for (const auto& c : resp.changes()) {
+    const char* sign = c.action() == "create" ? "+" : c.action() == "delete" ? "-" : "~";
+    absl::StrAppend(&text, sign, " ", c.kind(), " ", c.name(), "\n");
+    for (const auto& f : c.fields()) absl::StrAppend(&text, "    ", f, "\n");
+  }
+  return text;
+}
 
 void AddDeclarativeCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("export", "[-f DIR|FILE]",

@@ -40,11 +40,7 @@ absl::Status ApplyImported(Ctx& ctx, ImportedApi imported, bool dry_run, const s
   if (absl::Status s = Call(ctx, &Stub::ApplyCatalog, req, resp); !s.ok())
     return absl::Status(s.code(), absl::StrCat(source, ": ", absl::StrReplaceAll(s.message(), {{"apis[0].spec.", ""}, {"apis[0].", ""}}),
                                                " (nothing was changed)"));
-  std::string text;
-  for (const auto& c : resp.changes()) {
-    absl::StrAppend(&text, c.action() == "create" ? "+ " : c.action() == "delete" ? "- " : "~ ", c.kind(), " ", c.name(), "\n");
-    for (const auto& f : c.fields()) absl::StrAppend(&text, "    ", f, "\n");
-  }
+  std::string text = ChangesText(resp);
   absl::StrAppend(&text, resp.changes().empty() ? "no changes: " : dry_run ? "dry run, not imported: " : "imported ",
                   ref.api(), " from ", source, imported.warnings.empty() ? "" : absl::StrCat(" (", imported.warnings.size(), " warning(s) above)"));
   Print(ctx, resp, text);
