@@ -180,6 +180,14 @@ WSGATE_RPC(GetStatus, v1::Empty, v1::AgentStatus) {
   });
 }
 
+// Declarative configuration (cfg-decl).
+WSGATE_RPC(ExportCatalog, v1::Empty, v1::CatalogDocument) {
+  return Call(ctx, [&] { return Set(catalog_.ExportCatalog(), resp); });
+}
+WSGATE_RPC(ApplyCatalog, v1::ApplyCatalogRequest, v1::ApplyCatalogResponse) {
+  return Call(ctx, [&] { return Set(catalog_.ApplyCatalog(*req), resp); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

@@ -64,6 +64,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status DeleteThrottlePolicy(grpc::ServerContext*, const v1::ThrottlePolicyRef*, v1::Empty*) override;
   grpc::Status ListEnvironments(grpc::ServerContext*, const v1::Empty*, v1::ListEnvironmentsResponse*) override;
   grpc::Status GetStatus(grpc::ServerContext*, const v1::Empty*, v1::AgentStatus*) override;
+  // Declarative configuration (cfg-decl).
+  grpc::Status ExportCatalog(grpc::ServerContext*, const v1::Empty*, v1::CatalogDocument*) override;
+  grpc::Status ApplyCatalog(grpc::ServerContext*, const v1::ApplyCatalogRequest*, v1::ApplyCatalogResponse*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

@@ -119,7 +119,7 @@ bool SplitApiRef(const std::string& ref, std::string* name, std::string* version
 
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, CatalogOptions options) {
   std::unique_ptr<Catalog> c(new Catalog(std::move(options)));
-  std::lock_guard<std::mutex> lock(c->mu_);
+  std::lock_guard lock(c->mu_);
   WSGATE_RETURN_IF_ERROR(c->db_.Open(path));
   WSGATE_RETURN_IF_ERROR(c->Migrate());
   WSGATE_RETURN_IF_ERROR(c->Seed());
@@ -173,14 +173,14 @@ absl::Status Catalog::Seed() {
 }
 
 void Catalog::SetChangeListener(std::function<void(uint64_t)> listener) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   listener_ = std::move(listener);
 }
 
 std::string Catalog::agent_id() const { return agent_id_; }
 
 uint64_t Catalog::config_version() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Statement st = const_cast<Db&>(db_).Prepare("SELECT value FROM meta WHERE key = 'config_version'");
   return st.Next() ? std::stoull(st.Text(0)) : 0;
 }
@@ -189,7 +189,7 @@ absl::Status Catalog::Mutate(bool data_plane, const std::function<absl::Status()
   uint64_t version = 0;
   std::function<void(uint64_t)> listener;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     Transaction tx(db_);
     WSGATE_RETURN_IF_ERROR(tx.Begin());
     WSGATE_RETURN_IF_ERROR(fn());
@@ -200,7 +200,7 @@ absl::Status Catalog::Mutate(bool data_plane, const std::function<absl::Status()
       if (st.Next()) version = std::stoull(st.Text(0));
     }
     WSGATE_RETURN_IF_ERROR(tx.Commit());
-    listener = listener_;
+    if (!applying_) listener = listener_;
   }
   if (data_plane && listener) listener(version);
   return absl::OkStatus();
@@ -209,7 +209,8 @@ absl::Status Catalog::Mutate(bool data_plane, const std::function<absl::Status()
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-absl::StatusOr<v1::ThrottlePolicy> Catalog::CreatePolicy(const v1::ThrottlePolicy& in) {
+namespace catalog_internal {
+absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in) {
   v1::ThrottlePolicy p = in;
   if (p.name().empty() || p.name().find_first_of(" /:") != std::string::npos)
     return Invalid("name", "must be non-empty without spaces, '/' or ':'");
@@ -224,6 +225,12 @@ absl::StatusOr<v1::ThrottlePolicy> Catalog::CreatePolicy(const v1::ThrottlePolic
                                                    p.unit_count() == 1 ? "" : absl::StrCat(p.unit_count(), " "),
                                                    absl::AsciiStrToLower(v1::TimeUnit_Name(p.unit())),
                                                    p.unit_count() == 1 ? "" : "s"));
+  return p;
+}
+}  // namespace catalog_internal
+
+absl::StatusOr<v1::ThrottlePolicy> Catalog::CreatePolicy(const v1::ThrottlePolicy& in) {
+  WSGATE_ASSIGN_OR_RETURN(v1::ThrottlePolicy p, catalog_internal::NormalizedPolicy(in));
   WSGATE_RETURN_IF_ERROR(Mutate(true, [&]() -> absl::Status {
     absl::Status s = db_.Prepare("INSERT INTO policies VALUES(?, ?, ?, 0)")
                          .Bind(1, p.name())
@@ -237,7 +244,7 @@ absl::StatusOr<v1::ThrottlePolicy> Catalog::CreatePolicy(const v1::ThrottlePolic
 }
 
 absl::StatusOr<std::vector<v1::ThrottlePolicy>> Catalog::ListPolicies(v1::PolicyLevel level) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::vector<v1::ThrottlePolicy> out;
   Statement st = db_.Prepare("SELECT policy FROM policies WHERE ?1 = 0 OR level = ?1 ORDER BY level, builtin DESC, name");
   st.Bind(1, static_cast<int64_t>(level));
@@ -277,7 +284,7 @@ absl::Status Catalog::DeletePolicy(const std::string& name) {
 // The snapshot
 
 absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   v1::Snapshot s;
   Statement version = db_.Prepare("SELECT value FROM meta WHERE key = 'config_version'");
   if (version.Next()) s.set_version(std::stoull(version.Text(0)));

@@ -124,6 +124,11 @@ class Catalog {
   // What engines should serve now.
   absl::StatusOr<v1::Snapshot> BuildSnapshot();
 
+  // Declarative configuration (catalog_apply.cc): the whole catalog without secrets, and making
+  // the catalog match a document in one transaction (rolled back for a dry run or any error).
+  absl::StatusOr<v1::CatalogDocument> ExportCatalog();
+  absl::StatusOr<v1::ApplyCatalogResponse> ApplyCatalog(const v1::ApplyCatalogRequest& req);
+
  private:
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -156,8 +161,17 @@ class Catalog {
                                                    v1::KeyType type, const std::vector<std::string>& scopes,
                                                    uint32_t ttl_s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // catalog_apply.cc's steps (each runs inside ApplyCatalog's transaction).
+  class Applier;
+  friend class Applier;
+  // True while ApplyCatalog runs: nested Mutate()s do not notify the listener; ApplyCatalog does,
+  // once, after its commit.
+  bool applying_ ABSL_GUARDED_BY(mu_) = false;
+
   CatalogOptions options_;
-  mutable std::mutex mu_;
+  // Recursive so that ApplyCatalog (catalog_apply.cc) can run the public mutations inside its one
+  // transaction; their Transactions nest as SAVEPOINTs (agent/sqlite.h).
+  mutable std::recursive_mutex mu_;
   Db db_ ABSL_GUARDED_BY(mu_);
   std::string agent_id_;
   std::function<void(uint64_t)> listener_;

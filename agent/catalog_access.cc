@@ -95,12 +95,12 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::CreateApplication(const v1::CreateA
 }
 
 absl::StatusOr<v1::ApplicationInfo> Catalog::GetApplication(const std::string& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   return LoadApplication(ref);
 }
 
 absl::StatusOr<std::vector<v1::ApplicationInfo>> Catalog::ListApplications() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Statement st = db_.Prepare("SELECT id FROM applications ORDER BY name");
   WSGATE_ASSIGN_OR_RETURN(std::vector<std::string> ids, Ids(st));
   return LoadEach<v1::ApplicationInfo>(ids, [&](const std::string& id) { return LoadApplication(id); });
@@ -193,7 +193,7 @@ absl::StatusOr<v1::SubscriptionInfo> Catalog::CreateSubscription(const std::stri
 }
 
 absl::StatusOr<std::vector<v1::SubscriptionInfo>> Catalog::ListSubscriptions(const std::string& app, const std::string& api) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::string app_id, api_id;
   if (!app.empty()) {
     WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
@@ -277,7 +277,7 @@ absl::StatusOr<v1::KeyPair> Catalog::GenerateKeys(const std::string& app, v1::Ke
 }
 
 absl::StatusOr<std::vector<v1::KeyPair>> Catalog::ListKeys(const std::string& app) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
   std::vector<v1::KeyPair> out;
   Statement st = db_.Prepare("SELECT key_type, consumer_key, created_ms FROM consumer_keys WHERE application_id = ? ORDER BY key_type");
@@ -306,7 +306,7 @@ absl::Status Catalog::DeleteKeys(const std::string& app, v1::KeyType type) {
 }
 
 absl::StatusOr<ClientIdentity> Catalog::AuthenticateClient(const std::string& consumer_key, const std::string& secret) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Statement st = db_.Prepare("SELECT application_id, key_type, secret_sha256 FROM consumer_keys WHERE consumer_key = ?");
   st.Bind(1, consumer_key);
   std::string expected = st.Next() ? st.Text(2) : std::string(32, '\0');
@@ -381,7 +381,7 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueTokenLocked(const std::string& app
 absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::KeyType type,
                                                     const std::vector<std::string>& scopes, uint32_t ttl_s) {
   if (type == v1::KEY_TYPE_UNSPECIFIED) type = v1::PRODUCTION;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
   Statement st = db_.Prepare("SELECT consumer_key FROM consumer_keys WHERE application_id = ? AND key_type = ?");
   st.Bind(1, a.id()).Bind(2, static_cast<int64_t>(type));
@@ -394,7 +394,7 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::
 
 absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& consumer_key,
                                                              const std::vector<std::string>& scopes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Statement st = db_.Prepare("SELECT application_id, key_type FROM consumer_keys WHERE consumer_key = ?");
   st.Bind(1, consumer_key);
   if (!st.Next()) return absl::UnauthenticatedError("invalid client credentials");
@@ -438,7 +438,7 @@ absl::StatusOr<v1::SigningKeyInfo> Catalog::RotateSigningKey(v1::SigningAlgorith
 }
 
 absl::StatusOr<std::vector<v1::SigningKeyInfo>> Catalog::ListSigningKeys() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::vector<v1::SigningKeyInfo> out;
   Statement st = db_.Prepare(
       "SELECT kid, algorithm, public_pem, active, created_ms, retire_after_s FROM signing_keys "
@@ -458,7 +458,7 @@ absl::StatusOr<std::vector<v1::SigningKeyInfo>> Catalog::ListSigningKeys() {
 }
 
 absl::StatusOr<std::string> Catalog::Jwks() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Json keys = Json::array();
   Statement st = db_.Prepare(
       "SELECT kid, algorithm, private_pem FROM signing_keys WHERE active = 1 OR retire_after_s > ? ORDER BY created_ms");

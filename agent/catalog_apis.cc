@@ -176,13 +176,13 @@ absl::StatusOr<v1::ApiInfo> Catalog::CreateApi(v1::ApiSpec spec) {
 }
 
 absl::StatusOr<v1::ApiInfo> Catalog::GetApi(const std::string& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
   return Info(row);
 }
 
 absl::StatusOr<std::vector<v1::ApiInfo>> Catalog::ListApis(const std::string& name_filter) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::vector<std::string> ids;
   Statement st = db_.Prepare("SELECT id, name FROM apis ORDER BY name, version");
   std::string needle = absl::AsciiStrToLower(name_filter);
@@ -340,7 +340,7 @@ absl::StatusOr<v1::Revision> Catalog::CreateRevision(const std::string& ref, con
 }
 
 absl::StatusOr<std::vector<v1::Revision>> Catalog::ListRevisions(const std::string& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
   std::vector<v1::Revision> out;
   Statement st = db_.Prepare("SELECT number, description, spec, created_ms FROM revisions WHERE api_id = ? ORDER BY number");
@@ -460,7 +460,7 @@ absl::Status Catalog::UndeployRevision(const std::string& ref, uint32_t number, 
 }
 
 absl::StatusOr<std::vector<v1::Deployment>> Catalog::ListDeployments(const std::string& ref) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
   std::vector<v1::Deployment> out;
   Statement st = db_.Prepare("SELECT revision, environment, vhost, deployed_ms FROM deployments WHERE api_id = ?");

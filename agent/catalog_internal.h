@@ -36,6 +36,10 @@ absl::StatusOr<std::vector<T>> LoadEach(const std::vector<std::string>& ids, Loa
   return out;
 }
 
+// A throttle policy validated, with its defaults filled in (level SUBSCRIPTION, unit_count 1,
+// stop_on_quota_reach, a description): what CreatePolicy stores.
+absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in);
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
 

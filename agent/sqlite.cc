@@ -89,18 +89,29 @@ absl::Status Db::Exec(std::string_view sql) {
 std::string Db::LastError() const { return db_ ? sqlite3_errmsg(db_) : "not open"; }
 
 Transaction::~Transaction() {
-  if (open_) (void)db_.Exec("ROLLBACK");
+  if (!open_) return;
+  if (depth_ == 0) {
+    (void)db_.Exec("ROLLBACK");
+  } else {
+    (void)db_.Exec(absl::StrCat("ROLLBACK TO tx", depth_, "; RELEASE tx", depth_));
+  }
+  --db_.tx_depth_;
 }
 
 absl::Status Transaction::Begin() {
-  absl::Status s = db_.Exec("BEGIN IMMEDIATE");
+  depth_ = db_.tx_depth_;
+  absl::Status s = db_.Exec(depth_ == 0 ? std::string("BEGIN IMMEDIATE") : absl::StrCat("SAVEPOINT tx", depth_));
   open_ = s.ok();
+  if (open_) ++db_.tx_depth_;
   return s;
 }
 
 absl::Status Transaction::Commit() {
-  absl::Status s = db_.Exec("COMMIT");
-  if (s.ok()) open_ = false;
+  absl::Status s = db_.Exec(depth_ == 0 ? std::string("COMMIT") : absl::StrCat("RELEASE tx", depth_));
+  if (s.ok()) {
+    open_ = false;
+    --db_.tx_depth_;
+  }
   return s;
 }
 

@@ -73,9 +73,13 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+  friend class Transaction;
+  int tx_depth_ = 0;  // open Transactions; inner ones are SAVEPOINTs
 };
 
-// BEGIN IMMEDIATE on Begin(); ROLLBACK in the destructor unless Commit() succeeded.
+// BEGIN IMMEDIATE on Begin(); ROLLBACK in the destructor unless Commit() succeeded. A Transaction
+// begun while another is open on the same Db nests as SAVEPOINT/RELEASE (ROLLBACK TO on failure),
+// so a step that fails inside a larger transaction undoes only itself until the outer one decides.
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
@@ -86,6 +90,7 @@ class Transaction {
  private:
   Db& db_;
   bool open_ = false;
+  int depth_ = 0;  // 0: the outermost (BEGIN/COMMIT); n > 0: SAVEPOINT tx<n>
 };
 
 }  // namespace wsgate::agent

@@ -41,6 +41,13 @@ add_library(wsgate::dep::httplib ALIAS PkgConfig::HTTPLIB)
 find_package(nlohmann_json 3.11 REQUIRED)
 add_library(wsgate::dep::json ALIAS nlohmann_json::nlohmann_json)
 
+# wsgatectl's declarative configuration and WSO2 import (cfg-decl): YAML (libyaml-cpp-dev 0.7) and
+# apictl project archives (libzip-dev). Only the CLI links them.
+pkg_check_modules(YAMLCPP REQUIRED IMPORTED_TARGET yaml-cpp>=0.7)
+add_library(wsgate::dep::yaml ALIAS PkgConfig::YAMLCPP)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+add_library(wsgate::dep::zip ALIAS PkgConfig::LIBZIP)
+
 # BoringSSL from android-libboringssl-dev: headers under /usr/include/android, libraries under
 # <libdir>/android with SONAME libcrypto.so.0/libssl.so.0, so consumers need an rpath.
 find_path(BORINGSSL_INCLUDE_DIR openssl/base.h PATHS /usr/include/android NO_DEFAULT_PATH REQUIRED)

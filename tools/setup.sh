@@ -20,7 +20,7 @@ packages=(
   liburing-dev libwslay-dev android-libboringssl-dev
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev libssl-dev libbenchmark-dev libgtest-dev libgmock-dev
-  libcpp-httplib-dev nlohmann-json3-dev
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libzip-dev
   clang libclang-rt-14-dev
   curl ca-certificates ccache
 )

@@ -22,9 +22,12 @@ namespace ctl = wsgate::tools::ctl;
 using wsgate::common::FlagParser;
 
 int main(int argc, char** argv) {
-  // -o FORMAT is the one short option.
+  // -o FORMAT and -f PATH are the short options.
   std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) args.push_back(std::string(argv[i]) == "-o" ? "--output" : argv[i]);
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    args.push_back(a == "-o" ? "--output" : a == "-f" ? "--file" : a);
+  }
   const std::vector<ctl::Command> commands = ctl::AllCommands();
 
   ctl::CommandMatch match = ctl::FindCommand(commands, args);

@@ -17,6 +17,8 @@ std::vector<Command> AllCommands() {
   AddPolicyCommands(commands);
   AddEnvCommands(commands);
   AddStatusCommands(commands);
+  AddDeclarativeCommands(commands);
+  AddImportCommands(commands);
   return commands;
 }
 

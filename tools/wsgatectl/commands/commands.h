@@ -21,6 +21,12 @@ void AddSigningKeyCommands(std::vector<Command>& commands);    // signing-key ..
 void AddPolicyCommands(std::vector<Command>& commands);        // policy ...
 void AddEnvCommands(std::vector<Command>& commands);           // env list
 void AddStatusCommands(std::vector<Command>& commands);        // status
+void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
+void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
+
+// An ApplyCatalog reply as text: "+ KIND NAME" (create), "~ KIND NAME" and one indented line per
+// changed field (update), "- KIND NAME" (delete); export/diff/apply and import print it.
+std::string ChangesText(const v1::ApplyCatalogResponse& resp);
 
 // Every command, grouped as above.
 std::vector<Command> AllCommands();
