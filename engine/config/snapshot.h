@@ -36,6 +36,9 @@ struct Api {
   std::optional<Endpoint> production, sandbox;
   std::vector<Topic> topics;  // in match order: most specific first
   std::string throttle_policy;
+  // The gateway environment(s) of the vhosts it is deployed to, sorted and joined with ','
+  // (a metrics label; operations, issue 13).
+  std::string environment;
 };
 
 struct Application {
