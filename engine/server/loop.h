@@ -42,6 +42,7 @@
 #include "engine/config/snapshot.h"
 #include "engine/io/ring.h"
 #include "engine/server/buffer_pool.h"
+#include "engine/server/busy_time.h"
 #include "engine/server/conn.h"
 #include "engine/server/conn_table.h"
 #include "engine/server/shard.h"
@@ -214,6 +215,7 @@ class Loop {
   int64_t now_s_ = 0;
   int64_t wall_read_second_ = -1;  // the monotonic second now_s_ was read in
   AccessLog* access_log_ = nullptr;  // options_.access_log
+  BusyTime busy_;                    // when options_.measure_busy
   uint64_t conn_seq_ = 0;            // ConnInfo::id's sequence part
 };
 

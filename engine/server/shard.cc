@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -84,10 +83,7 @@ void Loop::Run() {
 
 void Loop::RunOnce(int64_t timeout_ns) {
   ring_.Wait(timeout_ns);
-  // Busy time: from the end of the wait to the start of the next one (only when asked for:
-  // two clock reads per batch).
-  std::chrono::steady_clock::time_point busy_start;
-  if (options_.measure_busy) busy_start = std::chrono::steady_clock::now();
+  uint64_t busy_start = options_.measure_busy ? busy_.Now() : 0;
   now_ms_ = clock_.NowMs();
   // The wall clock (token expiry, throttle windows: second resolution) is read again once the
   // monotonic clock enters a new second, not on every batch.
@@ -100,9 +96,7 @@ void Loop::RunOnce(int64_t timeout_ns) {
     OnCompletion(cqe);
   });
   AfterBatch();
-  if (options_.measure_busy)
-    stats_.loop_busy_ns += static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - busy_start).count());
+  if (options_.measure_busy) busy_.Add(busy_start);
 }
 
 void Loop::AfterBatch() {
@@ -334,6 +328,7 @@ ShardStats Loop::stats() const {
   s.cq_overflows = ring_.cq_overflows();
   s.cq_backlogged = ring_.cq_backlogged();
   AddGauges(s);
+  s.loop_busy_ns = busy_.Nanoseconds();
   return s;
 }
 

@@ -108,6 +108,10 @@ TEST_F(EngineOpsTest, MetricsCountTheFramesRelayed) {
   EXPECT_GT(SampleValue(r.body, "wsgate_engine_loop_completions_total{shard=\"0\"}") +
                 SampleValue(r.body, "wsgate_engine_loop_completions_total{shard=\"1\"}"),
             2 * kMessages);
+  double busy_s = SampleValue(r.body, "wsgate_engine_loop_busy_seconds_total{shard=\"0\"}") +
+                  SampleValue(r.body, "wsgate_engine_loop_busy_seconds_total{shard=\"1\"}");
+  EXPECT_GT(busy_s, 0);
+  EXPECT_LT(busy_s, 60);  // ticks converted to seconds, not left as ticks
   // Nothing per connection or per client reaches a label.
   EXPECT_EQ(r.body.find("127.0.0.1"), std::string::npos);
   EXPECT_EQ(r.body.find("room1"), std::string::npos);
