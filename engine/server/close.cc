@@ -138,7 +138,9 @@ void Loop::Shutdown(Conn& c) {
     --stats_.active_connections;
     if (c.counters) --c.counters->active;
     if (c.info.topic_active) --*c.info.topic_active;
-    ++stats_.closes_by_side[{c.info.close_code_to_client, Name(c.info.first_closer)}];
+    // 1006: no close frame reached the client (its socket went away first).
+    int code = c.info.close_code_to_client != 0 ? c.info.close_code_to_client : 1006;
+    ++stats_.closes_by_side[{code, Name(c.info.first_closer)}];
   }
   AbortBackend(c);
   c.phase = Phase::kClosed;

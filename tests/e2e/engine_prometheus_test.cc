@@ -2,6 +2,7 @@
 // messages; Prometheus, started on an ephemeral port with its own TSDB in a temp dir and a 1 s
 // scrape of the engine's --admin-listen port, is asked through its HTTP query API for the
 // frames counter until it reports N. Skipped only when the prometheus binary is missing.
+// Also, as a process: the --admin-listen flag's refusals, and the access log's reopen on SIGUSR1.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -48,13 +49,9 @@ uint16_t NumberAfter(Subprocess& p, const std::string& prefix, size_t from = 0) 
   return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(out.substr(at + prefix.size())));
 }
 
-TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
-  if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << kPrometheus << " is missing (Debian package prometheus; tools/setup.sh)";
-  char tmpl[] = "/tmp/wsgate-prom-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
-
-  Subprocess backend({WSGATE_CHAT_BACKEND, "--port", "0", "--bind", "127.0.0.1"});
+// Waits for the chat backend and writes dir/chats.textproto: the Chats API with an unsecured
+// /rooms/{roomID} topic in front of it, on a vhost of environment "Production".
+void WriteConfig(Subprocess& backend, const std::string& dir) {
   ASSERT_TRUE(backend.WaitForOutput("Notifications on:", 10000)) << backend.output();
   uint16_t backend_port = NumberAfter(backend, "ws://localhost:");
   ASSERT_NE(backend_port, 0) << backend.output();
@@ -67,6 +64,16 @@ TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
                                           << "\" }\n"
                                              "  topics { name: \"/rooms/{roomID}\" url_mapping: \"/rooms?room={uri.var.roomID}\" "
                                              "unsecured: true } }\n";
+}
+
+TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
+  if (access(kPrometheus, X_OK) != 0) GTEST_SKIP() << kPrometheus << " is missing (Debian package prometheus; tools/setup.sh)";
+  char tmpl[] = "/tmp/wsgate-prom-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+
+  Subprocess backend({WSGATE_CHAT_BACKEND, "--port", "0", "--bind", "127.0.0.1"});
+  ASSERT_NO_FATAL_FAILURE(WriteConfig(backend, dir));
   Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
                      "--shards", "2", "--control", "unix:" + dir + "/engine.sock", "--admin-listen", "127.0.0.1:0"});
   ASSERT_TRUE(engine.WaitForOutput("listening for ws", 10000)) << engine.output();
@@ -123,6 +130,101 @@ TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
 
   prometheus->Signal(SIGTERM);  // by PID
   EXPECT_EQ(prometheus->Wait(20000), 0) << prometheus->output();
+  engine.Signal(SIGTERM);
+  EXPECT_EQ(engine.Wait(10000), 0) << engine.output();
+  std::system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(EngineAdminFlags, NonLoopbackRefusedAndATakenPortNamesTheFlag) {
+  char tmpl[] = "/tmp/wsgate-admin-flags-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  Subprocess open_to_all({WSGATE_ENGINE, "--admin-listen", "0.0.0.0:0", "--control", "unix:" + dir + "/a.sock"});
+  EXPECT_EQ(open_to_all.Wait(10000), 2) << open_to_all.output();
+  EXPECT_NE(open_to_all.output().find("--admin-listen 0.0.0.0:0: not a loopback address"), std::string::npos)
+      << open_to_all.output();
+  EXPECT_NE(open_to_all.output().find("--admin-listen-any"), std::string::npos);
+
+  int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  socklen_t len = sizeof(a);
+  getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string addr = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  Subprocess clash({WSGATE_ENGINE, "--admin-listen", addr, "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
+                    "--control", "unix:" + dir + "/b.sock"});
+  EXPECT_EQ(clash.Wait(10000), 1) << clash.output();
+  EXPECT_NE(clash.output().find("--admin-listen " + addr + ": bind: Address already in use"), std::string::npos)
+      << clash.output();
+  ::close(taken);
+
+  Subprocess off({WSGATE_ENGINE, "--admin-listen", "", "--ws-listen", "127.0.0.1:0", "--wss-listen", "", "--control",
+                  "unix:" + dir + "/c.sock"});
+  ASSERT_TRUE(off.WaitForOutput("listening for ws", 10000)) << off.output();
+  EXPECT_EQ(off.output().find("admin HTTP on"), std::string::npos);
+  off.Signal(SIGTERM);
+  EXPECT_EQ(off.Wait(10000), 0) << off.output();
+  std::system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1) {
+  char tmpl[] = "/tmp/wsgate-access-e2e-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  Subprocess backend({WSGATE_CHAT_BACKEND, "--port", "0", "--bind", "127.0.0.1"});
+  ASSERT_NO_FATAL_FAILURE(WriteConfig(backend, dir));
+  std::string log = dir + "/access.log";
+  Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
+                     "--shards", "1", "--control", "unix:" + dir + "/engine.sock", "--admin-listen", "127.0.0.1:0",
+                     "--access-log", log, "--access-log-open"});
+  ASSERT_TRUE(engine.WaitForOutput("listening for ws", 10000)) << engine.output();
+  uint16_t ws_port = NumberAfter(engine, "(port ", engine.output().find("listening for ws"));
+  auto session = [&] {
+    WsClient c;
+    ASSERT_TRUE(c.Connect(ws_port, "/chats/1.0.0/rooms/room1")) << c.response();
+    ASSERT_TRUE(c.ReadMessage());
+    ASSERT_TRUE(c.SendClose(1000));
+    ASSERT_TRUE(c.WaitForEof());
+  };
+  auto lines = [](const std::string& path, size_t n) {
+    std::vector<nlohmann::json> out;
+    for (int i = 0; i < 500 && out.size() < n; ++i) {
+      out.clear();
+      std::ifstream in(path);
+      for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+      if (out.size() < n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return out;
+  };
+  ASSERT_NO_FATAL_FAILURE(session());
+  auto first = lines(log, 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0]["event"], "open");
+  EXPECT_EQ(first[1]["event"], "close");
+  EXPECT_EQ(first[0]["conn_id"], first[1]["conn_id"]);
+  EXPECT_EQ(first[1]["closed_by"], "client");
+  EXPECT_FALSE(first[1].contains("application_id"));  // an unsecured topic: no credential
+
+  // logrotate: move the file, signal, and the next lines go to a new file at the old path.
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+  engine.Signal(SIGUSR1);
+  ASSERT_TRUE(engine.WaitForOutput("access log reopened", 10000)) << engine.output();
+  ASSERT_NO_FATAL_FAILURE(session());
+  auto second = lines(log, 2);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_NE(second[1]["conn_id"], first[1]["conn_id"]);
+  EXPECT_EQ(lines(log + ".1", 2).size(), 2u);
   engine.Signal(SIGTERM);
   EXPECT_EQ(engine.Wait(10000), 0) << engine.output();
   std::system(("rm -rf " + dir).c_str());
