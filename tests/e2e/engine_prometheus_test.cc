@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -29,17 +30,24 @@ using wsgate::testing::WsClient;
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr int kMessages = 40;
 
-// A port nobody listens on right now (Prometheus takes only a fixed --web.listen-address).
-uint16_t FreePort() {
+// A TCP socket bound to 127.0.0.1 on an ephemeral port, listening if `listen`.
+int BoundSocket(uint16_t* port, bool listen) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || (listen && ::listen(fd, 1) != 0)) std::abort();
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+// A port nobody listens on right now (Prometheus takes only a fixed --web.listen-address).
+uint16_t FreePort() {
+  uint16_t port;
+  ::close(BoundSocket(&port, false));
+  return port;
 }
 
 // The number after `prefix` in the process's output (e.g. "(port 4321)").
@@ -135,10 +143,6 @@ TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
   std::system(("rm -rf " + dir).c_str());
 }
 
-}  // namespace
-
-namespace {
-
 TEST(EngineAdminFlags, NonLoopbackRefusedAndATakenPortNamesTheFlag) {
   char tmpl[] = "/tmp/wsgate-admin-flags-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -149,15 +153,9 @@ TEST(EngineAdminFlags, NonLoopbackRefusedAndATakenPortNamesTheFlag) {
       << open_to_all.output();
   EXPECT_NE(open_to_all.output().find("--admin-listen-any"), std::string::npos);
 
-  int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(::listen(taken, 1), 0);
-  socklen_t len = sizeof(a);
-  getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
-  std::string addr = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  uint16_t taken_port;
+  int taken = BoundSocket(&taken_port, true);
+  std::string addr = "127.0.0.1:" + std::to_string(taken_port);
   Subprocess clash({WSGATE_ENGINE, "--admin-listen", addr, "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
                     "--control", "unix:" + dir + "/b.sock"});
   EXPECT_EQ(clash.Wait(10000), 1) << clash.output();
@@ -173,10 +171,6 @@ TEST(EngineAdminFlags, NonLoopbackRefusedAndATakenPortNamesTheFlag) {
   EXPECT_EQ(off.Wait(10000), 0) << off.output();
   std::system(("rm -rf " + dir).c_str());
 }
-
-}  // namespace
-
-namespace {
 
 TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1) {
   char tmpl[] = "/tmp/wsgate-access-e2e-XXXXXX";
