@@ -211,7 +211,8 @@ int main(int argc, char** argv) {
       server.Wait();
       return 1;
     }
-    WSGATE_LOG(kInfo, "admin HTTP on %s (port %d): /metrics /healthz /readyz /config_dump", admin_listen,
+    // Not "(port N)": scripts and tests read the ws port from the first "(port " in the log.
+    WSGATE_LOG(kInfo, "admin HTTP on %s (admin port %d): /metrics /healthz /readyz /config_dump", admin_listen,
                static_cast<int>(admin.port()));
   }
   WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s)%s; control on unix:%s; %s",
