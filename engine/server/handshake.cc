@@ -33,7 +33,7 @@ constexpr size_t kMaxEarlyBytes = 1 << 20;  // client bytes buffered before the 
 // "example.com:9099" → "example.com"; "[::1]:9099" → "[::1]".
 std::string_view HostWithoutPort(std::string_view host) {
   size_t colon = host.rfind(':');
-  if (colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos) return host;
+  if (host.empty() || colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos) return host;
   if (host.front() != '[' && host.find(':') != colon) return host;  // a bare IPv6 address
   return host.substr(0, colon);
 }

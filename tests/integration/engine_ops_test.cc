@@ -127,6 +127,25 @@ TEST_F(EngineOpsTest, MetricsCountTheFramesRelayed) {
   EXPECT_EQ(SampleValue(r.body, "wsgate_engine_connections{" + labels + ",topic=\"/rooms/{roomID}\"}"), 1);
 }
 
+TEST_F(EngineOpsTest, BackendFailuresAreCountedByReasonAndUpgradesByStatus) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:1");  // nothing listens
+  Apply(s);
+  for (int i = 0; i < 3; ++i) {
+    WsClient c;
+    EXPECT_FALSE(c.Connect(engine_port(), "/chats/1.0.0/notifications", {Bearer(Token())}));
+    EXPECT_EQ(c.status(), 502);
+  }
+  WsClient no_token;
+  EXPECT_FALSE(no_token.Connect(engine_port(), "/chats/1.0.0/notifications"));
+  HttpReply r = HttpGet(admin_port(), "/metrics");
+  EXPECT_EQ(SampleValue(r.body, "wsgate_engine_backend_failures_total{reason=\"connect_error\"}"), 3) << r.body;
+  EXPECT_EQ(SampleValue(r.body, "wsgate_engine_upgrades_total{code=\"502\"}"), 3);
+  EXPECT_EQ(SampleValue(r.body, "wsgate_engine_upgrades_total{code=\"401\"}"), 1);
+  EXPECT_EQ(SampleValue(r.body, "wsgate_engine_backend_connect_failures_total"), 3);
+  EXPECT_EQ(SampleValue(r.body, "wsgate_engine_config_version"), 2);
+}
+
 TEST_F(EngineOpsTest, PromtoolAcceptsTheMetricsPage) {
   if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool is missing (Debian package prometheus; tools/setup.sh)";
   WsClient a;
