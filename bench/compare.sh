@@ -11,6 +11,7 @@
 #   WSGATE_BENCH_ROWS=throughput bench/compare.sh     # only some rows (below)
 #   WSGATE_BENCH_IDLE_CONNS=8000 bench/compare.sh     # idle row size (default 5000)
 #   WSGATE_ENGINE=/other/build/engine/wsgate-engine bench/compare.sh   # another engine binary
+#   ENGINE_ARGS="--admin-listen 127.0.0.1:0" bench/compare.sh          # extra engine flags (word-split)
 #                                                     # (the load generator and backend stay build/'s)
 #
 # Row groups for WSGATE_BENCH_ROWS (comma-separated; default all): throughput (64 B and 1 KiB
@@ -100,7 +101,8 @@ printf 'signing_keys { kid: "bench" algorithm: RS256 public_key_pem: "%s" }\n' "
 echo "engine: $engine"
 taskset -c "$proxy_cpus" "$engine" --config "$work/wsgate.textproto" --shards "$shards" \
   --ws-listen "127.0.0.1:$ws_port" --wss-listen "127.0.0.1:$wss_port" --control "unix:$work/engine.sock" \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --tls-dev-cert --log-level warning >"$work/engine.log" 2>&1 &
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --tls-dev-cert --log-level warning ${ENGINE_ARGS:-} \
+  >"$work/engine.log" 2>&1 &
 engine_pid=$!
 pids+=($engine_pid)
 sleep 1

@@ -7,6 +7,7 @@
 #   bench/relay_cost.sh                               # build/ binaries
 #   ENGINE=/other/wsgate-engine bench/relay_cost.sh   # another engine build, same probe
 #   KEEP=/tmp/cg bench/relay_cost.sh                  # keep the callgrind dumps for callgrind_annotate
+#   ENGINE_ARGS="--admin-listen 127.0.0.1:0" bench/relay_cost.sh   # extra engine flags (word-split)
 #
 # Prints Ir for the handshakes alone, per message and per relayed frame at 64 B and 1 KiB.
 # Needs valgrind (Debian package valgrind). Instruction counts do not depend on machine load.
@@ -60,7 +61,7 @@ sed -e "s/BACKEND_PORT/$backend_port/" -e "s/TOKEN_SHA256/$hash/" -e 's/events: 
 valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$work/cg.out" \
   '--toggle-collect=wsgate::engine::server::*Loop::Run()' \
   "$engine" --config "$work/chats.textproto" --ws-listen "127.0.0.1:$engine_port" --wss-listen "" \
-  --control "unix:$work/engine.sock" --shards 1 >"$work/engine.log" 2>&1 &
+  --control "unix:$work/engine.sock" --shards 1 ${ENGINE_ARGS:-} >"$work/engine.log" 2>&1 &
 engine_pid=$!
 pids+=("$engine_pid")
 

@@ -9,10 +9,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "engine/admin/admin_routes.h"
+#include "engine/admin/admin_server.h"
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
 #include "engine/config/snapshot_file.h"
 #include "engine/control/control_service.h"
+#include "engine/server/access_log.h"
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/tls.h"
@@ -39,6 +42,8 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key;
   bool tls_dev_cert = false;
   std::string config_path;
+  std::string admin_listen = "127.0.0.1:9102", access_log_path;
+  bool admin_listen_any = false, access_log_open = false;
   int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
   FlagParser flags("wsgate-engine",
                    "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
@@ -46,7 +51,8 @@ int main(int argc, char** argv) {
                    "comes from wsgate-agent over the control socket, or from --config.\n\n"
                    "  wsgate-engine --control unix:/run/wsgate/engine.sock\n"
                    "  wsgate-engine --config chats.textproto --ws-listen 127.0.0.1:9099\n\n"
-                   "Signals: SIGTERM/SIGINT drain (close clients with 1001, exit 0); SIGHUP reloads --config.");
+                   "Signals: SIGTERM/SIGINT drain (close clients with 1001, exit 0); SIGHUP reloads --config and reopens\n"
+                   "--access-log; SIGUSR1 reopens --access-log.");
   flags.AddString("control", &control,
                   "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600; one engine per path, locked "
                   "through PATH.lock)",
@@ -71,7 +77,28 @@ int main(int argc, char** argv) {
   flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
   flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);
+  flags.AddString("admin-listen", &admin_listen,
+                  "admin HTTP listener: /metrics (Prometheus), /healthz, /readyz, /config_dump; \"\" turns it off; "
+                  "loopback only unless --admin-listen-any",
+                  "ADDR:PORT");
+  flags.AddBool("admin-listen-any", &admin_listen_any,
+                "allow --admin-listen on a non-loopback address (it shows the config and every API's metrics)");
+  flags.AddString("access-log", &access_log_path,
+                  "JSON access log, one line per connection at its end: a file (reopened on SIGHUP/SIGUSR1) or - for "
+                  "stdout; \"\" = none",
+                  "PATH|-");
+  flags.AddBool("access-log-open", &access_log_open, "also write an access-log line when a connection's relay starts");
   if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
+  if (access_log_open && access_log_path.empty()) {
+    std::cerr << "wsgate-engine: --access-log-open needs --access-log PATH|-\n";
+    return 2;
+  }
+  if (!admin_listen.empty()) {
+    if (absl::Status s = wsgate::engine::admin::CheckAdminAddress(admin_listen, admin_listen_any); !s.ok()) {
+      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      return 2;
+    }
+  }
   if (!control_tcp.empty()) {
     std::cerr << "wsgate-engine: --control-tcp was removed: the control API had no authentication, so any local "
                  "user could push a config through it. Serve it on the Unix socket (--control unix:PATH, mode 0600) "
@@ -112,10 +139,27 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  uint8_t id[8];
+  wsgate::engine::tls::RandomBytes(id, sizeof(id));
+  std::string engine_id;
+  for (uint8_t b : id) absl::StrAppend(&engine_id, absl::Hex(b, absl::kZeroPad2));
+  std::unique_ptr<wsgate::engine::server::AccessLog> access_log;
+  if (!access_log_path.empty()) {
+    access_log = std::make_unique<wsgate::engine::server::AccessLog>(
+        wsgate::engine::server::AccessLogOptions{access_log_path, engine_id, access_log_open});
+    if (absl::Status s = access_log->Start(); !s.ok()) {
+      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      return 1;
+    }
+  }
+
   wsgate::engine::server::ServerOptions options;
+  options.access_log = access_log.get();
+  options.measure_busy = !admin_listen.empty();
   options.ws_listen = ws_listen;
   if (!tls_cert.empty()) {
     options.wss_listen = wss_listen;
@@ -140,10 +184,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  uint8_t id[8];
-  wsgate::engine::tls::RandomBytes(id, sizeof(id));
-  std::string engine_id;
-  for (uint8_t b : id) absl::StrAppend(&engine_id, absl::Hex(b, absl::kZeroPad2));
   wsgate::engine::control::ControlServer control_server(server, {*control_path, engine_id});
   // The control path first: an engine that would be refused there must not bind (and with
   // --reuse-port, briefly share) the client ports.
@@ -161,6 +201,20 @@ int main(int argc, char** argv) {
     server.Wait();
     return 1;
   }
+  wsgate::engine::admin::AdminServer admin({admin_listen, admin_listen_any},
+                                           wsgate::engine::admin::EngineAdminHandler(server));
+  if (!admin_listen.empty()) {
+    if (absl::Status s = admin.Start(); !s.ok()) {
+      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      control_server.Stop();
+      server.Drain(0);
+      server.Wait();
+      return 1;
+    }
+    // Not "(port N)": scripts and tests read the ws port from the first "(port " in the log.
+    WSGATE_LOG(kInfo, "admin HTTP on %s (admin port %d): /metrics /healthz /readyz /config_dump", admin_listen,
+               static_cast<int>(admin.port()));
+  }
   WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s)%s; control on unix:%s; %s",
              ws_listen, server.port(),
              options.wss_listen.empty() ? "" : absl::StrCat(" and wss on ", wss_listen, " (port ", server.wss_port(), ")"),
@@ -171,6 +225,10 @@ int main(int argc, char** argv) {
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);
+    if (sig == SIGUSR1 || sig == SIGHUP) {
+      if (access_log) access_log->Reopen();
+      if (sig == SIGUSR1) continue;
+    }
     if (sig == SIGHUP) {
       if (config_path.empty()) {
         WSGATE_LOG(kInfo, "SIGHUP: no --config to reload");
@@ -191,7 +249,9 @@ int main(int argc, char** argv) {
   }
   server.Drain(static_cast<int>(drain_timeout_ms));
   server.Wait();
+  admin.Stop();
   control_server.Stop();
+  if (access_log) access_log->Stop();  // after the shards: their last lines are written
   WSGATE_LOG(kInfo, "stopped");
   return 0;
 }

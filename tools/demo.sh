@@ -11,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 data="${WSGATE_DEMO_DIR:-$root/.wsgate/demo}"
-read -r backend_port ws_port wss_port admin_port token_port <<<"${WSGATE_DEMO_PORTS:-8080 9099 8099 9400 9401}"
+read -r backend_port ws_port wss_port admin_port token_port engine_admin_port <<<"${WSGATE_DEMO_PORTS:-8080 9099 8099 9400 9401 9102}"
+# The engine's admin HTTP (/metrics, /readyz): a sixth port, or an ephemeral one when
+# WSGATE_DEMO_PORTS names only five.
+engine_admin_port="${engine_admin_port:-0}"
 build="${WSGATE_BUILD_DIR:-$root/build}"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -23,7 +26,8 @@ step "building (progress below)"
 cmake -S . -B "$build" -G Ninja >/dev/null
 cmake --build "$build" --target chat-backend wsgate-engine wsgate-agent wsgatectl
 
-for port in $backend_port $ws_port $wss_port $admin_port $token_port; do
+for port in $backend_port $ws_port $wss_port $admin_port $token_port $engine_admin_port; do
+  [ "$port" = 0 ] && continue
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use (another demo running?); set WSGATE_DEMO_PORTS to use others" >&2
     exit 1
@@ -60,7 +64,7 @@ started "$data/chat-backend.log" "Notifications on"
 ok "chat-backend    ws://localhost:$backend_port (the tutorial's sample backend)"
 "$build/engine/wsgate-engine" --control "unix:$data/engine.sock" --ws-listen "0.0.0.0:$ws_port" \
   --wss-listen "0.0.0.0:$wss_port" --tls-cert "$data/tls/dev.crt" --tls-key "$data/tls/dev.key" --tls-dev-cert \
-  >"$data/engine.log" 2>&1 &
+  --admin-listen "127.0.0.1:$engine_admin_port" >"$data/engine.log" 2>&1 &
 pids+=($!)
 started "$data/engine.log" "listening for ws"
 ok "wsgate-engine   ws://localhost:$ws_port  wss://localhost:$wss_port (self-signed certificate: $data/tls/dev.crt)"

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
@@ -88,6 +89,18 @@ Resolver SystemResolver() {
 }
 
 namespace {
+
+// The distinct environments of the vhosts `a` is deployed to, sorted, joined with ','.
+std::string EnvironmentsOf(const v1::Snapshot& in, const v1::Api& a) {
+  std::vector<std::string> envs;
+  for (const auto& v : in.vhosts()) {
+    if (v.environment().empty()) continue;
+    if (std::find(a.vhosts().begin(), a.vhosts().end(), v.name()) == a.vhosts().end()) continue;
+    if (std::find(envs.begin(), envs.end(), v.environment()) == envs.end()) envs.push_back(v.environment());
+  }
+  std::sort(envs.begin(), envs.end());
+  return absl::StrJoin(envs, ",");
+}
 
 absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in, const Resolver& resolver,
                                                          const TlsDefaults& tls_defaults) {
@@ -227,6 +240,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
           return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", host));
       }
     }
+    api->environment = EnvironmentsOf(in, a);
     out->apis_by_id[api->id] = api.get();
     out->apis.push_back(std::move(api));
   }

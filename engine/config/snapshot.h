@@ -41,6 +41,9 @@ struct Api {
   // Access rules (v1::Api.access); `origins` set only when the API has its own Origin rules.
   std::optional<policy::OriginRules> origins;
   policy::IpRules ip;
+  // The gateway environment(s) of the vhosts it is deployed to, sorted and joined with ','
+  // (a metrics label; operations, issue 13).
+  std::string environment;
 };
 
 struct Application {

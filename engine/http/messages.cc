@@ -10,6 +10,7 @@ using common::Sv;
 
 std::string_view StatusText(int status) {
   switch (status) {
+    case 200: return "OK";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";

@@ -80,6 +80,8 @@ void Loop::OnAccept(const io::Completion& cqe) {
   c->client().fd = fd;
   c->phase = Phase::kRequest;
   c->client_ip = PeerAddress(fd);
+  c->info.id = (static_cast<uint64_t>(options_.index) << 40) | ++conn_seq_;
+  c->info.accepted_ms = now_ms_;
   SetDeadline(*c, now_ms_ + snapshot_->settings.handshake_timeout_ms);
   if (tls) c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
   ++stats_.open_sockets;

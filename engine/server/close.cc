@@ -18,7 +18,11 @@ void Loop::SendClose(Conn& c, SideId dst, uint16_t code, std::string_view reason
   Side& to = c.side(dst);
   if (to.close_sent || to.eof || to.tls_failed) return;
   to.close_sent = true;
-  if (dst == SideId::kClient) ++stats_.closes[code];
+  if (c.info.first_closer == Closer::kNone && c.phase == Phase::kRelay) c.info.first_closer = Closer::kEngine;
+  if (dst == SideId::kClient) {
+    ++stats_.closes[code];
+    c.info.close_code_to_client = code;
+  }
   Inject(c, dst, EncodeControl(dst, ws::kClose, ws::ClosePayload(code, reason)));
   if (c.deadline_ms == 0) SetDeadline(c, now_ms_ + snapshot_->settings.close_timeout_ms);
 }
@@ -35,10 +39,12 @@ void Loop::OnSideLost(Conn& c, SideId s, std::string_view reason) {
       if (s == SideId::kClient) {
         Shutdown(c);  // the client left before the handshake finished
       } else if (c.phase == Phase::kUpstreamHandshake) {
+        ++stats_.backend_failures["handshake_closed"];
         Respond(c, 502, "Bad Gateway: the backend closed the connection during the WebSocket handshake");
       }  // kConnecting: the connect's completion reports it
       return;
     case Phase::kRelay:
+      NoteClose(c, s, 1006);  // before SendClose below counts the engine as the closer
       ReleaseQueue(c, s);     // nobody to send to
       lost.close_seen = true;  // and nothing more relayed from it
       ResumeIfPaused(c, Other(s));  // it was paused for `s`'s queue: it must read its close reply
@@ -74,6 +80,7 @@ void Loop::OnTlsFailed(Conn& c, SideId s) {
     case Phase::kConnecting:
     case Phase::kUpstreamHandshake:
       if (s == SideId::kBackend) {
+        ++stats_.backend_failures["tls"];
         Respond(c, 502, absl::StrCat("Bad Gateway: TLS with the backend failed: ", side.tls->error()));
         return;
       }
@@ -130,6 +137,10 @@ void Loop::Shutdown(Conn& c) {
   if ((c.phase == Phase::kRelay || c.phase == Phase::kFinishing) && client.scanner) {  // it was relaying
     --stats_.active_connections;
     if (c.counters) --c.counters->active;
+    if (c.info.topic_active) --*c.info.topic_active;
+    // 1006: no close frame reached the client (its socket went away first).
+    int code = c.info.close_code_to_client != 0 ? c.info.close_code_to_client : 1006;
+    ++stats_.closes_by_side[{code, Name(c.info.first_closer)}];
   }
   AbortBackend(c);
   c.phase = Phase::kClosed;
@@ -143,6 +154,7 @@ void Loop::Shutdown(Conn& c) {
 void Loop::Respond(Conn& c, int status, std::string_view body, std::string_view extra_headers) {
   if (c.phase == Phase::kFinishing || c.phase == Phase::kClosed) return;
   ++stats_.handshake_failures[status];
+  c.info.http_status = status;
   WSGATE_LOG(kDebug, "shard %d: %s → %d %s", options_.index, c.client_ip, status, std::string(body));
   // Drop the backend side entirely (before the phase changes: a connect in flight is cancelled).
   ReleaseQueue(c, SideId::kBackend);

@@ -30,6 +30,7 @@
 #include "engine/auth/authenticator.h"
 #include "engine/config/snapshot.h"
 #include "engine/http/request_parser.h"
+#include "engine/server/conn_info.h"
 #include "engine/server/segment_queue.h"
 #include "engine/server/stats.h"
 #include "engine/server/timer_wheel.h"
@@ -175,6 +176,8 @@ struct Conn {
   // Pings from the client in the current one-second window (the flood limit).
   int64_t ping_window_s = 0;
   uint32_t pings_in_window = 0;
+
+  ConnInfo info;  // for operators: the access log, metrics, the connection registry
 };
 
 }  // namespace wsgate::engine::server

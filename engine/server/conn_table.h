@@ -33,6 +33,10 @@ class ConnTable {
   void ForEach(Fn&& fn) {
     for (auto& c : conns_) fn(*c);
   }
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& c : conns_) fn(static_cast<const Conn&>(*c));
+  }
 
  private:
   std::vector<std::unique_ptr<Conn>> conns_;

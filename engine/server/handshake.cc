@@ -22,6 +22,7 @@
 #include "engine/http/response.h"
 #include "engine/http/upgrade.h"
 #include "engine/http/url.h"
+#include "engine/server/access_log.h"
 #include "engine/server/loop.h"
 #include "engine/tls/crypto.h"
 #include "engine/ws/handshake.h"
@@ -49,6 +50,13 @@ config::AccessDecision CheckAccess(const Conn& c, const http::Request& req, cons
   return config::CheckAccess(env, api, origin, peer);
 }
 
+// "example.com:9099" → "example.com"; "[::1]:9099" → "[::1]".
+std::string_view HostWithoutPort(std::string_view host) {
+  size_t colon = host.rfind(':');
+  if (host.empty() || colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos) return host;
+  if (host.front() != '[' && host.find(':') != colon) return host;  // a bare IPv6 address
+  return host.substr(0, colon);
+}
 }  // namespace
 
 void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
@@ -87,12 +95,16 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   }
   c.snapshot = snapshot_;
   const config::Snapshot& snap = *c.snapshot;
+  c.info.vhost = std::string(HostWithoutPort(check.host));
   config::RouteResult route = config::Route(snap, check.host, req.path);
   if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
   if (config::AccessDecision access = CheckAccess(c, req, snap.settings, *route.api); access.status != 0) {
     ++stats_.access_refusals;
     return Respond(c, access.status, access.message);
   }
+  c.info.api_name = route.api->name;
+  c.info.api_version = route.api->version;
+  c.info.topic = route.topic->name;
 
   auth::Credentials creds;
   if (const http::Header* h = req.Find("authorization")) creds.authorization = h->value;
@@ -101,8 +113,10 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   creds.access_token = std::move(q.value);
   auth::AuthResult auth = authenticator_.Authenticate(snap, route, creds, now_s_);
   if (auth.status != 0) return Respond(c, auth.status, auth.message);
-  if (!auth.endpoint->resolve_error.empty())
+  if (!auth.endpoint->resolve_error.empty()) {
+    ++stats_.backend_failures["resolve"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: ", auth.endpoint->resolve_error));
+  }
 
   c.endpoint = auth.endpoint;
   c.identity = std::move(auth.identity);
@@ -112,6 +126,8 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   auto& counters = stats_.apis[route.api->id];
   if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
   c.counters = counters.get();
+  counters->environment = route.api->environment;
+  c.info.app_throttled = &counters->throttled_by_app[c.identity.application_id];
   ResolveLimits(c, snap);
   c.client_protocols = std::string(check.protocols);
   c.client_accept = ws::AcceptKey(check.key);
@@ -144,12 +160,18 @@ void Loop::StartConnect(Conn& c) {
   c.phase = Phase::kConnecting;
   uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
                                                     : c.snapshot->settings.upstream_connect_timeout_ms;
-  if (c.address_index == 0) SetDeadline(c, now_ms_ + timeout);
+  if (c.address_index == 0) {
+    SetDeadline(c, now_ms_ + timeout);
+    c.info.connect_started_ms = now_ms_;
+  }
   const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
   Side& backend = c.backend();
   if (backend.fd >= 0) ::close(backend.fd);
   backend.fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (backend.fd < 0) return Respond(c, 502, absl::StrCat("Bad Gateway: socket: ", strerror(errno)));
+  if (backend.fd < 0) {
+    ++stats_.backend_failures["socket"];
+    return Respond(c, 502, absl::StrCat("Bad Gateway: socket: ", strerror(errno)));
+  }
   int one = 1;
   setsockopt(backend.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   c.connect_addr = addr;
@@ -165,9 +187,11 @@ void Loop::OnConnect(Conn& c, int res) {
       return StartConnect(c);
     }
     ++stats_.backend_connect_failures;
+    ++stats_.backend_failures["connect_error"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: cannot connect to the backend (", strerror(-res), ")"));
   }
   c.phase = Phase::kUpstreamHandshake;
+  stats_.connect_latency.ObserveMs(now_ms_ - c.info.connect_started_ms);
   if (c.endpoint->tls) {
     // wss:// backend: the TLS handshake runs first; the queued upgrade request is encrypted
     // and sent once it completes (Encrypt() retries it on every StartSend).
@@ -186,6 +210,7 @@ void Loop::OnBackendBytes(Conn& c, const uint8_t* data, size_t n) {
   if (a.kind == http::UpstreamAnswer::kRefused) {
     WSGATE_LOG(kInfo, "shard %d: upstream handshake refused: %s", options_.index, a.error);
     ++stats_.backend_handshake_failures;
+    ++stats_.backend_failures["handshake_refused"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: ", a.error));
   }
   StartRelay(c, a.consumed, a.protocol);
@@ -203,6 +228,12 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   ++stats_.total_connections;
   ++c.counters->active;
   ++c.counters->total;
+  c.info.http_status = 101;
+  c.info.subprotocol = std::string(protocol);
+  c.info.topic_active = &c.counters->active_by_topic[c.info.topic];
+  ++*c.info.topic_active;
+  stats_.handshake_latency.ObserveMs(now_ms_ - c.info.accepted_ms);
+  if (access_log_ != nullptr && access_log_->log_open()) LogAccess(c, /*open=*/true);
 
   // Our 101 to the client, only now that the backend said 101.
   EnqueueOwned(c, SideId::kClient, http::SwitchingProtocols(c.client_accept, protocol));

@@ -42,6 +42,7 @@
 #include "engine/config/snapshot.h"
 #include "engine/io/ring.h"
 #include "engine/server/buffer_pool.h"
+#include "engine/server/busy_time.h"
 #include "engine/server/conn.h"
 #include "engine/server/conn_table.h"
 #include "engine/server/shard.h"
@@ -165,6 +166,15 @@ class Loop {
   size_t Weight(const Outbound& out) const { return std::max(out.queued, size_t{out.pinned} * pool_.buffer_size()); }
   void ReleaseQueue(Conn& c, SideId dst);
 
+  // --- conn_info.cc (operations, issue 13)
+  // A close from `from` (code 1006: its socket went away without one): its code, and whether it
+  // closed first.
+  void NoteClose(Conn& c, SideId from, uint16_t code);
+  // Hands an access-log record for `c` to the writer (counted when the queue drops it).
+  void LogAccess(const Conn& c, bool open);
+  // Adds what the loop knows only at collection time (queued bytes).
+  void AddGauges(ShardStats& s) const;
+
   // --- close.cc
   // Queues a close frame toward `dst` (once per side; not to a side that is gone).
   void SendClose(Conn& c, SideId dst, uint16_t code, std::string_view reason);
@@ -204,6 +214,9 @@ class Loop {
   int64_t now_ms_ = 0;
   int64_t now_s_ = 0;
   int64_t wall_read_second_ = -1;  // the monotonic second now_s_ was read in
+  AccessLog* access_log_ = nullptr;  // options_.access_log
+  BusyTime busy_;                    // when options_.measure_busy
+  uint64_t conn_seq_ = 0;            // ConnInfo::id's sequence part
 };
 
 // The FrameScanner's sink for one Scan() call: the input's buffer and the side it goes to.

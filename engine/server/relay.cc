@@ -133,6 +133,8 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
     } else if (!c.limits.Admit(now_s_)) {
       ++total.throttled_frames;
       ++api.throttled_frames;
+      ++*c.info.app_throttled;
+      ++(to_client ? c.info.to_client : c.info.to_backend).throttled_frames;
       c.notices |= Conn::kThrottled;  // sent at the next boundary toward the client (EmitDue)
       return false;
     }
@@ -141,6 +143,9 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   total.bytes += length;
   ++api.frames;
   api.bytes += length;
+  DirectionCounters& mine = to_client ? c.info.to_client : c.info.to_backend;
+  ++mine.frames;
+  mine.bytes += length;
   return true;
 }
 
@@ -187,10 +192,14 @@ void Loop::OnControl(Conn& c, SideId from, uint8_t opcode, std::string_view payl
     }
   }
   src.close_seen = true;
+  NoteClose(c, from, info.code);
   SideId to = Other(from);
   if (!c.side(to).close_sent) {
     c.side(to).close_sent = true;
-    if (to == SideId::kClient) ++stats_.closes[info.code];
+    if (to == SideId::kClient) {
+      ++stats_.closes[info.code];
+      c.info.close_code_to_client = info.code;
+    }
     Inject(c, to, EncodeControl(to, ws::kClose, payload));
   }
   if (c.deadline_ms == 0) SetDeadline(c, now_ms_ + snapshot_->settings.close_timeout_ms);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -124,6 +125,8 @@ absl::Status Server::Start() {
     so.wss_addr = wss_addr;
     so.wss_addr_len = wss_len;
     so.throttle = &throttle_;
+    so.access_log = options_.access_log;
+    so.measure_busy = options_.measure_busy;
     if (i > 0) {  // port 0: every shard binds the ports the first one got
       auto set_port = [](sockaddr_storage& a, uint16_t port) {
         if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
@@ -141,6 +144,8 @@ absl::Status Server::Start() {
     }
     shards_.push_back(std::move(shard));
   }
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  started_ = true;
   return absl::OkStatus();
 }
 
@@ -154,6 +159,7 @@ absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
   if (draining_) return absl::UnavailableError("the engine is draining (shutting down): the config was not applied");
   if (snapshot.agent_id() == current_->agent_id && snapshot.version() <= current_->version && current_->version != 0)
     return ApplyResult{current_->version, 0};  // a retry or a stale push: acknowledge, change nothing
+  auto started = std::chrono::steady_clock::now();
   auto compiled = config::Compile(snapshot, options_.resolver, options_.tls);
   if (!compiled.ok()) return compiled.status();
   current_ = *compiled;
@@ -167,6 +173,8 @@ absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
   }
   ApplyResult result{current_->version, 0};
   for (auto& f : done) result.connections_closed += f.get();
+  last_apply_duration_us_ =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   WSGATE_LOG(kInfo, "applied config version %d from agent '%s' (%d APIs; %d connections closed)",
              static_cast<int64_t>(current_->version), current_->agent_id, static_cast<int>(current_->apis.size()),
              static_cast<int64_t>(result.connections_closed));
@@ -196,18 +204,44 @@ bool Server::draining() const {
 }
 
 ShardStats Server::CollectStats() {
+  ShardStats total;
+  for (const ShardStats& s : CollectShardStats()) total.Merge(s);
+  return total;
+}
+
+std::vector<ShardStats> Server::CollectShardStats() {
   std::vector<std::future<ShardStats>> parts;
   for (auto& shard : shards_) {
     auto promise = std::make_shared<std::promise<ShardStats>>();
     parts.push_back(promise->get_future());
     shard->Post([promise](Shard& s) { promise->set_value(s.stats()); });
   }
-  ShardStats total;
+  std::vector<ShardStats> out;
   for (auto& p : parts) {
     // A shard that has already ended (after a drain) never answers.
-    if (p.wait_for(std::chrono::seconds(2)) == std::future_status::ready) total.Merge(p.get());
+    if (p.wait_for(std::chrono::seconds(2)) == std::future_status::ready) out.push_back(p.get());
   }
-  return total;
+  return out;
+}
+
+bool Server::Ready(std::string* why) const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  const char* reason = nullptr;
+  if (draining_) reason = "draining: the engine is shutting down";
+  else if (!started_) reason = "not listening yet: the client listeners are not bound";
+  else if (!current_->configured) reason = "no config yet: waiting for the agent's first snapshot (or --config)";
+  if (why != nullptr) *why = reason != nullptr ? reason : "ready";
+  return reason == nullptr;
+}
+
+v1::Snapshot Server::AppliedProto() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return current_proto_;
+}
+
+int64_t Server::last_apply_duration_us() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return last_apply_duration_us_;
 }
 
 void Server::Drain(int timeout_ms) {

@@ -46,6 +46,9 @@ struct ServerOptions {
   unsigned buffer_count = 4096;            // per shard, power of two
   unsigned buffer_size = 16384;
   config::Resolver resolver = config::SystemResolver();
+  // --- operations (issue 13, ops-engine)
+  AccessLog* access_log = nullptr;  // not owned; outlives the Server's shards. Null: none
+  bool measure_busy = false;        // per-shard busy time (wsgate_engine_loop_busy_seconds_total)
 };
 
 struct ApplyResult {
@@ -82,6 +85,17 @@ class Server {
   // Counters summed over shards (collected through each shard's mailbox).
   ShardStats CollectStats();
 
+  // --- operations (issue 13, ops-engine)
+  // Each shard's counters, in shard order (a shard that has ended is missing).
+  std::vector<ShardStats> CollectShardStats();
+  // Whether the engine should get traffic: a config applied (pushed or --config), every
+  // listener bound (Start succeeded) and not draining. `why` (may be null) says what is missing.
+  bool Ready(std::string* why) const;
+  // The applied snapshot as pushed (empty before the first one).
+  v1::Snapshot AppliedProto() const;
+  // How long the last successful Apply took to compile and swap on every shard.
+  int64_t last_apply_duration_us() const;
+
   // Stop accepting; close every client with 1001; shards end when their connections are gone
   // or after `timeout_ms`.
   void Drain(int timeout_ms);
@@ -101,6 +115,8 @@ class Server {
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);
   std::shared_ptr<const config::Snapshot> current_ ABSL_GUARDED_BY(apply_mu_);
   bool draining_ ABSL_GUARDED_BY(apply_mu_) = false;
+  bool started_ ABSL_GUARDED_BY(apply_mu_) = false;
+  int64_t last_apply_duration_us_ ABSL_GUARDED_BY(apply_mu_) = 0;
 };
 
 }  // namespace wsgate::engine::server

@@ -45,7 +45,8 @@ Loop::Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const commo
       clock_(clock),
       on_wake_(std::move(on_wake)),
       pool_(ring),
-      wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()) {}
+      wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()),
+      access_log_(options.access_log) {}
 
 Loop::~Loop() {
   // Connections cut off at the end of a drain may still have ops in flight; the ring is going
@@ -82,6 +83,7 @@ void Loop::Run() {
 
 void Loop::RunOnce(int64_t timeout_ns) {
   ring_.Wait(timeout_ns);
+  uint64_t busy_start = options_.measure_busy ? busy_.Now() : 0;
   now_ms_ = clock_.NowMs();
   // The wall clock (token expiry, throttle windows: second resolution) is read again once the
   // monotonic clock enters a new second, not on every batch.
@@ -89,8 +91,12 @@ void Loop::RunOnce(int64_t timeout_ns) {
     wall_read_second_ = now_ms_ / 1000;
     now_s_ = clock_.NowUnixS();
   }
-  ring_.Drain([this](const io::Completion& cqe) { OnCompletion(cqe); });
+  ring_.Drain([this](const io::Completion& cqe) {
+    ++stats_.completions;
+    OnCompletion(cqe);
+  });
   AfterBatch();
+  if (options_.measure_busy) busy_.Add(busy_start);
 }
 
 void Loop::AfterBatch() {
@@ -189,6 +195,7 @@ void Loop::Free(Conn& c) {
     if (s.fd >= 0) ::close(s.fd);
     s.fd = -1;
   }
+  if (access_log_ != nullptr) LogAccess(c, /*open=*/false);
   c.snapshot.reset();
   pool_.GiveBack(std::move(c.parser));
   --stats_.open_sockets;
@@ -226,7 +233,9 @@ void Loop::OnTimer(Conn& c) {
       break;
     case Phase::kConnecting:
     case Phase::kUpstreamHandshake:
-      if (now >= c.deadline_ms) Respond(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
+      if (now < c.deadline_ms) break;
+      ++stats_.backend_failures[c.phase == Phase::kConnecting ? "connect_timeout" : "handshake_timeout"];
+      Respond(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
       break;
     case Phase::kRelay:
       if (c.deadline_ms != 0 && now >= c.deadline_ms) {
@@ -318,6 +327,8 @@ ShardStats Loop::stats() const {
   s.buffer_bytes_in_use = uint64_t{ring_.buffers_out()} * ring_.buffer_size();
   s.cq_overflows = ring_.cq_overflows();
   s.cq_backlogged = ring_.cq_backlogged();
+  AddGauges(s);
+  s.loop_busy_ns = busy_.Nanoseconds();
   return s;
 }
 

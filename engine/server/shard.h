@@ -36,6 +36,7 @@ class Uring;
 namespace wsgate::engine::server {
 
 class Loop;
+class AccessLog;
 
 struct ShardOptions {
   int index = 0;
@@ -51,6 +52,9 @@ struct ShardOptions {
   unsigned buffer_size = 16384;
   // The engine's throttle counters, shared by every shard (the Server owns them). Required.
   throttle::Registry* throttle = nullptr;
+  // --- operations (issue 13, ops-engine)
+  AccessLog* access_log = nullptr;  // the Server's; null: no access log
+  bool measure_busy = false;        // time each loop iteration (two clock reads per batch)
 };
 
 class Shard {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -40,7 +41,13 @@ namespace wsgate::engine::server {
   X(pong_timeouts, "clients closed for not answering the keepalive ping")                           \
   X(ping_flood_closes, "clients closed with 1008 for sending too many pings")                       \
   X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")                   \
-  /* access policy (issue 14) */                                                                    \
+  /* --- operations (issue 13, ops-engine): loop load and the access log --- */                    \
+  X(completions, "completions (CQEs) the loop handled")                                             \
+  X(loop_busy_ns, "nanoseconds the loop spent handling completions and timers (measured only "      \
+                  "while the admin listener is on)")                                                \
+  X(queued_bytes, "gauge: bytes queued toward clients and backends, not yet sent")                  \
+  X(access_log_dropped, "access-log records dropped because the writer's queue was full")          \
+  /* --- access policy (issue 14) --- */                                                            \
   X(access_refusals, "upgrades refused 403 by an Origin or client-address rule")
 
 struct DirectionCounters {
@@ -56,6 +63,19 @@ struct DirectionCounters {
   }
 };
 
+// A latency histogram with fixed buckets (Prometheus' default seconds buckets, from 1 ms), fed
+// in milliseconds from the loop's cached clock. Plain memory, one writer (its shard).
+struct LatencyHistogram {
+  static constexpr int kBuckets = 12;
+  static constexpr double kUpperBoundsS[kBuckets] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                     0.1,   0.25,   0.5,   1,    2.5,   10};
+  uint64_t counts[kBuckets + 1] = {};  // per bucket, not cumulative; the last is +Inf only
+  uint64_t sum_ms = 0;
+  uint64_t count = 0;
+  void ObserveMs(int64_t ms);
+  void Add(const LatencyHistogram& o);
+};
+
 struct ApiCounters {
   ApiCounters() = default;
   ApiCounters(std::string n, std::string v) : name(std::move(n)), version(std::move(v)) {}
@@ -63,6 +83,11 @@ struct ApiCounters {
   uint64_t active = 0;
   uint64_t total = 0;
   DirectionCounters client_to_backend, backend_to_client;
+  // --- operations (issue 13, ops-engine). Keyed by bounded names (topic templates of this API,
+  // application ids); std::map so connections can keep a pointer to their entry.
+  std::string environment;                          // the gateway environment(s) of its vhosts
+  std::map<std::string, uint64_t> active_by_topic;  // gauge, by topic template
+  std::map<std::string, uint64_t> throttled_by_app; // data frames dropped, by application id
 };
 
 struct ShardStats {
@@ -74,6 +99,13 @@ struct ShardStats {
   std::map<int, uint64_t> closes;              // by close code sent to the client
   // Stable addresses: connections keep a pointer to their API's counters.
   absl::flat_hash_map<std::string, std::unique_ptr<ApiCounters>> apis;
+  // --- operations (issue 13, ops-engine)
+  LatencyHistogram handshake_latency;  // accept → our 101
+  LatencyHistogram connect_latency;    // backend connect started → connected
+  std::map<std::string, uint64_t> backend_failures;  // by reason (connect_error, connect_timeout, ...)
+  // Relayed connections at their end, by the close code sent to the client and the side that
+  // closed first ("client", "backend", "engine").
+  std::map<std::pair<int, std::string>, uint64_t> closes_by_side;
 
   // A copy for the control thread (unique_ptrs deep-copied).
   ShardStats Clone() const;

@@ -59,7 +59,8 @@ class DeclarativeConfig : public ::testing::Test {
   }
   void StartEngine() {
     engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine.sock", "--ws-listen", "127.0.0.1:0", "--shards", "2"});
+        WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine.sock", "--ws-listen", "127.0.0.1:0", "--shards", "2",
+        "--admin-listen", "127.0.0.1:0"});
     engine_port_ = PortAfter(*engine_, "(port ");
     ASSERT_NE(engine_port_, "0") << engine_->output();
   }

@@ -43,7 +43,8 @@ TEST(EngineFdLimit, AtTheDescriptorLimitAcceptBacksOffLogsBoundedAndAnswers503) 
   std::ofstream(dir + "/empty.textproto") << "version: 1 agent_id: \"e2e\"\n";
   Subprocess engine({"/usr/bin/prlimit", "--nofile=64:64", WSGATE_ENGINE, "--config", dir + "/empty.textproto",
                      "--ws-listen", "127.0.0.1:0", "--wss-listen", "", "--shards", "1", "--max-connections", "1000",
-                     "--control", "unix:" + dir + "/engine.sock", "--drain-timeout-ms", "1000"});
+                     "--control", "unix:" + dir + "/engine.sock", "--drain-timeout-ms", "1000",
+                     "--admin-listen", "127.0.0.1:0"});
   size_t at = 0;
   ASSERT_TRUE(engine.WaitForOutput("(port ", 10000, &at)) << engine.output();
   uint16_t port = static_cast<uint16_t>(std::stoi(engine.output().substr(at)));

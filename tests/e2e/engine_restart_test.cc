@@ -64,7 +64,8 @@ class EngineRestart : public ::testing::Test {
   void TearDown() override { ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0); }
 
   std::unique_ptr<Subprocess> Engine(const std::string& listen = "127.0.0.1:0", std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{WSGATE_ENGINE, "--control", "unix:" + sock_, "--ws-listen", listen, "--shards", "1"};
+    std::vector<std::string> argv{WSGATE_ENGINE, "--control",     "unix:" + sock_, "--ws-listen", listen,
+                                  "--shards",    "1",           "--admin-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Subprocess>(argv);
   }

@@ -65,7 +65,7 @@ class EngineWscat : public ::testing::Test {
     socket_ = dir_ + "/engine.sock";
     engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
         WSGATE_ENGINE, "--config", dir_ + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--shards", "2",
-        "--control", "unix:" + socket_, "--drain-timeout-ms", "3000"});
+        "--control", "unix:" + socket_, "--drain-timeout-ms", "3000", "--admin-listen", "127.0.0.1:0"});
     at = 0;
     ASSERT_TRUE(engine_->WaitForOutput("(port ", kTimeoutMs, &at)) << engine_->output();
     engine_port_ = std::to_string(std::stoi(engine_->output().substr(at)));
@@ -224,7 +224,7 @@ TEST(EngineBinary, WssWithWscatBindsOnlyBoringSsl) {
   std::ofstream(dir + "/chats.textproto") << Config(backend_port, true);
   Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen",
                      "127.0.0.1:0", "--tls-cert", dir + "/dev.crt", "--tls-key", dir + "/dev.key", "--tls-dev-cert",
-                     "--control", "unix:" + dir + "/engine.sock", "--shards", "1"},
+                     "--control", "unix:" + dir + "/engine.sock", "--shards", "1", "--admin-listen", "127.0.0.1:0"},
                     {"LD_DEBUG=bindings", "LD_DEBUG_OUTPUT=" + dir + "/ld"});
   at = 0;
   ASSERT_TRUE(engine.WaitForOutput("and wss on 127.0.0.1:0 (port ", kTimeoutMs, &at)) << engine.output();
@@ -311,7 +311,7 @@ TEST(EngineBinary, BadFlagsAndConfigsExitWithAClearError) {
   EXPECT_NE(bad_json.output().find("not a valid JSON snapshot"), std::string::npos) << bad_json.output();
   std::ofstream("/tmp/wsgate-e2e-good.json") << R"({"version": 3, "agentId": "json", "vhosts": [{"name": "localhost"}]})";
   Subprocess good_json({WSGATE_ENGINE, "--config", "/tmp/wsgate-e2e-good.json", "--ws-listen", "127.0.0.1:0",
-                        "--control", "unix:/tmp/wsgate-e2e-json.sock"});
+                        "--control", "unix:/tmp/wsgate-e2e-json.sock", "--admin-listen", "127.0.0.1:0"});
   EXPECT_TRUE(good_json.WaitForOutput("config version 3", kTimeoutMs)) << good_json.output();
   good_json.Signal(SIGTERM);
   EXPECT_EQ(good_json.Wait(kTimeoutMs), 0) << good_json.output();

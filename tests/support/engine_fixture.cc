@@ -33,10 +33,12 @@ void EngineFixture::SetUp() {
   so.max_connections_per_shard = max_connections_;
   if (ring_entries_ != 0) so.ring_entries = ring_entries_;
   so.cq_entries = cq_entries_;
+  so.access_log = access_log_;
+  so.measure_busy = true;
   engine_ = std::make_unique<engine::server::Server>(so);
   absl::Status s = engine_->Start();
   ASSERT_TRUE(s.ok()) << s;
-  Apply(BaseSnapshot());
+  if (apply_base_snapshot_) Apply(BaseSnapshot());
 }
 
 const std::string& EngineFixture::CertDir() {

@@ -60,6 +60,10 @@ class EngineFixture : public ::testing::Test {
   // Set before SetUp() to change the engine's limits (0: the engine's defaults).
   int max_connections_ = 0;
   unsigned ring_entries_ = 0, cq_entries_ = 0;
+  // Operations (issue 13): an access log for the engine (not owned), and whether SetUp applies
+  // BaseSnapshot (false: the engine starts unconfigured, as before the agent's first push).
+  engine::server::AccessLog* access_log_ = nullptr;
+  bool apply_base_snapshot_ = true;
 };
 
 }  // namespace wsgate::testing
