@@ -36,6 +36,9 @@ struct Api {
   std::optional<Endpoint> production, sandbox;
   std::vector<Topic> topics;  // in match order: most specific first
   std::string throttle_policy;
+  // Issue 15: 0 = the Settings value.
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
 };
 
 struct Application {
@@ -76,6 +79,11 @@ struct Settings {
   uint32_t pong_timeout_ms = 30000;
   uint32_t close_timeout_ms = 5000;
   uint32_t drain_timeout_ms = 30000;
+  // Issue 15 (admission and connection lifetime); 0 = no limit.
+  uint32_t max_connections_per_address = 0;
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
+  uint16_t drain_close_code = 1012;
 };
 
 struct TokenValidation {

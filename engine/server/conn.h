@@ -159,6 +159,15 @@ struct Conn {
   ApiCounters* counters = nullptr;
   throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
   bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
+  throttle::ConnectionHold quota;  // its concurrent-connection slots, released by Loop::Free (admission.cc)
+
+  // Lifetime limits (issue 15, admission.cc): resolved from its API and the settings when the
+  // relay starts (0 = none); the drain's close time (0 = not scheduled).
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
+  int64_t relay_started_ms = 0;
+  int64_t last_data_ms = 0;  // the latest data frame either way
+  int64_t drain_close_ms = 0;
 
   // Relay.
   bool finish_when_flushed = false;  // close once every queued byte has left

@@ -86,6 +86,7 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
   c.counters = counters.get();
   ResolveLimits(c, snap);
+  if (!AdmitConnection(c, snap)) return;  // 429, before the backend is contacted
   c.client_protocols = std::string(check.protocols);
   c.client_accept = ws::AcceptKey(check.key);
 
@@ -168,6 +169,8 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   c.phase = Phase::kRelay;
   SetDeadline(c, 0);
   c.last_client_activity_ms = now_ms_;
+  c.relay_started_ms = c.last_data_ms = now_ms_;
+  ResolveLifetime(c, *c.snapshot);
   ws::ScannerLimits limits;
   limits.max_message_bytes = c.snapshot->settings.max_message_bytes;
   c.client().scanner.emplace(ws::Direction::kFromClient, limits);

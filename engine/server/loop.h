@@ -8,6 +8,7 @@
 //   handshake.cc  request → route → authenticate → upstream request → connect → backend 101 → 101
 //   relay.cc      frame scanning, data frames and throttling, control frames, engine frames
 //   output.cc     queueing, encrypting and sending; backpressure. Never closes a connection.
+//   admission.cc  connection quotas (429), idle timeout, maximum lifetime, the spread drain
 //   close.cc      close frames, a side lost, finishing and shutting down, HTTP error answers
 //
 // Lifetime rule (Envoy's deferred delete): a connection is freed only by Settle(), which runs
@@ -148,6 +149,16 @@ class Loop {
   // the pong, the throttle notice.
   void EmitDue(Conn& c, SideId dst);
   std::string EncodeControl(SideId dst, uint8_t opcode, std::string_view payload);
+
+  // --- admission.cc (issue 15)
+  // Takes the connection's quota slots; false (answered 429) when one is full.
+  bool AdmitConnection(Conn& c, const config::Snapshot& snapshot);
+  void ResolveLifetime(Conn& c, const config::Snapshot& snapshot);
+  // The earliest of its idle timeout, maximum lifetime and drain close (INT64_MAX: none).
+  int64_t LifetimeDue(const Conn& c) const;
+  // Closes it (1001, or the drain's code) when one of those is due; true if it did.
+  bool EnforceLifetime(Conn& c);
+  void ScheduleDrainClose(Conn& c, int timeout_ms);
 
   // --- output.cc
   enum class SendResult : uint8_t { kStarted, kBusy, kNothing, kWaiting, kSideGone };

@@ -110,6 +110,7 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   const Side& to = c.side(dst);
   if (to.close_sent || to.tls_failed) return false;
   bool to_client = dst == SideId::kClient;
+  c.last_data_ms = now_ms_;  // the idle timeout's clock (admission.cc)
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
   if (!c.limits.empty()) {

@@ -56,6 +56,7 @@ Loop::~Loop() {
       pool_.ReturnScratch(s.out.scratch);
       s.out.scratch = nullptr;
     }
+    c.quota.Release(throttle_->connections());
     wheel_.Cancel(c.timer);
   });
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
@@ -191,6 +192,7 @@ void Loop::Free(Conn& c) {
   }
   c.snapshot.reset();
   pool_.GiveBack(std::move(c.parser));
+  c.quota.Release(throttle_->connections());  // its connection-quota slots, exactly once
   --stats_.open_sockets;
   c.phase = Phase::kFree;
   table_.Release(c);
@@ -208,7 +210,7 @@ int64_t Loop::NextDue(const Conn& c) const {
   }
   due = std::min(due, c.ping_outstanding ? c.ping_sent_ms + settings.pong_timeout_ms
                                          : c.last_client_activity_ms + settings.ping_interval_ms);
-  return due;
+  return std::min(due, LifetimeDue(c));
 }
 
 void Loop::OnTimer(Conn& c) {
@@ -239,6 +241,7 @@ void Loop::OnTimer(Conn& c) {
         SendClose(c, SideId::kBackend, 1001, "client credentials expired");
         break;
       }
+      if (EnforceLifetime(c)) break;
       if (c.ping_outstanding && now - c.ping_sent_ms >= settings.pong_timeout_ms) {
         // A half-open client: free its resources and tell the backend.
         ++stats_.pong_timeouts;
@@ -270,6 +273,7 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
     uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s_);
     if (code == 0) {
       ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
+      ResolveLifetime(c, *snapshot_);
     } else {
       ++closed;
       if (code == 4001) {
@@ -301,8 +305,7 @@ void Loop::BeginDrain(int timeout_ms) {
   }
   table_.ForEach([&](Conn& c) {
     if (c.phase == Phase::kRelay) {
-      SendClose(c, SideId::kClient, 1001, "server shutting down");
-      SendClose(c, SideId::kBackend, 1001, "gateway shutting down");
+      ScheduleDrainClose(c, timeout_ms);  // 1012, at a random moment of the window (admission.cc)
     } else if (c.phase == Phase::kRequest || c.phase == Phase::kConnecting || c.phase == Phase::kUpstreamHandshake) {
       Respond(c, 503, "Service Unavailable: the gateway is shutting down");
     } else {

@@ -39,7 +39,12 @@ namespace wsgate::engine::server {
   X(tls_failures, "TLS sessions that failed (client or backend)")                                   \
   X(pong_timeouts, "clients closed for not answering the keepalive ping")                           \
   X(ping_flood_closes, "clients closed with 1008 for sending too many pings")                       \
-  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")
+  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")                  \
+  /* --- issue 15: admission and connection lifetime --- */                                         \
+  X(connection_quota_refusals, "upgrades answered 429: a concurrent-connection quota was full")     \
+  X(idle_timeouts, "connections closed 1001 after no data frame for the idle timeout")             \
+  X(lifetime_closes, "connections closed 1001 at their maximum lifetime")                           \
+  X(drain_closes, "connections closed by a drain (1012 by default), spread over the drain window")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames
