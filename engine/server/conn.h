@@ -146,6 +146,7 @@ struct Conn {
   std::string upstream_bytes;  // the backend's response so far (and frames right after it)
   std::string expected_accept;
   std::string client_protocols;
+  std::string client_extensions;  // the permessage-deflate offers passed upstream (http/extensions.h)
   std::string client_accept;  // our Sec-WebSocket-Accept for the client
   std::string client_ip;
   std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
@@ -159,6 +160,9 @@ struct Conn {
   ApiCounters* counters = nullptr;
   throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
   bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
+  // permessage-deflate was negotiated; without context takeover (a message may be dropped).
+  bool deflate = false;
+  bool deflate_drops_ok = false;
   throttle::ConnectionHold quota;  // its concurrent-connection slots, released by Loop::Free (admission.cc)
 
   // Lifetime limits (issue 15, admission.cc): resolved from its API and the settings when the

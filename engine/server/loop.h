@@ -139,7 +139,7 @@ class Loop {
   void StartConnect(Conn& c);
   void OnConnect(Conn& c, int res);
   void OnBackendBytes(Conn& c, const uint8_t* data, size_t n);
-  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
+  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol, std::string_view extensions);
 
   // --- relay.cc
   void ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n);

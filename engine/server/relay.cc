@@ -117,6 +117,13 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
     if (opcode == ws::kContinuation) {
       c.limits.Count(now_s_);
     } else if (!c.limits.Admit(now_s_)) {
+      if (c.deflate && !c.deflate_drops_ok) {
+        // Compressed with context takeover (the policy came with a later push): a dropped message
+        // would break the receiver's inflater, so the connection ends instead.
+        SendClose(c, SideId::kClient, 1008, "throttled: a compressed message cannot be dropped");
+        SendClose(c, SideId::kBackend, 1001, "client throttled");
+        return false;
+      }
       ++total.throttled_frames;
       ++api.throttled_frames;
       c.throttle_notice = true;  // sent at the next boundary toward the client (EmitDue)
