@@ -28,6 +28,22 @@ absl::Status CompileAdmissionSettings(const v1::EngineSettings& in, Settings* ou
                                                      " is not allowed; use 1001, 1012, 1013, 1014 or 4000-4999"));
     out->drain_close_code = static_cast<uint16_t>(in.drain_close_code());
   }
+  out->handshake_rate_per_address = in.handshake_rate_per_address();
+  out->handshake_burst_per_address = in.handshake_burst_per_address();
+  out->handshake_rate_per_api = in.handshake_rate_per_api();
+  out->handshake_burst_per_api = in.handshake_burst_per_api();
+  if (in.accept_budget() > 65536) return absl::InvalidArgumentError("settings.accept_budget: at most 65536");
+  if (in.accept_budget() != 0) out->accept_budget = in.accept_budget();
+  const v1::OverloadSettings& o = in.overload();
+  if (o.soft_percent()) out->overload_soft_percent = o.soft_percent();
+  if (o.hard_percent()) out->overload_hard_percent = o.hard_percent();
+  if (o.retry_after_s()) out->overload_retry_after_s = o.retry_after_s();
+  if (out->overload_hard_percent > 100 || out->overload_soft_percent >= out->overload_hard_percent)
+    return absl::InvalidArgumentError(absl::StrCat("settings.overload: soft_percent (", out->overload_soft_percent,
+                                                   ") must be below hard_percent (", out->overload_hard_percent,
+                                                   "), which is at most 100"));
+  if (out->overload_retry_after_s > 3600)
+    return absl::InvalidArgumentError("settings.overload.retry_after_s: at most 3600");
   return absl::OkStatus();
 }
 

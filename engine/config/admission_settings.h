@@ -13,8 +13,9 @@ namespace wsgate::engine::config {
 // The shortest idle timeout or lifetime accepted (a shorter one would only churn connections).
 inline constexpr uint32_t kMinConnectionTimerMs = 100;
 
-// Copies and checks max_connections_per_address, idle_timeout_ms, max_lifetime_ms and
-// drain_close_code into `out` (0 keeps the default); an error names the field.
+// Copies and checks issue 15's settings (connection quota per address, idle timeout, lifetime,
+// drain close code, handshake rates, accept budget) into `out` (0 keeps the default); an error
+// names the field.
 absl::Status CompileAdmissionSettings(const v1::EngineSettings& in, Settings* out);
 
 // Checks one of the per-API timers (Api.idle_timeout_ms, Api.max_lifetime_ms): 0 or at least

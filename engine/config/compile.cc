@@ -164,6 +164,8 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     api->throttle_policy = a.throttle_policy();
     api->idle_timeout_ms = a.idle_timeout_ms();
     api->max_lifetime_ms = a.max_lifetime_ms();
+    api->handshake_rate = a.handshake_rate();
+    api->handshake_burst = a.handshake_burst();
     WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".idle_timeout_ms").c_str(), api->idle_timeout_ms));
     WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".max_lifetime_ms").c_str(), api->max_lifetime_ms));
     if (api->id.empty()) return FieldError(path + ".id", "must not be empty");

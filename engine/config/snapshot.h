@@ -39,6 +39,8 @@ struct Api {
   // Issue 15: 0 = the Settings value.
   uint32_t idle_timeout_ms = 0;
   uint32_t max_lifetime_ms = 0;
+  uint32_t handshake_rate = 0;  // 0: Settings.handshake_rate_per_api
+  uint32_t handshake_burst = 0;
 };
 
 struct Application {
@@ -84,6 +86,14 @@ struct Settings {
   uint32_t idle_timeout_ms = 0;
   uint32_t max_lifetime_ms = 0;
   uint16_t drain_close_code = 1012;
+  uint32_t handshake_rate_per_address = 0;
+  uint32_t handshake_burst_per_address = 0;
+  uint32_t handshake_rate_per_api = 0;
+  uint32_t handshake_burst_per_api = 0;
+  uint32_t accept_budget = 256;
+  uint32_t overload_soft_percent = 85;
+  uint32_t overload_hard_percent = 95;
+  uint32_t overload_retry_after_s = 5;
 };
 
 struct TokenValidation {

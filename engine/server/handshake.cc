@@ -57,6 +57,7 @@ void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
 void Loop::HandleRequest(Conn& c, size_t consumed) {
   const http::Request& req = c.parser->request();
   if (draining_) return Respond(c, 503, "Service Unavailable: the gateway is shutting down");
+  if (RefuseIfOverloaded(c)) return;  // 503 with Retry-After (admission.cc)
   http::UpgradeCheck check = http::CheckUpgrade(req);
   if (check.error != http::UpgradeError::kNone) {
     int status = http::DefaultStatus(check.error);
@@ -65,10 +66,12 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
     if (status == 405) return Respond(c, 405, body, "Allow: GET\r\n");
     return Respond(c, status, body);
   }
+  if (!AdmitHandshakeRate(c, nullptr)) return;  // per client address, before any routing or crypto
   c.snapshot = snapshot_;
   const config::Snapshot& snap = *c.snapshot;
   config::RouteResult route = config::Route(snap, check.host, req.path);
   if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
+  if (!AdmitHandshakeRate(c, route.api)) return;
 
   auth::Credentials creds;
   if (const http::Header* h = req.Find("authorization")) creds.authorization = h->value;

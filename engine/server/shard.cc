@@ -60,6 +60,7 @@ Loop::~Loop() {
     wheel_.Cancel(c.timer);
   });
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  for (const auto& d : deferred_accepts_) ::close(d.first);
 }
 
 absl::Status Loop::Init(std::shared_ptr<const config::Snapshot> snapshot) {
@@ -95,6 +96,8 @@ void Loop::RunOnce(int64_t timeout_ns) {
 }
 
 void Loop::AfterBatch() {
+  AdmitDeferred();  // the accept budget's waiting sockets (accept.cc)
+  CheckOverload();  // admission.cc
   wheel_.Advance(now_ms_, [this](TimerNode& n) { OnTimer(table_.At(n.owner)); });
   ResumeStarved();
   // Another shard may have taken the descriptor the reserve gave up (one fd table per process).
@@ -104,6 +107,8 @@ void Loop::AfterBatch() {
   for (int i = 0; i < 2; ++i) {
     int fd = i == 0 ? fds_.listen : fds_.wss_listen;
     if (fd < 0 || accept_armed_[i] || draining_ || now_ms_ < accept_resume_ms_[i]) continue;
+    if (deferred_accepts_.size() >= snapshot_->settings.accept_budget) continue;  // paused: a backlog waits
+    accept_paused_[i] = false;
     accept_armed_[i] = ring_.PrepMultishotAccept(fd, io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0});
   }
   if (fds_.wake >= 0 && !wake_armed_ && !stop_)
@@ -209,7 +214,7 @@ int64_t Loop::NextDue(const Conn& c) const {
     due = std::min(due, now_ms_ + std::max<int64_t>(left_s, 0) * 1000);
   }
   due = std::min(due, c.ping_outstanding ? c.ping_sent_ms + settings.pong_timeout_ms
-                                         : c.last_client_activity_ms + settings.ping_interval_ms);
+                                         : c.last_client_activity_ms + PingIntervalMs());
   return std::min(due, LifetimeDue(c));
 }
 
@@ -246,7 +251,7 @@ void Loop::OnTimer(Conn& c) {
         // A half-open client: free its resources and tell the backend.
         ++stats_.pong_timeouts;
         OnSideLost(c, SideId::kClient, "client timed out");
-      } else if (!c.ping_outstanding && now - c.last_client_activity_ms >= settings.ping_interval_ms) {
+      } else if (!c.ping_outstanding && now - c.last_client_activity_ms >= PingIntervalMs()) {
         c.ping_outstanding = true;
         c.ping_sent_ms = now;
         Inject(c, SideId::kClient, EncodeControl(SideId::kClient, ws::kPing, "wsgate"));
@@ -303,6 +308,8 @@ void Loop::BeginDrain(int timeout_ms) {
     if (!ring_.PrepCancel(io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0}))
       WSGATE_LOG(kWarning, "shard %d: could not cancel accepting (submission queue full)", options_.index);
   }
+  for (auto [fd, tls] : deferred_accepts_) RefuseAtAccept(fd, tls, "the gateway is shutting down");
+  deferred_accepts_.clear();
   table_.ForEach([&](Conn& c) {
     if (c.phase == Phase::kRelay) {
       ScheduleDrainClose(c, timeout_ms);  // 1012, at a random moment of the window (admission.cc)

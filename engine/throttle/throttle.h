@@ -30,6 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "engine/throttle/connections.h"
+#include "engine/throttle/handshake_rate.h"
 #include "wsgate/v1/config.pb.h"
 
 namespace wsgate::engine::throttle {
@@ -103,9 +104,12 @@ class Registry {
   size_t size() const;
   // The concurrent-connection counts (issue 15), shared by every shard like the event counters.
   ConnectionCounts& connections() { return connections_; }
+  // The handshake rate limits' token buckets (issue 15), shared the same way.
+  HandshakeRates& handshakes() { return handshakes_; }
 
  private:
   ConnectionCounts connections_;
+  HandshakeRates handshakes_;
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Counter>> counters_ ABSL_GUARDED_BY(mu_);
 };

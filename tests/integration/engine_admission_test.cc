@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "engine/ws/frame.h"
 #include "tests/support/engine_fixture.h"
+#include "tests/support/process_stats.h"
 #include "tests/support/ws_client.h"
 
 namespace wsgate::testing {
@@ -231,6 +233,166 @@ TEST_F(AdmissionTest, DrainSpreadsItsClosesWith1012) {
   }
   EXPECT_LT(most_in_100ms, kClients * 2 / 3);
   engine_->Wait();
+}
+
+TEST_F(AdmissionTest, HandshakeRatePerClientAddressAnswers429WithRetryAfter) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_handshake_rate_per_address(1);
+  s.mutable_settings()->set_handshake_burst_per_address(3);
+  Apply(s);
+  std::string token = Token();
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(Admitted(token));  // the burst, over both shards
+  std::string answer = Refused(token);
+  EXPECT_NE(answer.find("HTTP/1.1 429 "), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Too Many Requests: more than 1 new connections per second per client address (burst 3)"),
+            std::string::npos)
+      << answer;
+  EXPECT_EQ(engine_->CollectStats().handshake_rate_refusals, 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // one token back
+  held.push_back(Admitted(token));
+}
+
+TEST_F(AdmissionTest, HandshakeRatePerApiTheApiOverridesTheSetting) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_handshake_rate_per_api(1000);
+  s.mutable_apis(0)->set_handshake_rate(2);  // burst 0: the rate
+  Apply(s);
+  std::string token = Token();
+  auto a = Admitted(token), b = Admitted(token);
+  std::string answer = Refused(token);
+  EXPECT_NE(answer.find("Too Many Requests: more than 2 new connections per second per API (burst 2)"),
+            std::string::npos)
+      << answer;
+}
+
+// A connect storm against a tiny accept budget: thousands of attempts in a few seconds while
+// established relays keep flowing; every attempt gets an answer and nothing leaks.
+TEST_F(AdmissionTest, ConnectStormDoesNotStarveLiveRelaysAndLeaksNothing) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->set_accept_budget(2);
+  Apply(s);
+  std::string token = Token();
+  int fds_before = CountOpenFds();
+  constexpr int kRelays = 4;
+  std::vector<std::unique_ptr<WsClient>> relays;
+  for (int i = 0; i < kRelays; ++i) {
+    relays.push_back(Admitted(token));
+    ExpectWelcome(*relays.back(), kRoom, "You joined room1!");
+  }
+  std::atomic<bool> storming{true};
+  std::atomic<int> answered{0}, attempts{0};
+  std::vector<std::thread> storm;
+  for (int t = 0; t < 8; ++t)
+    storm.emplace_back([&] {
+      while (storming) {
+        WsClient c;
+        attempts.fetch_add(1);
+        if (!c.ConnectTcp(engine_port(), 5000)) continue;
+        // No token: every attempt is answered 401 (after the accept budget let it in).
+        if (!c.Handshake("GET /chats/1.0.0/rooms/room1 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         "Sec-WebSocket-Version: 13\r\n\r\n"))
+          continue;
+        if (c.status() == 401) answered.fetch_add(1);
+      }
+    });
+  // Meanwhile the relays talk: every message reaches the others, and quickly.
+  int64_t worst_ms = 0;
+  auto storm_start = Clock::now();
+  int rounds = 0;
+  while (MsSince(storm_start) < 3000) {
+    auto sent = Clock::now();
+    ASSERT_TRUE(relays[0]->SendText("round " + std::to_string(rounds)));
+    for (int i = 1; i < kRelays; ++i) {
+      auto m = relays[i]->ReadMessage();
+      ASSERT_TRUE(m) << "a relay stalled during the storm, round " << rounds;
+      EXPECT_EQ(m->payload, "round " + std::to_string(rounds));
+    }
+    worst_ms = std::max<int64_t>(worst_ms, MsSince(sent));
+    ++rounds;
+  }
+  storming = false;
+  for (auto& t : storm) t.join();
+  EXPECT_GE(attempts.load(), 1000) << "not much of a storm";
+  EXPECT_EQ(answered.load(), attempts.load()) << "an attempt went unanswered";
+  EXPECT_LT(worst_ms, 1000) << "a relayed message waited " << worst_ms << " ms behind the storm";
+  auto stats = engine_->CollectStats();
+  EXPECT_GT(stats.accepts_deferred, 0u) << "the budget never held a socket back";
+  relays.clear();
+  WaitIdle();
+  for (int i = 0; i < 200 && CountOpenFds() > fds_before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_LE(CountOpenFds(), fds_before) << "descriptors leaked";
+  EXPECT_EQ(engine_->CollectStats().open_sockets, 0u);
+  std::cout << "storm: " << attempts.load() << " attempts in 3 s, " << rounds << " relay rounds, worst " << worst_ms
+            << " ms, " << stats.accepts_deferred << " accepts deferred\n";
+}
+
+// Overload protection on one shard with room for 10 connections: past the soft threshold new
+// upgrades get 503 with Retry-After; a push that lowers the hard threshold under the current load
+// sheds the newest connections with 1013 and keeps the oldest.
+class OverloadTest : public AdmissionTest {
+ protected:
+  void SetUp() override {
+    shards_ = 1;
+    max_connections_ = 10;
+    AdmissionTest::SetUp();
+  }
+};
+
+TEST_F(OverloadTest, SoftThresholdAnswers503AndHardThresholdShedsTheNewestWith1013) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->mutable_overload()->set_soft_percent(50);
+  s.mutable_settings()->mutable_overload()->set_hard_percent(90);
+  s.mutable_settings()->mutable_overload()->set_retry_after_s(7);
+  Apply(s);
+  std::string token = Token();
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(Admitted(token));
+    ExpectWelcome(*held.back(), kRoom, "You joined room1!");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct relay start times
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // an evaluation sees 5 of 10
+  std::string answer = Refused(token);
+  EXPECT_NE(answer.find("HTTP/1.1 503 "), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Retry-After: 7\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Service Unavailable: the gateway is overloaded (connections at "), std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("% of capacity); retry later"), std::string::npos) << answer;
+  EXPECT_GE(engine_->CollectStats().overload_refusals, 1u);
+  EXPECT_EQ(engine_->CollectStats().overload_level, 1u);
+
+  // Hard at 30%: keep 2 of the 5 (under 3), the three newest go with 1013.
+  v1::Snapshot hard = BaseSnapshot(3);
+  hard.mutable_settings()->mutable_overload()->set_soft_percent(10);
+  hard.mutable_settings()->mutable_overload()->set_hard_percent(30);
+  Apply(hard);
+  for (int i = 2; i < 5; ++i) {
+    std::string reason;
+    auto close = NextClose(*held[i], &reason);
+    ASSERT_TRUE(close) << i;
+    EXPECT_EQ(close->code, 1013) << i;
+    EXPECT_EQ(reason, "Try Again Later: the gateway is overloaded") << i;
+    held[i]->SendClose(1013);
+  }
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(held[i]->QuietFor(300)) << "an old connection was shed: " << i;
+  ASSERT_TRUE(held[0]->SendText("still relayed"));
+  auto m = held[1]->ReadMessage();
+  ASSERT_TRUE(m) << "the oldest connections still relay";
+  EXPECT_EQ(m->payload, "still relayed");
+  EXPECT_EQ(engine_->CollectStats().overload_sheds, 3u);
+}
+
+TEST_F(OverloadTest, InvalidThresholdsAreRefusedNamingTheField) {
+  v1::Snapshot s = BaseSnapshot(2);
+  s.mutable_settings()->mutable_overload()->set_soft_percent(95);
+  s.mutable_settings()->mutable_overload()->set_hard_percent(90);
+  auto r = engine_->Apply(s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "settings.overload: soft_percent (95) must be below hard_percent (90), which is at most 100");
 }
 
 }  // namespace

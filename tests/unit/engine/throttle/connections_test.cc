@@ -122,3 +122,69 @@ TEST(AdmissionSettings, DefaultsAndChecks) {
 
 }  // namespace
 }  // namespace wsgate::engine::throttle
+
+namespace wsgate::engine::throttle {
+namespace {
+
+// Token buckets on a fake clock (the shard passes its own time in).
+TEST(HandshakeRates, BurstThenRateAndTheWaitUntilTheNextToken) {
+  HandshakeRates rates;
+  int64_t t = 1'000'000;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t), 0) << "the burst, " << i;
+  EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t), 500) << "2 per second: the next token in 500 ms";
+  EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t + 499), 1);
+  EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t + 500), 0);
+  EXPECT_EQ(rates.TryTake("addr:b", 2, 5, t + 500), 0) << "another key has its own bucket";
+  EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t + 10'000), 0) << "refilled after a pause";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(rates.TryTake("addr:a", 2, 5, t + 10'000), 0) << "up to the burst only";
+  EXPECT_GT(rates.TryTake("addr:a", 2, 5, t + 10'000), 0);
+  EXPECT_EQ(rates.TryTake("api:x", 0, 0, t), 0) << "rate 0: no limit";
+  EXPECT_EQ(rates.TryTake("api:y", 1, 0, t), 0) << "burst 0 is the rate";
+  EXPECT_EQ(rates.TryTake("api:y", 1, 0, t), 1000);
+}
+
+TEST(HandshakeRates, RefilledBucketsAreForgottenUnderAStormOfAddresses) {
+  HandshakeRates rates;
+  for (int i = 0; i < 100'000; ++i) ASSERT_EQ(rates.TryTake("addr:" + std::to_string(i), 10, 10, i / 100), 0);
+  EXPECT_LT(rates.keys(), 16 * HandshakeRates::kSweepAt + 16) << "bounded by the sweep";
+  EXPECT_EQ(RetryAfterSeconds(1), 1);
+  EXPECT_EQ(RetryAfterSeconds(1000), 1);
+  EXPECT_EQ(RetryAfterSeconds(1001), 2);
+}
+
+}  // namespace
+}  // namespace wsgate::engine::throttle
+
+#include "engine/throttle/overload.h"
+
+namespace wsgate::engine::throttle {
+namespace {
+
+TEST(EvaluateOverload, SoftAndHardThresholdsOnTheHighestResource) {
+  OverloadInput in{/*connections=*/50, /*capacity=*/100, /*buffers_held=*/10, /*buffer_capacity=*/100};
+  OverloadDecision d = EvaluateOverload(in, 85, 95);
+  EXPECT_EQ(d.level, OverloadLevel::kNone);
+  EXPECT_EQ(d.percent, 50u);
+  EXPECT_EQ(d.resource, "connections");
+  in.connections = 85;
+  d = EvaluateOverload(in, 85, 95);
+  EXPECT_EQ(d.level, OverloadLevel::kSoft);
+  EXPECT_EQ(d.shed, 0u);
+  in.connections = 97;
+  d = EvaluateOverload(in, 85, 95);
+  EXPECT_EQ(d.level, OverloadLevel::kHard);
+  EXPECT_EQ(d.shed, 3u) << "back to 94, under the hard threshold";
+  in.connections = 40;
+  in.buffers_held = 96;
+  d = EvaluateOverload(in, 85, 95);
+  EXPECT_EQ(d.level, OverloadLevel::kHard);
+  EXPECT_EQ(d.resource, "buffered bytes");
+  EXPECT_EQ(d.shed, 2u) << "one in twenty per evaluation";
+  in.connections = 3;
+  d = EvaluateOverload(in, 85, 95);
+  EXPECT_EQ(d.shed, 1u) << "at least one";
+  EXPECT_EQ(EvaluateOverload(OverloadInput{}, 85, 95).level, OverloadLevel::kNone) << "no capacity known";
+}
+
+}  // namespace
+}  // namespace wsgate::engine::throttle
