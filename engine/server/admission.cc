@@ -10,8 +10,9 @@
 //   - overload protection: past the soft threshold 503 for new upgrades and slower keepalive
 //     pings, past the hard one the newest connections shed with 1013 (throttle/overload.h);
 //   - idle timeout and maximum lifetime (per API, else the settings): close 1001;
-//   - a drain that closes relays with settings.drain_close_code (1012) spread over the first
-//     half of the drain window, with jitter, so clients do not all reconnect at once.
+//   - a drain (and an API's undeploy, for its connections) that closes relays with
+//     settings.drain_close_code (1012) spread over the first half of the drain window, with
+//     jitter, so clients do not all reconnect at once.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -102,8 +103,9 @@ int64_t Loop::LifetimeDue(const Conn& c) const {
 bool Loop::EnforceLifetime(Conn& c) {
   if (c.drain_close_ms && now_ms_ >= c.drain_close_ms) {
     ++stats_.drain_closes;
-    SendClose(c, SideId::kClient, snapshot_->settings.drain_close_code, "server restarting; reconnect later");
-    SendClose(c, SideId::kBackend, 1001, "gateway shutting down");
+    SendClose(c, SideId::kClient, snapshot_->settings.drain_close_code,
+              c.undeployed ? "API undeployed" : "server restarting; reconnect later");
+    SendClose(c, SideId::kBackend, 1001, c.undeployed ? "API undeployed" : "gateway shutting down");
     return true;
   }
   if (c.max_lifetime_ms && now_ms_ - c.relay_started_ms >= c.max_lifetime_ms) {

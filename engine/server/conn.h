@@ -172,6 +172,7 @@ struct Conn {
   int64_t relay_started_ms = 0;
   int64_t last_data_ms = 0;  // the latest data frame either way
   int64_t drain_close_ms = 0;
+  bool undeployed = false;  // drain_close_ms is its API's undeploy, not the engine's drain
 
   // Relay.
   bool finish_when_flushed = false;  // close once every queued byte has left

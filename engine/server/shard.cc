@@ -284,9 +284,12 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
       if (code == 4001) {
         SendClose(c, SideId::kClient, 4001, "Invalid Credentials Connection closed!");
         SendClose(c, SideId::kBackend, 1001, "client credentials revoked");
-      } else {
-        SendClose(c, SideId::kClient, 1001, "API undeployed");
-        SendClose(c, SideId::kBackend, 1001, "API undeployed");
+      } else if (c.drain_close_ms == 0) {
+        // Undeployed (or no longer served): closed like a drain, with settings.drain_close_code
+        // at a random moment of the first half of the drain window, so its clients do not all
+        // reconnect at once (admission.cc).
+        c.undeployed = true;
+        ScheduleDrainClose(c, static_cast<int>(snapshot_->settings.drain_timeout_ms));
       }
     }
     Settle(c);
