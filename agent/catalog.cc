@@ -215,7 +215,14 @@ absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in
   if (p.name().empty() || p.name().find_first_of(" /:") != std::string::npos)
     return Invalid("name", "must be non-empty without spaces, '/' or ':'");
   if (p.level() == v1::POLICY_LEVEL_UNSPECIFIED) p.set_level(v1::SUBSCRIPTION);
-  if (!p.unlimited() && p.events() == 0) return Invalid("events", "must be > 0 (or set unlimited)");
+  // A connection-only policy (issue 15): --connections without --events counts no events.
+  bool connections_only = !p.unlimited() && p.events() == 0 && p.max_connections() > 0;
+  if (connections_only) {
+    p.set_unlimited(true);
+    if (p.unit() == v1::TIME_UNIT_UNSPECIFIED) p.set_unit(v1::DAY);
+  }
+  if (!p.unlimited() && p.events() == 0)
+    return Invalid("events", "must be > 0 (or set unlimited, or connections for a connection-only policy)");
   if (p.unit() == v1::TIME_UNIT_UNSPECIFIED) return Invalid("unit", "must be SECOND, MINUTE, HOUR, DAY or MONTH");
   if (p.unit_count() == 0) p.set_unit_count(1);
   if (!in.stop_on_quota_reach() && !in.unlimited()) p.set_stop_on_quota_reach(true);
@@ -225,6 +232,9 @@ absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in
                                                    p.unit_count() == 1 ? "" : absl::StrCat(p.unit_count(), " "),
                                                    absl::AsciiStrToLower(v1::TimeUnit_Name(p.unit())),
                                                    p.unit_count() == 1 ? "" : "s"));
+  if (in.description().empty() && p.max_connections() > 0)
+    p.set_description(absl::StrCat(connections_only ? "Allows unlimited events" : p.description(), " and ",
+                                   p.max_connections(), " concurrent connections"));
   return p;
 }
 }  // namespace catalog_internal

@@ -247,5 +247,29 @@ void BM_ThrottleAdmitShared(benchmark::State& state) {
 }
 BENCHMARK(BM_ThrottleAdmitShared)->Threads(1)->Threads(2)->UseRealTime();
 
+// Issue 15: what a handshake pays for concurrent-connection quotas (a slot per limited key,
+// taken at the upgrade and given back when the connection ends) — nothing per frame — and for
+// the handshake rate limits (a token from each bucket). Arg: keys (subscription, application,
+// API, client address). Threads(2): two shards on the same keys.
+void BM_ConnectionQuotaAcquireRelease(benchmark::State& state) {
+  static throttle::ConnectionCounts counts;
+  std::vector<throttle::ConnectionQuota> quotas;
+  const char* keys[] = {"sub:s1", "app:a1", "api:x", "addr:192.0.2.7"};
+  for (int i = 0; i < state.range(0); ++i) quotas.push_back({keys[i], 1u << 30, "x"});
+  throttle::ConnectionHold hold;
+  for (auto _ : state) {
+    if (counts.TryAcquireAll(quotas, &hold) >= 0) state.SkipWithError("refused below the limit");
+    hold.Release(counts);
+  }
+}
+BENCHMARK(BM_ConnectionQuotaAcquireRelease)->Arg(1)->Arg(4)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_HandshakeRateTake(benchmark::State& state) {
+  static throttle::HandshakeRates rates;
+  int64_t now = 1'000'000;
+  for (auto _ : state) benchmark::DoNotOptimize(rates.TryTake("addr:192.0.2.7", 1u << 30, 1u << 30, ++now));
+}
+BENCHMARK(BM_HandshakeRateTake)->Threads(1)->Threads(2)->UseRealTime();
+
 }  // namespace
 }  // namespace wsgate::engine

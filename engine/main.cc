@@ -44,15 +44,15 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string admin_listen = "127.0.0.1:9102", access_log_path;
   bool admin_listen_any = false, access_log_open = false;
-  int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = 30000;
+  int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = -1;
   FlagParser flags("wsgate-engine",
                    "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
                    "to its backend and relays frames both ways, on one io_uring shard per core. Its configuration\n"
                    "comes from wsgate-agent over the control socket, or from --config.\n\n"
                    "  wsgate-engine --control unix:/run/wsgate/engine.sock\n"
                    "  wsgate-engine --config chats.textproto --ws-listen 127.0.0.1:9099\n\n"
-                   "Signals: SIGTERM/SIGINT drain (close clients with 1001, exit 0); SIGHUP reloads --config and reopens\n"
-                   "--access-log; SIGUSR1 reopens --access-log.");
+                   "Signals: SIGTERM/SIGINT drain (close clients with 1012, spread over the drain window; exit 0); SIGHUP\n"
+                   "reloads --config and reopens --access-log; SIGUSR1 reopens --access-log.");
   flags.AddString("control", &control,
                   "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600; one engine per path, locked "
                   "through PATH.lock)",
@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
                "client connections per shard; more get 503 at accept (0: what the descriptor limit allows)", 0, 10000000);
   flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
-  flags.AddInt("drain-timeout-ms", &drain_timeout_ms, "how long SIGTERM waits for clients to close", 0, 3600000);
+  flags.AddInt("drain-timeout-ms", &drain_timeout_ms,
+               "how long SIGTERM waits for clients to close (closes are spread over its first half); overrides "
+               "EngineSettings.drain_timeout_ms (30000 by default) when given",
+               -1, 3600000);
   flags.AddString("admin-listen", &admin_listen,
                   "admin HTTP listener: /metrics (Prometheus), /healthz, /readyz, /config_dump; \"\" turns it off; "
                   "loopback only unless --admin-listen-any",
@@ -244,7 +247,9 @@ int main(int argc, char** argv) {
         WSGATE_LOG(kError, "SIGHUP: %s; keeping the current config", std::string(r.status().message()));
       continue;
     }
-    WSGATE_LOG(kInfo, "%s: draining (up to %d ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<int>(drain_timeout_ms));
+    WSGATE_LOG(kInfo, "%s: draining (%s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               drain_timeout_ms >= 0 ? absl::StrCat("up to ", drain_timeout_ms, " ms, --drain-timeout-ms")
+                                     : std::string("up to settings.drain_timeout_ms"));
     break;
   }
   server.Drain(static_cast<int>(drain_timeout_ms));

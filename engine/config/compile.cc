@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/absl_compat.h"
+#include "engine/config/admission_settings.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
 
@@ -132,6 +133,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     if (!trusted.ok()) return trusted.status();
     s.trusted_proxies = *std::move(trusted);
   }
+  WSGATE_RETURN_IF_ERROR(CompileAdmissionSettings(st, &s));
 
   out->token_validation.issuer = in.token_validation().issuer();
   out->token_validation.audiences.assign(in.token_validation().audiences().begin(),
@@ -183,6 +185,12 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     api->is_default_version = a.is_default_version();
     api->state = a.state();
     api->throttle_policy = a.throttle_policy();
+    api->idle_timeout_ms = a.idle_timeout_ms();
+    api->max_lifetime_ms = a.max_lifetime_ms();
+    api->handshake_rate = a.handshake_rate();
+    api->handshake_burst = a.handshake_burst();
+    WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".idle_timeout_ms").c_str(), api->idle_timeout_ms));
+    WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".max_lifetime_ms").c_str(), api->max_lifetime_ms));
     if (api->id.empty()) return FieldError(path + ".id", "must not be empty");
     if (out->apis_by_id.contains(api->id)) return FieldError(path + ".id", absl::StrCat("duplicate id '", api->id, "'"));
     if (api->context.empty() || api->context[0] != '/' || api->context.back() == '/' ||

@@ -44,6 +44,11 @@ struct Api {
   // The gateway environment(s) of the vhosts it is deployed to, sorted and joined with ','
   // (a metrics label; operations, issue 13).
   std::string environment;
+  // Issue 15: 0 = the Settings value.
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
+  uint32_t handshake_rate = 0;  // 0: Settings.handshake_rate_per_api
+  uint32_t handshake_burst = 0;
 };
 
 struct Application {
@@ -88,6 +93,19 @@ struct Settings {
   policy::OriginRules origins;
   policy::IpRules ip;
   std::vector<policy::Cidr> trusted_proxies;
+  // Issue 15 (admission and connection lifetime); 0 = no limit.
+  uint32_t max_connections_per_address = 0;
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
+  uint16_t drain_close_code = 1012;
+  uint32_t handshake_rate_per_address = 0;
+  uint32_t handshake_burst_per_address = 0;
+  uint32_t handshake_rate_per_api = 0;
+  uint32_t handshake_burst_per_api = 0;
+  uint32_t accept_budget = 256;
+  uint32_t overload_soft_percent = 85;
+  uint32_t overload_hard_percent = 95;
+  uint32_t overload_retry_after_s = 5;
 };
 
 struct TokenValidation {

@@ -12,7 +12,7 @@ std::vector<ThrottleScope> ThrottleScopes(const Snapshot& snap, std::string_view
   auto add = [&](const std::string& policy, const char* level, const std::string& id) {
     if (policy.empty()) return;
     auto it = snap.throttle_policies.find(policy);
-    if (it == snap.throttle_policies.end() || it->second.unlimited) return;
+    if (it == snap.throttle_policies.end() || (it->second.unlimited && it->second.max_connections == 0)) return;
     out.push_back({&it->second, absl::StrCat(level, ":", id)});
   };
   if (has_subscription)

@@ -3,7 +3,8 @@
 // Which throttle policies govern one connection, as a pure query over a snapshot: WSO2 counts
 // every data frame against the subscription's business plan, the application's policy and the
 // API's policy. Each comes with the key of the engine-wide counter it is counted in
-// ("sub:ID", "app:ID", "api:ID"); unlimited and unknown policies are left out.
+// ("sub:ID", "app:ID", "api:ID"); unknown policies and unlimited ones without a
+// connection limit (max_connections) are left out.
 #pragma once
 
 #include <string>

@@ -40,6 +40,7 @@ std::string FormatUpstreamRequest(const UpstreamRequest& r) {
                                  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ", Sv(r.key),
                                  "\r\nSec-WebSocket-Version: 13\r\n");
   if (!r.protocols.empty()) absl::StrAppend(&out, "Sec-WebSocket-Protocol: ", Sv(r.protocols), "\r\n");
+  if (!r.extensions.empty()) absl::StrAppend(&out, "Sec-WebSocket-Extensions: ", Sv(r.extensions), "\r\n");
   if (!r.origin.empty()) absl::StrAppend(&out, "Origin: ", Sv(r.origin), "\r\n");
   if (!r.user_agent.empty()) absl::StrAppend(&out, "User-Agent: ", Sv(r.user_agent), "\r\n");
   absl::StrAppend(&out, "X-Forwarded-For: ", Sv(r.forwarded_for), r.forwarded_for.empty() ? "" : ", ", Sv(r.client_ip),
@@ -47,11 +48,12 @@ std::string FormatUpstreamRequest(const UpstreamRequest& r) {
   return out;
 }
 
-std::string SwitchingProtocols(std::string_view accept, std::string_view protocol) {
+std::string SwitchingProtocols(std::string_view accept, std::string_view protocol, std::string_view extensions) {
   std::string out = absl::StrCat("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                  "Sec-WebSocket-Accept: ",
                                  Sv(accept), "\r\n");
   if (!protocol.empty()) absl::StrAppend(&out, "Sec-WebSocket-Protocol: ", Sv(protocol), "\r\n");
+  if (!extensions.empty()) absl::StrAppend(&out, "Sec-WebSocket-Extensions: ", Sv(extensions), "\r\n");
   out.append("\r\n");
   return out;
 }

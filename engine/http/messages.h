@@ -27,11 +27,12 @@ struct UpstreamRequest {
   std::string_view user_agent;   // the client's User-Agent ("" none)
   std::string_view forwarded_for;  // the client's X-Forwarded-For ("" none)
   std::string_view client_ip;    // appended to X-Forwarded-For
+  std::string_view extensions;   // the client's permessage-deflate offers (extensions.h; "" none)
 };
 std::string FormatUpstreamRequest(const UpstreamRequest& r);
 
 // The engine's 101 to the client: `accept` is AcceptKey(client key); `protocol` the one the
-// backend chose ("" none).
-std::string SwitchingProtocols(std::string_view accept, std::string_view protocol);
+// backend chose ("" none); `extensions` the backend's permessage-deflate answer ("" none).
+std::string SwitchingProtocols(std::string_view accept, std::string_view protocol, std::string_view extensions = {});
 
 }  // namespace wsgate::engine::http

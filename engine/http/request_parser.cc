@@ -4,6 +4,13 @@
 #include <cstring>
 
 namespace wsgate::engine::http {
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 namespace {
 
 // RFC 9110 tchar.
@@ -33,12 +40,6 @@ bool IsTarget(std::string_view s) {
   for (unsigned char c : s)
     if (c <= 0x20 || c >= 0x7f || c == '#') return false;
   return true;
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 ParseResult Error(int status, std::string_view reason) {

@@ -79,6 +79,8 @@ class RequestParser {
   Request request_;
 };
 
+// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimOws(std::string_view s);
 // Case-insensitive ASCII comparison.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // True if the comma-separated header value `list` holds `token` (case-insensitive), e.g.

@@ -1,21 +1,16 @@
 // File: engine/http/response.cc
 #include "engine/http/response.h"
 
+#include "engine/http/extensions.h"
 #include "engine/http/request_parser.h"
 
 namespace wsgate::engine::http {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool Offered(std::string_view offered, std::string_view protocol) {
   while (!offered.empty()) {
     size_t comma = offered.find(',');
-    if (Trim(offered.substr(0, comma)) == protocol) return true;
+    if (TrimOws(offered.substr(0, comma)) == protocol) return true;
     if (comma == std::string_view::npos) break;
     offered.remove_prefix(comma + 1);
   }
@@ -25,7 +20,8 @@ bool Offered(std::string_view offered, std::string_view protocol) {
 }  // namespace
 
 UpstreamAnswer ParseUpgradeResponse(std::string_view buffered, std::string_view expected_accept,
-                                    std::string_view offered_protocols, size_t max_bytes) {
+                                    std::string_view offered_protocols, std::string_view offered_extensions,
+                                    size_t max_bytes) {
   UpstreamAnswer a;
   size_t end = buffered.find("\r\n\r\n");
   if (end == std::string_view::npos) {
@@ -58,7 +54,7 @@ UpstreamAnswer ParseUpgradeResponse(std::string_view buffered, std::string_view 
     a.error = "backend answered HTTP " + std::to_string(status) + " instead of 101";
     return a;
   }
-  bool upgrade = false, connection = false, accept_ok = false, has_extensions = false;
+  bool upgrade = false, connection = false, accept_ok = false;
   size_t pos = eol + 2;
   while (pos < head.size()) {
     size_t line_end = head.find("\r\n", pos);
@@ -69,16 +65,20 @@ UpstreamAnswer ParseUpgradeResponse(std::string_view buffered, std::string_view 
       a.error = "backend sent a malformed header";
       return a;
     }
-    std::string_view name = line.substr(0, colon), value = Trim(line.substr(colon + 1));
+    std::string_view name = line.substr(0, colon), value = TrimOws(line.substr(colon + 1));
     if (EqualsIgnoreCase(name, "upgrade")) upgrade = HasToken(value, "websocket");
     else if (EqualsIgnoreCase(name, "connection")) connection = HasToken(value, "upgrade");
     else if (EqualsIgnoreCase(name, "sec-websocket-accept")) accept_ok = value == expected_accept;
     else if (EqualsIgnoreCase(name, "sec-websocket-protocol")) a.protocol = std::string(value);
-    else if (EqualsIgnoreCase(name, "sec-websocket-extensions")) has_extensions = !value.empty();
+    else if (EqualsIgnoreCase(name, "sec-websocket-extensions") && !value.empty()) {
+      if (!a.extensions.empty()) a.extensions += ", ";  // several headers are one list
+      a.extensions.append(value.data(), value.size());
+    }
   }
   if (!upgrade || !connection) a.error = "backend's 101 lacks Upgrade: websocket / Connection: upgrade";
   else if (!accept_ok) a.error = "backend's Sec-WebSocket-Accept does not match the key";
-  else if (has_extensions) a.error = "backend negotiated an extension that was not offered";
+  else if (std::string e = a.extensions.empty() ? "" : CheckDeflateAnswer(a.extensions, offered_extensions); !e.empty())
+    a.error = std::move(e);
   else if (!a.protocol.empty() && !Offered(offered_protocols, a.protocol))
     a.error = "backend chose a subprotocol the client did not offer";
   else a.kind = UpstreamAnswer::kAccepted;

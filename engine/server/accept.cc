@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,34 @@ void Loop::OnAccept(const io::Completion& cqe) {
   }
   int fd = cqe.res;
   ++stats_.accepted;
+  // The accept budget (issue 15): past it, sockets wait for the next iteration, and at a full
+  // backlog of them accepting pauses (the kernel's queue holds the rest), so a connect storm
+  // cannot starve the relays this iteration serves.
+  const size_t budget = snapshot_->settings.accept_budget;
+  if (accepts_this_batch_ >= budget) {
+    ++stats_.accepts_deferred;
+    deferred_accepts_.push_back({fd, tls});
+    if (deferred_accepts_.size() >= budget && accept_armed_[i] && !accept_paused_[i]) {
+      accept_paused_[i] = ring_.PrepCancel(io::Tag{tls ? kOpAcceptTls : kOpAccept, 0, 0}, io::Tag{kOpCancelAccept, 0, 0});
+    }
+    return;
+  }
+  ++accepts_this_batch_;
+  AdmitSocket(fd, tls);
+}
+
+// The deferred sockets of the last iteration first, up to the budget (AfterBatch).
+void Loop::AdmitDeferred() {
+  const size_t budget = snapshot_->settings.accept_budget;
+  size_t n = std::min(deferred_accepts_.size(), budget);
+  accepts_this_batch_ = n;
+  if (n == 0) return;
+  std::vector<std::pair<int, bool>> now(deferred_accepts_.begin(), deferred_accepts_.begin() + static_cast<long>(n));
+  deferred_accepts_.erase(deferred_accepts_.begin(), deferred_accepts_.begin() + static_cast<long>(n));
+  for (auto [fd, tls] : now) AdmitSocket(fd, tls);
+}
+
+void Loop::AdmitSocket(int fd, bool tls) {
   if (draining_) return RefuseAtAccept(fd, tls, "the gateway is shutting down");
   if (tls && !snapshot_->server_tls) return RefuseAtAccept(fd, tls, "wss connection refused: no certificate is configured");
   Conn* c = table_.Allocate(static_cast<size_t>(options_.max_connections));

@@ -147,6 +147,7 @@ struct Conn {
   std::string upstream_bytes;  // the backend's response so far (and frames right after it)
   std::string expected_accept;
   std::string client_protocols;
+  std::string client_extensions;  // the permessage-deflate offers passed upstream (http/extensions.h)
   std::string client_accept;  // our Sec-WebSocket-Accept for the client
   std::string client_ip;
   std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
@@ -167,6 +168,19 @@ struct Conn {
   // The topic's direction rights (Topic.publish / Topic.subscribe).
   bool may_publish = true;
   bool may_subscribe = true;
+  // permessage-deflate was negotiated; without context takeover (a message may be dropped).
+  bool deflate = false;
+  bool deflate_drops_ok = false;
+  throttle::ConnectionHold quota;  // its concurrent-connection slots, released by Loop::Free (admission.cc)
+
+  // Lifetime limits (issue 15, admission.cc): resolved from its API and the settings when the
+  // relay starts (0 = none); the drain's close time (0 = not scheduled).
+  uint32_t idle_timeout_ms = 0;
+  uint32_t max_lifetime_ms = 0;
+  int64_t relay_started_ms = 0;
+  int64_t last_data_ms = 0;  // the latest data frame either way
+  int64_t drain_close_ms = 0;
+  bool undeployed = false;  // drain_close_ms is its API's undeploy, not the engine's drain
 
   // Relay.
   bool finish_when_flushed = false;  // close once every queued byte has left

@@ -18,6 +18,7 @@
 #include "engine/common/log.h"
 #include "engine/config/access.h"
 #include "engine/config/router.h"
+#include "engine/http/extensions.h"
 #include "engine/http/messages.h"
 #include "engine/http/response.h"
 #include "engine/http/upgrade.h"
@@ -85,6 +86,7 @@ void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
 void Loop::HandleRequest(Conn& c, size_t consumed) {
   const http::Request& req = c.parser->request();
   if (draining_) return Respond(c, 503, "Service Unavailable: the gateway is shutting down");
+  if (RefuseIfOverloaded(c)) return;  // 503 with Retry-After (admission.cc)
   http::UpgradeCheck check = http::CheckUpgrade(req);
   if (check.error != http::UpgradeError::kNone) {
     int status = http::DefaultStatus(check.error);
@@ -93,11 +95,13 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
     if (status == 405) return Respond(c, 405, body, "Allow: GET\r\n");
     return Respond(c, status, body);
   }
+  if (!AdmitHandshakeRate(c, nullptr)) return;  // per client address, before any routing or crypto
   c.snapshot = snapshot_;
   const config::Snapshot& snap = *c.snapshot;
   c.info.vhost = std::string(HostWithoutPort(check.host));
   config::RouteResult route = config::Route(snap, check.host, req.path);
   if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
+  if (!AdmitHandshakeRate(c, route.api)) return;
   if (config::AccessDecision access = CheckAccess(c, req, snap.settings, *route.api); access.status != 0) {
     ++stats_.access_refusals;
     return Respond(c, access.status, access.message);
@@ -129,7 +133,12 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   counters->environment = route.api->environment;
   c.info.app_throttled = &counters->throttled_by_app[c.identity.application_id];
   ResolveLimits(c, snap);
+  if (!AdmitConnection(c, snap)) return;  // 429, before the backend is contacted
   c.client_protocols = std::string(check.protocols);
+  c.client_extensions = http::DeflateOffers(req);  // others are not forwarded
+  // Throttling may drop messages: then no context takeover either way (http/extensions.h).
+  if (!c.client_extensions.empty() && !c.limits.empty())
+    c.client_extensions = http::WithServerNoContextTakeover(c.client_extensions);
   c.client_accept = ws::AcceptKey(check.key);
 
   // The upstream request: fresh key, the client's subprotocols, X-Forwarded-For. The access
@@ -144,6 +153,7 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   up.host = c.endpoint->host_header;
   up.key = key;
   up.protocols = check.protocols;
+  up.extensions = c.client_extensions;
   if (const http::Header* origin = req.Find("origin")) up.origin = origin->value;
   if (const http::Header* ua = req.Find("user-agent")) up.user_agent = ua->value;
   if (const http::Header* xff = req.Find("x-forwarded-for")) up.forwarded_for = xff->value;
@@ -205,7 +215,8 @@ void Loop::OnConnect(Conn& c, int res) {
 void Loop::OnBackendBytes(Conn& c, const uint8_t* data, size_t n) {
   if (c.phase != Phase::kUpstreamHandshake) return;
   c.upstream_bytes.append(reinterpret_cast<const char*>(data), n);
-  http::UpstreamAnswer a = http::ParseUpgradeResponse(c.upstream_bytes, c.expected_accept, c.client_protocols);
+  http::UpstreamAnswer a =
+      http::ParseUpgradeResponse(c.upstream_bytes, c.expected_accept, c.client_protocols, c.client_extensions);
   if (a.kind == http::UpstreamAnswer::kNeedMore) return;
   if (a.kind == http::UpstreamAnswer::kRefused) {
     WSGATE_LOG(kInfo, "shard %d: upstream handshake refused: %s", options_.index, a.error);
@@ -213,15 +224,21 @@ void Loop::OnBackendBytes(Conn& c, const uint8_t* data, size_t n) {
     ++stats_.backend_failures["handshake_refused"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: ", a.error));
   }
-  StartRelay(c, a.consumed, a.protocol);
+  StartRelay(c, a.consumed, a.protocol, a.extensions);
 }
 
-void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol) {
+void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol, std::string_view extensions) {
   c.phase = Phase::kRelay;
   SetDeadline(c, 0);
   c.last_client_activity_ms = now_ms_;
+  c.relay_started_ms = c.last_data_ms = now_ms_;
+  ResolveLifetime(c, *c.snapshot);
   ws::ScannerLimits limits;
   limits.max_message_bytes = c.snapshot->settings.max_message_bytes;
+  limits.allow_rsv1 = !extensions.empty();  // permessage-deflate, checked against the offer
+  c.deflate = !extensions.empty();
+  c.deflate_drops_ok = c.deflate && !c.limits.empty();
+  std::string answer = c.deflate_drops_ok ? http::WithClientNoContextTakeover(extensions) : std::string(extensions);
   c.client().scanner.emplace(ws::Direction::kFromClient, limits);
   c.backend().scanner.emplace(ws::Direction::kFromBackend, limits);
   ++stats_.active_connections;
@@ -236,7 +253,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   if (access_log_ != nullptr && access_log_->log_open()) LogAccess(c, /*open=*/true);
 
   // Our 101 to the client, only now that the backend said 101.
-  EnqueueOwned(c, SideId::kClient, http::SwitchingProtocols(c.client_accept, protocol));
+  EnqueueOwned(c, SideId::kClient, http::SwitchingProtocols(c.client_accept, protocol, answer));
 
   std::string backend_early = c.upstream_bytes.substr(response_head_bytes);
   std::string client_early = std::move(c.early_client);
@@ -245,6 +262,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   c.expected_accept = std::string();
   c.client_accept = std::string();
   c.client_protocols = std::string();
+  c.client_extensions = std::string();
   c.snapshot.reset();  // the relay keeps ids, not pointers into a snapshot
   c.endpoint = nullptr;
   if (!backend_early.empty())

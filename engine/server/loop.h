@@ -8,6 +8,7 @@
 //   handshake.cc  request → route → authenticate → upstream request → connect → backend 101 → 101
 //   relay.cc      frame scanning, data frames and throttling, control frames, engine frames
 //   output.cc     queueing, encrypting and sending; backpressure. Never closes a connection.
+//   admission.cc  connection quotas (429), idle timeout, maximum lifetime, the spread drain
 //   close.cc      close frames, a side lost, finishing and shutting down, HTTP error answers
 //
 // Lifetime rule (Envoy's deferred delete): a connection is freed only by Settle(), which runs
@@ -33,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -48,6 +50,7 @@
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "engine/server/timer_wheel.h"
+#include "engine/throttle/overload.h"
 #include "engine/throttle/throttle.h"
 
 namespace wsgate::engine::server {
@@ -119,6 +122,8 @@ class Loop {
 
   // --- accept.cc
   void OnAccept(const io::Completion& cqe);
+  void AdmitSocket(int fd, bool tls);  // a slot and the request phase, or a refusal
+  void AdmitDeferred();
   void RefuseAtAccept(int fd, bool tls, std::string_view why);
   void AnswerWithReserveFd(int listen_fd, bool tls);
 
@@ -139,7 +144,7 @@ class Loop {
   void StartConnect(Conn& c);
   void OnConnect(Conn& c, int res);
   void OnBackendBytes(Conn& c, const uint8_t* data, size_t n);
-  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol);
+  void StartRelay(Conn& c, size_t response_head_bytes, std::string_view protocol, std::string_view extensions);
 
   // --- relay.cc
   void ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n);
@@ -149,6 +154,29 @@ class Loop {
   // the pong, the throttle notice.
   void EmitDue(Conn& c, SideId dst);
   std::string EncodeControl(SideId dst, uint8_t opcode, std::string_view payload);
+
+  // --- admission.cc (issue 15)
+  // Takes the connection's quota slots; false (answered 429) when one is full.
+  bool AdmitConnection(Conn& c, const config::Snapshot& snapshot);
+  void ResolveLifetime(Conn& c, const config::Snapshot& snapshot);
+  // The earliest of its idle timeout, maximum lifetime and drain close (INT64_MAX: none).
+  int64_t LifetimeDue(const Conn& c) const;
+  // Closes it (1001, or the drain's code) when one of those is due; true if it did.
+  bool EnforceLifetime(Conn& c);
+  void ScheduleDrainClose(Conn& c, int timeout_ms);
+  // The handshake rate limits: the client address's bucket (api == nullptr), else the API's.
+  // False: answered 429 with Retry-After.
+  bool AdmitHandshakeRate(Conn& c, const config::Api* api);
+  // Overload protection (once per 100 ms from AfterBatch), its 503 for new upgrades (true:
+  // refused) and its shedding of the newest connections (1013).
+  void CheckOverload();
+  bool RefuseIfOverloaded(Conn& c);
+  void ShedNewest(size_t n);
+  // The keepalive interval: doubled while overloaded (fewer pings to idle clients).
+  int64_t PingIntervalMs() const {
+    int64_t base = snapshot_->settings.ping_interval_ms;
+    return overload_.level == throttle::OverloadLevel::kNone ? base : base * 2;
+  }
 
   // --- output.cc
   enum class SendResult : uint8_t { kStarted, kBusy, kNothing, kWaiting, kSideGone };
@@ -207,6 +235,13 @@ class Loop {
   bool accept_armed_[2] = {false, false};  // ws, wss
   int64_t accept_resume_ms_[2] = {0, 0};   // backing off after EMFILE/ENFILE until then
   int reserve_fd_ = -1;                    // given up at EMFILE to answer one client 503
+  // The accept budget (issue 15): sockets taken this iteration, those left for the next, and
+  // whether accepting was paused (cancelled) for a full backlog of them.
+  size_t accepts_this_batch_ = 0;
+  std::vector<std::pair<int, bool>> deferred_accepts_;  // fd, tls
+  bool accept_paused_[2] = {false, false};
+  throttle::OverloadDecision overload_;  // the latest evaluation (admission.cc)
+  int64_t next_overload_check_ms_ = 0;
   common::LogLimiter accept_log_, refuse_log_, ring_log_;
   bool draining_ = false;
   bool stop_ = false;

@@ -115,6 +115,7 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   const Side& to = c.side(dst);
   if (to.close_sent || to.tls_failed) return false;
   bool to_client = dst == SideId::kClient;
+  c.last_data_ms = now_ms_;  // the idle timeout's clock (admission.cc)
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
   // Direction rights: a subscribe-only topic takes no client messages (the client is told, once
@@ -131,6 +132,13 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
     if (opcode == ws::kContinuation) {
       c.limits.Count(now_s_);
     } else if (!c.limits.Admit(now_s_)) {
+      if (c.deflate && !c.deflate_drops_ok) {
+        // Compressed with context takeover (the policy came with a later push): a dropped message
+        // would break the receiver's inflater, so the connection ends instead.
+        SendClose(c, SideId::kClient, 1008, "throttled: a compressed message cannot be dropped");
+        SendClose(c, SideId::kBackend, 1001, "client throttled");
+        return false;
+      }
       ++total.throttled_frames;
       ++api.throttled_frames;
       ++*c.info.app_throttled;

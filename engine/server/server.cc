@@ -249,6 +249,7 @@ void Server::Drain(int timeout_ms) {
     std::lock_guard<std::mutex> lock(apply_mu_);
     if (draining_) return;
     draining_ = true;
+    if (timeout_ms < 0) timeout_ms = static_cast<int>(current_->settings.drain_timeout_ms);
   }
   for (auto& shard : shards_) shard->Post([timeout_ms](Shard& s) { s.BeginDrain(timeout_ms); });
 }

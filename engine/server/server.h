@@ -96,8 +96,10 @@ class Server {
   // How long the last successful Apply took to compile and swap on every shard.
   int64_t last_apply_duration_us() const;
 
-  // Stop accepting; close every client with 1001; shards end when their connections are gone
-  // or after `timeout_ms`.
+  // Stop accepting; close every relayed client with EngineSettings.drain_close_code (1012),
+  // spread over the first half of the window with jitter; answer handshakes in progress 503.
+  // Shards end when their connections are gone or after `timeout_ms` (< 0: the applied
+  // EngineSettings.drain_timeout_ms). draining() is true from the call on (/readyz reads it).
   void Drain(int timeout_ms);
   // Blocks until every shard thread has ended.
   void Wait();

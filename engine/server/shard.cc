@@ -57,9 +57,11 @@ Loop::~Loop() {
       pool_.ReturnScratch(s.out.scratch);
       s.out.scratch = nullptr;
     }
+    c.quota.Release(throttle_->connections());
     wheel_.Cancel(c.timer);
   });
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  for (const auto& d : deferred_accepts_) ::close(d.first);
 }
 
 absl::Status Loop::Init(std::shared_ptr<const config::Snapshot> snapshot) {
@@ -100,6 +102,8 @@ void Loop::RunOnce(int64_t timeout_ns) {
 }
 
 void Loop::AfterBatch() {
+  AdmitDeferred();  // the accept budget's waiting sockets (accept.cc)
+  CheckOverload();  // admission.cc
   wheel_.Advance(now_ms_, [this](TimerNode& n) { OnTimer(table_.At(n.owner)); });
   ResumeStarved();
   // Another shard may have taken the descriptor the reserve gave up (one fd table per process).
@@ -109,6 +113,8 @@ void Loop::AfterBatch() {
   for (int i = 0; i < 2; ++i) {
     int fd = i == 0 ? fds_.listen : fds_.wss_listen;
     if (fd < 0 || accept_armed_[i] || draining_ || now_ms_ < accept_resume_ms_[i]) continue;
+    if (deferred_accepts_.size() >= snapshot_->settings.accept_budget) continue;  // paused: a backlog waits
+    accept_paused_[i] = false;
     accept_armed_[i] = ring_.PrepMultishotAccept(fd, io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0});
   }
   if (fds_.wake >= 0 && !wake_armed_ && !stop_)
@@ -198,6 +204,7 @@ void Loop::Free(Conn& c) {
   if (access_log_ != nullptr) LogAccess(c, /*open=*/false);
   c.snapshot.reset();
   pool_.GiveBack(std::move(c.parser));
+  c.quota.Release(throttle_->connections());  // its connection-quota slots, exactly once
   --stats_.open_sockets;
   c.phase = Phase::kFree;
   table_.Release(c);
@@ -214,8 +221,8 @@ int64_t Loop::NextDue(const Conn& c) const {
     due = std::min(due, now_ms_ + std::max<int64_t>(left_s, 0) * 1000);
   }
   due = std::min(due, c.ping_outstanding ? c.ping_sent_ms + settings.pong_timeout_ms
-                                         : c.last_client_activity_ms + settings.ping_interval_ms);
-  return due;
+                                         : c.last_client_activity_ms + PingIntervalMs());
+  return std::min(due, LifetimeDue(c));
 }
 
 void Loop::OnTimer(Conn& c) {
@@ -248,11 +255,12 @@ void Loop::OnTimer(Conn& c) {
         SendClose(c, SideId::kBackend, 1001, "client credentials expired");
         break;
       }
+      if (EnforceLifetime(c)) break;
       if (c.ping_outstanding && now - c.ping_sent_ms >= settings.pong_timeout_ms) {
         // A half-open client: free its resources and tell the backend.
         ++stats_.pong_timeouts;
         OnSideLost(c, SideId::kClient, "client timed out");
-      } else if (!c.ping_outstanding && now - c.last_client_activity_ms >= settings.ping_interval_ms) {
+      } else if (!c.ping_outstanding && now - c.last_client_activity_ms >= PingIntervalMs()) {
         c.ping_outstanding = true;
         c.ping_sent_ms = now;
         Inject(c, SideId::kClient, EncodeControl(SideId::kClient, ws::kPing, "wsgate"));
@@ -279,14 +287,18 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
     uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s_);
     if (code == 0) {
       ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
+      ResolveLifetime(c, *snapshot_);
     } else {
       ++closed;
       if (code == 4001) {
         SendClose(c, SideId::kClient, 4001, "Invalid Credentials Connection closed!");
         SendClose(c, SideId::kBackend, 1001, "client credentials revoked");
-      } else {
-        SendClose(c, SideId::kClient, 1001, "API undeployed");
-        SendClose(c, SideId::kBackend, 1001, "API undeployed");
+      } else if (c.drain_close_ms == 0) {
+        // Undeployed (or no longer served): closed like a drain, with settings.drain_close_code
+        // at a random moment of the first half of the drain window, so its clients do not all
+        // reconnect at once (admission.cc).
+        c.undeployed = true;
+        ScheduleDrainClose(c, static_cast<int>(snapshot_->settings.drain_timeout_ms));
       }
     }
     Settle(c);
@@ -308,10 +320,11 @@ void Loop::BeginDrain(int timeout_ms) {
     if (!ring_.PrepCancel(io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0}))
       WSGATE_LOG(kWarning, "shard %d: could not cancel accepting (submission queue full)", options_.index);
   }
+  for (auto [fd, tls] : deferred_accepts_) RefuseAtAccept(fd, tls, "the gateway is shutting down");
+  deferred_accepts_.clear();
   table_.ForEach([&](Conn& c) {
     if (c.phase == Phase::kRelay) {
-      SendClose(c, SideId::kClient, 1001, "server shutting down");
-      SendClose(c, SideId::kBackend, 1001, "gateway shutting down");
+      ScheduleDrainClose(c, timeout_ms);  // 1012, at a random moment of the window (admission.cc)
     } else if (c.phase == Phase::kRequest || c.phase == Phase::kConnecting || c.phase == Phase::kUpstreamHandshake) {
       Respond(c, 503, "Service Unavailable: the gateway is shutting down");
     } else {

@@ -77,7 +77,8 @@ class Shard {
   // --- Called on the shard thread (through Post) ---
   // Swaps the snapshot and re-checks live connections; returns how many it closed.
   uint64_t ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot);
-  // Stop accepting; close every client with 1001; Run() returns when all are gone or after
+  // Stop accepting; close every relayed client with settings.drain_close_code (1012), spread
+  // over the first half of the window (admission.cc); Run() returns when all are gone or after
   // `timeout_ms`.
   void BeginDrain(int timeout_ms);
   // A copy of this shard's counters.

@@ -48,7 +48,17 @@ namespace wsgate::engine::server {
   X(queued_bytes, "gauge: bytes queued toward clients and backends, not yet sent")                  \
   X(access_log_dropped, "access-log records dropped because the writer's queue was full")          \
   /* --- access policy (issue 14) --- */                                                            \
-  X(access_refusals, "upgrades refused 403 by an Origin or client-address rule")
+  X(access_refusals, "upgrades refused 403 by an Origin or client-address rule") \
+  /* --- issue 15: admission and connection lifetime --- */                                         \
+  X(connection_quota_refusals, "upgrades answered 429: a concurrent-connection quota was full")     \
+  X(idle_timeouts, "connections closed 1001 after no data frame for the idle timeout")             \
+  X(lifetime_closes, "connections closed 1001 at their maximum lifetime")                           \
+  X(drain_closes, "connections closed by a drain (1012 by default), spread over the drain window")   \
+  X(handshake_rate_refusals, "upgrades answered 429: a client address's or an API's handshake rate")  \
+  X(accepts_deferred, "accepted sockets left for the next loop iteration (the accept budget)")  \
+  X(overload_level, "gauge: shards' overload levels summed (each 0 none, 1 soft: 503, 2 hard: shedding)") \
+  X(overload_refusals, "upgrades answered 503 because the shard was overloaded")                       \
+  X(overload_sheds, "connections shed (close 1013, or 503 mid-handshake) past the hard overload threshold")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames

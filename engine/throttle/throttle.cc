@@ -10,8 +10,11 @@ absl::StatusOr<Policy> CompilePolicy(const v1::ThrottlePolicy& in) {
   p.name = in.name();
   p.unlimited = in.unlimited();
   p.stop_on_quota_reach = in.stop_on_quota_reach();
+  p.max_connections = in.max_connections();
+  // A policy that limits only connections counts no events.
+  if (!p.unlimited && in.events() == 0 && p.max_connections > 0) p.unlimited = true;
   if (p.unlimited) return p;
-  if (in.events() == 0) return absl::InvalidArgumentError("events: must be > 0 (or set unlimited)");
+  if (in.events() == 0) return absl::InvalidArgumentError("events: must be > 0 (or set unlimited, or max_connections for a connection-only policy)");
   if (in.events() > Counter::kCountMask)
     return absl::InvalidArgumentError(absl::StrCat("events: at most ", Counter::kCountMask, " per window"));
   p.events = in.events();

@@ -29,6 +29,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "engine/throttle/connections.h"
+#include "engine/throttle/handshake_rate.h"
 #include "wsgate/v1/config.pb.h"
 
 namespace wsgate::engine::throttle {
@@ -40,6 +42,9 @@ struct Policy {
   uint64_t events = 0;      // per window
   int64_t window_s = 86400;  // unit_count x unit
   bool stop_on_quota_reach = true;
+  // Concurrent connections per key (issue 15); 0 = no connection limit. Independent of the event
+  // limit: a connection-only policy is `unlimited` (counts no events) with max_connections > 0.
+  uint32_t max_connections = 0;
 };
 
 // Checks and compiles a policy; an error names the field ("events: must be > 0 ...").
@@ -97,8 +102,14 @@ class Registry {
   // The counter for `key`, created on first use; stable for the Registry's life. Thread-safe.
   Counter* Get(std::string_view key);
   size_t size() const;
+  // The concurrent-connection counts (issue 15), shared by every shard like the event counters.
+  ConnectionCounts& connections() { return connections_; }
+  // The handshake rate limits' token buckets (issue 15), shared the same way.
+  HandshakeRates& handshakes() { return handshakes_; }
 
  private:
+  ConnectionCounts connections_;
+  HandshakeRates handshakes_;
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Counter>> counters_ ABSL_GUARDED_BY(mu_);
 };

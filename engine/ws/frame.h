@@ -100,6 +100,9 @@ struct ScanResult {
 
 struct ScannerLimits {
   uint64_t max_message_bytes = 16ull << 20;
+  // permessage-deflate was negotiated (RFC 7692 §6): RSV1 may mark a message's first frame.
+  // RSV1 on a continuation or control frame, and RSV2/RSV3 always, still fail with 1002.
+  bool allow_rsv1 = false;
 };
 
 template <typename Sink>
@@ -216,7 +219,12 @@ ScanResult FrameScanner<Sink>::Scan(const uint8_t* data, size_t size, Sink& sink
 template <typename Sink>
 ScanResult FrameScanner<Sink>::OnHeader(Sink& sink, bool header_in_input, size_t header_offset) {
   const FrameHeader& h = header_;
-  if (h.rsv != 0) return Fail(1002, "RSV bits set without a negotiated extension");
+  if (h.rsv != 0) {
+    constexpr uint8_t kRsv1 = 0x4;
+    bool message_start = h.opcode == kText || h.opcode == kBinary;
+    if (!limits_.allow_rsv1 || h.rsv != kRsv1) return Fail(1002, "RSV bits set without a negotiated extension");
+    if (!message_start) return Fail(1002, "RSV1 set on a continuation or control frame");
+  }
   if (direction_ == Direction::kFromClient && !h.masked) return Fail(1002, "client frame not masked");
   if (direction_ == Direction::kFromBackend && h.masked) return Fail(1002, "server frame masked");
   payload_left_ = h.payload_length;

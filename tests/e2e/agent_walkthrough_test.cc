@@ -87,6 +87,7 @@ class AgentWalkthrough : public ::testing::Test {
         WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + path, "-H", "Authorization: Bearer " + token});
   }
   // The walkthrough's publisher and developer steps; returns the printed token.
+  std::string DeployWithPlan(const std::string& plan);
   std::string Walkthrough() {
     CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
            "ws://localhost:" + backend_port_});
@@ -176,13 +177,18 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
 
 // A business plan enforced end to end: the publisher creates a tiny policy with wsgatectl, the
 // subscription uses it, and wscat shows what WSO2 users see when a frame is throttled out.
-TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
-  CtlOk({"policy", "create", "Tiny", "--events", "4", "--unit", "hour"});
+// Chats with /rooms/{roomID} deployed, offering `plan`, ChatApp subscribed on it: a token.
+std::string AgentWalkthrough::DeployWithPlan(const std::string& plan) {
   CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
          "ws://localhost:" + backend_port_});
   CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
   CtlOk({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}"});
-  std::string token = PublishSubscribeAndToken("Tiny");
+  return PublishSubscribeAndToken(plan);
+}
+
+TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
+  CtlOk({"policy", "create", "Tiny", "--events", "4", "--unit", "hour"});
+  std::string token = DeployWithPlan("Tiny");
   // Events 1 and 2: the two welcome texts. 3 and 4: "hello" to the backend and on to b.
   auto a = Wscat("/chats/1.0.0/rooms/room1", token);
   ASSERT_TRUE(a->WaitForOutput("You joined room1!", kTimeoutMs)) << a->output();
@@ -254,6 +260,18 @@ TEST_F(AgentWalkthrough, OriginAllowListSetWithWsgatectlRefusesOtherSites) {
   EXPECT_TRUE(cli->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << cli->output();
   CtlOk({"api", "access", "Chats:1.0.0", "--clear"});
   EXPECT_NE(CtlOk({"api", "access", "Chats:1.0.0"}).find("allowed origins: (any)"), std::string::npos);
+// Issue 15: a connection quota as a plan dimension, made with wsgatectl and pushed to the engine:
+// the third connection of a two-connection plan gets 429, and wscat says so.
+TEST_F(AgentWalkthrough, PlanConnectionQuotaFromWsgatectl) {
+  std::string created = CtlOk({"policy", "create", "TwoSockets", "--connections", "2"});
+  EXPECT_NE(created.find("Allows unlimited events and 2 concurrent connections"), std::string::npos) << created;
+  std::string token = DeployWithPlan("TwoSockets");
+  auto a = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(a->WaitForOutput("You joined room1!", kTimeoutMs)) << a->output();
+  auto b = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(b->WaitForOutput("You joined room1!", kTimeoutMs)) << b->output();
+  auto c = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(c->WaitForOutput("429", kTimeoutMs)) << c->output();
 }
 
 TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {

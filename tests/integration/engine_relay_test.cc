@@ -219,7 +219,7 @@ TEST_F(EngineRelayTest, RevocationPushClosesLiveSocketsWith4001) {
   EXPECT_EQ(again->applied_version, 2u);
 }
 
-TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNothing) {
+TEST_F(EngineRelayTest, UndeployClosesWith1012AndConfigPushDuringTrafficDropsNothing) {
   auto a = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
   auto b = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
   std::atomic<bool> done{false};
@@ -237,10 +237,17 @@ TEST_F(EngineRelayTest, UndeployClosesWith1001AndConfigPushDuringTrafficDropsNot
   v1::Snapshot empty;
   empty.set_version(100000);
   empty.set_agent_id("test-agent");
+  empty.mutable_settings()->set_drain_timeout_ms(1000);  // the closes spread over its first half
   Apply(empty);
-  auto f = a->ReadFrame();
-  ASSERT_TRUE(f);
-  EXPECT_EQ(ParseClose(f->payload).code, 1001);
+  for (auto* c : {a.get(), b.get()}) {
+    std::optional<WsFrame> f;
+    do f = c->ReadFrame();
+    while (f && f->opcode != 0x8);
+    ASSERT_TRUE(f);
+    auto info = ParseClose(f->payload);
+    EXPECT_EQ(info.code, 1012);  // issue 15: like a drain, spread, so its clients do not reconnect at once
+    EXPECT_EQ(std::string(info.reason), "API undeployed");
+  }
 }
 
 // The control plane's calls arrive on several gRPC threads at once: pushes, stats and status

@@ -295,7 +295,31 @@ TEST_F(CatalogTest, PoliciesHaveWso2DefaultsAndCustomOnes) {
   EXPECT_EQ(catalog_->CreatePolicy(p).status().code(), absl::StatusCode::kAlreadyExists);
   p.set_name("Broken");
   p.set_events(0);
-  EXPECT_EQ(catalog_->CreatePolicy(p).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog_->CreatePolicy(p).status().message(),
+            "events: must be > 0 (or set unlimited, or connections for a connection-only policy)");
+  // Issue 15: concurrent connections, alone or with events; stored and pushed to engines.
+  v1::ThrottlePolicy sockets;
+  sockets.set_name("TenSockets");
+  sockets.set_max_connections(10);
+  auto only = catalog_->CreatePolicy(sockets);
+  ASSERT_TRUE(only.ok()) << only.status();
+  EXPECT_TRUE(only->unlimited());
+  EXPECT_EQ(only->description(), "Allows unlimited events and 10 concurrent connections");
+  v1::ThrottlePolicy both = p;
+  both.set_name("ChattyFive");
+  both.set_events(100);
+  both.set_max_connections(5);
+  auto created_both = catalog_->CreatePolicy(both);
+  ASSERT_TRUE(created_both.ok());
+  EXPECT_EQ(created_both->description(), "Allows 100 events per minute and 5 concurrent connections");
+  auto pushed = catalog_->BuildSnapshot();
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  int found = 0;
+  for (const auto& tp : pushed->throttle_policies()) {
+    if (tp.name() == "TenSockets") found += tp.max_connections() == 10;
+    if (tp.name() == "ChattyFive") found += tp.max_connections() == 5 && tp.events() == 100;
+  }
+  EXPECT_EQ(found, 2) << "max_connections reaches the engine's snapshot";
   ASSERT_TRUE(catalog_->CreateApi(Chats()).ok());
   ASSERT_TRUE(catalog_->SetPlans("Chats:1.0.0", {"Chatty"}).ok());
   EXPECT_EQ(catalog_->DeletePolicy("Chatty").code(), absl::StatusCode::kFailedPrecondition);

@@ -31,7 +31,7 @@ absl::Status List(Ctx& ctx, const ListFlags& flags) {
 }
 
 struct CreateFlags {
-  int64_t events = 0, unit_count = 1;
+  int64_t events = 0, unit_count = 1, connections = 0;
   std::string unit, level, description;
   bool unlimited = false;
   void Register(common::FlagParser& f) {
@@ -39,7 +39,11 @@ struct CreateFlags {
     f.AddString("unit", &unit, "second, minute, hour, day or month", "UNIT");
     f.AddInt("unit-count", &unit_count, "window = unit-count x unit", 1, 1000000);
     f.AddString("level", &level, "subscription (default), application or api", "LEVEL");
-    f.AddBool("unlimited", &unlimited, "no limit");
+    f.AddBool("unlimited", &unlimited, "no event limit");
+    f.AddInt("connections", &connections,
+             "concurrent connections per subscription, application or API (by --level) on each engine; more get "
+             "429 (0: no limit; alone, without --events: a connection-only policy)",
+             0, 4294967295LL);
     f.AddString("description", &description, "free text", "TEXT");
   }
 };
@@ -53,6 +57,7 @@ absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
   p.set_name(ctx.args[0]);
   p.set_events(static_cast<uint64_t>(flags.events));
   p.set_unlimited(flags.unlimited);
+  p.set_max_connections(static_cast<uint32_t>(flags.connections));
   p.set_unit_count(static_cast<uint32_t>(flags.unit_count));
   p.set_description(flags.description);
   p.set_unit(*unit);
@@ -77,8 +82,9 @@ absl::Status Delete(Ctx& ctx) {
 
 void AddPolicyCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("policy list", "", "list throttle policies", 0, 0, &List));
-  commands.push_back(MakeCommand("policy create", "NAME --events N --unit second|minute|hour|day|month",
-                                 "create an event-count policy", 1, 1, &Create));
+  commands.push_back(MakeCommand("policy create",
+                                 "NAME --events N --unit second|minute|hour|day|month [--connections N]",
+                                 "create an event-count and/or concurrent-connection policy", 1, 1, &Create));
   commands.push_back(MakeCommand("policy delete", "NAME", "delete an unused policy", 1, 1, &Delete));
 }
 

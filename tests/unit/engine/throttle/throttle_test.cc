@@ -41,7 +41,7 @@ TEST(CompilePolicyTest, WindowsAndDefaults) {
 TEST(CompilePolicyTest, ErrorsNameTheField) {
   auto zero = CompilePolicy(Proto(0, v1::DAY));
   ASSERT_FALSE(zero.ok());
-  EXPECT_EQ(zero.status().message(), "events: must be > 0 (or set unlimited)");
+  EXPECT_EQ(zero.status().message(), "events: must be > 0 (or set unlimited, or max_connections for a connection-only policy)");
   auto no_unit = CompilePolicy(Proto(10, v1::TIME_UNIT_UNSPECIFIED));
   ASSERT_FALSE(no_unit.ok());
   EXPECT_EQ(no_unit.status().message(), "unit: must be SECOND, MINUTE, HOUR, DAY or MONTH");

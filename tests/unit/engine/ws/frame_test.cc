@@ -197,6 +197,38 @@ INSTANTIATE_TEST_SUITE_P(
         BadStream{"length_top_bit", Direction::kFromClient, HugeLengthHeader(), 1002}),
     [](const testing::TestParamInfo<BadStream>& p) { return p.param.name; });
 
+// permessage-deflate negotiated (RFC 7692 §6): RSV1 on a message's first frame is forwarded
+// byte for byte; on a continuation or a control frame, and RSV2/RSV3 always, the stream fails 1002.
+TEST(FrameScanner, Rsv1OnAMessagesFirstFrameWhenNegotiated) {
+  ScannerLimits deflate;
+  deflate.allow_rsv1 = true;
+  std::string stream = Frame(kText, "compressed?", false, true, 4) + Frame(kContinuation, "more") +
+                       Frame(kPing, "p") + Frame(kBinary, "whole", true, true, 4) + Frame(kText, "plain");
+  for (size_t chunk = 1; chunk <= stream.size(); chunk = chunk * 2 + 1) {
+    RecordingSink sink;
+    ASSERT_TRUE(ScanInChunks(Direction::kFromClient, stream, chunk, sink, deflate).ok) << chunk;
+  }
+  struct Bad {
+    std::string stream;
+    const char* reason;
+  } bad[] = {
+      {Frame(kText, "a", false, true, 4) + Frame(kContinuation, "b", true, true, 4),
+       "RSV1 set on a continuation or control frame"},
+      {Frame(kPing, "p", true, true, 4), "RSV1 set on a continuation or control frame"},
+      {Frame(kText, "a", true, true, 2), "RSV bits set without a negotiated extension"},
+      {Frame(kText, "a", true, true, 1), "RSV bits set without a negotiated extension"},
+  };
+  for (const Bad& b : bad) {
+    RecordingSink sink;
+    FrameScanner<RecordingSink> scanner(Direction::kFromClient, deflate);
+    sink.input = reinterpret_cast<const uint8_t*>(b.stream.data());
+    ScanResult r = scanner.Scan(sink.input, b.stream.size(), sink);
+    ASSERT_FALSE(r.ok);
+    EXPECT_EQ(r.close_code, 1002);
+    EXPECT_STREQ(r.reason, b.reason);
+  }
+}
+
 TEST(FrameHeader, ParsesEveryLengthForm) {
   FrameHeader h;
   std::string f = Frame(kBinary, std::string(125, 'a'));
