@@ -22,7 +22,6 @@ absl::Status FieldError(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
-std::string Lower(std::string_view s) { return absl::AsciiStrToLower(Sv(s)); }
 
 // Match order: more literal segments first, then more segments, wildcards last.
 bool MoreSpecific(const Topic& a, const Topic& b) {
@@ -61,6 +60,40 @@ absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endp
     ep.resolve_error = addresses.ok() ? "no addresses" : std::string(addresses.status().message());
   }
   return ep;
+}
+
+// Every vhost's names and aliases, normalized and checked, into the Host → vhost index; at most
+// one default vhost per environment (the first environment's default serves unmatched hosts).
+absl::Status CompileVhosts(const v1::Snapshot& in, Snapshot* out, absl::flat_hash_map<std::string, uint32_t>* by_name,
+                           std::vector<std::vector<std::string>>* hosts) {
+  absl::flat_hash_map<std::string, std::string> default_of_env;
+  absl::flat_hash_map<std::string, std::string> owner;  // normalized host → the vhost naming it
+  out->routes.resize(static_cast<size_t>(in.vhosts_size()));
+  hosts->resize(static_cast<size_t>(in.vhosts_size()));
+  for (int i = 0; i < in.vhosts_size(); ++i) {
+    const auto& v = in.vhosts(i);
+    std::string path = absl::StrCat("vhosts[", i, "]");
+    if (v.name().empty()) return FieldError(path + ".name", "must not be empty");
+    if (!by_name->emplace(v.name(), static_cast<uint32_t>(i)).second)
+      return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
+    for (int k = -1; k < v.aliases_size(); ++k) {
+      std::string field = k < 0 ? path + ".name" : absl::StrCat(path, ".aliases[", k, "]");
+      auto name = NormalizeVhostName(k < 0 ? v.name() : v.aliases(k));
+      if (!name.ok()) return FieldError(field, name.status().message());
+      if (!out->vhost_index.Add(*name, static_cast<uint32_t>(i)))
+        return FieldError(field, absl::StrCat("'", *name, "' already selects vhost '", owner[*name], "'"));
+      owner[*name] = v.name();
+      (*hosts)[i].push_back(*std::move(name));
+    }
+    if (!v.is_default()) continue;
+    auto [it, fresh] = default_of_env.emplace(v.environment(), v.name());
+    if (!fresh)
+      return FieldError(path + ".is_default", absl::StrCat("environment '", v.environment(), "' already has the default vhost '",
+                                                          it->second, "' (at most one per environment)"));
+    if (!out->vhost_index.has_default()) out->vhost_index.SetDefault(static_cast<uint32_t>(i));
+  }
+  out->vhost_index.Finish();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -115,22 +148,19 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
                                          in.token_validation().audiences().end());
   if (in.token_validation().clock_skew_s()) out->token_validation.clock_skew_s = in.token_validation().clock_skew_s();
 
-  // Vhosts: name → the lower-case host names that select it.
-  absl::flat_hash_map<std::string, std::vector<std::string>> vhost_hosts;
+  // Vhosts: name → its position (the route table) and the host names that select it.
+  absl::flat_hash_map<std::string, uint32_t> vhost_by_name;
+  std::vector<std::vector<std::string>> vhost_hosts;
   std::vector<tls::CertSpec> certs;
   if (!tls_defaults.cert_file.empty()) certs.push_back({"", tls_defaults.cert_file, tls_defaults.key_file});
+  WSGATE_RETURN_IF_ERROR(CompileVhosts(in, out.get(), &vhost_by_name, &vhost_hosts));
   for (int i = 0; i < in.vhosts_size(); ++i) {
     const auto& v = in.vhosts(i);
     std::string path = absl::StrCat("vhosts[", i, "]");
-    if (v.name().empty()) return FieldError(path + ".name", "must not be empty");
-    auto& hosts = vhost_hosts[v.name()];
-    if (!hosts.empty()) return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
-    hosts.push_back(Lower(v.name()));
-    for (const auto& alias : v.aliases()) hosts.push_back(Lower(alias));
     if (v.tls().cert_file().empty() != v.tls().key_file().empty())
       return FieldError(path + ".tls", "needs both cert_file and key_file");
     if (!v.tls().cert_file().empty())
-      for (const auto& host : hosts) certs.push_back({host, v.tls().cert_file(), v.tls().key_file()});
+      for (const auto& host : vhost_hosts[i]) certs.push_back({host, v.tls().cert_file(), v.tls().key_file()});
   }
   if (!certs.empty()) {
     // The first certificate is the default when no name matches the client's SNI.
@@ -205,16 +235,14 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     if (size_t v = bare.find("/{version}"); v != std::string::npos) bare.erase(v, 10);
     if (a.vhosts_size() == 0) return FieldError(path + ".vhosts", "an API must be deployed to at least one vhost");
     for (int k = 0; k < a.vhosts_size(); ++k) {
-      auto it = vhost_hosts.find(a.vhosts(k));
-      if (it == vhost_hosts.end())
+      auto it = vhost_by_name.find(a.vhosts(k));
+      if (it == vhost_by_name.end())
         return FieldError(absl::StrCat(path, ".vhosts[", k, "]"), absl::StrCat("unknown vhost '", a.vhosts(k), "'"));
-      for (const std::string& host : it->second) {
-        auto& table = out->routes[host];
-        if (!table.emplace(versioned, api.get()).second)
-          return FieldError(path, absl::StrCat(versioned, " is already served on vhost ", host));
-        if (api->is_default_version && !bare.empty() && !table.emplace(bare, api.get()).second)
-          return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", host));
-      }
+      auto& table = out->routes[it->second];
+      if (!table.emplace(versioned, api.get()).second)
+        return FieldError(path, absl::StrCat(versioned, " is already served on vhost ", a.vhosts(k)));
+      if (api->is_default_version && !bare.empty() && !table.emplace(bare, api.get()).second)
+        return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", a.vhosts(k)));
     }
     out->apis_by_id[api->id] = api.get();
     out->apis.push_back(std::move(api));

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "engine/config/syntax.h"
+#include "engine/config/vhost.h"
 #include "engine/throttle/throttle.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/tls.h"
@@ -92,9 +93,11 @@ struct Snapshot {
   uint64_t version = 0;
   std::string agent_id;
   std::vector<std::unique_ptr<Api>> apis;
-  // Per vhost (lower-case name and aliases): request path prefix → API. A prefix is the
+  // Host → vhost (exact names and aliases, then wildcards, then the default vhost; vhost.h), and
+  // per vhost (by its position in the snapshot): request path prefix → API. A prefix is the
   // versioned context ("/chats/1.0.0") and, for default-version APIs, the bare context ("/chats").
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, const Api*>> routes;
+  VhostIndex vhost_index;
+  std::vector<absl::flat_hash_map<std::string, const Api*>> routes;
   absl::flat_hash_map<std::string, const Api*> apis_by_id;
   absl::flat_hash_map<std::string, Application> applications;         // by id
   absl::flat_hash_map<std::string, Subscription> subscriptions;       // by application_id + '\n' + api_id
@@ -110,6 +113,8 @@ struct Snapshot {
   std::shared_ptr<const tls::ServerTlsContext> server_tls;
 
   const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
+  // The route table of the vhost a Host header selects (vhost.h), or null when none does.
+  const absl::flat_hash_map<std::string, const Api*>* RoutesForHost(std::string_view host) const;
 };
 
 // An empty, unconfigured snapshot (version 0): every upgrade answers 503 until the first push.
