@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/status_macros.h"
+#include "engine/config/settings.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -50,6 +51,7 @@ absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endp
   } else if (ep.insecure_skip_verify || !ep.ca_file.empty()) {
     return FieldError(path, "ca_file and insecure_skip_verify apply to wss:// endpoints only");
   }
+  WSGATE_RETURN_IF_ERROR(CheckConnectTimeoutMs(path + ".connect_timeout_ms", in.connect_timeout_ms()));
   ep.connect_timeout_ms = in.connect_timeout_ms();
   auto addresses = resolver(ep.host, ep.port);
   if (addresses.ok() && !addresses->empty()) {
@@ -127,21 +129,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   out->version = in.version();
   out->agent_id = in.agent_id();
 
-  // Settings (0 = default).
-  const v1::EngineSettings& st = in.settings();
-  Settings& s = out->settings;
-  if (st.max_header_bytes()) s.max_header_bytes = st.max_header_bytes();
-  if (st.handshake_timeout_ms()) s.handshake_timeout_ms = st.handshake_timeout_ms();
-  if (st.upstream_connect_timeout_ms()) s.upstream_connect_timeout_ms = st.upstream_connect_timeout_ms();
-  if (st.max_message_bytes()) s.max_message_bytes = st.max_message_bytes();
-  if (st.queue_bytes()) s.queue_bytes = st.queue_bytes();
-  if (st.ping_interval_ms()) s.ping_interval_ms = st.ping_interval_ms();
-  if (st.pong_timeout_ms()) s.pong_timeout_ms = st.pong_timeout_ms();
-  if (st.close_timeout_ms()) s.close_timeout_ms = st.close_timeout_ms();
-  if (st.drain_timeout_ms()) s.drain_timeout_ms = st.drain_timeout_ms();
-  if (s.max_header_bytes < 1024 || s.max_header_bytes > (1 << 20))
-    return FieldError("settings.max_header_bytes", "must be between 1024 and 1048576");
-  if (s.queue_bytes < 16 * 1024) return FieldError("settings.queue_bytes", "must be at least 16384");
+  WSGATE_RETURN_IF_ERROR(CompileSettings(in.settings(), &out->settings));
 
   out->token_validation.issuer = in.token_validation().issuer();
   out->token_validation.audiences.assign(in.token_validation().audiences().begin(),
@@ -190,6 +178,8 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     api->is_default_version = a.is_default_version();
     api->state = a.state();
     api->throttle_policy = a.throttle_policy();
+    WSGATE_RETURN_IF_ERROR(CheckMaxMessageBytes(path + ".max_message_bytes", a.max_message_bytes()));
+    api->max_message_bytes = a.max_message_bytes();
     if (api->id.empty()) return FieldError(path + ".id", "must not be empty");
     if (out->apis_by_id.contains(api->id)) return FieldError(path + ".id", absl::StrCat("duplicate id '", api->id, "'"));
     if (api->context.empty() || api->context[0] != '/' || api->context.back() == '/' ||
@@ -314,6 +304,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> CompileDefaults(const TlsDefault
   WSGATE_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> out, CompileMutable(v1::Snapshot(), SystemResolver(), tls_defaults));
   out->configured = false;
   return std::shared_ptr<const Snapshot>(std::move(out));
+}
+
+uint64_t Snapshot::MaxMessageBytes(std::string_view api_id) const {
+  auto it = apis_by_id.find(Sv(api_id));
+  return it != apis_by_id.end() && it->second->max_message_bytes != 0 ? it->second->max_message_bytes
+                                                                       : settings.max_message_bytes;
 }
 
 const Subscription* Snapshot::FindSubscription(std::string_view application_id, std::string_view api_id) const {

@@ -37,6 +37,7 @@ struct Api {
   std::optional<Endpoint> production, sandbox;
   std::vector<Topic> topics;  // in match order: most specific first
   std::string throttle_policy;
+  uint64_t max_message_bytes = 0;  // 0: Settings::max_message_bytes
 };
 
 struct Application {
@@ -77,6 +78,8 @@ struct Settings {
   uint32_t pong_timeout_ms = 30000;
   uint32_t close_timeout_ms = 5000;
   uint32_t drain_timeout_ms = 30000;
+  // Live client connections of the whole engine (all shards); 0: only the per-shard limit.
+  uint32_t max_connections = 0;
 };
 
 struct TokenValidation {
@@ -112,6 +115,9 @@ struct Snapshot {
   // so the wss listener refuses connections.
   std::shared_ptr<const tls::ServerTlsContext> server_tls;
 
+  // The largest message an API's connections may send or receive (its override, else the
+  // engine-wide setting); an unknown api_id gets the engine-wide setting.
+  uint64_t MaxMessageBytes(std::string_view api_id) const;
   const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
   // The route table of the vhost a Host header selects (vhost.h), or null when none does.
   const absl::flat_hash_map<std::string, const Api*>* RoutesForHost(std::string_view host) const;

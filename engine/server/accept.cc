@@ -71,8 +71,13 @@ void Loop::OnAccept(const io::Completion& cqe) {
   ++stats_.accepted;
   if (draining_) return RefuseAtAccept(fd, tls, "the gateway is shutting down");
   if (tls && !snapshot_->server_tls) return RefuseAtAccept(fd, tls, "wss connection refused: no certificate is configured");
+  if (!TakeEngineSlot()) {
+    return RefuseAtAccept(fd, tls, absl::StrCat("engine-wide connection limit ", snapshot_->settings.max_connections,
+                                                " reached (settings.max_connections)"));
+  }
   Conn* c = table_.Allocate(static_cast<size_t>(options_.max_connections));
   if (c == nullptr) {
+    ReleaseEngineSlot();
     return RefuseAtAccept(fd, tls, absl::StrCat("connection limit ", options_.max_connections, " reached (--max-connections)"));
   }
   int one = 1;
@@ -85,6 +90,20 @@ void Loop::OnAccept(const io::Completion& cqe) {
   ++stats_.open_sockets;
   ArmRecv(*c, SideId::kClient);
   Settle(*c);
+}
+
+bool Loop::TakeEngineSlot() {
+  if (options_.engine_connections == nullptr) return true;
+  // One atomic add per accepted client (never per frame); over the cap it is taken back.
+  int64_t before = options_.engine_connections->fetch_add(1, std::memory_order_relaxed);
+  uint32_t cap = snapshot_->settings.max_connections;
+  if (cap == 0 || before < cap) return true;
+  options_.engine_connections->fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Loop::ReleaseEngineSlot() {
+  if (options_.engine_connections != nullptr) options_.engine_connections->fetch_sub(1, std::memory_order_relaxed);
 }
 
 // A client this shard will not serve: ws clients get a 503 with a text body (one non-blocking

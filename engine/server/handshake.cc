@@ -169,7 +169,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   SetDeadline(c, 0);
   c.last_client_activity_ms = now_ms_;
   ws::ScannerLimits limits;
-  limits.max_message_bytes = c.snapshot->settings.max_message_bytes;
+  limits.max_message_bytes = c.snapshot->MaxMessageBytes(c.api_id);
   c.client().scanner.emplace(ws::Direction::kFromClient, limits);
   c.backend().scanner.emplace(ws::Direction::kFromBackend, limits);
   ++stats_.active_connections;

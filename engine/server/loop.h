@@ -120,6 +120,10 @@ class Loop {
   void OnAccept(const io::Completion& cqe);
   void RefuseAtAccept(int fd, bool tls, std::string_view why);
   void AnswerWithReserveFd(int listen_fd, bool tls);
+  // The engine-wide connection count (settings.max_connections, all shards): taken at accept,
+  // given back in Free. False (nothing taken) when the cap is reached.
+  bool TakeEngineSlot();
+  void ReleaseEngineSlot();
 
   // --- transport.cc
   // Prepares `op` for `c` from its own state (fd, scratch, address) and counts it in flight.

@@ -124,6 +124,7 @@ absl::Status Server::Start() {
     so.wss_addr = wss_addr;
     so.wss_addr_len = wss_len;
     so.throttle = &throttle_;
+    so.engine_connections = &engine_connections_;
     if (i > 0) {  // port 0: every shard binds the ports the first one got
       auto set_port = [](sockaddr_storage& a, uint16_t port) {
         if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);

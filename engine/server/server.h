@@ -14,6 +14,7 @@
 // threads, a signal thread, tests).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -96,6 +97,7 @@ class Server {
   uint16_t wss_port_ = 0;
   int max_connections_ = 0;
   throttle::Registry throttle_;  // shared by the shards; outlives them (declared first)
+  std::atomic<int64_t> engine_connections_{0};  // settings.max_connections, across shards
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);

@@ -192,6 +192,7 @@ void Loop::Free(Conn& c) {
   c.snapshot.reset();
   pool_.GiveBack(std::move(c.parser));
   --stats_.open_sockets;
+  ReleaseEngineSlot();
   c.phase = Phase::kFree;
   table_.Release(c);
 }
@@ -270,6 +271,9 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
     uint16_t code = auth::Authenticator::Recheck(*snapshot_, c.api_id, c.identity, now_s_);
     if (code == 0) {
       ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
+      ws::ScannerLimits limits{snapshot_->MaxMessageBytes(c.api_id)};  // and a changed message limit
+      for (Side& side : c.sides)
+        if (side.scanner) side.scanner->set_limits(limits);
     } else {
       ++closed;
       if (code == 4001) {

@@ -51,6 +51,9 @@ struct ShardOptions {
   unsigned buffer_size = 16384;
   // The engine's throttle counters, shared by every shard (the Server owns them). Required.
   throttle::Registry* throttle = nullptr;
+  // Live client connections of the whole engine, shared by every shard (the Server owns it), for
+  // settings.max_connections. Null: no engine-wide cap (a Loop on its own, in unit tests).
+  std::atomic<int64_t>* engine_connections = nullptr;
 };
 
 class Shard {

@@ -450,8 +450,8 @@ TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
 
 TEST_F(EngineRelayTest, IdleClientsArePingedAndDeadOnesClosed) {
   v1::Snapshot s = BaseSnapshot(2);
-  s.mutable_settings()->set_ping_interval_ms(200);
-  s.mutable_settings()->set_pong_timeout_ms(300);
+  s.mutable_settings()->set_ping_interval_ms(1000);  // the smallest allowed
+  s.mutable_settings()->set_pong_timeout_ms(1000);
   Apply(s);
   auto alive = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
   auto dead = Join("/chats/1.0.0/rooms/room2", "You joined room2!");
