@@ -2,9 +2,6 @@
 // limits reach connections that are already open (max_message_bytes, ping_interval_ms), an API's
 // own max_message_bytes overrides the engine-wide one, an endpoint's connect_timeout_ms overrides
 // upstream_connect_timeout_ms, and settings.max_connections caps the whole engine across shards.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <gtest/gtest.h>
 
@@ -98,18 +95,11 @@ TEST_F(EngineSettingsTest, AShorterPingIntervalReachesOpenConnections) {
 }
 
 TEST_F(EngineSettingsTest, AnEndpointsConnectTimeoutWinsOverTheEngineWideOne) {
-  // A listener that never accepts: TCP connects, but no 101 ever comes.
-  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(silent, 8), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t port = 0;
+  int silent = SilentListener(&port);  // TCP connects, but no 101 ever comes
   v1::Snapshot s = BaseSnapshot(2);
   auto* ep = s.mutable_apis(0)->mutable_production_endpoint();
-  ep->set_url("ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  ep->set_url("ws://127.0.0.1:" + std::to_string(port));
   ep->set_connect_timeout_ms(300);
   s.mutable_settings()->set_upstream_connect_timeout_ms(20000);
   Apply(s);
@@ -136,15 +126,7 @@ TEST_F(EngineWideLimitTest, MaxConnectionsCapsAllShardsTogether) {
   Apply(s);
   // Each shard alone would take many more (the per-shard limit is derived from the fd limit).
   ASSERT_GT(engine_->max_connections_per_shard(), 3);
-  std::vector<std::unique_ptr<WsClient>> held;
-  for (int i = 0; i < 3; ++i) {
-    auto c = std::make_unique<WsClient>();
-    ASSERT_TRUE(c->ConnectTcp(engine_port()));
-    held.push_back(std::move(c));
-  }
-  for (int i = 0; i < 400 && engine_->CollectStats().open_sockets < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_EQ(engine_->CollectStats().open_sockets, 3u);
+  std::vector<std::unique_ptr<WsClient>> held = HoldTcpClients(3);
   // Whichever shard the kernel hands them to, the next clients are refused.
   for (int i = 0; i < 4; ++i) {
     WsClient extra;
