@@ -144,16 +144,25 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   WSGATE_RETURN_IF_ERROR(CompileVhosts(in, out.get(), &vhost_by_name, &vhost_hosts));
   for (int i = 0; i < in.vhosts_size(); ++i) {
     const auto& v = in.vhosts(i);
-    std::string path = absl::StrCat("vhosts[", i, "]");
-    if (v.tls().cert_file().empty() != v.tls().key_file().empty())
-      return FieldError(path + ".tls", "needs both cert_file and key_file");
-    if (!v.tls().cert_file().empty())
-      for (const auto& host : vhost_hosts[i]) certs.push_back({host, v.tls().cert_file(), v.tls().key_file()});
+    const v1::TlsCertificate& t = v.tls();
+    std::string path = absl::StrCat("vhosts[", i, "].tls");
+    bool pem = !t.cert_pem().empty() || !t.key_pem().empty();
+    if (pem && (t.cert_pem().empty() || t.key_pem().empty())) return FieldError(path, "needs both cert_pem and key_pem");
+    if (!pem && t.cert_file().empty() != t.key_file().empty())
+      return FieldError(path, "needs both cert_file and key_file");
+    if (!pem && t.cert_file().empty()) continue;
+    // Without an engine certificate, the default vhost's is served to clients whose SNI matches
+    // no name (or who send none).
+    size_t at = tls_defaults.cert_file.empty() && v.is_default() ? 0 : certs.size();
+    for (const auto& host : vhost_hosts[i]) {
+      tls::CertSpec spec{host, t.cert_file(), t.key_file(), t.cert_pem(), t.key_pem(), absl::StrCat(path, " (", v.name(), ")")};
+      certs.insert(certs.begin() + static_cast<std::ptrdiff_t>(at++), std::move(spec));
+    }
   }
   if (!certs.empty()) {
     // The first certificate is the default when no name matches the client's SNI.
     auto ctx = tls::ServerTlsContext::Create(certs);
-    if (!ctx.ok()) return FieldError(tls_defaults.cert_file.empty() ? "vhosts.tls" : "tls", ctx.status().message());
+    if (!ctx.ok()) return ctx.status().message().find("vhosts[") == 0 ? ctx.status() : FieldError("tls", ctx.status().message());
     out->server_tls = *std::move(ctx);
   }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/check.h"
 #include "engine/common/log.h"
 #include "engine/http/messages.h"
 #include "engine/server/loop.h"
@@ -46,18 +47,19 @@ const std::string& RefusalResponse() {
 }  // namespace
 
 void Loop::OnAccept(const io::Completion& cqe) {
-  bool tls = io::Tag::Decode(cqe.user_data).op == kOpAcceptTls;
-  int i = tls ? 1 : 0;
-  if (!io::HasMore(cqe)) accept_armed_[i] = false;  // AfterBatch arms it again
+  io::Tag tag = io::Tag::Decode(cqe.user_data);
+  bool tls = tag.op == kOpAcceptTls;
+  WSGATE_DCHECK(tag.slot < listeners_.size());
+  Listener& listener = listeners_[tag.slot];
+  if (!io::HasMore(cqe)) listener.armed = false;  // AfterBatch arms it again
   if (cqe.res < 0) {
     if (cqe.res == -ECANCELED) return;
     ++stats_.accept_errors;
-    int listen_fd = tls ? fds_.wss_listen : fds_.listen;
     bool out_of_fds = cqe.res == -EMFILE || cqe.res == -ENFILE;
     if (out_of_fds) {
       // Re-arming at once would spin on the same error: wait, and tell one waiting client why.
-      accept_resume_ms_[i] = now_ms_ + kAcceptBackoffMs;
-      AnswerWithReserveFd(listen_fd, tls);
+      listener.resume_ms = now_ms_ + kAcceptBackoffMs;
+      AnswerWithReserveFd(listener.fd, tls);
     }
     if (uint64_t held = 0; accept_log_.Allow(now_ms_, &held))
       WSGATE_LOG(kWarning, "shard %d: accept: %s%s (%d similar lines held back)", options_.index, strerror(-cqe.res),
@@ -86,7 +88,12 @@ void Loop::OnAccept(const io::Completion& cqe) {
   c->phase = Phase::kRequest;
   c->client_ip = PeerAddress(fd);
   SetDeadline(*c, now_ms_ + snapshot_->settings.handshake_timeout_ms);
-  if (tls) c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
+  if (tls) {
+    // The TLS handshake's SNI callback reads this snapshot's certificates: pin them until the
+    // request (a push meanwhile may rotate them).
+    c->snapshot = snapshot_;
+    c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
+  }
   ++stats_.open_sockets;
   ArmRecv(*c, SideId::kClient);
   Settle(*c);

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -117,7 +118,11 @@ void Loop::StartConnect(Conn& c) {
   c.phase = Phase::kConnecting;
   uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
                                                     : c.snapshot->settings.upstream_connect_timeout_ms;
-  if (c.address_index == 0) SetDeadline(c, now_ms_ + timeout);
+  if (c.address_index == 0) c.connect_deadline_ms = now_ms_ + timeout;
+  // Each address gets an equal share of the time left (the last one all of it), so an address
+  // that never answers (a dropped SYN) leaves time for the next: OnTimer cancels the attempt.
+  int64_t left = std::max<int64_t>(c.connect_deadline_ms - now_ms_, 1);
+  SetDeadline(c, now_ms_ + left / static_cast<int64_t>(c.endpoint->addresses.size() - c.address_index));
   const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
   Side& backend = c.backend();
   if (backend.fd >= 0) ::close(backend.fd);
@@ -141,6 +146,7 @@ void Loop::OnConnect(Conn& c, int res) {
     return Respond(c, 502, absl::StrCat("Bad Gateway: cannot connect to the backend (", strerror(-res), ")"));
   }
   c.phase = Phase::kUpstreamHandshake;
+  SetDeadline(c, c.connect_deadline_ms);  // the handshake may use what the connect left
   if (c.endpoint->tls) {
     // wss:// backend: the TLS handshake runs first; the queued upgrade request is encrypted
     // and sent once it completes (Encrypt() retries it on every StartSend).

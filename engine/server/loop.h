@@ -33,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -72,6 +73,8 @@ struct LoopFds {
   int listen = -1;      // ws
   int wss_listen = -1;  // -1: none
   int wake = -1;        // eventfd; -1: no mailbox
+  // Further listening sockets (a repeated --ws-listen/--wss-listen): the fd and whether it is wss.
+  std::vector<std::pair<int, bool>> more_listeners = {};  // "= {}": LoopFds{ws, wss, wake} stays valid
 };
 
 class Loop {
@@ -198,8 +201,15 @@ class Loop {
   ShardStats stats_;
   uint64_t wake_value_ = 0;
   bool wake_armed_ = false;
-  bool accept_armed_[2] = {false, false};  // ws, wss
-  int64_t accept_resume_ms_[2] = {0, 0};   // backing off after EMFILE/ENFILE until then
+  // The listening sockets: [0] ws, [1] wss (fd -1 when absent), then LoopFds::more_listeners.
+  // An accept's tag carries the index in its slot.
+  struct Listener {
+    int fd = -1;
+    bool tls = false;
+    bool armed = false;
+    int64_t resume_ms = 0;  // backing off after EMFILE/ENFILE until then
+  };
+  std::vector<Listener> listeners_;
   int reserve_fd_ = -1;                    // given up at EMFILE to answer one client 503
   common::LogLimiter accept_log_, refuse_log_, ring_log_;
   bool draining_ = false;

@@ -45,7 +45,11 @@ Loop::Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const commo
       clock_(clock),
       on_wake_(std::move(on_wake)),
       pool_(ring),
-      wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()) {}
+      wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()) {
+  listeners_.push_back({fds_.listen, false});
+  listeners_.push_back({fds_.wss_listen, true});
+  for (const auto& [fd, tls] : fds_.more_listeners) listeners_.push_back({fd, tls});
+}
 
 Loop::~Loop() {
   // Connections cut off at the end of a drain may still have ops in flight; the ring is going
@@ -100,10 +104,10 @@ void Loop::AfterBatch() {
   if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // Loop-level ops that ended (multishot accept after an error or an overflow) or could not be
   // queued are armed again here, outside any connection's handling.
-  for (int i = 0; i < 2; ++i) {
-    int fd = i == 0 ? fds_.listen : fds_.wss_listen;
-    if (fd < 0 || accept_armed_[i] || draining_ || now_ms_ < accept_resume_ms_[i]) continue;
-    accept_armed_[i] = ring_.PrepMultishotAccept(fd, io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0});
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    Listener& l = listeners_[i];
+    if (l.fd < 0 || l.armed || draining_ || now_ms_ < l.resume_ms) continue;
+    l.armed = ring_.PrepMultishotAccept(l.fd, io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)});
   }
   if (fds_.wake >= 0 && !wake_armed_ && !stop_)
     wake_armed_ = ring_.PrepRead(fds_.wake, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
@@ -226,6 +230,15 @@ void Loop::OnTimer(Conn& c) {
       }
       break;
     case Phase::kConnecting:
+      if (now < c.deadline_ms) break;
+      if (now < c.connect_deadline_ms && c.address_index + 1 < c.endpoint->addresses.size()) {
+        // This address's share is spent: cancel it; OnConnect (-ECANCELED) tries the next one.
+        SetDeadline(c, c.connect_deadline_ms);
+        Cancel(c, kOpConnect);
+        break;
+      }
+      Respond(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
+      break;
     case Phase::kUpstreamHandshake:
       if (now >= c.deadline_ms) Respond(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
       break;
@@ -293,14 +306,15 @@ void Loop::BeginDrain(int timeout_ms) {
   if (draining_) return;
   draining_ = true;
   drain_deadline_ms_ = now_ms_ + timeout_ms;
-  for (int i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < listeners_.size(); ++i) {
     // Stop listening: the kernel then sends new connections to the other listeners of the
     // SO_REUSEPORT group (a successor started with --reuse-port) instead of queueing them here
     // to be reset at exit. The descriptor stays open until the Shard closes it.
-    int fd = i == 0 ? fds_.listen : fds_.wss_listen;
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    if (!accept_armed_[i]) continue;
-    if (!ring_.PrepCancel(io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0}))
+    const Listener& l = listeners_[i];
+    if (l.fd >= 0) ::shutdown(l.fd, SHUT_RDWR);
+    if (!l.armed) continue;
+    if (!ring_.PrepCancel(io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)},
+                          io::Tag{kOpCancelAccept, 0, 0}))
       WSGATE_LOG(kWarning, "shard %d: could not cancel accepting (submission queue full)", options_.index);
   }
   table_.ForEach([&](Conn& c) {
@@ -337,6 +351,7 @@ Shard::~Shard() {
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (wss_listen_fd_ >= 0) ::close(wss_listen_fd_);
+  for (int fd : more_fds_) ::close(fd);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -348,6 +363,13 @@ absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
     auto wss = BindListener(options_.wss_addr, options_.wss_addr_len, &wss_port_);
     if (!wss.ok()) return absl::Status(wss.status().code(), absl::StrCat("wss: ", wss.status().message()));
     wss_listen_fd_ = *wss;
+  }
+  for (const ShardOptions::ListenAddress& l : options_.more_listen) {
+    uint16_t port = 0;
+    auto fd = BindListener(l.addr, l.len, &port);
+    if (!fd.ok()) return absl::Status(fd.status().code(), absl::StrCat(l.tls ? "wss: " : "", fd.status().message()));
+    more_fds_.push_back(*fd);
+    more_ports_.push_back(port);
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
@@ -366,7 +388,9 @@ absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
     if (s.ok()) {
       WSGATE_LOG(kDebug, "shard %d: io_uring %s", options_.index, ring->Describe());
       ring_ = std::move(ring);
-      loop_ = std::make_unique<Loop>(options_, LoopFds{listen_fd_, wss_listen_fd_, wake_fd_}, *ring_,
+      LoopFds fds{listen_fd_, wss_listen_fd_, wake_fd_};
+      for (size_t i = 0; i < more_fds_.size(); ++i) fds.more_listeners.emplace_back(more_fds_[i], options_.more_listen[i].tls);
+      loop_ = std::make_unique<Loop>(options_, std::move(fds), *ring_,
                                      common::SystemClock::Get(), [this] { DrainInbox(); });
       s = loop_->Init(initial);
     }

@@ -29,8 +29,9 @@ void EngineFixture::SetUp() {
   signing_key_ = *std::move(key);
 
   engine::server::ServerOptions so;
-  so.ws_listen = "127.0.0.1:0";
+  so.ws_listen = ws_listen_;
   so.wss_listen = "127.0.0.1:0";
+  if (resolver_) so.resolver = resolver_;
   so.tls = {CertFile(), KeyFile()};
   so.shards = shards_;
   so.buffer_count = 1024;

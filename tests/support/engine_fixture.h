@@ -68,6 +68,9 @@ class EngineFixture : public ::testing::Test {
   // Set before SetUp() to change the engine's limits (0: the engine's defaults).
   int max_connections_ = 0;
   unsigned ring_entries_ = 0, cq_entries_ = 0;
+  // The engine's ws listeners (ServerOptions::ws_listen) and its resolver (unset: the system's).
+  std::string ws_listen_ = "127.0.0.1:0";
+  engine::config::Resolver resolver_;
 };
 
 }  // namespace wsgate::testing
