@@ -72,13 +72,14 @@ void SetPort(sockaddr_storage& a, uint16_t port) {
 
 // "ADDR:PORT[,ADDR:PORT...]" → addresses ("" entries skipped); [::] falls back to 0.0.0.0 on a
 // host without IPv6.
-absl::Status ParseListenList(std::string_view list, bool tls, std::vector<ListenAddress>* out) {
+absl::Status ParseListenList(std::string_view list, bool tls, const std::function<bool()>& has_ipv6,
+                             std::vector<ListenAddress>* out) {
   std::string_view flag = tls ? "wss-listen" : "ws-listen";
   for (absl::string_view part : absl::StrSplit(Sv(list), ',', absl::SkipWhitespace())) {
     ListenAddress l{std::string(absl::StripAsciiWhitespace(part)), {}};
     l.addr.tls = tls;
     WSGATE_RETURN_IF_ERROR(ParseListenAddress(l.text, flag, &l.addr.addr, &l.addr.len));
-    if (IsIpv6Any(l.addr.addr) && !HostHasIpv6()) {
+    if (IsIpv6Any(l.addr.addr) && !has_ipv6()) {
       uint16_t port = ntohs(reinterpret_cast<const sockaddr_in6&>(l.addr.addr).sin6_port);
       std::string v4 = absl::StrCat("0.0.0.0:", port);
       WSGATE_LOG(kWarning, "--%s %s: this host has no IPv6; listening on %s instead (IPv4 only)", std::string(flag),
@@ -94,8 +95,8 @@ absl::Status ParseListenList(std::string_view list, bool tls, std::vector<Listen
 
 absl::Status Server::Start() {
   std::vector<ListenAddress> ws, wss;
-  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.ws_listen, false, &ws));
-  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.wss_listen, true, &wss));
+  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.ws_listen, false, options_.host_has_ipv6, &ws));
+  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.wss_listen, true, options_.host_has_ipv6, &wss));
   if (ws.empty()) return absl::InvalidArgumentError("--ws-listen: needs at least one ADDR:PORT");
   if (!options_.reuse_port) {
     for (const auto* list : {&ws, &wss})

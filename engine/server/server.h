@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
+#include "engine/server/listener.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "wsgate/v1/engine.pb.h"
@@ -49,6 +51,9 @@ struct ServerOptions {
   unsigned buffer_count = 4096;            // per shard, power of two
   unsigned buffer_size = 16384;
   config::Resolver resolver = config::SystemResolver();
+  // Whether [::] can be bound (listener.h's HostHasIpv6); false turns [::] into 0.0.0.0. Tests
+  // replace it to take the no-IPv6 path on a host that has IPv6.
+  std::function<bool()> host_has_ipv6 = HostHasIpv6;
 };
 
 struct ApplyResult {

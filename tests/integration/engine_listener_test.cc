@@ -141,6 +141,21 @@ TEST(ServerListen, TheIpv6WildcardTakesIpv4AndIpv6Clients) {
   EXPECT_EQ(v4.Start().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(ServerListen, WithoutIpv6TheWildcardBecomesIpv4) {
+  ServerOptions so = Options("[::]:0");
+  so.host_has_ipv6 = [] { return false; };  // as on a host without IPv6
+  Server s(so);
+  ASSERT_TRUE(s.Start().ok());
+  wsgate::testing::WsClient v4;
+  ASSERT_TRUE(v4.ConnectTcpTo("127.0.0.1", s.port()));
+  EXPECT_FALSE(v4.Upgrade(s.port(), "/x"));
+  EXPECT_EQ(v4.status(), 503);  // served
+  if (HostHasIpv6()) {
+    wsgate::testing::WsClient v6;  // the listener is 0.0.0.0: nothing on ::1
+    EXPECT_FALSE(v6.ConnectTcpTo("::1", s.port()));
+  }
+}
+
 TEST(ServerListen, EveryAddressOfTheListGetsAListenerOnEveryShard) {
   if (!HostHasIpv6()) GTEST_SKIP() << "this host has no IPv6";
   ServerOptions so = Options("127.0.0.1:0, [::1]:0");
