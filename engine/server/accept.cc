@@ -51,7 +51,10 @@ void Loop::OnAccept(const io::Completion& cqe) {
   bool tls = tag.op == kOpAcceptTls;
   WSGATE_DCHECK(tag.slot < listeners_.size());
   Listener& listener = listeners_[tag.slot];
-  if (!io::HasMore(cqe)) listener.armed = false;  // AfterBatch arms it again
+  if (!io::HasMore(cqe)) {
+    listener.armed = false;  // AfterBatch arms it again
+    rearm_listeners_ = true;
+  }
   if (cqe.res < 0) {
     if (cqe.res == -ECANCELED) return;
     ++stats_.accept_errors;

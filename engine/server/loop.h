@@ -210,6 +210,9 @@ class Loop {
     int64_t resume_ms = 0;  // backing off after EMFILE/ENFILE until then
   };
   std::vector<Listener> listeners_;
+  // Some listener may need arming (at start, after a multishot accept ended, while backing
+  // off): AfterBatch looks at the listeners only then, not on every batch.
+  bool rearm_listeners_ = true;
   int reserve_fd_ = -1;                    // given up at EMFILE to answer one client 503
   common::LogLimiter accept_log_, refuse_log_, ring_log_;
   bool draining_ = false;

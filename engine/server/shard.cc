@@ -104,10 +104,15 @@ void Loop::AfterBatch() {
   if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // Loop-level ops that ended (multishot accept after an error or an overflow) or could not be
   // queued are armed again here, outside any connection's handling.
-  for (size_t i = 0; i < listeners_.size(); ++i) {
-    Listener& l = listeners_[i];
-    if (l.fd < 0 || l.armed || draining_ || now_ms_ < l.resume_ms) continue;
-    l.armed = ring_.PrepMultishotAccept(l.fd, io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)});
+  if (rearm_listeners_ && !draining_) {
+    rearm_listeners_ = false;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      Listener& l = listeners_[i];
+      if (l.fd < 0 || l.armed) continue;
+      if (now_ms_ >= l.resume_ms)
+        l.armed = ring_.PrepMultishotAccept(l.fd, io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)});
+      if (!l.armed) rearm_listeners_ = true;  // backing off, or the queue was full: next batch
+    }
   }
   if (fds_.wake >= 0 && !wake_armed_ && !stop_)
     wake_armed_ = ring_.PrepRead(fds_.wake, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
