@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/admin/admin_routes.h"
 #include "engine/admin/admin_server.h"
+#include "absl/strings/str_join.h"
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
 #include "engine/config/snapshot_file.h"
@@ -37,8 +38,7 @@ int main(int argc, char** argv) {
   std::string control = DefaultControlTarget();
   std::string control_tcp;  // removed; kept as a flag only to explain why
   bool reuse_port = false;
-  std::string ws_listen = "0.0.0.0:9099";
-  std::string wss_listen = "0.0.0.0:8099";
+  std::vector<std::string> ws_listens, wss_listens;  // empty: [::]:9099 and [::]:8099
   std::string tls_cert, tls_key;
   bool tls_dev_cert = false;
   std::string config_path;
@@ -60,11 +60,17 @@ int main(int argc, char** argv) {
   flags.AddString("control-tcp", &control_tcp,
                   "removed: any local user could push config through it; use --control (a 0600 Unix socket)",
                   "ADDR:PORT");
-  flags.AddString("ws-listen", &ws_listen, "address for ws:// clients", "ADDR:PORT");
+  flags.AddList("ws-listen", &ws_listens,
+                "address for ws:// clients; repeat for more (default [::]:9099: IPv6 and IPv4, or 0.0.0.0:9099 on a "
+                "host without IPv6)",
+                "ADDR:PORT");
   flags.AddBool("reuse-port", &reuse_port,
                 "share --ws-listen/--wss-listen with an engine already listening there (a hitless restart: start the "
                 "new engine with --reuse-port, then drain the old one); without it such an address is refused");
-  flags.AddString("wss-listen", &wss_listen, "address for wss:// clients (needs --tls-cert and --tls-key)", "ADDR:PORT");
+  flags.AddList("wss-listen", &wss_listens,
+                "address for wss:// clients (needs --tls-cert and --tls-key); repeat for more (default [::]:8099); "
+                "an empty value: no wss listener",
+                "ADDR:PORT");
   flags.AddString("tls-cert", &tls_cert, "default certificate chain for wss (PEM); vhosts may add their own", "FILE");
   flags.AddString("tls-key", &tls_key, "its private key (PEM)", "FILE");
   flags.AddBool("tls-dev-cert", &tls_dev_cert,
@@ -102,6 +108,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::string ws_listen = ws_listens.empty() ? "[::]:9099" : absl::StrJoin(ws_listens, ",");
+  std::string wss_listen = wss_listens.empty() ? "[::]:8099" : absl::StrJoin(wss_listens, ",");
   if (!control_tcp.empty()) {
     std::cerr << "wsgate-engine: --control-tcp was removed: the control API had no authentication, so any local "
                  "user could push a config through it. Serve it on the Unix socket (--control unix:PATH, mode 0600) "
@@ -218,9 +226,11 @@ int main(int argc, char** argv) {
     WSGATE_LOG(kInfo, "admin HTTP on %s (admin port %d): /metrics /healthz /readyz /config_dump", admin_listen,
                static_cast<int>(admin.port()));
   }
-  WSGATE_LOG(kInfo, "listening for ws on %s (port %d)%s with %d shard(s)%s; control on unix:%s; %s",
-             ws_listen, server.port(),
-             options.wss_listen.empty() ? "" : absl::StrCat(" and wss on ", wss_listen, " (port ", server.wss_port(), ")"),
+  WSGATE_LOG(kInfo, "listening for ws on %s (port %s)%s with %d shard(s)%s; control on unix:%s; %s",
+             ws_listen, absl::StrJoin(server.ws_ports(), ","),
+             options.wss_listen.empty()
+                 ? ""
+                 : absl::StrCat(" and wss on ", wss_listen, " (port ", absl::StrJoin(server.wss_ports(), ","), ")"),
              server.shard_count(), reuse_port ? " (--reuse-port: sharing the port)" : "", *control_path,
              config_path.empty() ? std::string("no config yet (upgrades answer 503 until the agent pushes one)")
                                  : absl::StrCat("config version ", server.applied_version()));

@@ -15,6 +15,7 @@
 #include "engine/config/admission_settings.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
+#include "engine/config/settings.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -25,7 +26,6 @@ absl::Status FieldError(const std::string& path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
 }
 
-std::string Lower(std::string_view s) { return absl::AsciiStrToLower(Sv(s)); }
 
 // Match order: more literal segments first, then more segments, wildcards last.
 bool MoreSpecific(const Topic& a, const Topic& b) {
@@ -54,6 +54,7 @@ absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endp
   } else if (ep.insecure_skip_verify || !ep.ca_file.empty()) {
     return FieldError(path, "ca_file and insecure_skip_verify apply to wss:// endpoints only");
   }
+  WSGATE_RETURN_IF_ERROR(CheckConnectTimeoutMs(path + ".connect_timeout_ms", in.connect_timeout_ms()));
   ep.connect_timeout_ms = in.connect_timeout_ms();
   auto addresses = resolver(ep.host, ep.port);
   if (addresses.ok() && !addresses->empty()) {
@@ -64,6 +65,40 @@ absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endp
     ep.resolve_error = addresses.ok() ? "no addresses" : std::string(addresses.status().message());
   }
   return ep;
+}
+
+// Every vhost's names and aliases, normalized and checked, into the Host → vhost index; at most
+// one default vhost per environment (the first environment's default serves unmatched hosts).
+absl::Status CompileVhosts(const v1::Snapshot& in, Snapshot* out, absl::flat_hash_map<std::string, uint32_t>* by_name,
+                           std::vector<std::vector<std::string>>* hosts) {
+  absl::flat_hash_map<std::string, std::string> default_of_env;
+  absl::flat_hash_map<std::string, std::string> owner;  // normalized host → the vhost naming it
+  out->routes.resize(static_cast<size_t>(in.vhosts_size()));
+  hosts->resize(static_cast<size_t>(in.vhosts_size()));
+  for (int i = 0; i < in.vhosts_size(); ++i) {
+    const auto& v = in.vhosts(i);
+    std::string path = absl::StrCat("vhosts[", i, "]");
+    if (v.name().empty()) return FieldError(path + ".name", "must not be empty");
+    if (!by_name->emplace(v.name(), static_cast<uint32_t>(i)).second)
+      return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
+    for (int k = -1; k < v.aliases_size(); ++k) {
+      std::string field = k < 0 ? path + ".name" : absl::StrCat(path, ".aliases[", k, "]");
+      auto name = NormalizeVhostName(k < 0 ? v.name() : v.aliases(k));
+      if (!name.ok()) return FieldError(field, name.status().message());
+      if (!out->vhost_index.Add(*name, static_cast<uint32_t>(i)))
+        return FieldError(field, absl::StrCat("'", *name, "' already selects vhost '", owner[*name], "'"));
+      owner[*name] = v.name();
+      (*hosts)[i].push_back(*std::move(name));
+    }
+    if (!v.is_default()) continue;
+    auto [it, fresh] = default_of_env.emplace(v.environment(), v.name());
+    if (!fresh)
+      return FieldError(path + ".is_default", absl::StrCat("environment '", v.environment(), "' already has the default vhost '",
+                                                          it->second, "' (at most one per environment)"));
+    if (!out->vhost_index.has_default()) out->vhost_index.SetDefault(static_cast<uint32_t>(i));
+  }
+  out->vhost_index.Finish();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -109,21 +144,10 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   out->version = in.version();
   out->agent_id = in.agent_id();
 
-  // Settings (0 = default).
+  // Settings (0 = default), checked against their ranges (settings.h); access and admission.
   const v1::EngineSettings& st = in.settings();
   Settings& s = out->settings;
-  if (st.max_header_bytes()) s.max_header_bytes = st.max_header_bytes();
-  if (st.handshake_timeout_ms()) s.handshake_timeout_ms = st.handshake_timeout_ms();
-  if (st.upstream_connect_timeout_ms()) s.upstream_connect_timeout_ms = st.upstream_connect_timeout_ms();
-  if (st.max_message_bytes()) s.max_message_bytes = st.max_message_bytes();
-  if (st.queue_bytes()) s.queue_bytes = st.queue_bytes();
-  if (st.ping_interval_ms()) s.ping_interval_ms = st.ping_interval_ms();
-  if (st.pong_timeout_ms()) s.pong_timeout_ms = st.pong_timeout_ms();
-  if (st.close_timeout_ms()) s.close_timeout_ms = st.close_timeout_ms();
-  if (st.drain_timeout_ms()) s.drain_timeout_ms = st.drain_timeout_ms();
-  if (s.max_header_bytes < 1024 || s.max_header_bytes > (1 << 20))
-    return FieldError("settings.max_header_bytes", "must be between 1024 and 1048576");
-  if (s.queue_bytes < 16 * 1024) return FieldError("settings.queue_bytes", "must be at least 16384");
+  WSGATE_RETURN_IF_ERROR(CompileSettings(st, &s));
   {
     std::optional<policy::OriginRules> origins;
     WSGATE_RETURN_IF_ERROR(CompileAccess(st.access(), "settings.access", &origins, &s.ip));
@@ -140,27 +164,33 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
                                          in.token_validation().audiences().end());
   if (in.token_validation().clock_skew_s()) out->token_validation.clock_skew_s = in.token_validation().clock_skew_s();
 
-  // Vhosts: name → the lower-case host names that select it.
-  absl::flat_hash_map<std::string, std::vector<std::string>> vhost_hosts;
+  // Vhosts: name → its position (the route table) and the host names that select it.
+  absl::flat_hash_map<std::string, uint32_t> vhost_by_name;
+  std::vector<std::vector<std::string>> vhost_hosts;
   std::vector<tls::CertSpec> certs;
   if (!tls_defaults.cert_file.empty()) certs.push_back({"", tls_defaults.cert_file, tls_defaults.key_file});
+  WSGATE_RETURN_IF_ERROR(CompileVhosts(in, out.get(), &vhost_by_name, &vhost_hosts));
   for (int i = 0; i < in.vhosts_size(); ++i) {
     const auto& v = in.vhosts(i);
-    std::string path = absl::StrCat("vhosts[", i, "]");
-    if (v.name().empty()) return FieldError(path + ".name", "must not be empty");
-    auto& hosts = vhost_hosts[v.name()];
-    if (!hosts.empty()) return FieldError(path + ".name", absl::StrCat("duplicate vhost '", v.name(), "'"));
-    hosts.push_back(Lower(v.name()));
-    for (const auto& alias : v.aliases()) hosts.push_back(Lower(alias));
-    if (v.tls().cert_file().empty() != v.tls().key_file().empty())
-      return FieldError(path + ".tls", "needs both cert_file and key_file");
-    if (!v.tls().cert_file().empty())
-      for (const auto& host : hosts) certs.push_back({host, v.tls().cert_file(), v.tls().key_file()});
+    const v1::TlsCertificate& t = v.tls();
+    std::string path = absl::StrCat("vhosts[", i, "].tls");
+    bool pem = !t.cert_pem().empty() || !t.key_pem().empty();
+    if (pem && (t.cert_pem().empty() || t.key_pem().empty())) return FieldError(path, "needs both cert_pem and key_pem");
+    if (!pem && t.cert_file().empty() != t.key_file().empty())
+      return FieldError(path, "needs both cert_file and key_file");
+    if (!pem && t.cert_file().empty()) continue;
+    // Without an engine certificate, the default vhost's is served to clients whose SNI matches
+    // no name (or who send none).
+    size_t at = tls_defaults.cert_file.empty() && v.is_default() ? 0 : certs.size();
+    for (const auto& host : vhost_hosts[i]) {
+      tls::CertSpec spec{host, t.cert_file(), t.key_file(), t.cert_pem(), t.key_pem(), absl::StrCat(path, " (", v.name(), ")")};
+      certs.insert(certs.begin() + static_cast<std::ptrdiff_t>(at++), std::move(spec));
+    }
   }
   if (!certs.empty()) {
     // The first certificate is the default when no name matches the client's SNI.
     auto ctx = tls::ServerTlsContext::Create(certs);
-    if (!ctx.ok()) return FieldError(tls_defaults.cert_file.empty() ? "vhosts.tls" : "tls", ctx.status().message());
+    if (!ctx.ok()) return ctx.status().message().find("vhosts[") == 0 ? ctx.status() : FieldError("tls", ctx.status().message());
     out->server_tls = *std::move(ctx);
   }
 
@@ -191,6 +221,8 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     api->handshake_burst = a.handshake_burst();
     WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".idle_timeout_ms").c_str(), api->idle_timeout_ms));
     WSGATE_RETURN_IF_ERROR(CheckConnectionTimer((path + ".max_lifetime_ms").c_str(), api->max_lifetime_ms));
+    WSGATE_RETURN_IF_ERROR(CheckMaxMessageBytes(path + ".max_message_bytes", a.max_message_bytes()));
+    api->max_message_bytes = a.max_message_bytes();
     if (api->id.empty()) return FieldError(path + ".id", "must not be empty");
     if (out->apis_by_id.contains(api->id)) return FieldError(path + ".id", absl::StrCat("duplicate id '", api->id, "'"));
     if (api->context.empty() || api->context[0] != '/' || api->context.back() == '/' ||
@@ -237,16 +269,14 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     if (size_t v = bare.find("/{version}"); v != std::string::npos) bare.erase(v, 10);
     if (a.vhosts_size() == 0) return FieldError(path + ".vhosts", "an API must be deployed to at least one vhost");
     for (int k = 0; k < a.vhosts_size(); ++k) {
-      auto it = vhost_hosts.find(a.vhosts(k));
-      if (it == vhost_hosts.end())
+      auto it = vhost_by_name.find(a.vhosts(k));
+      if (it == vhost_by_name.end())
         return FieldError(absl::StrCat(path, ".vhosts[", k, "]"), absl::StrCat("unknown vhost '", a.vhosts(k), "'"));
-      for (const std::string& host : it->second) {
-        auto& table = out->routes[host];
-        if (!table.emplace(versioned, api.get()).second)
-          return FieldError(path, absl::StrCat(versioned, " is already served on vhost ", host));
-        if (api->is_default_version && !bare.empty() && !table.emplace(bare, api.get()).second)
-          return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", host));
-      }
+      auto& table = out->routes[it->second];
+      if (!table.emplace(versioned, api.get()).second)
+        return FieldError(path, absl::StrCat(versioned, " is already served on vhost ", a.vhosts(k)));
+      if (api->is_default_version && !bare.empty() && !table.emplace(bare, api.get()).second)
+        return FieldError(path + ".is_default_version", absl::StrCat(bare, " is already served on vhost ", a.vhosts(k)));
     }
     api->environment = EnvironmentsOf(in, a);
     out->apis_by_id[api->id] = api.get();
@@ -319,6 +349,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> CompileDefaults(const TlsDefault
   WSGATE_ASSIGN_OR_RETURN(std::shared_ptr<Snapshot> out, CompileMutable(v1::Snapshot(), SystemResolver(), tls_defaults));
   out->configured = false;
   return std::shared_ptr<const Snapshot>(std::move(out));
+}
+
+uint64_t Snapshot::MaxMessageBytes(std::string_view api_id) const {
+  auto it = apis_by_id.find(Sv(api_id));
+  return it != apis_by_id.end() && it->second->max_message_bytes != 0 ? it->second->max_message_bytes
+                                                                       : settings.max_message_bytes;
 }
 
 const Subscription* Snapshot::FindSubscription(std::string_view application_id, std::string_view api_id) const {

@@ -12,25 +12,7 @@ namespace {
 
 using common::Sv;
 
-constexpr size_t kMaxHostLength = 255;
 constexpr int kMaxPrefixSegments = 16;
-
-// Host header → lower-case host without port, into `buf`.
-std::string_view NormalizeHost(std::string_view host, std::array<char, kMaxHostLength>& buf) {
-  if (!host.empty() && host[0] == '[') {
-    size_t close = host.find(']');
-    host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  if (host.size() > buf.size()) return {};
-  size_t n = std::min(host.size(), buf.size());
-  for (size_t i = 0; i < n; ++i) {
-    char c = host[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
-  }
-  return std::string_view(buf.data(), n);
-}
 
 bool MatchTopic(const Topic& topic, std::string_view sub_path, RouteResult* out) {
   out->params.clear();
@@ -61,17 +43,21 @@ bool IsUnreserved(std::string_view s) {
 
 }  // namespace
 
+const absl::flat_hash_map<std::string, const Api*>* Snapshot::RoutesForHost(std::string_view host) const {
+  std::array<char, kMaxHostLength> buf;
+  int32_t vhost = vhost_index.Match(NormalizeHostHeader(host, buf));
+  return vhost < 0 ? nullptr : &routes[static_cast<size_t>(vhost)];
+}
+
 RouteResult Route(const Snapshot& snapshot, std::string_view host, std::string_view path) {
   RouteResult result;
   if (!snapshot.configured) {
     result.status = RouteStatus::kNotConfigured;
     return result;
   }
-  std::array<char, kMaxHostLength> host_buf;
-  std::string_view vhost = NormalizeHost(host, host_buf);
-  auto table_it = snapshot.routes.find(Sv(vhost));
-  if (table_it == snapshot.routes.end()) return result;
-  const auto& table = table_it->second;
+  const auto* routes = snapshot.RoutesForHost(host);
+  if (routes == nullptr) return result;
+  const auto& table = *routes;
 
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   // Segment ends of the path, to try the longest prefix first.

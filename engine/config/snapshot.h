@@ -22,6 +22,7 @@
 #include "engine/config/syntax.h"
 #include "engine/policy/address.h"
 #include "engine/policy/origin.h"
+#include "engine/config/vhost.h"
 #include "engine/throttle/throttle.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/tls.h"
@@ -49,6 +50,7 @@ struct Api {
   uint32_t max_lifetime_ms = 0;
   uint32_t handshake_rate = 0;  // 0: Settings.handshake_rate_per_api
   uint32_t handshake_burst = 0;
+  uint64_t max_message_bytes = 0;  // 0: Settings::max_message_bytes
 };
 
 struct Application {
@@ -106,6 +108,8 @@ struct Settings {
   uint32_t overload_soft_percent = 85;
   uint32_t overload_hard_percent = 95;
   uint32_t overload_retry_after_s = 5;
+  // Live client connections of the whole engine (all shards); 0: only the per-shard limit.
+  uint32_t max_connections = 0;
 };
 
 struct TokenValidation {
@@ -122,9 +126,11 @@ struct Snapshot {
   uint64_t version = 0;
   std::string agent_id;
   std::vector<std::unique_ptr<Api>> apis;
-  // Per vhost (lower-case name and aliases): request path prefix → API. A prefix is the
+  // Host → vhost (exact names and aliases, then wildcards, then the default vhost; vhost.h), and
+  // per vhost (by its position in the snapshot): request path prefix → API. A prefix is the
   // versioned context ("/chats/1.0.0") and, for default-version APIs, the bare context ("/chats").
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, const Api*>> routes;
+  VhostIndex vhost_index;
+  std::vector<absl::flat_hash_map<std::string, const Api*>> routes;
   absl::flat_hash_map<std::string, const Api*> apis_by_id;
   absl::flat_hash_map<std::string, Application> applications;         // by id
   absl::flat_hash_map<std::string, Subscription> subscriptions;       // by application_id + '\n' + api_id
@@ -139,7 +145,12 @@ struct Snapshot {
   // so the wss listener refuses connections.
   std::shared_ptr<const tls::ServerTlsContext> server_tls;
 
+  // The largest message an API's connections may send or receive (its override, else the
+  // engine-wide setting); an unknown api_id gets the engine-wide setting.
+  uint64_t MaxMessageBytes(std::string_view api_id) const;
   const Subscription* FindSubscription(std::string_view application_id, std::string_view api_id) const;
+  // The route table of the vhost a Host header selects (vhost.h), or null when none does.
+  const absl::flat_hash_map<std::string, const Api*>* RoutesForHost(std::string_view host) const;
 };
 
 // An empty, unconfigured snapshot (version 0): every upgrade answers 503 until the first push.

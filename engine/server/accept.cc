@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/check.h"
 #include "engine/common/log.h"
 #include "engine/http/messages.h"
 #include "engine/server/loop.h"
@@ -47,18 +48,22 @@ const std::string& RefusalResponse() {
 }  // namespace
 
 void Loop::OnAccept(const io::Completion& cqe) {
-  bool tls = io::Tag::Decode(cqe.user_data).op == kOpAcceptTls;
-  int i = tls ? 1 : 0;
-  if (!io::HasMore(cqe)) accept_armed_[i] = false;  // AfterBatch arms it again
+  io::Tag tag = io::Tag::Decode(cqe.user_data);
+  bool tls = tag.op == kOpAcceptTls;
+  WSGATE_DCHECK(tag.slot < listeners_.size());
+  Listener& listener = listeners_[tag.slot];
+  if (!io::HasMore(cqe)) {
+    listener.armed = false;  // AfterBatch arms it again
+    rearm_listeners_ = true;
+  }
   if (cqe.res < 0) {
     if (cqe.res == -ECANCELED) return;
     ++stats_.accept_errors;
-    int listen_fd = tls ? fds_.wss_listen : fds_.listen;
     bool out_of_fds = cqe.res == -EMFILE || cqe.res == -ENFILE;
     if (out_of_fds) {
       // Re-arming at once would spin on the same error: wait, and tell one waiting client why.
-      accept_resume_ms_[i] = now_ms_ + kAcceptBackoffMs;
-      AnswerWithReserveFd(listen_fd, tls);
+      listener.resume_ms = now_ms_ + kAcceptBackoffMs;
+      AnswerWithReserveFd(listener.fd, tls);
     }
     if (uint64_t held = 0; accept_log_.Allow(now_ms_, &held))
       WSGATE_LOG(kWarning, "shard %d: accept: %s%s (%d similar lines held back)", options_.index, strerror(-cqe.res),
@@ -77,8 +82,8 @@ void Loop::OnAccept(const io::Completion& cqe) {
   if (accepts_this_batch_ >= budget) {
     ++stats_.accepts_deferred;
     deferred_accepts_.push_back({fd, tls});
-    if (deferred_accepts_.size() >= budget && accept_armed_[i] && !accept_paused_[i]) {
-      accept_paused_[i] = ring_.PrepCancel(io::Tag{tls ? kOpAcceptTls : kOpAccept, 0, 0}, io::Tag{kOpCancelAccept, 0, 0});
+    if (deferred_accepts_.size() >= budget && listener.armed && !listener.paused) {
+      listener.paused = ring_.PrepCancel(io::Tag{tls ? kOpAcceptTls : kOpAccept, 0, tag.slot}, io::Tag{kOpCancelAccept, 0, 0});
     }
     return;
   }
@@ -100,8 +105,13 @@ void Loop::AdmitDeferred() {
 void Loop::AdmitSocket(int fd, bool tls) {
   if (draining_) return RefuseAtAccept(fd, tls, "the gateway is shutting down");
   if (tls && !snapshot_->server_tls) return RefuseAtAccept(fd, tls, "wss connection refused: no certificate is configured");
+  if (!TakeEngineSlot()) {
+    return RefuseAtAccept(fd, tls, absl::StrCat("engine-wide connection limit ", snapshot_->settings.max_connections,
+                                                " reached (settings.max_connections)"));
+  }
   Conn* c = table_.Allocate(static_cast<size_t>(options_.max_connections));
   if (c == nullptr) {
+    ReleaseEngineSlot();
     return RefuseAtAccept(fd, tls, absl::StrCat("connection limit ", options_.max_connections, " reached (--max-connections)"));
   }
   int one = 1;
@@ -112,10 +122,29 @@ void Loop::AdmitSocket(int fd, bool tls) {
   c->info.id = (static_cast<uint64_t>(options_.index) << 40) | ++conn_seq_;
   c->info.accepted_ms = now_ms_;
   SetDeadline(*c, now_ms_ + snapshot_->settings.handshake_timeout_ms);
-  if (tls) c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
+  if (tls) {
+    // The TLS handshake's SNI callback reads this snapshot's certificates: pin them until the
+    // request (a push meanwhile may rotate them).
+    c->snapshot = snapshot_;
+    c->client().tls = std::make_unique<tls::TlsSession>(snapshot_->server_tls->NewSsl(), /*server=*/true);
+  }
   ++stats_.open_sockets;
   ArmRecv(*c, SideId::kClient);
   Settle(*c);
+}
+
+bool Loop::TakeEngineSlot() {
+  if (options_.engine_connections == nullptr) return true;
+  // One atomic add per accepted client (never per frame); over the cap it is taken back.
+  int64_t before = options_.engine_connections->fetch_add(1, std::memory_order_relaxed);
+  uint32_t cap = snapshot_->settings.max_connections;
+  if (cap == 0 || before < cap) return true;
+  options_.engine_connections->fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Loop::ReleaseEngineSlot() {
+  if (options_.engine_connections != nullptr) options_.engine_connections->fetch_sub(1, std::memory_order_relaxed);
 }
 
 // A client this shard will not serve: ws clients get a 503 with a text body (one non-blocking

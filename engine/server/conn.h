@@ -152,7 +152,8 @@ struct Conn {
   std::string client_ip;
   std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
   const config::Endpoint* endpoint = nullptr;
-  size_t address_index = 0;
+  uint32_t address_index = 0;      // the endpoint address being tried
+  int64_t connect_deadline_ms = 0;  // connect + upstream handshake, all addresses together
   sockaddr_storage connect_addr{};
 
   // Identity, for re-checks after a push and for counters.

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -171,9 +172,13 @@ void Loop::StartConnect(Conn& c) {
   uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
                                                     : c.snapshot->settings.upstream_connect_timeout_ms;
   if (c.address_index == 0) {
-    SetDeadline(c, now_ms_ + timeout);
+    c.connect_deadline_ms = now_ms_ + timeout;
     c.info.connect_started_ms = now_ms_;
   }
+  // Each address gets an equal share of the time left (the last one all of it), so an address
+  // that never answers (a dropped SYN) leaves time for the next: OnTimer cancels the attempt.
+  int64_t left = std::max<int64_t>(c.connect_deadline_ms - now_ms_, 1);
+  SetDeadline(c, now_ms_ + left / static_cast<int64_t>(c.endpoint->addresses.size() - c.address_index));
   const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
   Side& backend = c.backend();
   if (backend.fd >= 0) ::close(backend.fd);
@@ -202,6 +207,7 @@ void Loop::OnConnect(Conn& c, int res) {
   }
   c.phase = Phase::kUpstreamHandshake;
   stats_.connect_latency.ObserveMs(now_ms_ - c.info.connect_started_ms);
+  SetDeadline(c, c.connect_deadline_ms);  // the handshake may use what the connect left
   if (c.endpoint->tls) {
     // wss:// backend: the TLS handshake runs first; the queued upgrade request is encrypted
     // and sent once it completes (Encrypt() retries it on every StartSend).
@@ -234,7 +240,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   c.relay_started_ms = c.last_data_ms = now_ms_;
   ResolveLifetime(c, *c.snapshot);
   ws::ScannerLimits limits;
-  limits.max_message_bytes = c.snapshot->settings.max_message_bytes;
+  limits.max_message_bytes = c.snapshot->MaxMessageBytes(c.api_id);
   limits.allow_rsv1 = !extensions.empty();  // permessage-deflate, checked against the offer
   c.deflate = !extensions.empty();
   c.deflate_drops_ok = c.deflate && !c.limits.empty();

@@ -18,7 +18,32 @@ uint16_t PortOf(const sockaddr_storage& addr) {
                                          : reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
 }
 
+// IPv6 sockets take IPv4 clients too, whatever net.ipv6.bindv6only says.
+void DualStack(int fd, const sockaddr_storage& addr) {
+  if (addr.ss_family != AF_INET6) return;
+  int zero = 0;
+  setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+}
+
 }  // namespace
+
+bool HostHasIpv6() {
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 any{};
+  any.sin6_family = AF_INET6;
+  any.sin6_addr = in6addr_any;
+  int zero = 0;
+  setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+  bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof(any)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+bool IsIpv6Any(const sockaddr_storage& addr) {
+  return addr.ss_family == AF_INET6 &&
+         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr);
+}
 
 absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, uint16_t* port) {
   int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -26,6 +51,7 @@ absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, ui
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  DualStack(fd, addr);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
     absl::Status s = absl::UnavailableError(absl::StrCat("bind/listen: ", strerror(errno)));
     ::close(fd);
@@ -49,6 +75,7 @@ absl::Status CheckAddressFree(const sockaddr_storage& addr, socklen_t len, std::
     if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    DualStack(fd, addr);  // so an IPv4 listener on the port counts as taken for [::]
     int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len);
     int err = errno;
     ::close(fd);

@@ -21,10 +21,18 @@
 
 namespace wsgate::engine::server {
 
-// A blocking TCP listener on `addr` with SO_REUSEADDR and SO_REUSEPORT, listening
+// A blocking TCP listener on `addr` with SO_REUSEADDR and SO_REUSEPORT (and, for IPv6,
+// IPV6_V6ONLY off: [::] is dual-stack, IPv4 clients arrive as ::ffff:a.b.c.d), listening
 // with a backlog of 4096. *port receives the bound port (useful with port 0). UNAVAILABLE with
 // errno's text on failure.
 absl::StatusOr<int> BindListener(const sockaddr_storage& addr, socklen_t len, uint16_t* port);
+
+// Whether this host can listen on IPv6 at all (a dual-stack socket on [::]:0 binds). A host
+// without IPv6 (disabled in the kernel, or a container without it) gets 0.0.0.0 instead of the
+// default [::] (Server logs that).
+bool HostHasIpv6();
+// Whether `addr` is the IPv6 wildcard [::] (dual-stack: it takes IPv4 clients too).
+bool IsIpv6Any(const sockaddr_storage& addr);
 
 // OK when nothing listens on `addr` (port 0 always is). Probes with a socket bound without
 // SO_REUSEPORT (SO_REUSEADDR, so connections of an earlier run in TIME_WAIT do not count) and

@@ -76,6 +76,8 @@ struct LoopFds {
   int listen = -1;      // ws
   int wss_listen = -1;  // -1: none
   int wake = -1;        // eventfd; -1: no mailbox
+  // Further listening sockets (a repeated --ws-listen/--wss-listen): the fd and whether it is wss.
+  std::vector<std::pair<int, bool>> more_listeners = {};  // "= {}": LoopFds{ws, wss, wake} stays valid
 };
 
 class Loop {
@@ -126,6 +128,10 @@ class Loop {
   void AdmitDeferred();
   void RefuseAtAccept(int fd, bool tls, std::string_view why);
   void AnswerWithReserveFd(int listen_fd, bool tls);
+  // The engine-wide connection count (settings.max_connections, all shards): taken at accept,
+  // given back in Free. False (nothing taken) when the cap is reached.
+  bool TakeEngineSlot();
+  void ReleaseEngineSlot();
 
   // --- transport.cc
   // Prepares `op` for `c` from its own state (fd, scratch, address) and counts it in flight.
@@ -232,14 +238,24 @@ class Loop {
   ShardStats stats_;
   uint64_t wake_value_ = 0;
   bool wake_armed_ = false;
-  bool accept_armed_[2] = {false, false};  // ws, wss
-  int64_t accept_resume_ms_[2] = {0, 0};   // backing off after EMFILE/ENFILE until then
+  // The listening sockets: [0] ws, [1] wss (fd -1 when absent), then LoopFds::more_listeners.
+  // An accept's tag carries the index in its slot.
+  struct Listener {
+    int fd = -1;
+    bool tls = false;
+    bool armed = false;
+    int64_t resume_ms = 0;  // backing off after EMFILE/ENFILE until then
+    bool paused = false;    // cancelled for the accept budget's full backlog (issue 15)
+  };
+  std::vector<Listener> listeners_;
+  // Some listener may need arming (at start, after a multishot accept ended, while backing
+  // off): AfterBatch looks at the listeners only then, not on every batch.
+  bool rearm_listeners_ = true;
   int reserve_fd_ = -1;                    // given up at EMFILE to answer one client 503
   // The accept budget (issue 15): sockets taken this iteration, those left for the next, and
   // whether accepting was paused (cancelled) for a full backlog of them.
   size_t accepts_this_batch_ = 0;
   std::vector<std::pair<int, bool>> deferred_accepts_;  // fd, tls
-  bool accept_paused_[2] = {false, false};
   throttle::OverloadDecision overload_;  // the latest evaluation (admission.cc)
   int64_t next_overload_check_ms_ = 0;
   common::LogLimiter accept_log_, refuse_log_, ring_log_;

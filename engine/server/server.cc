@@ -13,6 +13,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/log.h"
 #include "engine/common/status_macros.h"
@@ -57,17 +59,51 @@ Server::~Server() {
   Wait();
 }
 
-absl::Status Server::Start() {
-  sockaddr_storage addr, wss_addr{};
-  socklen_t len, wss_len = 0;
-  if (absl::Status s = ParseListenAddress(options_.ws_listen, "ws-listen", &addr, &len); !s.ok()) return s;
-  if (!options_.wss_listen.empty()) {
-    if (absl::Status s = ParseListenAddress(options_.wss_listen, "wss-listen", &wss_addr, &wss_len); !s.ok()) return s;
+namespace {
+
+struct ListenAddress {
+  std::string text;
+  ShardOptions::ListenAddress addr;
+};
+
+void SetPort(sockaddr_storage& a, uint16_t port) {
+  if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+  else reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+}
+
+// "ADDR:PORT[,ADDR:PORT...]" → addresses ("" entries skipped); [::] falls back to 0.0.0.0 on a
+// host without IPv6.
+absl::Status ParseListenList(std::string_view list, bool tls, const std::function<bool()>& has_ipv6,
+                             std::vector<ListenAddress>* out) {
+  std::string_view flag = tls ? "wss-listen" : "ws-listen";
+  for (absl::string_view part : absl::StrSplit(Sv(list), ',', absl::SkipWhitespace())) {
+    ListenAddress l{std::string(absl::StripAsciiWhitespace(part)), {}};
+    l.addr.tls = tls;
+    WSGATE_RETURN_IF_ERROR(ParseListenAddress(l.text, flag, &l.addr.addr, &l.addr.len));
+    if (IsIpv6Any(l.addr.addr) && !has_ipv6()) {
+      uint16_t port = ntohs(reinterpret_cast<const sockaddr_in6&>(l.addr.addr).sin6_port);
+      std::string v4 = absl::StrCat("0.0.0.0:", port);
+      WSGATE_LOG(kWarning, "--%s %s: this host has no IPv6; listening on %s instead (IPv4 only)", std::string(flag),
+                 l.text, v4);
+      WSGATE_RETURN_IF_ERROR(ParseListenAddress(v4, flag, &l.addr.addr, &l.addr.len));
+    }
+    out->push_back(std::move(l));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Server::Start() {
+  std::vector<ListenAddress> ws, wss;
+  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.ws_listen, false, options_.host_has_ipv6, &ws));
+  WSGATE_RETURN_IF_ERROR(ParseListenList(options_.wss_listen, true, options_.host_has_ipv6, &wss));
+  if (ws.empty()) return absl::InvalidArgumentError("--ws-listen: needs at least one ADDR:PORT");
   if (!options_.reuse_port) {
-    WSGATE_RETURN_IF_ERROR(CheckAddressFree(addr, len, absl::StrCat("--ws-listen ", options_.ws_listen)));
-    if (wss_len != 0)
-      WSGATE_RETURN_IF_ERROR(CheckAddressFree(wss_addr, wss_len, absl::StrCat("--wss-listen ", options_.wss_listen)));
+    for (const auto* list : {&ws, &wss})
+      for (const ListenAddress& l : *list)
+        WSGATE_RETURN_IF_ERROR(CheckAddressFree(l.addr.addr, l.addr.len,
+                                                absl::StrCat(l.addr.tls ? "--wss-listen " : "--ws-listen ", l.text)));
   }
   {
     // With a default certificate, wss works before the first push: compile an empty snapshot
@@ -115,25 +151,27 @@ absl::Status Server::Start() {
   for (int i = 0; i < count; ++i) {
     ShardOptions so;
     so.index = i;
-    so.listen_addr = addr;
-    so.listen_addr_len = len;
+    so.listen_addr = ws[0].addr.addr;
+    so.listen_addr_len = ws[0].addr.len;
+    if (!wss.empty()) {
+      so.wss_addr = wss[0].addr.addr;
+      so.wss_addr_len = wss[0].addr.len;
+    }
+    for (size_t k = 1; k < ws.size(); ++k) so.more_listen.push_back(ws[k].addr);
+    for (size_t k = 1; k < wss.size(); ++k) so.more_listen.push_back(wss[k].addr);
     so.max_connections = max_connections_;
     so.ring_entries = options_.ring_entries;
     so.cq_entries = options_.cq_entries;
     so.buffer_count = options_.buffer_count;
     so.buffer_size = options_.buffer_size;
-    so.wss_addr = wss_addr;
-    so.wss_addr_len = wss_len;
     so.throttle = &throttle_;
     so.access_log = options_.access_log;
     so.measure_busy = options_.measure_busy;
+    so.engine_connections = &engine_connections_;
     if (i > 0) {  // port 0: every shard binds the ports the first one got
-      auto set_port = [](sockaddr_storage& a, uint16_t port) {
-        if (a.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
-        else reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
-      };
-      set_port(so.listen_addr, port_);
-      if (wss_len != 0) set_port(so.wss_addr, wss_port_);
+      SetPort(so.listen_addr, port_);
+      if (!wss.empty()) SetPort(so.wss_addr, wss_port_);
+      for (size_t k = 0; k < so.more_listen.size(); ++k) SetPort(so.more_listen[k].addr, shards_[0]->more_ports()[k]);
     }
     auto shard = std::make_unique<Shard>(so);
     if (absl::Status s = shard->Start(initial); !s.ok())
@@ -141,6 +179,10 @@ absl::Status Server::Start() {
     if (i == 0) {
       port_ = shard->port();
       wss_port_ = shard->wss_port();
+      ws_ports_ = {port_};
+      if (!wss.empty()) wss_ports_ = {wss_port_};
+      for (size_t k = 0; k < so.more_listen.size(); ++k)
+        (so.more_listen[k].tls ? wss_ports_ : ws_ports_).push_back(shard->more_ports()[k]);
     }
     shards_.push_back(std::move(shard));
   }

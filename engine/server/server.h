@@ -14,7 +14,9 @@
 // threads, a signal thread, tests).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
+#include "engine/server/listener.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "wsgate/v1/engine.pb.h"
@@ -30,8 +33,10 @@
 namespace wsgate::engine::server {
 
 struct ServerOptions {
-  std::string ws_listen = "0.0.0.0:9099";  // ADDR:PORT, [v6]:PORT; port 0 picks one
-  std::string wss_listen;                  // "" = no wss listener
+  // One or more ADDR:PORT or [v6]:PORT, comma-separated (main joins repeated --ws-listen); port 0
+  // picks one. "[::]" is dual-stack (IPv4 too); on a host without IPv6 it becomes 0.0.0.0.
+  std::string ws_listen = "[::]:9099";
+  std::string wss_listen;                  // the same for wss; "" = no wss listener
   config::TlsDefaults tls;                 // the default certificate for wss
   int shards = 0;                          // 0: one per online CPU
   // false: refuse to start when something already listens on ws_listen/wss_listen (another
@@ -49,6 +54,9 @@ struct ServerOptions {
   // --- operations (issue 13, ops-engine)
   AccessLog* access_log = nullptr;  // not owned; outlives the Server's shards. Null: none
   bool measure_busy = false;        // per-shard busy time (wsgate_engine_loop_busy_seconds_total)
+  // Whether [::] can be bound (listener.h's HostHasIpv6); false turns [::] into 0.0.0.0. Tests
+  // replace it to take the no-IPv6 path on a host that has IPv6.
+  std::function<bool()> host_has_ipv6 = HostHasIpv6;
 };
 
 struct ApplyResult {
@@ -67,6 +75,9 @@ class Server {
   absl::Status Start();
   uint16_t port() const { return port_; }
   uint16_t wss_port() const { return wss_port_; }
+  // Every bound port, one per address of ws_listen / wss_listen, in order.
+  const std::vector<uint16_t>& ws_ports() const { return ws_ports_; }
+  const std::vector<uint16_t>& wss_ports() const { return wss_ports_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
   // The per-shard connection limit in force (--max-connections, or the one derived from the fd limit).
   int max_connections_per_shard() const { return max_connections_; }
@@ -110,8 +121,10 @@ class Server {
   ServerOptions options_;
   uint16_t port_ = 0;
   uint16_t wss_port_ = 0;
+  std::vector<uint16_t> ws_ports_, wss_ports_;
   int max_connections_ = 0;
   throttle::Registry throttle_;  // shared by the shards; outlives them (declared first)
+  std::atomic<int64_t> engine_connections_{0};  // settings.max_connections, across shards
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);

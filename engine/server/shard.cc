@@ -46,7 +46,11 @@ Loop::Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const commo
       on_wake_(std::move(on_wake)),
       pool_(ring),
       wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()),
-      access_log_(options.access_log) {}
+      access_log_(options.access_log) {
+  listeners_.push_back({fds_.listen, false});
+  listeners_.push_back({fds_.wss_listen, true});
+  for (const auto& [fd, tls] : fds_.more_listeners) listeners_.push_back({fd, tls});
+}
 
 Loop::~Loop() {
   // Connections cut off at the end of a drain may still have ops in flight; the ring is going
@@ -110,12 +114,18 @@ void Loop::AfterBatch() {
   if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   // Loop-level ops that ended (multishot accept after an error or an overflow) or could not be
   // queued are armed again here, outside any connection's handling.
-  for (int i = 0; i < 2; ++i) {
-    int fd = i == 0 ? fds_.listen : fds_.wss_listen;
-    if (fd < 0 || accept_armed_[i] || draining_ || now_ms_ < accept_resume_ms_[i]) continue;
-    if (deferred_accepts_.size() >= snapshot_->settings.accept_budget) continue;  // paused: a backlog waits
-    accept_paused_[i] = false;
-    accept_armed_[i] = ring_.PrepMultishotAccept(fd, io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0});
+  if (rearm_listeners_ && !draining_) {
+    rearm_listeners_ = false;
+    const bool backlog_full = deferred_accepts_.size() >= snapshot_->settings.accept_budget;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      Listener& l = listeners_[i];
+      if (l.fd < 0 || l.armed) continue;
+      if (now_ms_ >= l.resume_ms && !backlog_full) {  // paused for the accept budget: a backlog waits
+        l.paused = false;
+        l.armed = ring_.PrepMultishotAccept(l.fd, io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)});
+      }
+      if (!l.armed) rearm_listeners_ = true;  // backing off, paused, or the queue was full: next batch
+    }
   }
   if (fds_.wake >= 0 && !wake_armed_ && !stop_)
     wake_armed_ = ring_.PrepRead(fds_.wake, &wake_value_, sizeof(wake_value_), io::Tag{kOpWake, 0, 0});
@@ -206,6 +216,7 @@ void Loop::Free(Conn& c) {
   pool_.GiveBack(std::move(c.parser));
   c.quota.Release(throttle_->connections());  // its connection-quota slots, exactly once
   --stats_.open_sockets;
+  ReleaseEngineSlot();
   c.phase = Phase::kFree;
   table_.Release(c);
 }
@@ -239,6 +250,15 @@ void Loop::OnTimer(Conn& c) {
       }
       break;
     case Phase::kConnecting:
+      if (now < c.deadline_ms) break;
+      if (now < c.connect_deadline_ms && c.address_index + 1 < c.endpoint->addresses.size()) {
+        // This address's share is spent: cancel it; OnConnect (-ECANCELED) tries the next one.
+        SetDeadline(c, c.connect_deadline_ms);
+        Cancel(c, kOpConnect);
+        break;
+      }
+      Respond(c, 504, "Gateway Timeout: the backend did not complete the WebSocket handshake in time");
+      break;
     case Phase::kUpstreamHandshake:
       if (now < c.deadline_ms) break;
       ++stats_.backend_failures[c.phase == Phase::kConnecting ? "connect_timeout" : "handshake_timeout"];
@@ -288,6 +308,10 @@ uint64_t Loop::ApplySnapshot(std::shared_ptr<const config::Snapshot> snapshot) {
     if (code == 0) {
       ResolveLimits(c, *snapshot_);  // a changed plan or policy applies to live connections too
       ResolveLifetime(c, *snapshot_);
+      ws::ScannerLimits limits{snapshot_->MaxMessageBytes(c.api_id)};  // and a changed message limit
+      limits.allow_rsv1 = c.deflate;  // what the upgrade negotiated stays
+      for (Side& side : c.sides)
+        if (side.scanner) side.scanner->set_limits(limits);
     } else {
       ++closed;
       if (code == 4001) {
@@ -310,14 +334,15 @@ void Loop::BeginDrain(int timeout_ms) {
   if (draining_) return;
   draining_ = true;
   drain_deadline_ms_ = now_ms_ + timeout_ms;
-  for (int i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < listeners_.size(); ++i) {
     // Stop listening: the kernel then sends new connections to the other listeners of the
     // SO_REUSEPORT group (a successor started with --reuse-port) instead of queueing them here
     // to be reset at exit. The descriptor stays open until the Shard closes it.
-    int fd = i == 0 ? fds_.listen : fds_.wss_listen;
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-    if (!accept_armed_[i]) continue;
-    if (!ring_.PrepCancel(io::Tag{i == 0 ? kOpAccept : kOpAcceptTls, 0, 0}, io::Tag{kOpCancelAccept, 0, 0}))
+    const Listener& l = listeners_[i];
+    if (l.fd >= 0) ::shutdown(l.fd, SHUT_RDWR);
+    if (!l.armed) continue;
+    if (!ring_.PrepCancel(io::Tag{l.tls ? kOpAcceptTls : kOpAccept, 0, static_cast<uint32_t>(i)},
+                          io::Tag{kOpCancelAccept, 0, 0}))
       WSGATE_LOG(kWarning, "shard %d: could not cancel accepting (submission queue full)", options_.index);
   }
   for (auto [fd, tls] : deferred_accepts_) RefuseAtAccept(fd, tls, "the gateway is shutting down");
@@ -357,6 +382,7 @@ Shard::~Shard() {
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (wss_listen_fd_ >= 0) ::close(wss_listen_fd_);
+  for (int fd : more_fds_) ::close(fd);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -368,6 +394,13 @@ absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
     auto wss = BindListener(options_.wss_addr, options_.wss_addr_len, &wss_port_);
     if (!wss.ok()) return absl::Status(wss.status().code(), absl::StrCat("wss: ", wss.status().message()));
     wss_listen_fd_ = *wss;
+  }
+  for (const ShardOptions::ListenAddress& l : options_.more_listen) {
+    uint16_t port = 0;
+    auto fd = BindListener(l.addr, l.len, &port);
+    if (!fd.ok()) return absl::Status(fd.status().code(), absl::StrCat(l.tls ? "wss: " : "", fd.status().message()));
+    more_fds_.push_back(*fd);
+    more_ports_.push_back(port);
   }
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
@@ -386,7 +419,9 @@ absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
     if (s.ok()) {
       WSGATE_LOG(kDebug, "shard %d: io_uring %s", options_.index, ring->Describe());
       ring_ = std::move(ring);
-      loop_ = std::make_unique<Loop>(options_, LoopFds{listen_fd_, wss_listen_fd_, wake_fd_}, *ring_,
+      LoopFds fds{listen_fd_, wss_listen_fd_, wake_fd_};
+      for (size_t i = 0; i < more_fds_.size(); ++i) fds.more_listeners.emplace_back(more_fds_[i], options_.more_listen[i].tls);
+      loop_ = std::make_unique<Loop>(options_, std::move(fds), *ring_,
                                      common::SystemClock::Get(), [this] { DrainInbox(); });
       s = loop_->Init(initial);
     }

@@ -45,6 +45,13 @@ struct ShardOptions {
   // wss listener; wss_addr_len 0 means none.
   sockaddr_storage wss_addr{};
   socklen_t wss_addr_len = 0;
+  // Further listeners (a repeated --ws-listen/--wss-listen), bound like the two above.
+  struct ListenAddress {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+    bool tls = false;
+  };
+  std::vector<ListenAddress> more_listen;
   int max_connections = 50000;
   unsigned ring_entries = 4096;
   unsigned cq_entries = 0;  // 0: 4 × ring_entries (tests shrink it to overflow the completion queue)
@@ -55,6 +62,9 @@ struct ShardOptions {
   // --- operations (issue 13, ops-engine)
   AccessLog* access_log = nullptr;  // the Server's; null: no access log
   bool measure_busy = false;        // time each loop iteration (two clock reads per batch)
+  // Live client connections of the whole engine, shared by every shard (the Server owns it), for
+  // settings.max_connections. Null: no engine-wide cap (a Loop on its own, in unit tests).
+  std::atomic<int64_t>* engine_connections = nullptr;
 };
 
 class Shard {
@@ -70,6 +80,8 @@ class Shard {
   // The bound ports (useful with port 0); wss_port() is 0 without a wss listener.
   uint16_t port() const { return port_; }
   uint16_t wss_port() const { return wss_port_; }
+  // The ports of ShardOptions::more_listen, in order.
+  const std::vector<uint16_t>& more_ports() const { return more_ports_; }
 
   // Runs fn on the shard thread at the next loop boundary. Safe from any thread.
   void Post(std::function<void(Shard&)> fn);
@@ -94,6 +106,8 @@ class Shard {
   int listen_fd_ = -1;
   int wss_listen_fd_ = -1;
   int wake_fd_ = -1;
+  std::vector<int> more_fds_;
+  std::vector<uint16_t> more_ports_;
   uint16_t port_ = 0;
   uint16_t wss_port_ = 0;
   std::unique_ptr<io::Uring> ring_;  // made on the shard thread; outlives loop_

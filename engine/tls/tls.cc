@@ -79,6 +79,48 @@ struct ServerTlsContext::Entry {
   ~Entry() { SSL_CTX_free(ctx); }
 };
 
+namespace {
+
+// The chain and key of `spec` into `ctx`, from its PEM text or its files; *cert_name names the
+// certificate in later messages.
+absl::Status UseCertificate(SSL_CTX* ctx, const CertSpec& spec, std::string* cert_name) {
+  ERR_clear_error();
+  bool pem = !spec.cert_pem.empty();
+  *cert_name = pem ? "cert_pem" : spec.cert_file;
+  std::string key_name = pem ? "key_pem" : spec.key_file;
+  if (pem) {
+    bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(spec.cert_pem.data(), spec.cert_pem.size()));
+    bssl::UniquePtr<X509> leaf(PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr));
+    if (!leaf || SSL_CTX_use_certificate(ctx, leaf.get()) != 1)
+      return absl::InvalidArgumentError(absl::StrCat("certificate cert_pem: not a PEM certificate (", LastSslError(), ")"));
+    while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx, ca);
+    ERR_clear_error();  // the end of the PEM text
+  } else if (SSL_CTX_use_certificate_chain_file(ctx, spec.cert_file.c_str()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("certificate ", spec.cert_file, ": ", LastSslError()));
+  }
+  int ok;
+  if (pem) {
+    bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(spec.key_pem.data(), spec.key_pem.size()));
+    bssl::UniquePtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) return absl::InvalidArgumentError(absl::StrCat("key key_pem: not a PEM private key (", LastSslError(), ")"));
+    key_name = "key_pem";
+    ok = SSL_CTX_use_PrivateKey(ctx, key.get());
+  } else {
+    ok = SSL_CTX_use_PrivateKey_file(ctx, spec.key_file.c_str(), SSL_FILETYPE_PEM);
+  }
+  if (ok != 1) {
+    bool mismatch = ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
+    std::string why = LastSslError();
+    if (mismatch) return absl::InvalidArgumentError(absl::StrCat("key ", key_name, " does not match certificate ", *cert_name));
+    return absl::InvalidArgumentError(absl::StrCat("key ", key_name, ": ", why));
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    return absl::InvalidArgumentError(absl::StrCat("key ", key_name, " does not match certificate ", *cert_name));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<ServerTlsContext>> ServerTlsContext::Create(const std::vector<CertSpec>& certs) {
   if (certs.empty()) return absl::InvalidArgumentError("no certificate");
   std::shared_ptr<ServerTlsContext> out(new ServerTlsContext());
@@ -87,25 +129,18 @@ absl::StatusOr<std::shared_ptr<ServerTlsContext>> ServerTlsContext::Create(const
     e->server_name = spec.server_name;
     for (char& ch : e->server_name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
     e->ctx = NewCtx(true);
-    ERR_clear_error();
-    if (SSL_CTX_use_certificate_chain_file(e->ctx, spec.cert_file.c_str()) != 1)
-      return absl::InvalidArgumentError(absl::StrCat("certificate ", spec.cert_file, ": ", LastSslError()));
-    if (SSL_CTX_use_PrivateKey_file(e->ctx, spec.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      bool mismatch = ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
-      std::string why = LastSslError();
-      if (mismatch)
-        return absl::InvalidArgumentError(absl::StrCat("key ", spec.key_file, " does not match certificate ", spec.cert_file));
-      return absl::InvalidArgumentError(absl::StrCat("key ", spec.key_file, ": ", why));
-    }
-    if (SSL_CTX_check_private_key(e->ctx) != 1)
-      return absl::InvalidArgumentError(absl::StrCat("key ", spec.key_file, " does not match certificate ", spec.cert_file));
+    std::string cert_name;
+    auto fail = [&](const absl::Status& s) {
+      return spec.label.empty() ? s : absl::InvalidArgumentError(absl::StrCat(spec.label, ": ", s.message()));
+    };
+    if (absl::Status s = UseCertificate(e->ctx, spec, &cert_name); !s.ok()) return fail(s);
     X509* leaf = SSL_CTX_get0_certificate(e->ctx);
     if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0)
-      return absl::InvalidArgumentError(
-          absl::StrCat("certificate ", spec.cert_file, " expired on ", AsnTime(X509_get0_notAfter(leaf))));
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("certificate ", cert_name, " expired on ", AsnTime(X509_get0_notAfter(leaf)))));
     if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0)
-      return absl::InvalidArgumentError(
-          absl::StrCat("certificate ", spec.cert_file, " is not valid before ", AsnTime(X509_get0_notBefore(leaf))));
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("certificate ", cert_name, " is not valid before ", AsnTime(X509_get0_notBefore(leaf)))));
     SSL_CTX_set_alpn_select_cb(e->ctx, SelectAlpn, nullptr);
     char subject[256] = "";
     X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof(subject));
@@ -126,11 +161,22 @@ int ServerTlsContext::SelectCertificate(SSL* ssl, int*, void* arg) {
   if (name == nullptr) return SSL_TLSEXT_ERR_OK;
   std::string lower(name);
   for (char& ch : lower) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-  for (size_t i = 1; i < self->entries_.size(); ++i)
-    if (self->entries_[i]->server_name == lower) {
-      SSL_set_SSL_CTX(ssl, self->entries_[i]->ctx);
+  const Entry* best = nullptr;
+  size_t best_suffix = 0;
+  for (size_t i = 1; i < self->entries_.size(); ++i) {
+    const std::string& n = self->entries_[i]->server_name;
+    if (n == lower) {
+      best = self->entries_[i].get();
       break;
     }
+    // "*.example.com" matches "a.example.com" and "a.b.example.com", never "example.com".
+    if (n.size() > 2 && n[0] == '*' && n.size() - 1 > best_suffix && lower.size() > n.size() - 1 &&
+        lower.compare(lower.size() - (n.size() - 1), n.size() - 1, n, 1) == 0) {
+      best = self->entries_[i].get();
+      best_suffix = n.size() - 1;
+    }
+  }
+  if (best != nullptr) SSL_set_SSL_CTX(ssl, best->ctx);
   return SSL_TLSEXT_ERR_OK;
 }
 

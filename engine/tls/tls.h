@@ -27,11 +27,16 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace wsgate::engine::tls {
 
-// A certificate chain and key for server names (empty `server_name`: the default certificate).
+// A certificate chain and key for server names (empty `server_name`: the default certificate;
+// "*.example.com": any name below example.com, when no exact name matches). The PEM text, when
+// set, wins over the files. `label` (e.g. "vhosts[1].tls (a.test)") starts every error about it.
 struct CertSpec {
   std::string server_name;
   std::string cert_file;
   std::string key_file;
+  std::string cert_pem = {};  // "= {}": {name, cert_file, key_file} stays valid
+  std::string key_pem = {};
+  std::string label = {};
 };
 
 // Terminates wss: TLS 1.2 and 1.3, forward-secret AEAD suites only, ALPN http/1.1, SNI picks the
@@ -39,7 +44,8 @@ struct CertSpec {
 class ServerTlsContext {
  public:
   // Loads and checks every certificate: readable PEM, key matches, valid now (an expired or
-  // not-yet-valid certificate is refused, naming the file and the date).
+  // not-yet-valid certificate is refused, naming the file and the date). SNI picks an exact
+  // server name first, then the longest matching wildcard, else entry 0.
   static absl::StatusOr<std::shared_ptr<ServerTlsContext>> Create(const std::vector<CertSpec>& certs);
   ~ServerTlsContext();
   SSL* NewSsl() const;

@@ -119,6 +119,9 @@ class FrameScanner {
   bool AtFrameBoundary() const { return (state_ == State::kHeader && header_have_ == 0) || state_ == State::kClosed; }
   // True while a fragmented message is in progress (a data frame may only continue it).
   bool InMessage() const { return in_message_; }
+  // A new limit for the messages still to come (and the one in progress): a snapshot that
+  // lowers max_message_bytes applies to live connections.
+  void set_limits(ScannerLimits limits) { limits_ = limits; }
   // Data frames and messages dropped because the sink said so.
   uint64_t dropped_frames() const { return dropped_frames_; }
   // A close frame was delivered (or Stop() was called): the rest of the stream is ignored.

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,10 +63,12 @@ class EngineWscat : public ::testing::Test {
     size_t at = 0;
     ASSERT_TRUE(backend_->WaitForOutput("Notifications on: ws://localhost:", kTimeoutMs, &at)) << backend_->output();
     backend_port_ = std::to_string(std::stoi(backend_->output().substr(at)));
-    std::ofstream(dir_ + "/chats.textproto") << Config(backend_port_, true);
+    std::string config = Config(backend_port_, true);
+    if (default_vhost_) config.replace(config.find("aliases: \"127.0.0.1\""), 20, "aliases: \"127.0.0.1\" is_default: true");
+    std::ofstream(dir_ + "/chats.textproto") << config;
     socket_ = dir_ + "/engine.sock";
     engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_ENGINE, "--config", dir_ + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--shards", "2",
+        WSGATE_ENGINE, "--config", dir_ + "/chats.textproto", "--ws-listen", listen_, "--shards", "2",
         "--control", "unix:" + socket_, "--drain-timeout-ms", "3000", "--admin-listen", "127.0.0.1:0"});
     at = 0;
     ASSERT_TRUE(engine_->WaitForOutput("(port ", kTimeoutMs, &at)) << engine_->output();
@@ -78,8 +82,8 @@ class EngineWscat : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
 
-  std::unique_ptr<Subprocess> Wscat(const std::string& path, bool header = true) {
-    std::vector<std::string> argv{WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + path};
+  std::unique_ptr<Subprocess> Wscat(const std::string& path, bool header = true, const std::string& host = "127.0.0.1") {
+    std::vector<std::string> argv{WSGATE_WSCAT, "--no-color", "-c", "ws://" + host + ":" + engine_port_ + path};
     if (header) {
       argv.push_back("-H");
       argv.push_back("Authorization: Bearer e2e-token");
@@ -94,7 +98,43 @@ class EngineWscat : public ::testing::Test {
 
   std::string dir_, socket_, backend_port_, engine_port_;
   std::unique_ptr<Subprocess> backend_, engine_;
+  std::string listen_ = "127.0.0.1:0";  // --ws-listen
+  bool default_vhost_ = false;          // the localhost vhost serves every Host
 };
+
+bool HasIpv6Loopback() {
+  int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+// Issue 12: the default listener family [::] (dual-stack), wscat over ws://[::1]:PORT and
+// ws://127.0.0.1:PORT to the same port; the default vhost serves the Host "[::1]:PORT".
+class EngineWscatIpv6 : public EngineWscat {
+ protected:
+  void SetUp() override {
+    if (!HasIpv6Loopback()) GTEST_SKIP() << "this host has no IPv6 loopback";
+    listen_ = "[::]:0";
+    default_vhost_ = true;
+    EngineWscat::SetUp();
+  }
+};
+
+TEST_F(EngineWscatIpv6, WscatOverIpv6AndIpv4ToTheSameDualStackListener) {
+  auto v6 = Wscat("/chats/1.0.0/rooms/room1", true, "[::1]");
+  ASSERT_TRUE(v6->WaitForOutput("You joined room1!", kTimeoutMs)) << v6->output() << engine_->output();
+  auto v4 = Wscat("/chats/1.0.0/rooms/room1");
+  ASSERT_TRUE(v4->WaitForOutput("You joined room1!", kTimeoutMs)) << v4->output();
+  ASSERT_TRUE(v6->WriteStdin("from ipv6\n"));
+  EXPECT_TRUE(v4->WaitForOutput("from ipv6", kTimeoutMs)) << v4->output();
+  ASSERT_TRUE(v4->WriteStdin("from ipv4\n"));
+  EXPECT_TRUE(v6->WaitForOutput("from ipv4", kTimeoutMs)) << v6->output();
+}
 
 TEST_F(EngineWscat, WalkthroughThroughTheEngineWithWscat) {
   auto notifications = Wscat("/chats/1.0.0/notifications");

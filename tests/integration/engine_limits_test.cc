@@ -121,15 +121,7 @@ class LimitsTest : public EngineFixture {
 };
 
 TEST_F(LimitsTest, PastMaxConnectionsClientsGet503WithRetryAfter) {
-  std::vector<std::unique_ptr<WsClient>> held;
-  for (int i = 0; i < 5; ++i) {
-    auto c = std::make_unique<WsClient>();
-    ASSERT_TRUE(c->ConnectTcp(engine_port()));
-    held.push_back(std::move(c));
-  }
-  // The engine has taken all five (they sit in the request phase).
-  for (int i = 0; i < 200 && engine_->CollectStats().open_sockets < 5; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<std::unique_ptr<WsClient>> held = HoldTcpClients(5);
   WsClient extra;
   ASSERT_TRUE(extra.ConnectTcp(engine_port()));
   std::string seen;

@@ -124,5 +124,70 @@ TEST(ServerListen, AnotherProgramOnTheWssPortIsNamed) {
   close(other);
 }
 
+// Issue 12: [::] is dual-stack; a list of addresses binds each; a bad entry names its flag.
+TEST(ServerListen, TheIpv6WildcardTakesIpv4AndIpv6Clients) {
+  if (!HostHasIpv6()) GTEST_SKIP() << "this host has no IPv6";
+  Server s(Options("[::]:0"));
+  ASSERT_TRUE(s.Start().ok());
+  for (const char* ip : {"::1", "127.0.0.1"}) {
+    wsgate::testing::WsClient c;
+    ASSERT_TRUE(c.ConnectTcpTo(ip, s.port())) << ip;
+    EXPECT_FALSE(c.Upgrade(s.port(), "/x"));
+    EXPECT_EQ(c.status(), 503) << ip;  // served (no config yet), not refused
+  }
+  // An IPv4 listener on the same port now counts as taken for [::] (the probe is dual-stack too).
+  std::string taken = "0.0.0.0:" + std::to_string(s.port());
+  Server v4(Options(taken));
+  EXPECT_EQ(v4.Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ServerListen, WithoutIpv6TheWildcardBecomesIpv4) {
+  ServerOptions so = Options("[::]:0");
+  so.host_has_ipv6 = [] { return false; };  // as on a host without IPv6
+  Server s(so);
+  ASSERT_TRUE(s.Start().ok());
+  wsgate::testing::WsClient v4;
+  ASSERT_TRUE(v4.ConnectTcpTo("127.0.0.1", s.port()));
+  EXPECT_FALSE(v4.Upgrade(s.port(), "/x"));
+  EXPECT_EQ(v4.status(), 503);  // served
+  if (HostHasIpv6()) {
+    wsgate::testing::WsClient v6;  // the listener is 0.0.0.0: nothing on ::1
+    EXPECT_FALSE(v6.ConnectTcpTo("::1", s.port()));
+  }
+}
+
+TEST(ServerListen, EveryAddressOfTheListGetsAListenerOnEveryShard) {
+  if (!HostHasIpv6()) GTEST_SKIP() << "this host has no IPv6";
+  ServerOptions so = Options("127.0.0.1:0, [::1]:0");
+  so.shards = 3;
+  Server s(so);
+  ASSERT_TRUE(s.Start().ok());
+  ASSERT_EQ(s.ws_ports().size(), 2u);
+  EXPECT_EQ(s.ws_ports()[0], s.port());
+  EXPECT_TRUE(s.wss_ports().empty());
+  for (int i = 0; i < 6; ++i) {  // the kernel spreads them over the three shards
+    wsgate::testing::WsClient a, b;
+    ASSERT_TRUE(a.ConnectTcpTo("127.0.0.1", s.ws_ports()[0]));
+    ASSERT_TRUE(b.ConnectTcpTo("::1", s.ws_ports()[1]));
+    EXPECT_FALSE(a.Upgrade(s.ws_ports()[0], "/x"));
+    EXPECT_FALSE(b.Upgrade(s.ws_ports()[1], "/x"));
+    EXPECT_EQ(a.status(), 503);
+    EXPECT_EQ(b.status(), 503);
+  }
+}
+
+TEST(ServerListen, ABadEntryInTheListNamesItsFlag) {
+  Server s(Options("127.0.0.1:0,nonsense"));
+  absl::Status st = s.Start();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "--ws-listen: 'nonsense' needs ADDR:PORT");
+  ServerOptions so = Options("127.0.0.1:0");
+  so.wss_listen = "[::1]:99999";
+  Server w(so);
+  EXPECT_EQ(w.Start().message(), "--wss-listen: '[::1]:99999' has a bad port");
+  Server none(Options(""));
+  EXPECT_EQ(none.Start().message(), "--ws-listen: needs at least one ADDR:PORT");
+}
+
 }  // namespace
 }  // namespace wsgate::engine::server

@@ -159,17 +159,10 @@ TEST_F(EngineRelayTest, BackendDownIs502Quickly) {
 }
 
 TEST_F(EngineRelayTest, SilentBackendIs504) {
-  // A listener that never accepts: TCP connects (the kernel completes it) but no 101 ever comes.
-  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(silent, 8), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t port = 0;
+  int silent = SilentListener(&port);
   v1::Snapshot s = BaseSnapshot(2);
-  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(port));
   s.mutable_settings()->set_upstream_connect_timeout_ms(300);
   Apply(s);
   auto start = std::chrono::steady_clock::now();
@@ -508,8 +501,8 @@ TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
 
 TEST_F(EngineRelayTest, IdleClientsArePingedAndDeadOnesClosed) {
   v1::Snapshot s = BaseSnapshot(2);
-  s.mutable_settings()->set_ping_interval_ms(200);
-  s.mutable_settings()->set_pong_timeout_ms(300);
+  s.mutable_settings()->set_ping_interval_ms(1000);  // the smallest allowed
+  s.mutable_settings()->set_pong_timeout_ms(1000);
   Apply(s);
   auto alive = Join("/chats/1.0.0/rooms/room1", "You joined room1!");
   auto dead = Join("/chats/1.0.0/rooms/room2", "You joined room2!");

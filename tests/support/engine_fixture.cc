@@ -1,6 +1,10 @@
 // File: tests/support/engine_fixture.cc
 #include "tests/support/engine_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdlib>
 
@@ -25,8 +29,9 @@ void EngineFixture::SetUp() {
   signing_key_ = *std::move(key);
 
   engine::server::ServerOptions so;
-  so.ws_listen = "127.0.0.1:0";
+  so.ws_listen = ws_listen_;
   so.wss_listen = "127.0.0.1:0";
+  if (resolver_) so.resolver = resolver_;
   so.tls = {CertFile(), KeyFile()};
   so.shards = shards_;
   so.buffer_count = 1024;
@@ -135,6 +140,32 @@ void EngineFixture::ExpectWelcome(WsClient& c, const std::string& path, const st
   if (m) {
     EXPECT_EQ(m->payload, welcome);
   }
+}
+
+std::vector<std::unique_ptr<WsClient>> EngineFixture::HoldTcpClients(int n) {
+  std::vector<std::unique_ptr<WsClient>> held;
+  for (int i = 0; i < n; ++i) {
+    auto c = std::make_unique<WsClient>();
+    EXPECT_TRUE(c->ConnectTcp(engine_port()));
+    held.push_back(std::move(c));
+  }
+  for (int i = 0; i < 400 && engine_->CollectStats().open_sockets < static_cast<uint64_t>(n); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(engine_->CollectStats().open_sockets, static_cast<uint64_t>(n));
+  return held;
+}
+
+int EngineFixture::SilentListener(uint16_t* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(listen(fd, 8), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
 }
 
 void EngineFixture::Apply(const v1::Snapshot& s) {

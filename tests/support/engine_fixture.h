@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
@@ -37,6 +38,13 @@ class EngineFixture : public ::testing::Test {
   static v1::ThrottlePolicy* AddPolicy(v1::Snapshot& s, const std::string& name, uint64_t events, bool stop = true);
   // Reads the backend's first message on a freshly joined client and expects `welcome`.
   static void ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome);
+
+  // `n` clients that connect over TCP and send nothing, once the engine holds all of them (they
+  // sit in the request phase, each taking a connection place).
+  std::vector<std::unique_ptr<WsClient>> HoldTcpClients(int n);
+  // A listener on 127.0.0.1 that never accepts: TCP connects (the kernel completes it), but no
+  // answer ever comes. Returns the fd (the caller closes it); *port gets its port.
+  static int SilentListener(uint16_t* port);
 
   // A signed access token.
   std::string Token(const std::string& client_id = "prod-key", int64_t ttl_s = 3600, const std::string& jti = "jti-1",
@@ -64,6 +72,9 @@ class EngineFixture : public ::testing::Test {
   // BaseSnapshot (false: the engine starts unconfigured, as before the agent's first push).
   engine::server::AccessLog* access_log_ = nullptr;
   bool apply_base_snapshot_ = true;
+  // The engine's ws listeners (ServerOptions::ws_listen) and its resolver (unset: the system's).
+  std::string ws_listen_ = "127.0.0.1:0";
+  engine::config::Resolver resolver_;
 };
 
 }  // namespace wsgate::testing

@@ -26,15 +26,30 @@ void WsClient::Close() {
   fd_ = -1;
 }
 
-bool WsClient::ConnectTcp(uint16_t port, int timeout_ms) {
+bool WsClient::ConnectTcp(uint16_t port, int timeout_ms) { return ConnectTcpTo("127.0.0.1", port, timeout_ms); }
+
+bool WsClient::ConnectTcpTo(const std::string& ip, uint16_t port, int timeout_ms) {
   timeout_ms_ = timeout_ms;
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+    host_ = ip;
+  } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+    host_ = "[" + ip + "]";
+  } else {
+    return false;
+  }
+  fd_ = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) return false;
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return true;
@@ -51,7 +66,7 @@ bool WsClient::Upgrade(uint16_t port, const std::string& target, const std::vect
   std::random_device rd;
   for (auto& b : nonce) b = static_cast<uint8_t>(rd());
   key_ = common::Base64Encode(nonce, sizeof(nonce));
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key_ +
                     "\r\nSec-WebSocket-Version: 13\r\n";
   for (const auto& h : extra_headers) req += h + "\r\n";

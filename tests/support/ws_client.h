@@ -34,6 +34,9 @@ class WsClient {
 
   // TCP connect to 127.0.0.1:port. All later reads time out after `timeout_ms`.
   bool ConnectTcp(uint16_t port, int timeout_ms = 5000);
+  // TCP connect to `ip` ("127.0.0.1", "::1"); the upgrades that follow send Host: ip:port (an
+  // IPv6 address in brackets).
+  bool ConnectTcpTo(const std::string& ip, uint16_t port, int timeout_ms = 5000);
   // ConnectTcp + a standard upgrade for `target`; true when the answer is 101 with the right
   // Sec-WebSocket-Accept. The response head is kept in response().
   bool Connect(uint16_t port, const std::string& target, const std::vector<std::string>& extra_headers = {},
@@ -81,6 +84,7 @@ class WsClient {
   bool FillSome();  // waits for and buffers at least one more byte
   int fd_ = -1;
   int timeout_ms_ = 5000;
+  std::string host_ = "127.0.0.1";  // for the Host header
   std::string buffered_;
   std::string response_;
   std::string key_;

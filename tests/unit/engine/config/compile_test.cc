@@ -22,11 +22,12 @@ TEST(Compile, BuildsIndexes) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->version, 7u);
   EXPECT_EQ(s->apis.size(), 2u);
-  ASSERT_TRUE(s->routes.contains("localhost"));
-  ASSERT_TRUE(s->routes.contains("127.0.0.1"));
-  EXPECT_TRUE(s->routes.at("localhost").contains("/chats/1.0.0"));
-  EXPECT_TRUE(s->routes.at("localhost").contains("/chats"));     // default version
-  EXPECT_FALSE(s->routes.at("localhost").contains("/wild"));     // not default
+  ASSERT_NE(s->RoutesForHost("localhost"), nullptr);
+  ASSERT_EQ(s->RoutesForHost("127.0.0.1:9099"), s->RoutesForHost("localhost"));  // an alias
+  EXPECT_EQ(s->RoutesForHost("other"), nullptr);
+  EXPECT_TRUE(s->RoutesForHost("localhost")->contains("/chats/1.0.0"));
+  EXPECT_TRUE(s->RoutesForHost("localhost")->contains("/chats"));     // default version
+  EXPECT_FALSE(s->RoutesForHost("localhost")->contains("/wild"));     // not default
   const Api& wild = *s->apis_by_id.at("api-wild");
   EXPECT_FALSE(wild.production.has_value());
   ASSERT_TRUE(wild.sandbox.has_value());
@@ -51,7 +52,7 @@ TEST(Compile, TheDocumentedExampleConfigIsValid) {
   for (size_t at; (at = text.find("TOKEN_SHA256")) != std::string::npos;) text.replace(at, 12, std::string(32, 'a'));
   auto s = CompileOrDie(text);
   ASSERT_NE(s, nullptr);
-  EXPECT_TRUE(s->routes.at("localhost").contains("/chats/1.0.0"));
+  EXPECT_TRUE(s->RoutesForHost("localhost")->contains("/chats/1.0.0"));
   EXPECT_EQ(s->opaque_tokens.size(), 1u);
 }
 

@@ -111,6 +111,44 @@ TEST(RouterMapping, UriVarsAreEncodedForAPathSegment) {
   EXPECT_EQ(UpstreamTarget(*r.api->production, r, ""), "/base/users/caf%C3%A9/feed?id=caf%C3%A9");
 }
 
+// Issue 12: every place a {uri.var.X} can land, with the values that could change the URL's
+// shape: an encoded '/' (a new path segment), '&' and '=' (a new query parameter), '?' and '#'
+// (a new query or fragment), a lone '%' (a broken escape), '+' and a space.
+TEST(RouterMapping, UriVarsCannotChangeTheTargetsShapeAnywhere) {
+  auto snapshot = testing::CompileOrDie(R"pb(
+    version: 1 agent_id: "a"
+    vhosts { name: "localhost" }
+    apis {
+      id: "p" name: "P" context: "/p" version: "1" vhosts: "localhost"
+      production_endpoint { url: "ws://localhost:8080" }
+      topics { name: "/m/{v}" url_mapping: "/seg/{uri.var.v}/mid-{uri.var.v}-x?first={uri.var.v}&k=lit{uri.var.v}" }
+    }
+  )pb");
+  struct Case {
+    const char* value;    // as the client sent it in the request path
+    const char* in_path;  // what it becomes in a path segment
+    const char* in_query; // ... and in a query value
+  } cases[] = {
+      {"a%2Fb", "a%2Fb", "a%2Fb"},                // '/' never adds a segment
+      {"room1&room=x", "room1&room=x", "room1%26room%3Dx"},  // '&' '=' are data in a path, escaped in a query
+      {"q%3Fr", "q%3Fr", "q%3Fr"},                // '?' never starts the query
+      {"h%23f", "h%23f", "h%23f"},                // '#' never starts a fragment
+      {"100%", "100%25", "100%25"},               // a lone '%' is escaped, not passed on broken
+      {"100%25", "100%25", "100%25"},             // an escaped '%' stays escaped once
+      {"a+b%20c", "a+b%20c", "a%2Bb%20c"},        // '+' is literal in a path, escaped in a query
+      {"plain-1.2_x~", "plain-1.2_x~", "plain-1.2_x~"},
+  };
+  for (const Case& c : cases) {
+    std::string path = std::string("/p/1/m/") + c.value;  // the params view into it
+    RouteResult r = Route(*snapshot, "localhost", path);
+    ASSERT_EQ(r.status, RouteStatus::kOk) << c.value;
+    std::string p = c.in_path, q = c.in_query;
+    EXPECT_EQ(UpstreamTarget(*r.api->production, r, "z=1"),
+              "/seg/" + p + "/mid-" + p + "-x?first=" + q + "&k=lit" + q + "&z=1")
+        << c.value;
+  }
+}
+
 // Before the first push the engine answers 503, not WSO2's 404 (issue #11, item 7).
 TEST(RouterNotConfigured, AnUnconfiguredSnapshotIs503) {
   RouteResult r = Route(*EmptySnapshot(), "localhost", "/chats/1.0.0/notifications");

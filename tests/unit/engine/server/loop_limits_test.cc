@@ -346,7 +346,7 @@ TEST(LoopTls, TinyTlsRecordsShareAPoolBuffer) {
   ASSERT_TRUE(loop.Init(snap).ok());
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  ring.Push(FakeRing::Done(io::Tag{kOpAcceptTls, 0, 0}, sv[1], true));
+  ring.Push(FakeRing::Done(io::Tag{kOpAcceptTls, 0, 1}, sv[1], true));
   loop.RunOnce(0);
   io::Tag crecv = ring.Last(Kind::kRecv, kOpRecvClient)->tag;
   tls::TlsSession c((*client_ctx)->NewSsl("localhost"), false);
