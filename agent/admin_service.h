@@ -64,6 +64,16 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status DeleteThrottlePolicy(grpc::ServerContext*, const v1::ThrottlePolicyRef*, v1::Empty*) override;
   grpc::Status ListEnvironments(grpc::ServerContext*, const v1::Empty*, v1::ListEnvironmentsResponse*) override;
   grpc::Status GetStatus(grpc::ServerContext*, const v1::Empty*, v1::AgentStatus*) override;
+  // issue 12: environments, settings, certificates.
+  grpc::Status CreateEnvironment(grpc::ServerContext*, const v1::Environment*, v1::Environment*) override;
+  grpc::Status GetEnvironment(grpc::ServerContext*, const v1::EnvironmentRef*, v1::Environment*) override;
+  grpc::Status UpdateEnvironment(grpc::ServerContext*, const v1::Environment*, v1::Environment*) override;
+  grpc::Status DeleteEnvironment(grpc::ServerContext*, const v1::EnvironmentRef*, v1::Empty*) override;
+  grpc::Status GetSettings(grpc::ServerContext*, const v1::EnvironmentRef*, v1::EnvironmentSettings*) override;
+  grpc::Status SetSettings(grpc::ServerContext*, const v1::SetSettingsRequest*, v1::EnvironmentSettings*) override;
+  grpc::Status SetCertificate(grpc::ServerContext*, const v1::SetCertificateRequest*, v1::CertificateInfo*) override;
+  grpc::Status ListCertificates(grpc::ServerContext*, const v1::EnvironmentRef*, v1::ListCertificatesResponse*) override;
+  grpc::Status DeleteCertificate(grpc::ServerContext*, const v1::CertificateRef*, v1::Empty*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

@@ -9,7 +9,9 @@ namespace wsgate::tools::ctl {
 
 const std::set<std::string>& BoolFlags() {
   static const std::set<std::string> names = {"default-version", "not-default-version", "unsecured", "regenerate",
-                                              "production-only", "unlimited", "no-wait", "help"};
+                                              "production-only", "unlimited", "no-wait", "help",
+                                              // issue 12 (cfg-agent)
+                                              "count-only", "no-policy"};
   return names;
 }
 

@@ -15,6 +15,8 @@ std::vector<Command> AllCommands() {
   AddSigningKeyCommands(commands);
   AddPolicyCommands(commands);
   AddEnvCommands(commands);
+  AddSettingsCommands(commands);
+  AddCertCommands(commands);
   AddStatusCommands(commands);
   return commands;
 }
