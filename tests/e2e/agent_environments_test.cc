@@ -223,6 +223,45 @@ TEST_F(AgentEnvironments, CountOnlyPlanNeverDrops) {
   EXPECT_NE(CtlOk({"status"}).find("throttled 0"), std::string::npos);
 }
 
+// API-level policies attach and detach from the CLI, and a subscription's plan changes, with the
+// engine enforcing each on the next revision / at once.
+TEST_F(AgentEnvironments, PoliciesFromTheCommandLineReachTheEngine) {
+  std::string token = Publish("Chats", "/chats", "Production and Sandbox", "localhost");
+  // Two clients in `room` (room1 or room2: the backend's rooms); a says hello, then "one more".
+  // True when that one was throttled out with WSO2's message (and never reached b).
+  auto throttled = [&](const std::string& room) {
+    auto a = Wscat("ws://127.0.0.1:" + e1_port_ + "/chats/1.0.0/rooms/" + room, token);
+    EXPECT_TRUE(a->WaitForOutput("You joined " + room + "!", kTimeoutMs)) << a->output();
+    auto b = Wscat("ws://127.0.0.1:" + e1_port_ + "/chats/1.0.0/rooms/" + room, token);
+    EXPECT_TRUE(b->WaitForOutput("You joined " + room + "!", kTimeoutMs)) << b->output();
+    EXPECT_TRUE(a->WriteStdin("hello\n"));
+    EXPECT_TRUE(b->WaitForOutput("hello", kTimeoutMs)) << b->output();
+    EXPECT_TRUE(a->WriteStdin("one more\n"));
+    bool dropped = a->WaitForOutput("Error code: 4003 reason: Websocket frame throttled out", 1500);
+    EXPECT_EQ(b->output().find("one more") == std::string::npos, dropped) << b->output();
+    return dropped;
+  };
+  CtlOk({"policy", "create", "ApiTiny", "--level", "api", "--events", "4", "--unit", "hour"});
+  CtlOk({"api", "update", "Chats:1.0.0", "--policy", "ApiTiny"});
+  EXPECT_NE(CtlOk({"api", "get", "Chats:1.0.0"}).find("API policy: ApiTiny"), std::string::npos);
+  CtlOk({"revision", "create", "Chats:1.0.0"});
+  CtlOk({"revision", "deploy", "Chats:1.0.0", "2"});
+  EXPECT_TRUE(throttled("room1")) << "the API-level policy (4 events an hour) is used up";
+  CtlOk({"api", "update", "Chats:1.0.0", "--no-policy"});
+  EXPECT_EQ(CtlOk({"api", "get", "Chats:1.0.0"}).find("API policy"), std::string::npos);
+  CtlOk({"revision", "create", "Chats:1.0.0"});
+  CtlOk({"revision", "deploy", "Chats:1.0.0", "3"});
+  EXPECT_FALSE(throttled("room2")) << "detached: nothing limits the API";
+  // The subscription moves from AsyncGold to a 4-an-hour plan: it has used more than that already.
+  CtlOk({"policy", "create", "Tiny", "--events", "4", "--unit", "hour"});
+  CtlOk({"api", "plans", "Chats:1.0.0", "AsyncGold", "Tiny"});
+  std::string subs = CtlOk({"subscription", "list"});
+  std::string id = subs.substr(subs.rfind('\t') + 1);
+  std::string out = CtlOk({"subscription", "update", id, "--plan", "Tiny"});
+  EXPECT_EQ(out, "Subscription " + id + " is on plan Tiny");
+  EXPECT_TRUE(throttled("room1"));
+}
+
 // --- needs the engine side of issue 12 (cfg-engine's branch) ---
 
 // The default environment's default vhost (localhost) serves any Host.

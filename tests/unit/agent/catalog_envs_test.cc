@@ -345,6 +345,34 @@ TEST_F(CatalogEnvsTest, CertificatesAreValidatedStoredAndPushedToTheirVhostOnly)
   EXPECT_FALSE(catalog_->BuildSnapshot("Edge")->vhosts(0).has_tls());
 }
 
+// policy create --count-only: an explicit stop_on_quota_reach=false is kept; not given, a limit
+// drops over quota (WSO2's default).
+TEST_F(CatalogEnvsTest, CountOnlyPoliciesKeepStopOnQuotaReachFalse) {
+  v1::ThrottlePolicy p;
+  p.set_name("Counted");
+  p.set_events(10);
+  p.set_unit(v1::MINUTE);
+  p.set_unit_count(5);
+  p.set_stop_on_quota_reach(false);
+  auto counted = catalog_->CreatePolicy(p);
+  ASSERT_TRUE(counted.ok()) << counted.status();
+  EXPECT_FALSE(counted->stop_on_quota_reach());
+  EXPECT_EQ(counted->description(), "Allows 10 events per 5 minutes");
+  p.set_name("Dropping");
+  p.clear_stop_on_quota_reach();
+  EXPECT_TRUE(catalog_->CreatePolicy(p)->stop_on_quota_reach());
+  bool found = false;
+  auto snap = catalog_->BuildSnapshot();
+  ASSERT_TRUE(snap.ok());
+  for (const auto& sp : snap->throttle_policies())
+    if (sp.name() == "Counted") {
+      found = true;
+      EXPECT_FALSE(sp.stop_on_quota_reach());
+      EXPECT_EQ(sp.unit_count(), 5u);
+    }
+  EXPECT_TRUE(found);
+}
+
 TEST(CertificateTest, RefusesWhatWouldFailAtTheHandshake) {
   int64_t now = time(nullptr);
   auto ca = MakeCert("Test CA", "", -kDay, 365 * kDay);
