@@ -26,11 +26,6 @@ using wsgate::testing::WsClient;
 
 constexpr int kTimeoutMs = 15000;
 
-int PortAfter(Subprocess& p, const std::string& marker, size_t* from) {
-  if (!p.WaitForOutput(marker, kTimeoutMs, from)) return 0;
-  return std::atoi(p.output().c_str() + *from);
-}
-
 class AgentEnvironments : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -40,7 +35,7 @@ class AgentEnvironments : public ::testing::Test {
     dir_ = tmpl;
     backend_ = std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_CHAT_BACKEND, "--port", "0"});
     size_t at = 0;
-    backend_port_ = std::to_string(PortAfter(*backend_, "Notifications on: ws://localhost:", &at));
+    backend_port_ = std::to_string(backend_->NumberAfter("Notifications on: ws://localhost:", kTimeoutMs, &at));
     ASSERT_NE(backend_port_, "0") << backend_->output();
     // e1 serves the default environment (ws only: no certificate); e2 serves "Edge" (ws and wss,
     // with a development certificate for localhost as its default one).
@@ -50,7 +45,7 @@ class AgentEnvironments : public ::testing::Test {
         WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/e1.sock", "--engine",
         "unix:" + dir_ + "/e2.sock@Edge", "--admin-listen", "127.0.0.1:0", "--token-listen", "127.0.0.1:0"});
     at = 0;
-    admin_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
+    admin_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));
     ASSERT_NE(admin_port_, "0") << agent_->output();
     // Until Edge exists, e2 gets no config (and every change waits for it): create it first.
     CtlOk({"env", "create", "Edge", "--type", "production", "--vhost", "gw.example.test"});
@@ -70,27 +65,22 @@ class AgentEnvironments : public ::testing::Test {
                                "--tls-key", dir_ + "/" + name + "-key.pem", "--tls-dev-cert"});
     auto p = std::make_unique<Subprocess>(argv);
     size_t at = 0;
-    *port = std::to_string(PortAfter(*p, "(port ", &at));
+    *port = std::to_string(p->NumberAfter("(port ", kTimeoutMs, &at));
     EXPECT_NE(*port, "0") << p->output();
     if (wss_port) {
-      *wss_port = std::to_string(PortAfter(*p, "(port ", &at));
+      *wss_port = std::to_string(p->NumberAfter("(port ", kTimeoutMs, &at));
       EXPECT_NE(*wss_port, "0") << p->output();
     }
     return p;
   }
-  int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
+  // wsgatectl against this agent: its exit code, and its output in *out.
+  int Ctl(std::vector<std::string> args, std::string* out) {
     args.insert(args.begin(), {WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/data"});
-    Subprocess p(args);
-    int code = p.Wait(kTimeoutMs);
-    std::string text = p.output();
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    if (out) *out = text;
-    return code;
+    return wsgate::testing::RunToEnd(args, kTimeoutMs, out);
   }
-  std::string CtlOk(std::vector<std::string> args) {
+  std::string CtlOk(const std::vector<std::string>& args) {
     std::string out;
-    int code = Ctl(args, &out);
-    EXPECT_EQ(code, 0) << "wsgatectl " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
+    EXPECT_EQ(Ctl(args, &out), 0) << "wsgatectl " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
     return out;
   }
   // An API with the walkthrough's topics, published, revision 1 deployed to env/vhost; its
