@@ -91,7 +91,13 @@ WSGATE_RPC(RestoreRevision, v1::RevisionRef, v1::ApiInfo) {
 }
 WSGATE_RPC(DeployRevision, v1::DeployRevisionRequest, v1::Deployment) {
   return Call(ctx, [&] {
-    return Set(catalog_.DeployRevision(req->api(), req->revision(), req->environment(), req->vhost()), resp);
+    WSGATE_RETURN_IF_ERROR(
+        Set(catalog_.DeployRevision(req->api(), req->revision(), req->environment(), req->vhost()), resp));
+    if (!pusher_.ServesEnvironment(resp->environment()))
+      resp->set_warning(absl::StrCat("no engine is registered to environment '", resp->environment(),
+                                     "': nothing serves this deployment until one is (wsgate-agent --engine unix:PATH@",
+                                     resp->environment(), ")"));
+    return absl::OkStatus();
   });
 }
 WSGATE_RPC(UndeployRevision, v1::UndeployRevisionRequest, v1::Empty) {
@@ -164,10 +170,7 @@ WSGATE_RPC(DeleteThrottlePolicy, v1::ThrottlePolicyRef, v1::Empty) {
   return Call(ctx, [&] { return catalog_.DeletePolicy(req->name()); });
 }
 WSGATE_RPC(ListEnvironments, v1::Empty, v1::ListEnvironmentsResponse) {
-  return Call(ctx, [&] {
-    for (auto& env : catalog_.ListEnvironments()) *resp->add_environments() = std::move(env);
-    return absl::OkStatus();
-  });
+  return Call(ctx, [&] { return Fill(catalog_.ListEnvironments(), resp->mutable_environments()); });
 }
 WSGATE_RPC(GetStatus, v1::Empty, v1::AgentStatus) {
   return Call(ctx, [&] {
@@ -186,6 +189,37 @@ WSGATE_RPC(ExportCatalog, v1::Empty, v1::CatalogDocument) {
 }
 WSGATE_RPC(ApplyCatalog, v1::ApplyCatalogRequest, v1::ApplyCatalogResponse) {
   return Call(ctx, [&] { return Set(catalog_.ApplyCatalog(*req), resp); });
+}
+WSGATE_RPC(CreateEnvironment, v1::Environment, v1::Environment) {
+  return Call(ctx, [&] { return Set(catalog_.CreateEnvironment(*req), resp); });
+}
+WSGATE_RPC(GetEnvironment, v1::EnvironmentRef, v1::Environment) {
+  return Call(ctx, [&] { return Set(catalog_.GetEnvironment(req->name()), resp); });
+}
+WSGATE_RPC(UpdateEnvironment, v1::Environment, v1::Environment) {
+  return Call(ctx, [&] { return Set(catalog_.UpdateEnvironment(*req), resp); });
+}
+WSGATE_RPC(DeleteEnvironment, v1::EnvironmentRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteEnvironment(req->name()); });
+}
+WSGATE_RPC(GetSettings, v1::EnvironmentRef, v1::EnvironmentSettings) {
+  return Call(ctx, [&] { return Set(catalog_.GetSettings(req->name()), resp); });
+}
+WSGATE_RPC(SetSettings, v1::SetSettingsRequest, v1::EnvironmentSettings) {
+  return Call(ctx, [&] {
+    return Set(catalog_.SetSettings(req->environment(), {req->assignments().begin(), req->assignments().end()}), resp);
+  });
+}
+WSGATE_RPC(SetCertificate, v1::SetCertificateRequest, v1::CertificateInfo) {
+  return Call(ctx, [&] {
+    return Set(catalog_.SetCertificate(req->environment(), req->vhost(), req->cert_pem(), req->key_pem()), resp);
+  });
+}
+WSGATE_RPC(ListCertificates, v1::EnvironmentRef, v1::ListCertificatesResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListCertificates(req->name()), resp->mutable_certificates()); });
+}
+WSGATE_RPC(DeleteCertificate, v1::CertificateRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteCertificate(req->environment(), req->vhost()); });
 }
 
 #undef WSGATE_RPC

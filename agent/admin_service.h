@@ -67,6 +67,16 @@ class AdminService final : public v1::Admin::Service {
   // Declarative configuration (cfg-decl).
   grpc::Status ExportCatalog(grpc::ServerContext*, const v1::Empty*, v1::CatalogDocument*) override;
   grpc::Status ApplyCatalog(grpc::ServerContext*, const v1::ApplyCatalogRequest*, v1::ApplyCatalogResponse*) override;
+  // issue 12: environments, settings, certificates.
+  grpc::Status CreateEnvironment(grpc::ServerContext*, const v1::Environment*, v1::Environment*) override;
+  grpc::Status GetEnvironment(grpc::ServerContext*, const v1::EnvironmentRef*, v1::Environment*) override;
+  grpc::Status UpdateEnvironment(grpc::ServerContext*, const v1::Environment*, v1::Environment*) override;
+  grpc::Status DeleteEnvironment(grpc::ServerContext*, const v1::EnvironmentRef*, v1::Empty*) override;
+  grpc::Status GetSettings(grpc::ServerContext*, const v1::EnvironmentRef*, v1::EnvironmentSettings*) override;
+  grpc::Status SetSettings(grpc::ServerContext*, const v1::SetSettingsRequest*, v1::EnvironmentSettings*) override;
+  grpc::Status SetCertificate(grpc::ServerContext*, const v1::SetCertificateRequest*, v1::CertificateInfo*) override;
+  grpc::Status ListCertificates(grpc::ServerContext*, const v1::EnvironmentRef*, v1::ListCertificatesResponse*) override;
+  grpc::Status DeleteCertificate(grpc::ServerContext*, const v1::CertificateRef*, v1::Empty*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

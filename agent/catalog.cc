@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -139,7 +139,8 @@ absl::Status Catalog::Migrate() {
   WSGATE_RETURN_IF_ERROR(tx.Begin());
   if (version < 1) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV1));
   if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
-  // Later migrations go here: if (version < 3) { ... }
+  if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
+  // Later migrations go here: if (version < 4) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -225,7 +226,8 @@ absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in
     return Invalid("events", "must be > 0 (or set unlimited, or connections for a connection-only policy)");
   if (p.unit() == v1::TIME_UNIT_UNSPECIFIED) return Invalid("unit", "must be SECOND, MINUTE, HOUR, DAY or MONTH");
   if (p.unit_count() == 0) p.set_unit_count(1);
-  if (!in.stop_on_quota_reach() && !in.unlimited()) p.set_stop_on_quota_reach(true);
+  // Not given: a limit drops over quota (WSO2 default); an explicit false counts only.
+  if (!in.has_stop_on_quota_reach() && !in.unlimited()) p.set_stop_on_quota_reach(true);
   if (p.description().empty())
     p.set_description(p.unlimited() ? "Allows unlimited events"
                                     : absl::StrCat("Allows ", p.events(), " events per ",
@@ -293,7 +295,8 @@ absl::Status Catalog::DeletePolicy(const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 // The snapshot
 
-absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot() {
+absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environment_in) {
+  const std::string& environment = environment_in.empty() ? options_.environment : environment_in;
   std::lock_guard lock(mu_);
   v1::Snapshot s;
   Statement version = db_.Prepare("SELECT value FROM meta WHERE key = 'config_version'");
@@ -301,17 +304,13 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot() {
   s.set_agent_id(agent_id_);
   s.set_created_unix_ms(NowMs());
   s.mutable_token_validation()->set_issuer(options_.issuer);
-  for (const auto& env : ListEnvironments())
-    for (const auto& vhost : env.vhosts()) {
-      v1::Vhost* v = s.add_vhosts();
-      *v = vhost;
-      v->add_aliases("127.0.0.1");
-    }
+  WSGATE_RETURN_IF_ERROR(AddEnvironmentToSnapshot(environment, s));  // vhosts, certificates, settings
 
   // Deployed revisions of APIs in a serving (or blocked) state.
   Statement deployed = db_.Prepare(
       "SELECT a.id, a.state, d.revision, d.vhost, r.spec FROM deployments d JOIN apis a ON a.id = d.api_id "
-      "JOIN revisions r ON r.api_id = d.api_id AND r.number = d.revision ORDER BY a.id");
+      "JOIN revisions r ON r.api_id = d.api_id AND r.number = d.revision WHERE d.environment = ? ORDER BY a.id");
+  deployed.Bind(1, environment);
   while (deployed.Next()) {
     auto state = static_cast<v1::LifecycleState>(deployed.Int(1));
     if (state == v1::CREATED || state == v1::RETIRED) continue;
@@ -332,6 +331,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot() {
     api->set_throttle_policy(spec.throttle_policy());
     *api->mutable_plans() = spec.plans();
     if (spec.has_access()) *api->mutable_access() = spec.access();
+    api->set_max_message_bytes(spec.max_message_bytes());
   }
   WSGATE_RETURN_IF_ERROR(deployed.status());
 

@@ -81,7 +81,32 @@ class Catalog {
                                                 std::string vhost);
   absl::Status UndeployRevision(const std::string& ref, uint32_t number, const std::string& environment);
   absl::StatusOr<std::vector<v1::Deployment>> ListDeployments(const std::string& ref);
-  std::vector<v1::Environment> ListEnvironments() const;
+
+  // Gateway environments (catalog_envs.cc). Names are exact; vhost names are lower-cased exact
+  // host names or "*.domain" wildcards, unique within an environment, at most one is_default.
+  // Every environment change is a data-plane change (engines get new vhosts, settings, certs).
+  absl::StatusOr<v1::Environment> CreateEnvironment(v1::Environment env);
+  absl::StatusOr<v1::Environment> GetEnvironment(const std::string& name);
+  absl::StatusOr<std::vector<v1::Environment>> ListEnvironments();
+  // Replaces type, description and vhosts. A vhost that has deployments cannot be removed; the
+  // certificates of removed vhosts are deleted.
+  absl::StatusOr<v1::Environment> UpdateEnvironment(v1::Environment env);
+  // Refused while a revision is deployed to it.
+  absl::Status DeleteEnvironment(const std::string& name);
+  // Settings (agent/settings.h) of an environment: Get describes every key; Set applies
+  // "key=value" assignments in order, all or nothing; Put replaces them (declarative apply).
+  absl::StatusOr<v1::EnvironmentSettings> GetSettings(const std::string& environment);
+  absl::StatusOr<v1::EnvironmentSettings> SetSettings(const std::string& environment,
+                                                      const std::vector<std::string>& assignments);
+  absl::StatusOr<v1::EnvironmentSettings> PutSettings(const std::string& environment,
+                                                      const v1::EnvironmentSettings& settings);
+  // TLS certificate of a vhost (agent/certificate.h validates it); the key never leaves the
+  // catalog except to the environment's engines.
+  absl::StatusOr<v1::CertificateInfo> SetCertificate(const std::string& environment, const std::string& vhost,
+                                                     const std::string& cert_pem, const std::string& key_pem);
+  // All environments' when `environment` is empty.
+  absl::StatusOr<std::vector<v1::CertificateInfo>> ListCertificates(const std::string& environment);
+  absl::Status DeleteCertificate(const std::string& environment, const std::string& vhost);
 
   // Applications, subscriptions, keys.
   absl::StatusOr<v1::ApplicationInfo> CreateApplication(const v1::CreateApplicationRequest& req);
@@ -121,8 +146,10 @@ class Catalog {
   absl::StatusOr<std::vector<v1::ThrottlePolicy>> ListPolicies(v1::PolicyLevel level);
   absl::Status DeletePolicy(const std::string& name);
 
-  // What engines should serve now.
-  absl::StatusOr<v1::Snapshot> BuildSnapshot();
+  // What the engines of `environment` should serve now: its vhosts (with certificates), the
+  // revisions deployed to it, its settings; applications, keys and policies are global. Empty:
+  // the default environment (CatalogOptions::environment). NOT_FOUND for an unknown one.
+  absl::StatusOr<v1::Snapshot> BuildSnapshot(const std::string& environment = "");
 
   // Declarative configuration (catalog_apply.cc): the whole catalog without secrets, and making
   // the catalog match a document in one transaction (rolled back for a dry run or any error).
@@ -133,6 +160,14 @@ class Catalog {
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Seed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Schema v3: environments (seeded with the default one from options_) and certificates.
+  absl::Status MigrateEnvironments() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Environment> LoadEnvironment(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::EnvironmentSettings> LoadSettings(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SaveSettings(const std::string& name, v1::EnvironmentSettings& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Vhosts, settings and certificates of `environment` into `s`.
+  absl::Status AddEnvironmentToSnapshot(const std::string& environment, v1::Snapshot& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs fn in one transaction; when `data_plane`, bumps the config version and, after the
   // commit, calls the listener.
   absl::Status Mutate(bool data_plane, const std::function<absl::Status()>& fn);

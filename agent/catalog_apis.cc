@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/catalog_internal.h"
 #include "agent/lifecycle.h"
+#include "agent/settings.h"
 #include "engine/common/base64.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/syntax.h"
@@ -18,6 +19,18 @@
 #include "engine/policy/origin.h"
 
 namespace wsgate::agent {
+namespace {
+
+// An API's override of an environment setting must be inside the setting's range.
+absl::Status CheckSettingRange(const char* key, uint64_t value, const std::string& field) {
+  const settings::Key& k = *settings::Find(key);
+  if (value < k.min || value > k.max)
+    return Invalid(field, absl::StrCat(settings::Format(k, value), " is out of range [", settings::Format(k, k.min),
+                                       ", ", settings::Format(k, k.max), "]"));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // APIs
@@ -104,7 +117,12 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
     engine::config::Endpoint parsed;
     if (absl::Status s = engine::config::ParseEndpointUrl(ep->url(), &parsed); !s.ok())
       return Invalid(absl::StrCat(field, ".url"), std::string(s.message()));
+    if (ep->connect_timeout_ms() != 0)
+      WSGATE_RETURN_IF_ERROR(CheckSettingRange("connect_timeout", ep->connect_timeout_ms(),
+                                               absl::StrCat(field, ".connect_timeout_ms")));
   }
+  if (spec.max_message_bytes() != 0)
+    WSGATE_RETURN_IF_ERROR(CheckSettingRange("max_message_bytes", spec.max_message_bytes(), "max_message_bytes"));
   std::vector<engine::config::Topic> parsed_topics;
   for (int i = 0; i < spec.topics_size(); ++i) {
     v1::Topic& t = *spec.mutable_topics(i);
@@ -397,30 +415,28 @@ absl::StatusOr<v1::ApiInfo> Catalog::RestoreRevision(const std::string& ref, uin
   });
 }
 
-std::vector<v1::Environment> Catalog::ListEnvironments() const {
-  v1::Environment env;
-  env.set_name(options_.environment);
-  v1::Vhost* vhost = env.add_vhosts();
-  vhost->set_name(options_.vhost);
-  vhost->set_environment(options_.environment);
-  vhost->set_ws_port(options_.ws_port);
-  vhost->set_wss_port(options_.wss_port);
-  return {env};
-}
-
 absl::StatusOr<v1::Deployment> Catalog::DeployRevision(const std::string& ref, uint32_t number, std::string environment,
                                                        std::string vhost) {
   if (environment.empty()) environment = options_.environment;
-  if (vhost.empty()) vhost = options_.vhost;
-  if (environment != options_.environment)
-    return Invalid("env", absl::StrCat("unknown gateway environment '", environment, "' (known: '",
-                                       options_.environment, "')"));
-  if (vhost != options_.vhost)
-    return Invalid("vhost", absl::StrCat("environment '", environment, "' has no vhost '", vhost, "' (it has '",
-                                         options_.vhost, "')"));
   v1::Deployment out;
   WSGATE_RETURN_IF_ERROR(Mutate(true, [&]() -> absl::Status {
     WSGATE_ASSIGN_OR_RETURN(ApiRow row, LoadApi(ref));
+    absl::StatusOr<v1::Environment> found = LoadEnvironment(environment);
+    if (absl::IsNotFound(found.status())) return absl::InvalidArgumentError(found.status().message());
+    WSGATE_ASSIGN_OR_RETURN(v1::Environment env, std::move(found));
+    // No --vhost: the environment's default vhost, else its only one.
+    for (const auto& v : env.vhosts())
+      if (vhost.empty() && v.is_default()) vhost = v.name();
+    if (vhost.empty() && env.vhosts_size() == 1) vhost = env.vhosts(0).name();
+    if (vhost.empty())
+      return Invalid("vhost", absl::StrCat("environment '", environment,
+                                           "' has several vhosts and no default one: give --vhost"));
+    vhost = absl::AsciiStrToLower(vhost);
+    std::vector<std::string> names;
+    for (const auto& v : env.vhosts()) names.push_back(v.name());
+    if (std::find(names.begin(), names.end(), vhost) == names.end())
+      return Invalid("vhost", absl::StrCat("environment '", environment, "' has no vhost '", vhost, "' (it has: ",
+                                           absl::StrJoin(names, ", "), ")"));
     Statement st = db_.Prepare("SELECT 1 FROM revisions WHERE api_id = ? AND number = ?");
     st.Bind(1, row.id).Bind(2, static_cast<int64_t>(number));
     if (!st.Next())

@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
       "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
   flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token, agent.lock (0600, one agent per dir); $WSGATE_HOME or ~/.local/state/wsgate",
                   "DIR");
-  flags.AddList("engine", &engines, "an engine's control socket (its --control) to keep up to date, unix:PATH",
-                "TARGET");
+  flags.AddList("engine", &engines,
+                "an engine's control socket (its --control) to keep up to date, and the gateway environment it serves "
+                "(default: \"Production and Sandbox\"); repeatable",
+                "unix:PATH[@ENV]");
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
@@ -75,7 +77,19 @@ int main(int argc, char** argv) {
     std::cerr << "wsgate-agent: " << catalog.status().message() << "\n";
     return 1;
   }
-  Pusher pusher(**catalog, engines);
+  std::vector<EngineTarget> targets;
+  for (const auto& e : engines) {
+    auto target = ParseEngineTarget(e, options.environment);
+    if (!target.ok()) {
+      std::cerr << "wsgate-agent: " << target.status().message() << "\n";
+      return 2;
+    }
+    if (!(*catalog)->GetEnvironment(target->environment).ok())
+      WSGATE_LOG(kWarning, "--engine %s: no gateway environment '%s' yet; it gets config once `wsgatectl env create` makes it",
+                 target->target, target->environment);
+    targets.push_back(*std::move(target));
+  }
+  Pusher pusher(**catalog, targets);
   (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
   pusher.Start();
 

@@ -28,19 +28,35 @@ std::chrono::system_clock::time_point Deadline(int ms) {
 
 }  // namespace
 
+absl::StatusOr<EngineTarget> ParseEngineTarget(const std::string& flag, const std::string& default_environment) {
+  EngineTarget out{flag, default_environment};
+  size_t at = flag.rfind('@');
+  if (at != std::string::npos) {
+    out.target = flag.substr(0, at);
+    out.environment = flag.substr(at + 1);
+    if (out.environment.empty())
+      return absl::InvalidArgumentError("--engine " + flag + ": no environment after '@' (TARGET@ENV)");
+  }
+  if (out.target.empty()) return absl::InvalidArgumentError("--engine " + flag + ": no target (unix:PATH[@ENV])");
+  return out;
+}
+
 struct Pusher::Engine {
   std::string target;
+  std::string environment;
   std::unique_ptr<v1::EngineControl::Stub> stub;
   std::thread thread;
   v1::EngineInfo info;           // guarded by Pusher::mu_
   uint64_t checked_generation = 0;  // the Notify generation its last completed check started after
 };
 
-Pusher::Pusher(Catalog& catalog, std::vector<std::string> targets) : catalog_(catalog) {
-  for (auto& t : targets) {
+Pusher::Pusher(Catalog& catalog, std::vector<EngineTarget> targets) : catalog_(catalog) {
+  for (auto& [t, environment] : targets) {
     auto e = std::make_unique<Engine>();
     e->target = t;
+    e->environment = environment;
     e->info.set_target(t);
+    e->info.set_environment(environment);
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(256 << 20);
     // gRPC's default reconnect backoff grows to 120 s: after an engine was down for 20-60 s the
@@ -115,6 +131,12 @@ bool Pusher::WaitForVersion(uint64_t version, int timeout_ms) const {
   });
 }
 
+bool Pusher::ServesEnvironment(const std::string& environment) const {
+  for (const auto& e : engines_)
+    if (e->environment == environment) return true;
+  return false;
+}
+
 void Pusher::Run(Engine& engine) {
   int backoff_ms = kRetryMs;
   uint64_t seen_generation = 0;
@@ -157,7 +179,7 @@ void Pusher::Run(Engine& engine) {
       if (current) {
         ok = true;
       } else {
-        auto snapshot = catalog_.BuildSnapshot();
+        auto snapshot = catalog_.BuildSnapshot(engine.environment);
         if (!snapshot.ok()) {
           error = std::string(snapshot.status().message());
         } else {

@@ -8,7 +8,11 @@
 // bounded to 1 s, so an engine that restarts after any downtime gets its config within ~2-3 s.
 // Status() reports each engine's applied version and lag.
 //
-//   Pusher pusher(catalog, {"unix:/run/wsgate/engine.sock"});
+// Each engine belongs to one gateway environment (`--engine unix:/run/wsgate/e1.sock@Edge`; no
+// "@ENV": the catalog's default environment) and gets that environment's snapshot only: its
+// vhosts, deployed revisions, settings and certificates (Catalog::BuildSnapshot(env)).
+//
+//   Pusher pusher(catalog, {*ParseEngineTarget("unix:/run/wsgate/engine.sock", "Production and Sandbox")});
 //   catalog.SetChangeListener([&](uint64_t v) { pusher.Notify(); });
 //   pusher.Start();  ...  pusher.Stop();
 //
@@ -23,14 +27,24 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "agent/catalog.h"
 #include "wsgate/v1/admin.pb.h"
 
 namespace wsgate::agent {
 
+struct EngineTarget {
+  std::string target;       // gRPC target, "unix:/run/wsgate/e1.sock"
+  std::string environment;  // gateway environment it serves
+};
+
+// "TARGET[@ENV]" (the --engine flag): the text after the last '@' names the environment, else
+// `default_environment`. INVALID_ARGUMENT for an empty target or environment.
+absl::StatusOr<EngineTarget> ParseEngineTarget(const std::string& flag, const std::string& default_environment);
+
 class Pusher {
  public:
-  Pusher(Catalog& catalog, std::vector<std::string> targets);
+  Pusher(Catalog& catalog, std::vector<EngineTarget> targets);
   ~Pusher();
 
   void Start();
@@ -43,6 +57,8 @@ class Pusher {
   void Refresh(int timeout_ms);
   // Waits until every engine acknowledged at least `version`, or the timeout passes.
   bool WaitForVersion(uint64_t version, int timeout_ms) const;
+  // Whether an engine is registered to `environment` (DeployRevision warns when none is).
+  bool ServesEnvironment(const std::string& environment) const;
 
  private:
   struct Engine;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -132,6 +133,19 @@ int Subprocess::Wait(int timeout_ms) {
     Drain(20);
     if (stdout_fd_ < 0) ::usleep(10000);
   }
+}
+
+int Subprocess::NumberAfter(const std::string& marker, int timeout_ms, size_t* from) {
+  if (!WaitForOutput(marker, timeout_ms, from)) return 0;
+  return std::atoi(output().c_str() + *from);
+}
+
+int RunToEnd(const std::vector<std::string>& argv, int timeout_ms, std::string* out) {
+  Subprocess p(argv);
+  int code = p.Wait(timeout_ms);
+  *out = p.output();
+  while (!out->empty() && out->back() == '\n') out->pop_back();
+  return code;
 }
 
 }  // namespace wsgate::testing

@@ -36,6 +36,9 @@ class Subprocess {
   void Signal(int sig);
   // Exit status (or 128+signal), or -1 if it is still running after `timeout_ms`.
   int Wait(int timeout_ms);
+  // The number printed right after `marker` (e.g. a port after "(port "), found as
+  // WaitForOutput finds it; 0 on timeout.
+  int NumberAfter(const std::string& marker, int timeout_ms, size_t* from);
 
  private:
   void Drain(int timeout_ms);
@@ -45,5 +48,9 @@ class Subprocess {
   int exit_status_ = -1;
   std::string output_;
 };
+
+// Runs argv to completion (at most `timeout_ms`); its output, trailing newlines removed, in *out.
+// Returns its exit status as Wait does.
+int RunToEnd(const std::vector<std::string>& argv, int timeout_ms, std::string* out);
 
 }  // namespace wsgate::testing

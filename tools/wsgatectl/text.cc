@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/settings.h"
 
 namespace wsgate::tools::ctl {
 
@@ -51,6 +52,23 @@ std::string StateText(v1::LifecycleState state) {
   return state == v1::PRE_RELEASED ? "PRE-RELEASED" : v1::LifecycleState_Name(state);
 }
 
+// The API-level policy and the per-API overrides of environment settings (issue 12), a line each.
+std::string OverridesText(const v1::ApiSpec& s) {
+  std::string out;
+  if (!s.throttle_policy().empty()) absl::StrAppend(&out, "  API policy: ", s.throttle_policy(), "\n");
+  if (s.max_message_bytes() != 0)
+    absl::StrAppend(&out, "  max message size: ",
+                    agent::settings::Format(*agent::settings::Find("max_message_bytes"), s.max_message_bytes()), "\n");
+  for (const auto* ep : {&s.production_endpoint(), &s.sandbox_endpoint()})
+    if (ep->connect_timeout_ms() != 0) {
+      absl::StrAppend(&out, "  connect timeout: ",
+                      agent::settings::Format(*agent::settings::Find("connect_timeout"), ep->connect_timeout_ms()),
+                      "\n");
+      break;
+    }
+  return out;
+}
+
 std::string ApiText(const v1::ApiInfo& a) {
   const v1::ApiSpec& s = a.spec();
   std::string out = absl::StrCat(s.name(), ":", s.version(), "  context ", s.context(), "  state ", StateText(a.state()),
@@ -59,6 +77,7 @@ std::string ApiText(const v1::ApiInfo& a) {
   if (!s.sandbox_endpoint().url().empty()) absl::StrAppend(&out, "  sandbox endpoint    ", s.sandbox_endpoint().url(), "\n");
   if (s.is_default_version()) absl::StrAppend(&out, "  default version (also at ", s.context(), "/...)\n");
   absl::StrAppend(&out, "  plans: ", s.plans().empty() ? "none" : absl::StrJoin(s.plans(), ", "), "\n");
+  out += OverridesText(s);
   absl::StrAppend(&out, "  topics:", s.topics().empty() ? " none" : "", "\n");
   for (const auto& t : s.topics()) {
     absl::StrAppend(&out, "    ", t.name(), t.url_mapping().empty() ? "" : absl::StrCat("  ->  ", t.url_mapping()));

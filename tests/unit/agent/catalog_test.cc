@@ -378,7 +378,9 @@ TEST_F(CatalogTest, SchemaV1CatalogMigratesWithNoScopes) {
   {
     Db db;
     ASSERT_TRUE(db.Open(dir_ + "/catalog.db").ok());
-    ASSERT_TRUE(db.Exec("ALTER TABLE applications DROP COLUMN scopes; PRAGMA user_version = 1;").ok());
+    ASSERT_TRUE(db.Exec("DROP TABLE certificates; DROP TABLE environments; "  // v3
+                        "ALTER TABLE applications DROP COLUMN scopes; PRAGMA user_version = 1;")
+                    .ok());
   }
   Reopen();
   auto old = catalog_->GetApplication("Old");

@@ -1,10 +1,12 @@
 // File: tools/wsgatectl/commands/api.cc — `wsgatectl api ...`: create, list, show, edit and
 // delete APIs, set their business plans, and move them through the lifecycle.
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/settings.h"
 #include "tools/wsgatectl/commands/commands.h"
 #include "tools/wsgatectl/text.h"
 
@@ -72,9 +74,15 @@ absl::Status Get(Ctx& ctx) {
 }
 
 struct UpdateFlags {
-  std::string endpoint, sandbox, description;
-  bool default_version = false, not_default_version = false;
+  std::string endpoint, sandbox, description, policy, max_message_size, connect_timeout;
+  bool default_version = false, not_default_version = false, no_policy = false;
   void Register(common::FlagParser& f) {
+    f.AddString("policy", &policy, "attach an API-level throttle policy (policy create --level api)", "POLICY");
+    f.AddBool("no-policy", &no_policy, "detach the API-level policy (unlimited)");
+    f.AddString("max-message-size", &max_message_size,
+                "largest message on this API, e.g. 1MiB ('default': the environment's max_message_bytes)", "SIZE");
+    f.AddString("connect-timeout", &connect_timeout,
+                "upstream connect timeout of both endpoints, e.g. 5s ('default': the environment's)", "DURATION");
     f.AddString("endpoint", &endpoint, "production endpoint", "URL");
     f.AddString("sandbox-endpoint", &sandbox, "sandbox endpoint", "URL");
     f.AddString("description", &description, "free text", "TEXT");
@@ -82,6 +90,49 @@ struct UpdateFlags {
     f.AddBool("not-default-version", &not_default_version, "stop serving it without the version segment");
   }
 };
+
+// A setting's value as `settings set` reads it ('default' = 0), with the flag's name in errors.
+absl::StatusOr<uint64_t> SettingFlag(const char* flag, const char* key, const std::string& text) {
+  if (text == "default") return 0;
+  absl::StatusOr<uint64_t> v = agent::settings::Parse(*agent::settings::Find(key), text);
+  if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " (", v.status().message(), ")"));
+  return v;
+}
+
+// --policy/--no-policy, --max-message-size and --connect-timeout into `req`. The connect timeout
+// lives on each endpoint, so the current endpoints are read first (unless --endpoint replaced them).
+absl::Status AddOverrides(const Ctx& ctx, const UpdateFlags& flags, v1::UpdateApiRequest& req) {
+  if (!flags.policy.empty() && flags.no_policy)
+    return absl::InvalidArgumentError("--policy and --no-policy: give one of them");
+  if (!flags.policy.empty() || flags.no_policy) {
+    req.mutable_spec()->set_throttle_policy(flags.policy);
+    req.add_update_fields("throttle_policy");
+  }
+  if (!flags.max_message_size.empty()) {
+    absl::StatusOr<uint64_t> v = SettingFlag("max-message-size", "max_message_bytes", flags.max_message_size);
+    if (!v.ok()) return v.status();
+    req.mutable_spec()->set_max_message_bytes(*v);
+    req.add_update_fields("max_message_bytes");
+  }
+  if (flags.connect_timeout.empty()) return absl::OkStatus();
+  absl::StatusOr<uint64_t> ms = SettingFlag("connect-timeout", "connect_timeout", flags.connect_timeout);
+  if (!ms.ok()) return ms.status();
+  v1::ApiRef ref;
+  ref.set_api(req.api());
+  v1::ApiInfo current;
+  if (absl::Status s = Call(ctx, &Stub::GetApi, ref, current); !s.ok()) return s;
+  v1::ApiSpec* spec = req.mutable_spec();
+  if (flags.endpoint.empty()) *spec->mutable_production_endpoint() = current.spec().production_endpoint();
+  if (flags.sandbox.empty()) *spec->mutable_sandbox_endpoint() = current.spec().sandbox_endpoint();
+  for (auto [field, ep] : {std::pair{"production_endpoint", spec->mutable_production_endpoint()},
+                           std::pair{"sandbox_endpoint", spec->mutable_sandbox_endpoint()}}) {
+    if (ep->url().empty()) continue;
+    ep->set_connect_timeout_ms(static_cast<uint32_t>(*ms));
+    if (std::find(req.update_fields().begin(), req.update_fields().end(), field) == req.update_fields().end())
+      req.add_update_fields(field);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
   v1::UpdateApiRequest req;
@@ -102,6 +153,7 @@ absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
     req.mutable_spec()->set_is_default_version(flags.default_version);
     req.add_update_fields("is_default_version");
   }
+  if (absl::Status s = AddOverrides(ctx, flags, req); !s.ok()) return s;
   if (req.update_fields().empty()) return absl::InvalidArgumentError("nothing to update (see --help)");
   v1::ApiInfo resp;
   if (absl::Status s = Call(ctx, &Stub::UpdateApi, req, resp); !s.ok()) return s;
@@ -147,8 +199,11 @@ void AddApiCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("api list", "", "list APIs", 0, 0, &List));
   commands.push_back(MakeCommand("api get", "API", "show an API (API is Name:Version or an id)", 1, 1, &Get));
   commands.push_back(MakeCommand("api update",
-                                 "API [--endpoint URL] [--sandbox-endpoint URL] [--description T] [--default-version]",
-                                 "change an API's endpoints, description or default-version flag", 1, 1, &Update));
+                                 "API [--endpoint URL] [--sandbox-endpoint URL] [--description T] [--default-version] "
+                                 "[--policy P | --no-policy] [--max-message-size SIZE] [--connect-timeout DURATION]",
+                                 "change an API's endpoints, description, default-version flag, API-level policy or "
+                                 "limits",
+                                 1, 1, &Update));
   commands.push_back(
       MakeCommand("api delete", "API", "delete an API (not while deployed or subscribed)", 1, 1, &Delete));
   commands.push_back(

@@ -61,19 +61,27 @@ absl::Status Get(Ctx& ctx) {
 
 struct UpdateFlags {
   std::vector<std::string> scopes;
+  std::string policy;
   void Register(common::FlagParser& f) {
     f.AddList("scope", &scopes, "a granted scope (repeatable; replaces the old ones)", "SCOPE");
+    f.AddString("policy", &policy, "the application-level throttle policy (e.g. Unlimited)", "POLICY");
   }
 };
 
 absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
   v1::UpdateApplicationRequest req;
   req.set_application(ctx.args[0]);
-  req.mutable_scopes();  // present even when empty: revokes all
+  // Scopes are replaced when --scope is given, or when nothing else is (`app update APP` revokes all).
+  bool scopes = !flags.scopes.empty() || flags.policy.empty();
+  if (scopes) req.mutable_scopes();  // present even when empty: revokes all
   for (const auto& scope : flags.scopes) req.mutable_scopes()->add_scopes(scope);
+  if (!flags.policy.empty()) req.set_throttle_policy(flags.policy);
   v1::ApplicationInfo resp;
   if (absl::Status s = Call(ctx, &Stub::UpdateApplication, req, resp); !s.ok()) return s;
-  Print(ctx, resp, absl::StrCat(resp.name(), " scopes: ", Scopes(resp)));
+  if (!flags.policy.empty()) WaitForEngines(ctx);
+  Print(ctx, resp,
+        absl::StrCat(resp.name(), " scopes: ", Scopes(resp), "; policy ",
+                     resp.throttle_policy().empty() ? "Unlimited" : resp.throttle_policy()));
   return absl::OkStatus();
 }
 
@@ -107,8 +115,9 @@ void AddAppCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("app create", "NAME", "create an application", 1, 1, &Create));
   commands.push_back(MakeCommand("app list", "", "list applications", 0, 0, &List));
   commands.push_back(MakeCommand("app get", "APP", "show an application", 1, 1, &Get));
-  commands.push_back(MakeCommand("app update", "APP [--scope S]...",
-                                 "set the scopes its tokens may carry (none given: revokes all)", 1, 1, &Update));
+  commands.push_back(MakeCommand("app update", "APP [--scope S]... [--policy POLICY]",
+                                 "set the scopes its tokens may carry (no flag: revokes all) or its throttle policy", 1,
+                                 1, &Update));
   commands.push_back(
       MakeCommand("app delete", "APP", "delete an application with its subscriptions and keys", 1, 1, &Delete));
   commands.push_back(

@@ -16,6 +16,8 @@ std::vector<Command> AllCommands() {
   AddSigningKeyCommands(commands);
   AddPolicyCommands(commands);
   AddEnvCommands(commands);
+  AddSettingsCommands(commands);
+  AddCertCommands(commands);
   AddStatusCommands(commands);
   AddDeclarativeCommands(commands);
   AddImportCommands(commands);

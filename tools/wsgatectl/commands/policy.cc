@@ -25,7 +25,8 @@ absl::Status List(Ctx& ctx, const ListFlags& flags) {
   if (absl::Status s = Call(ctx, &Stub::ListThrottlePolicies, req, resp); !s.ok()) return s;
   std::string text;
   for (const auto& p : resp.policies())
-    absl::StrAppend(&text, p.name(), "\t", v1::PolicyLevel_Name(p.level()), "\t", p.description(), "\n");
+    absl::StrAppend(&text, p.name(), "\t", v1::PolicyLevel_Name(p.level()), "\t", p.description(),
+                    p.stop_on_quota_reach() || p.unlimited() ? "" : "\t(count only)", "\n");
   Print(ctx, resp, text);
   return absl::OkStatus();
 }
@@ -33,8 +34,9 @@ absl::Status List(Ctx& ctx, const ListFlags& flags) {
 struct CreateFlags {
   int64_t events = 0, unit_count = 1, connections = 0;
   std::string unit, level, description;
-  bool unlimited = false;
+  bool unlimited = false, count_only = false;
   void Register(common::FlagParser& f) {
+    f.AddBool("count-only", &count_only, "count events but never drop them (WSO2 stopOnQuotaReach=false)");
     f.AddInt("events", &events, "events (frames, both directions) per window", 0, INT64_MAX);
     f.AddString("unit", &unit, "second, minute, hour, day or month", "UNIT");
     f.AddInt("unit-count", &unit_count, "window = unit-count x unit", 1, 1000000);
@@ -62,10 +64,13 @@ absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
   p.set_description(flags.description);
   p.set_unit(*unit);
   p.set_level(*level);
+  if (flags.count_only) p.set_stop_on_quota_reach(false);
   v1::ThrottlePolicy resp;
   if (absl::Status s = Call(ctx, &Stub::CreateThrottlePolicy, p, resp); !s.ok()) return s;
   WaitForEngines(ctx);
-  Print(ctx, resp, "Created policy " + resp.name() + ": " + resp.description());
+  Print(ctx, resp,
+        "Created policy " + resp.name() + ": " + resp.description() +
+            (resp.stop_on_quota_reach() || resp.unlimited() ? "" : " (count only: never drops)"));
   return absl::OkStatus();
 }
 
@@ -83,7 +88,8 @@ absl::Status Delete(Ctx& ctx) {
 void AddPolicyCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("policy list", "", "list throttle policies", 0, 0, &List));
   commands.push_back(MakeCommand("policy create",
-                                 "NAME --events N --unit second|minute|hour|day|month [--connections N]",
+                                 "NAME --events N --unit second|minute|hour|day|month [--unit-count N] [--count-only] "
+                                 "[--connections N]",
                                  "create an event-count and/or concurrent-connection policy", 1, 1, &Create));
   commands.push_back(MakeCommand("policy delete", "NAME", "delete an unused policy", 1, 1, &Delete));
 }

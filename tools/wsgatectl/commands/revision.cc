@@ -1,5 +1,6 @@
 // File: tools/wsgatectl/commands/revision.cc — `wsgatectl revision ...`: snapshots of an API,
 // and deploying them to gateway environments (what engines serve).
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,7 @@ struct DeployFlags {
   std::string env, vhost;
   void Register(common::FlagParser& f) {
     f.AddString("env", &env, "gateway environment (default \"Production and Sandbox\")", "ENV");
-    f.AddString("vhost", &vhost, "vhost (default localhost)", "VHOST");
+    f.AddString("vhost", &vhost, "vhost (default: the environment's default vhost, e.g. localhost)", "VHOST");
   }
 };
 
@@ -60,6 +61,7 @@ absl::Status Deploy(Ctx& ctx, const DeployFlags& flags) {
   req.set_vhost(flags.vhost);
   v1::Deployment resp;
   if (absl::Status s = Call(ctx, &Stub::DeployRevision, req, resp); !s.ok()) return s;
+  if (!resp.warning().empty()) std::cerr << "wsgatectl: warning: " << resp.warning() << "\n";
   WaitForEngines(ctx);
   Print(ctx, resp, absl::StrCat("Deployed revision ", resp.revision(), " of ", ctx.args[0], " to \"",
                                 resp.environment(), "\" (vhost ", resp.vhost(), ")"));

@@ -72,6 +72,25 @@ absl::Status SetState(Ctx& ctx, v1::SubscriptionState state) {
   return absl::OkStatus();
 }
 
+struct UpdateFlags {
+  std::string plan;
+  void Register(common::FlagParser& f) {
+    f.AddString("plan", &plan, "the new business plan (one the API offers)", "PLAN");
+  }
+};
+
+absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
+  if (flags.plan.empty()) return absl::InvalidArgumentError("--plan: give the new plan (e.g. AsyncSilver)");
+  v1::UpdateSubscriptionRequest req;
+  req.set_subscription(ctx.args[0]);
+  req.set_plan(flags.plan);
+  v1::SubscriptionInfo resp;
+  if (absl::Status s = Call(ctx, &Stub::UpdateSubscription, req, resp); !s.ok()) return s;
+  WaitForEngines(ctx);
+  Print(ctx, resp, absl::StrCat("Subscription ", resp.id(), " is on plan ", resp.plan()));
+  return absl::OkStatus();
+}
+
 struct BlockFlags {
   bool production_only = false;
   void Register(common::FlagParser& f) {
@@ -93,6 +112,9 @@ void AddSubscriptionCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("subscription list", "", "list subscriptions", 0, 0, &List));
   commands.push_back(
       MakeCommand("subscription delete", "ID", "delete a subscription (its sockets close)", 1, 1, &Delete));
+  commands.push_back(MakeCommand("subscription update", "ID --plan PLAN",
+                                 "change a subscription's business plan (live sockets get the new limit)", 1, 1,
+                                 &Update));
   commands.push_back(MakeCommand("subscription block", "ID",
                                  "block a subscription (--production-only keeps sandbox)", 1, 1, &Block));
   commands.push_back(MakeCommand("subscription unblock", "ID", "make it active again", 1, 1, &Unblock));
