@@ -10,7 +10,7 @@ namespace wsgate::agent {
 bool RateLimitedLog::Warn(std::string_view detail) {
   uint64_t suppressed = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now().time_since_epoch())
                          .count();

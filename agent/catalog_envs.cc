@@ -155,12 +155,12 @@ absl::StatusOr<v1::Environment> Catalog::CreateEnvironment(v1::Environment env) 
 }
 
 absl::StatusOr<v1::Environment> Catalog::GetEnvironment(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   return LoadEnvironment(name);
 }
 
 absl::StatusOr<std::vector<v1::Environment>> Catalog::ListEnvironments() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   std::vector<v1::Environment> out;
   Statement st = db_.Prepare("SELECT env FROM environments ORDER BY created_ms, name");
   while (st.Next()) out.emplace_back().ParseFromString(st.Text(0));
@@ -244,7 +244,7 @@ absl::Status Catalog::SaveSettings(const std::string& name, v1::EnvironmentSetti
 }
 
 absl::StatusOr<v1::EnvironmentSettings> Catalog::GetSettings(const std::string& environment) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   WSGATE_ASSIGN_OR_RETURN(v1::EnvironmentSettings s, LoadSettings(environment));
   settings::Describe(s);
   return s;
@@ -300,7 +300,7 @@ absl::StatusOr<v1::CertificateInfo> Catalog::SetCertificate(const std::string& e
 }
 
 absl::StatusOr<std::vector<v1::CertificateInfo>> Catalog::ListCertificates(const std::string& environment) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   if (!environment.empty()) WSGATE_RETURN_IF_ERROR(LoadEnvironment(environment).status());
   Statement st = db_.Prepare("SELECT info FROM certificates WHERE ?1 = '' OR environment = ?1 ORDER BY environment, vhost");
   st.Bind(1, environment);

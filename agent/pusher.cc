@@ -78,7 +78,7 @@ void Pusher::Start() {
 
 void Pusher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -88,14 +88,14 @@ void Pusher::Stop() {
 
 void Pusher::Notify() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     ++generation_;
   }
   cv_.notify_all();
 }
 
 std::vector<v1::EngineInfo> Pusher::Status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   uint64_t desired = catalog_.config_version();
   std::vector<v1::EngineInfo> out;
   for (const auto& e : engines_) {
@@ -110,7 +110,7 @@ std::vector<v1::EngineInfo> Pusher::Status() const {
 void Pusher::Refresh(int timeout_ms) {
   uint64_t wanted;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     wanted = ++generation_;
   }
   cv_.notify_all();
@@ -142,7 +142,7 @@ void Pusher::Run(Engine& engine) {
   uint64_t seen_generation = 0;
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard lock(mu_);
       if (stopping_) return;
       seen_generation = generation_;
     }
@@ -156,7 +156,7 @@ void Pusher::Run(Engine& engine) {
       uint64_t desired = catalog_.config_version();
       bool current = status.agent_id() == catalog_.agent_id() && status.applied_version() >= desired;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard lock(mu_);
         if (engine.info.engine_id() != status.engine_id() && !engine.info.engine_id().empty())
           WSGATE_LOG(kInfo, "engine %s restarted (id %s); bringing it up to date", engine.target, status.engine_id());
         engine.info.set_reachable(true);
@@ -169,7 +169,7 @@ void Pusher::Run(Engine& engine) {
       stats_ctx.set_deadline(Deadline(2000));
       v1::EngineStats stats;
       if (engine.stub->GetStats(&stats_ctx, v1::GetStatsRequest(), &stats).ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard lock(mu_);
         engine.info.set_active_connections(stats.active_connections());
         engine.info.set_frames_client_to_backend(stats.client_to_backend().frames());
         engine.info.set_frames_backend_to_client(stats.backend_to_client().frames());
@@ -191,7 +191,7 @@ void Pusher::Run(Engine& engine) {
           grpc::Status push = engine.stub->ApplySnapshot(&ctx, req, &resp);
           if (push.ok()) {
             ok = true;
-            std::lock_guard<std::mutex> lock(mu_);
+            std::lock_guard lock(mu_);
             engine.info.set_applied_version(resp.applied_version());
             engine.info.set_last_ack_unix_ms(NowMs());
             WSGATE_LOG(kInfo, "engine %s applied config version %d (%d connections closed)", engine.target,
@@ -205,11 +205,11 @@ void Pusher::Run(Engine& engine) {
       }
     } else {
       error = st.error_message().empty() ? "unreachable" : st.error_message();
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard lock(mu_);
       engine.info.set_reachable(false);
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard lock(mu_);
       engine.info.set_last_error(error);
       engine.checked_generation = seen_generation;
     }

@@ -260,6 +260,8 @@ TEST_F(AgentWalkthrough, OriginAllowListSetWithWsgatectlRefusesOtherSites) {
   EXPECT_TRUE(cli->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << cli->output();
   CtlOk({"api", "access", "Chats:1.0.0", "--clear"});
   EXPECT_NE(CtlOk({"api", "access", "Chats:1.0.0"}).find("allowed origins: (any)"), std::string::npos);
+}
+
 // Issue 15: a connection quota as a plan dimension, made with wsgatectl and pushed to the engine:
 // the third connection of a two-connection plan gets 429, and wscat says so.
 TEST_F(AgentWalkthrough, PlanConnectionQuotaFromWsgatectl) {

@@ -83,7 +83,8 @@ TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
   Subprocess backend({WSGATE_CHAT_BACKEND, "--port", "0", "--bind", "127.0.0.1"});
   ASSERT_NO_FATAL_FAILURE(WriteConfig(backend, dir));
   Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
-                     "--shards", "2", "--control", "unix:" + dir + "/engine.sock", "--admin-listen", "127.0.0.1:0"});
+                     "--shards", "2", "--control", "unix:" + dir + "/engine.sock", "--admin-listen", "127.0.0.1:0",
+                     "--drain-timeout-ms", "2000"});
   ASSERT_TRUE(engine.WaitForOutput("listening for ws", 10000)) << engine.output();
   uint16_t ws_port = NumberAfter(engine, "(port ", engine.output().find("listening for ws"));
   uint16_t admin_port = NumberAfter(engine, "(admin port ");
