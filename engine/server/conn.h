@@ -125,6 +125,17 @@ struct Side {
   std::string pong_payload;
 };
 
+// What operations tools see of a relaying connection (the connection registry's ListConnections;
+// meant to be shared with the access log and metrics): set once when the relay starts. The api id,
+// client address and identity (application, subscription, key type) are Conn's own fields.
+struct ConnFacts {
+  std::string api_name, api_version;
+  std::string topic;  // the topic template it matched ("/rooms/{roomID}")
+  std::string vhost;  // the Host it asked for
+  int64_t opened_unix_s = 0;
+  DirectionCounters client_to_backend, backend_to_client;  // this connection's frames
+};
+
 struct Conn {
   uint32_t slot = 0;
   uint32_t generation = 0;
@@ -159,6 +170,7 @@ struct Conn {
   ApiCounters* counters = nullptr;
   throttle::Limits limits;       // its plan, application and API policies (resolved per snapshot)
   bool throttle_notice = false;  // a message was dropped: tell the client (once, at a boundary)
+  ConnFacts facts;
 
   // Relay.
   bool finish_when_flushed = false;  // close once every queued byte has left

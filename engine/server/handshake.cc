@@ -85,6 +85,10 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   auto& counters = stats_.apis[route.api->id];
   if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
   c.counters = counters.get();
+  c.facts.api_name = route.api->name;
+  c.facts.api_version = route.api->version;
+  if (route.topic != nullptr) c.facts.topic = route.topic->name;
+  c.facts.vhost = std::string(check.host);
   ResolveLimits(c, snap);
   c.client_protocols = std::string(check.protocols);
   c.client_accept = ws::AcceptKey(check.key);
@@ -174,6 +178,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   c.backend().scanner.emplace(ws::Direction::kFromBackend, limits);
   ++stats_.active_connections;
   ++stats_.total_connections;
+  c.facts.opened_unix_s = now_s_;
   ++c.counters->active;
   ++c.counters->total;
 

@@ -112,12 +112,14 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   bool to_client = dst == SideId::kClient;
   DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  DirectionCounters& mine = to_client ? c.facts.backend_to_client : c.facts.client_to_backend;
   if (!c.limits.empty()) {
     if (opcode == ws::kContinuation) {
       c.limits.Count(now_s_);
     } else if (!c.limits.Admit(now_s_)) {
       ++total.throttled_frames;
       ++api.throttled_frames;
+      ++mine.throttled_frames;
       c.throttle_notice = true;  // sent at the next boundary toward the client (EmitDue)
       return false;
     }
@@ -126,6 +128,8 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   total.bytes += length;
   ++api.frames;
   api.bytes += length;
+  ++mine.frames;
+  mine.bytes += length;
   return true;
 }
 

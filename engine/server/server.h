@@ -23,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
+#include "engine/server/registry.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "wsgate/v1/engine.pb.h"
@@ -81,6 +82,13 @@ class Server {
   bool draining() const;
   // Counters summed over shards (collected through each shard's mailbox).
   ShardStats CollectStats();
+
+  // The connection registry (registry.h; implemented in registry.cc). Each asks the shards on
+  // their own loops and waits up to 2 s for an answer (UNAVAILABLE when a shard has ended).
+  absl::StatusOr<ConnPage> ListConnections(const ConnFilter& filter, std::string_view page_token, uint32_t page_size);
+  // A text (UTF-8, checked) or binary frame of at most settings.max_message_bytes.
+  absl::StatusOr<uint64_t> SendToConnection(const ConnRef& ref, bool binary, std::string payload);
+  absl::Status CloseConnection(const ConnRef& ref, uint32_t code, std::string reason);
 
   // Stop accepting; close every client with 1001; shards end when their connections are gone
   // or after `timeout_ms`.

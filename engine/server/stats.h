@@ -39,7 +39,11 @@ namespace wsgate::engine::server {
   X(tls_failures, "TLS sessions that failed (client or backend)")                                   \
   X(pong_timeouts, "clients closed for not answering the keepalive ping")                           \
   X(ping_flood_closes, "clients closed with 1008 for sending too many pings")                       \
-  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")
+  X(pongs_coalesced, "pings answered by a later pong (one pong pending at most)")                  \
+  /* --- operations: the connection registry (ops-registry) --- */                                 \
+  X(registry_sends, "frames queued to a client by SendToConnection")                                \
+  X(registry_sends_refused, "SendToConnection refused: the client's outbound queue was over its bound") \
+  X(registry_closes, "connections closed by CloseConnection")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames

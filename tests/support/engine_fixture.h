@@ -37,6 +37,8 @@ class EngineFixture : public ::testing::Test {
   static v1::ThrottlePolicy* AddPolicy(v1::Snapshot& s, const std::string& name, uint64_t events, bool stop = true);
   // Reads the backend's first message on a freshly joined client and expects `welcome`.
   static void ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome);
+  // A client upgraded on `path` with a fresh token (Authorization header), its welcome read.
+  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome);
 
   // A signed access token.
   std::string Token(const std::string& client_id = "prod-key", int64_t ttl_s = 3600, const std::string& jti = "jti-1",
