@@ -29,8 +29,9 @@ absl::Status Set(absl::StatusOr<T> value, T* out) {
 
 }  // namespace
 
-AdminService::AdminService(Catalog& catalog, Pusher& pusher, std::string admin_credential)
-    : catalog_(catalog), pusher_(pusher), credential_(std::move(admin_credential)) {}
+AdminService::AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections,
+                           std::string admin_credential)
+    : catalog_(catalog), pusher_(pusher), connections_(connections), credential_(std::move(admin_credential)) {}
 
 template <typename Fn>
 grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
@@ -178,6 +179,19 @@ WSGATE_RPC(GetStatus, v1::Empty, v1::AgentStatus) {
     for (auto& e : pusher_.Status()) *resp->add_engines() = std::move(e);
     return absl::OkStatus();
   });
+}
+
+WSGATE_RPC(ListConnections, v1::AdminListConnectionsRequest, v1::AdminListConnectionsResponse) {
+  return Call(ctx, [&] { return Set(connections_.List(*req), resp); });
+}
+WSGATE_RPC(GetConnection, v1::ConnectionRef, v1::AdminConnection) {
+  return Call(ctx, [&] { return Set(connections_.Get(req->id()), resp); });
+}
+WSGATE_RPC(SendToConnection, v1::AdminSendRequest, v1::SendToConnectionResponse) {
+  return Call(ctx, [&] { return Set(connections_.Send(*req), resp); });
+}
+WSGATE_RPC(CloseConnection, v1::AdminCloseRequest, v1::Empty) {
+  return Call(ctx, [&] { return connections_.Close(*req); });
 }
 
 #undef WSGATE_RPC

@@ -72,7 +72,10 @@ int main(int argc, char** argv) {
   (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
   pusher.Start();
 
-  AdminService admin(**catalog, pusher, *credential);
+  std::vector<EngineTarget> engine_targets;
+  for (const auto& e : engines) engine_targets.push_back({e, options.environment});  // one environment today
+  ConnectionFanout connections(**catalog, engine_targets);
+  AdminService admin(**catalog, pusher, connections, *credential);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int admin_port = 0;

@@ -151,6 +151,14 @@ class ControlServer::Service final : public v1::EngineControl::Service {
   // --- the connection registry (engine/server/registry.h)
   grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* req,
                                v1::ListConnectionsResponse* resp) override {
+    if (!req->filter().id().empty()) {  // one connection, from the shard that owns it
+      auto ref = ToRef(req->filter().id(), engine_id_);
+      if (!ref.ok()) return ToGrpc(ref.status());
+      auto record = server_.GetConnection(*ref);
+      if (!record.ok()) return ToGrpc(record.status());
+      if (server::Matches(ToFilter(req->filter()), *record)) Fill(*record, engine_id_, resp->add_connections());
+      return grpc::Status::OK;
+    }
     auto page = server_.ListConnections(ToFilter(req->filter()), req->page_token(), req->page_size());
     if (!page.ok()) return ToGrpc(page.status());
     for (const auto& r : page->connections) Fill(r, engine_id_, resp->add_connections());

@@ -97,6 +97,7 @@ class Loop {
   // --- registry.cc: the connection registry's requests, on the shard thread
   // Relaying connections matching `filter` from slot `from_slot` on, in slot order, at most `limit`.
   std::vector<ConnRecord> ListConnections(const ConnFilter& filter, uint32_t from_slot, size_t limit);
+  absl::StatusOr<ConnRecord> GetConnection(const ConnRef& ref);
   // One engine data frame to the client. RESOURCE_EXHAUSTED when its outbound queue is over the
   // bound; NOT_FOUND / FAILED_PRECONDITION for a connection gone or closing. Returns the bytes
   // then queued toward the client.
@@ -128,6 +129,7 @@ class Loop {
   void DrainInbox();
 
   Conn* FindRelaying(const ConnRef& ref, absl::Status* error);
+  ConnRecord RecordOf(const Conn& c) const;
 
   // --- accept.cc
   void OnAccept(const io::Completion& cqe);

@@ -76,6 +76,10 @@ ConnPage MergePages(std::vector<std::vector<ConnRecord>> per_shard, uint32_t pag
   return page;
 }
 
+absl::Status NotHere() {
+  return absl::NotFoundError("no such connection on this engine (it closed, or the id is from another engine)");
+}
+
 bool IsOperatorCloseCode(uint32_t code) { return code == 1000 || (code >= 3000 && code <= 4999); }
 
 absl::Status CheckOperatorClose(uint32_t code, std::string_view reason) {
@@ -92,35 +96,46 @@ absl::Status CheckOperatorClose(uint32_t code, std::string_view reason) {
 // ---------------------------------------------------------------------------------------------
 // The shard's side (on the shard thread)
 
+ConnRecord Loop::RecordOf(const Conn& c) const {
+  ConnRecord r;
+  r.shard = static_cast<uint32_t>(options_.index);
+  r.slot = c.slot;
+  r.generation = c.generation;
+  r.api_id = c.api_id;
+  r.api_name = c.facts.api_name;
+  r.api_version = c.facts.api_version;
+  r.topic = c.facts.topic;
+  r.application_id = c.identity.application_id;
+  r.subscription_id = c.identity.subscription_id;
+  r.key_type = c.identity.key_type;
+  r.client_address = c.client_ip;
+  r.vhost = c.facts.vhost;
+  r.opened_unix_s = c.facts.opened_unix_s;
+  r.client_to_backend = c.facts.client_to_backend;
+  r.backend_to_client = c.facts.backend_to_client;
+  return r;
+}
+
 std::vector<ConnRecord> Loop::ListConnections(const ConnFilter& filter, uint32_t from_slot, size_t limit) {
   std::vector<ConnRecord> out;
   table_.ForEach([&](Conn& c) {  // slot order
     if (out.size() >= limit || c.slot < from_slot || c.phase != Phase::kRelay) return;
-    ConnRecord r;
-    r.shard = static_cast<uint32_t>(options_.index);
-    r.slot = c.slot;
-    r.generation = c.generation;
-    r.api_id = c.api_id;
-    r.api_name = c.facts.api_name;
-    r.api_version = c.facts.api_version;
-    r.topic = c.facts.topic;
-    r.application_id = c.identity.application_id;
-    r.subscription_id = c.identity.subscription_id;
-    r.key_type = c.identity.key_type;
-    r.client_address = c.client_ip;
-    r.vhost = c.facts.vhost;
-    r.opened_unix_s = c.facts.opened_unix_s;
-    r.client_to_backend = c.facts.client_to_backend;
-    r.backend_to_client = c.facts.backend_to_client;
+    ConnRecord r = RecordOf(c);
     if (Matches(filter, r)) out.push_back(std::move(r));
   });
   return out;
 }
 
+absl::StatusOr<ConnRecord> Loop::GetConnection(const ConnRef& ref) {
+  Conn* c = table_.Lookup(io::Tag{0, ref.generation, ref.slot});
+  if (c == nullptr || c->phase != Phase::kRelay) return NotHere();
+  return RecordOf(*c);
+}
+
 Conn* Loop::FindRelaying(const ConnRef& ref, absl::Status* error) {
   Conn* c = table_.Lookup(io::Tag{0, ref.generation, ref.slot});
   if (c == nullptr || c->phase != Phase::kRelay) {
-    *error = absl::NotFoundError("no such connection on this engine (it closed, or the id is from another engine)");
+    *error = NotHere();
     return nullptr;
   }
   const Side& client = c->client();
@@ -206,6 +221,11 @@ absl::StatusOr<ConnPage> Server::ListConnections(const ConnFilter& filter, std::
   return MergePages(std::move(per_shard), *size);
 }
 
+absl::StatusOr<ConnRecord> Server::GetConnection(const ConnRef& ref) {
+  if (ref.shard >= shards_.size()) return NotHere();
+  return AskShard<ConnRecord>(*shards_[ref.shard], [ref](Loop& loop) { return loop.GetConnection(ref); });
+}
+
 absl::StatusOr<uint64_t> Server::SendToConnection(const ConnRef& ref, bool binary, std::string payload) {
   uint64_t max_bytes;
   {
@@ -217,7 +237,7 @@ absl::StatusOr<uint64_t> Server::SendToConnection(const ConnRef& ref, bool binar
                                                    max_bytes, ")"));
   if (!binary && !ws::IsValidUtf8(payload))
     return absl::InvalidArgumentError("text: must be UTF-8 (send bytes as a binary frame instead)");
-  if (ref.shard >= shards_.size()) return absl::NotFoundError("no such connection on this engine (no such shard)");
+  if (ref.shard >= shards_.size()) return NotHere();
   uint8_t opcode = binary ? ws::kBinary : ws::kText;
   return AskShard<uint64_t>(*shards_[ref.shard], [ref, opcode, payload = std::move(payload)](Loop& loop) {
     return loop.SendToConnection(ref, opcode, payload);
@@ -227,7 +247,7 @@ absl::StatusOr<uint64_t> Server::SendToConnection(const ConnRef& ref, bool binar
 absl::Status Server::CloseConnection(const ConnRef& ref, uint32_t code, std::string reason) {
   if (code == 0) code = 1000;
   WSGATE_RETURN_IF_ERROR(CheckOperatorClose(code, reason));
-  if (ref.shard >= shards_.size()) return absl::NotFoundError("no such connection on this engine (no such shard)");
+  if (ref.shard >= shards_.size()) return NotHere();
   return AskShard<bool>(*shards_[ref.shard], [ref, code, reason = std::move(reason)](Loop& loop) -> absl::StatusOr<bool> {
            absl::Status s = loop.CloseConnection(ref, static_cast<uint16_t>(code), reason);
            if (!s.ok()) return s;

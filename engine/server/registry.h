@@ -75,6 +75,9 @@ struct ConnRef {
   uint32_t shard = 0, slot = 0, generation = 0;
 };
 
+// NOT_FOUND for an id that names no relaying connection here.
+absl::Status NotHere();
+
 // Close codes an operator may send: 1000 (normal) or 3000-4999 (registered/private); the rest
 // are reserved for the protocol or mean a failure the operator did not cause.
 bool IsOperatorCloseCode(uint32_t code);

@@ -86,6 +86,7 @@ class Server {
   // The connection registry (registry.h; implemented in registry.cc). Each asks the shards on
   // their own loops and waits up to 2 s for an answer (UNAVAILABLE when a shard has ended).
   absl::StatusOr<ConnPage> ListConnections(const ConnFilter& filter, std::string_view page_token, uint32_t page_size);
+  absl::StatusOr<ConnRecord> GetConnection(const ConnRef& ref);
   // A text (UTF-8, checked) or binary frame of at most settings.max_message_bytes.
   absl::StatusOr<uint64_t> SendToConnection(const ConnRef& ref, bool binary, std::string payload);
   absl::Status CloseConnection(const ConnRef& ref, uint32_t code, std::string reason);

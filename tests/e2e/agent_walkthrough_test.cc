@@ -218,6 +218,52 @@ TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
 }
 
+// The connection registry (issue 13, ops-registry): `wsgatectl conn ls/get/send/close` against a
+// live wscat session. wscat prints the close code and reason only on a terminal, so this one runs
+// under script(1)'s pseudo-terminal.
+TEST_F(AgentWalkthrough, ConnectionRegistryAgainstWscat) {
+  std::string token = Walkthrough();
+  Subprocess room({"/usr/bin/script", "-qfec",
+                   std::string(WSGATE_WSCAT) + " --no-color -c ws://127.0.0.1:" + engine_port_ +
+                       "/chats/1.0.0/rooms/room1 -H 'Authorization: Bearer " + token + "'",
+                   "/dev/null"});
+  ASSERT_TRUE(room.WaitForOutput("You joined room1!", kTimeoutMs)) << room.output();
+
+  std::string ls = CtlOk({"conn", "ls", "--api", "Chats:1.0.0", "--app", "ChatApp", "--topic", "/rooms/{roomID}",
+                          "--client", "127.0.0.1"});
+  ASSERT_EQ(std::count(ls.begin(), ls.end(), '\n'), 0) << "one connection: " << ls;
+  std::string id = ls.substr(0, ls.find('\t'));
+  EXPECT_NE(ls.find("Chats:1.0.0\t/rooms/{roomID}"), std::string::npos) << ls;
+  EXPECT_EQ(std::count(id.begin(), id.end(), '-'), 3) << id;
+  EXPECT_NE(CtlOk({"conn", "ls", "-o", "json"}).find("\"id\": \"" + id + "\""), std::string::npos);
+  EXPECT_EQ(CtlOk({"conn", "ls", "--topic", "/notifications"}), "No live connections match");
+  EXPECT_EQ(CtlOk({"conn", "ls", "--env", "Production and Sandbox"}).substr(0, id.size()), id);
+  std::string out;
+  EXPECT_EQ(Ctl({"conn", "ls", "--app", "NoSuchApp"}, &out), 1);
+  EXPECT_NE(out.find("filter.application"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "ls", "--env", "Mars"}, &out), 1);
+  EXPECT_NE(out.find("filter.environment"), std::string::npos) << out;
+  std::string got = CtlOk({"conn", "get", id});
+  EXPECT_NE(got.find("topic /rooms/{roomID}"), std::string::npos) << got;
+  EXPECT_NE(got.find("key type PRODUCTION"), std::string::npos) << got;
+
+  CtlOk({"conn", "send", id, "hello from the operator"});
+  EXPECT_TRUE(room.WaitForOutput("hello from the operator", kTimeoutMs)) << room.output();
+  EXPECT_EQ(Ctl({"conn", "send", "not-an-id", "x"}, &out), 1);
+  EXPECT_NE(out.find("connection id 'not-an-id'"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "send", "00000000000000ff-0-0-1", "x"}, &out), 1);
+  EXPECT_NE(out.find("no engine of this agent"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "close", id, "--code", "1006"}, &out), 1);
+  EXPECT_NE(out.find("code: 1006"), std::string::npos) << out;
+
+  CtlOk({"conn", "close", id, "--code", "4000", "--reason", "closed by ops"});
+  EXPECT_EQ(room.Wait(kTimeoutMs), 0) << room.output();
+  EXPECT_NE(room.output().find("Disconnected (code: 4000, reason: \"closed by ops\")"), std::string::npos)
+      << room.output();
+  EXPECT_EQ(Ctl({"conn", "get", id}, &out), 1);
+  EXPECT_NE(out.find("no such connection"), std::string::npos) << out;
+}
+
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {
   Subprocess help({WSGATE_CTL, "--help"});
   ASSERT_EQ(help.Wait(kTimeoutMs), 0);

@@ -16,6 +16,7 @@ std::vector<Command> AllCommands() {
   AddPolicyCommands(commands);
   AddEnvCommands(commands);
   AddStatusCommands(commands);
+  AddConnCommands(commands);
   return commands;
 }
 

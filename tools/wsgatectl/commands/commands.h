@@ -20,6 +20,7 @@ void AddSigningKeyCommands(std::vector<Command>& commands);    // signing-key ..
 void AddPolicyCommands(std::vector<Command>& commands);        // policy ...
 void AddEnvCommands(std::vector<Command>& commands);           // env list
 void AddStatusCommands(std::vector<Command>& commands);        // status
+void AddConnCommands(std::vector<Command>& commands);          // conn ... (operations)
 
 // Every command, grouped as above.
 std::vector<Command> AllCommands();
