@@ -194,6 +194,10 @@ WSGATE_RPC(CloseConnection, v1::AdminCloseRequest, v1::Empty) {
   return Call(ctx, [&] { return connections_.Close(*req); });
 }
 
+WSGATE_RPC(ListAudit, v1::ListAuditRequest, v1::ListAuditResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListAudit(req->since_unix_ms(), req->limit()), resp->mutable_entries()); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

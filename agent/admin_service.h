@@ -71,6 +71,8 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetConnection(grpc::ServerContext*, const v1::ConnectionRef*, v1::AdminConnection*) override;
   grpc::Status SendToConnection(grpc::ServerContext*, const v1::AdminSendRequest*, v1::SendToConnectionResponse*) override;
   grpc::Status CloseConnection(grpc::ServerContext*, const v1::AdminCloseRequest*, v1::Empty*) override;
+  // The audit log (written by admin_audit.h's interceptor).
+  grpc::Status ListAudit(grpc::ServerContext*, const v1::ListAuditRequest*, v1::ListAuditResponse*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/admin_audit.h"
 #include "agent/admin_service.h"
 #include "agent/catalog.h"
 #include "agent/oauth_server.h"
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
+  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog));  // the audit log
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
     std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";

@@ -262,6 +262,28 @@ TEST_F(AgentWalkthrough, ConnectionRegistryAgainstWscat) {
       << room.output();
   EXPECT_EQ(Ctl({"conn", "get", id}, &out), 1);
   EXPECT_NE(out.find("no such connection"), std::string::npos) << out;
+
+  // The audit log has every mutation this test made, with its outcome, newest first; reads
+  // (conn ls/get, api get) are not in it, and no token or secret is.
+  std::string audit = CtlOk({"audit", "--since", "1h"});
+  EXPECT_NE(audit.substr(0, audit.find('\n')).find("\tadmin\tCloseConnection\tconnection " + id + "\tOK"),
+            std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tadmin\tCloseConnection\tconnection " + id + "\tINVALID_ARGUMENT: code: 1006"),
+            std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tSendToConnection\tconnection " + id + "\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tSendToConnection\tconnection not-an-id\tINVALID_ARGUMENT"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tCreateApi\tapi Chats:1.0.0\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tDeployRevision\trevision Chats:1.0.0 revision 1\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tGenerateKeys\tkeys ChatApp\tOK"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("GetConnection"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("ListConnections"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(token), std::string::npos);
+  std::string two = CtlOk({"audit", "--limit", "2"});
+  EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), 1) << two;
+  EXPECT_NE(CtlOk({"audit", "-o", "json"}).find("\"method\": \"CloseConnection\""), std::string::npos);
+  EXPECT_EQ(CtlOk({"audit", "--since", "2999-01-01T00:00:00Z"}), "No audit records");
+  EXPECT_EQ(Ctl({"audit", "--since", "yesterday"}, &out), 1);
+  EXPECT_NE(out.find("--since"), std::string::npos) << out;
 }
 
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {

@@ -17,6 +17,7 @@ std::vector<Command> AllCommands() {
   AddEnvCommands(commands);
   AddStatusCommands(commands);
   AddConnCommands(commands);
+  AddAuditCommands(commands);
   return commands;
 }
 

@@ -21,6 +21,7 @@ void AddPolicyCommands(std::vector<Command>& commands);        // policy ...
 void AddEnvCommands(std::vector<Command>& commands);           // env list
 void AddStatusCommands(std::vector<Command>& commands);        // status
 void AddConnCommands(std::vector<Command>& commands);          // conn ... (operations)
+void AddAuditCommands(std::vector<Command>& commands);         // audit (operations)
 
 // Every command, grouped as above.
 std::vector<Command> AllCommands();
