@@ -9,7 +9,8 @@ namespace wsgate::tools::ctl {
 
 const std::set<std::string>& BoolFlags() {
   static const std::set<std::string> names = {"default-version", "not-default-version", "unsecured", "regenerate",
-                                              "production-only", "unlimited", "no-wait", "help"};
+                                              "production-only", "unlimited", "no-wait", "help",
+                                              "binary"};  // conn send (operations)
   return names;
 }
 
