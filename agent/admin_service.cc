@@ -198,6 +198,10 @@ WSGATE_RPC(ListAudit, v1::ListAuditRequest, v1::ListAuditResponse) {
   return Call(ctx, [&] { return Fill(catalog_.ListAudit(req->since_unix_ms(), req->limit()), resp->mutable_entries()); });
 }
 
+WSGATE_RPC(GetUsage, v1::AdminUsageRequest, v1::AdminUsageResponse) {
+  return Call(ctx, [&] { return Set(connections_.Usage(*req), resp); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

@@ -73,6 +73,8 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status CloseConnection(grpc::ServerContext*, const v1::AdminCloseRequest*, v1::Empty*) override;
   // The audit log (written by admin_audit.h's interceptor).
   grpc::Status ListAudit(grpc::ServerContext*, const v1::ListAuditRequest*, v1::ListAuditResponse*) override;
+  // Usage across engines (usage.cc).
+  grpc::Status GetUsage(grpc::ServerContext*, const v1::AdminUsageRequest*, v1::AdminUsageResponse*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

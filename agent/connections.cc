@@ -43,11 +43,6 @@ absl::StatusOr<FanoutCursor> ParseFanoutToken(std::string_view token, size_t eng
   return c;
 }
 
-struct ConnectionFanout::Engine {
-  EngineTarget where;
-  std::unique_ptr<v1::EngineControl::Stub> stub;
-};
-
 ConnectionFanout::ConnectionFanout(Catalog& catalog, std::vector<EngineTarget> engines) : catalog_(catalog) {
   for (auto& t : engines) {
     auto e = std::make_unique<Engine>();

@@ -58,9 +58,14 @@ class ConnectionFanout {
   absl::StatusOr<v1::AdminConnection> Get(const std::string& id);
   absl::StatusOr<v1::SendToConnectionResponse> Send(const v1::AdminSendRequest& req);
   absl::Status Close(const v1::AdminCloseRequest& req);
+  // Usage (agent/usage.cc): the application's windows on every engine, and summed.
+  absl::StatusOr<v1::AdminUsageResponse> Usage(const v1::AdminUsageRequest& req);
 
  private:
-  struct Engine;
+  struct Engine {
+    EngineTarget where;
+    std::unique_ptr<v1::EngineControl::Stub> stub;
+  };
   // The engine filter (api and application names resolved to ids). NOT_FOUND naming the field
   // for an API, application or environment the catalog does not have.
   absl::StatusOr<v1::ConnectionFilter> EngineFilter(const v1::AdminConnectionFilter& f) const;

@@ -179,6 +179,23 @@ class ControlServer::Service final : public v1::EngineControl::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status GetUsage(grpc::ServerContext*, const v1::GetUsageRequest* req, v1::GetUsageResponse* resp) override {
+    server::UsageFilter f{req->subscription_id(), req->application_id(), req->api_id()};
+    for (const server::UsageWindow& w : server_.Usage(f, NowUnixMs() / 1000)) {
+      v1::UsageWindow* out = resp->add_windows();
+      out->set_level(w.level);
+      out->set_id(w.id);
+      out->set_application_id(w.application_id);
+      out->set_api_id(w.api_id);
+      out->set_policy(w.policy);
+      out->set_used(w.used);
+      out->set_limit(w.limit);
+      out->set_window_s(w.window_s);
+      out->set_resets_unix_s(w.resets_unix_s);
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status CloseConnection(grpc::ServerContext*, const v1::CloseConnectionRequest* req,
                                v1::CloseConnectionResponse*) override {
     auto ref = ToRef(req->id(), engine_id_);

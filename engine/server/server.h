@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
 #include "engine/server/registry.h"
+#include "engine/server/usage.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "wsgate/v1/engine.pb.h"
@@ -90,6 +91,9 @@ class Server {
   // A text (UTF-8, checked) or binary frame of at most settings.max_message_bytes.
   absl::StatusOr<uint64_t> SendToConnection(const ConnRef& ref, bool binary, std::string payload);
   absl::Status CloseConnection(const ConnRef& ref, uint32_t code, std::string reason);
+
+  // The current throttle windows (usage.h) from the applied snapshot and the shared counters.
+  std::vector<UsageWindow> Usage(const UsageFilter& filter, int64_t now_unix_s);
 
   // Stop accepting; close every client with 1001; shards end when their connections are gone
   // or after `timeout_ms`.

@@ -284,6 +284,29 @@ TEST_F(AgentWalkthrough, ConnectionRegistryAgainstWscat) {
   EXPECT_EQ(CtlOk({"audit", "--since", "2999-01-01T00:00:00Z"}), "No audit records");
   EXPECT_EQ(Ctl({"audit", "--since", "yesterday"}, &out), 1);
   EXPECT_NE(out.find("--since"), std::string::npos) << out;
+
+  // Usage: N frames from a client alone in its room (nothing comes back) add N to the
+  // subscription's AsyncGold window, on the engine and in the total.
+  auto used = [&] {
+    std::string u = CtlOk({"usage", "ChatApp", "Chats:1.0.0"});
+    size_t at = u.find("total\tsubscription ");
+    EXPECT_NE(at, std::string::npos) << u;
+    at = u.find("AsyncGold\t", at);
+    return at == std::string::npos ? -1 : std::atoi(u.c_str() + at + 10);
+  };
+  int before = used();
+  EXPECT_GE(before, 1) << "the welcome frames count";
+  auto alone = Wscat("/chats/1.0.0/rooms/room2", token);
+  ASSERT_TRUE(alone->WaitForOutput("You joined room2!", kTimeoutMs)) << alone->output();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(alone->WriteStdin("frame " + std::to_string(i) + "\n"));
+  int after = 0;
+  for (int i = 0; i < 100 && (after = used()) < before + 4; ++i) usleep(50000);
+  EXPECT_EQ(after, before + 4) << "its welcome and its 3 frames";
+  std::string usage = CtlOk({"usage", "ChatApp"});
+  EXPECT_NE(usage.find("/50000 events\tresets "), std::string::npos) << usage;
+  EXPECT_NE(usage.find("engine unix:"), std::string::npos) << usage;
+  EXPECT_EQ(Ctl({"usage", "NoSuchApp"}, &out), 1);
+  EXPECT_NE(out.find("application"), std::string::npos) << out;
 }
 
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {

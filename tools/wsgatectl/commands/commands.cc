@@ -18,6 +18,7 @@ std::vector<Command> AllCommands() {
   AddStatusCommands(commands);
   AddConnCommands(commands);
   AddAuditCommands(commands);
+  AddUsageCommands(commands);
   return commands;
 }
 

@@ -22,6 +22,7 @@ void AddEnvCommands(std::vector<Command>& commands);           // env list
 void AddStatusCommands(std::vector<Command>& commands);        // status
 void AddConnCommands(std::vector<Command>& commands);          // conn ... (operations)
 void AddAuditCommands(std::vector<Command>& commands);         // audit (operations)
+void AddUsageCommands(std::vector<Command>& commands);         // usage (operations)
 
 // Every command, grouped as above.
 std::vector<Command> AllCommands();

@@ -107,7 +107,7 @@ TEST(AllCommands, PathsAreUniqueAndRunnable) {
     EXPECT_TRUE(command.bind(parser) != nullptr) << command.path;
     EXPECT_TRUE(command.max_args < 0 || command.min_args <= command.max_args) << command.path;
   }
-  EXPECT_EQ(paths.size(), 45u);  // 40, + conn ls/get/send/close and audit (operations)
+  EXPECT_EQ(paths.size(), 46u);  // 40, + conn ls/get/send/close, audit, usage (operations)
 }
 
 absl::Status Nop(Ctx&) { return absl::OkStatus(); }
