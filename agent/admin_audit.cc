@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "agent/metrics.h"
 #include "engine/common/log.h"
 #include "google/protobuf/descriptor.h"
 
@@ -32,10 +33,11 @@ std::string StringField(const google::protobuf::Message& m, const char* name) {
 
 class AuditInterceptor final : public gx::Interceptor {
  public:
-  AuditInterceptor(Catalog& catalog, std::string method) : catalog_(catalog), method_(std::move(method)) {}
+  AuditInterceptor(Catalog& catalog, AdminRpcCounters* rpcs, std::string method, bool audit)
+      : catalog_(catalog), rpcs_(rpcs), method_(std::move(method)), audit_(audit) {}
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE)) {
+    if (audit_ && methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (void* m = methods->GetRecvMessage()) object_ = ObjectOf(method_, *static_cast<google::protobuf::Message*>(m));
     }
     if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS)) Record(methods->GetSendStatus());
@@ -44,37 +46,43 @@ class AuditInterceptor final : public gx::Interceptor {
 
  private:
   void Record(const grpc::Status& status) {
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) return;
+    int code = static_cast<int>(status.error_code());
+    std::string code_name = code >= 0 && code <= 16 ? kStatusNames[code] : absl::StrCat(code);
+    if (rpcs_ != nullptr) rpcs_->Add(method_, code_name);
+    if (!audit_ || status.error_code() == grpc::StatusCode::UNAUTHENTICATED) return;
     v1::AuditEntry e;
     e.set_caller(AuditCaller());
     e.set_method(method_);
     e.set_object_kind(object_.kind);
     e.set_object(object_.name);
-    int code = static_cast<int>(status.error_code());
-    e.set_code(code >= 0 && code <= 16 ? kStatusNames[code] : absl::StrCat(code));
+    e.set_code(code_name);
     e.set_message(status.error_message());
     if (absl::Status s = catalog_.RecordAudit(e); !s.ok())
       WSGATE_LOG(kWarning, "audit: could not record %s: %s", method_, std::string(s.message()));
   }
 
   Catalog& catalog_;
+  AdminRpcCounters* rpcs_;
   std::string method_;
+  bool audit_;
   AuditObject object_;
 };
 
 class AuditFactory final : public gx::ServerInterceptorFactoryInterface {
  public:
-  explicit AuditFactory(Catalog& catalog) : catalog_(catalog) {}
+  AuditFactory(Catalog& catalog, AdminRpcCounters* rpcs) : catalog_(catalog), rpcs_(rpcs) {}
   gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
     std::string_view full = info->method() != nullptr ? info->method() : "";
     if (full.rfind("/wsgate.v1.Admin/", 0) != 0) return nullptr;  // reflection and other services
     std::string_view method = MethodName(full);
-    if (!IsMutation(method)) return nullptr;
-    return new AuditInterceptor(catalog_, std::string(method));
+    bool audit = IsMutation(method);
+    if (!audit && rpcs_ == nullptr) return nullptr;
+    return new AuditInterceptor(catalog_, rpcs_, std::string(method), audit);
   }
 
  private:
   Catalog& catalog_;
+  AdminRpcCounters* rpcs_;
 };
 
 }  // namespace
@@ -124,9 +132,10 @@ AuditObject ObjectOf(std::string_view method, const google::protobuf::Message& r
 
 std::string AuditCaller() { return "admin"; }
 
-std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> AuditInterceptors(Catalog& catalog) {
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> AuditInterceptors(Catalog& catalog,
+                                                                                                 AdminRpcCounters* rpcs) {
   std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> out;
-  out.push_back(std::make_unique<AuditFactory>(catalog));
+  out.push_back(std::make_unique<AuditFactory>(catalog, rpcs));
   return out;
 }
 

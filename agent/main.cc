@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/admin_audit.h"
 #include "agent/admin_service.h"
+#include "agent/metrics.h"
 #include "agent/catalog.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   std::string admin_listen = "127.0.0.1:9400";
   std::string token_listen = "127.0.0.1:9401";
   std::string issuer = "wsgate";
+  std::string metrics_listen;  // "": no metrics listener
+  bool metrics_allow_remote = false;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
@@ -37,6 +40,9 @@ int main(int argc, char** argv) {
   flags.AddList("engine", &engines, "an engine's control socket (its --control) to keep up to date, unix:PATH",
                 "TARGET");
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
+  flags.AddString("metrics-listen", &metrics_listen,
+                  "Prometheus /metrics over HTTP, e.g. 127.0.0.1:9402 (loopback only; default: off)", "ADDR:PORT");
+  flags.AddBool("metrics-allow-remote", &metrics_allow_remote, "allow --metrics-listen on a non-loopback address");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
   if (int code = flags.ParseCommandLine(argc, argv); code >= 0) return code;
@@ -85,7 +91,8 @@ int main(int argc, char** argv) {
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
-  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog));  // the audit log
+  AdminRpcCounters rpc_counters;
+  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
     std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";
@@ -102,10 +109,22 @@ int main(int argc, char** argv) {
   WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
              admin_listen, admin_port, token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
+  MetricsServer metrics(**catalog, pusher, rpc_counters);
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = metrics.Start(metrics_listen, metrics_allow_remote); !s.ok()) {
+      std::cerr << "wsgate-agent: " << s.message() << "\n";
+      oauth.Stop();
+      server->Shutdown();
+      pusher.Stop();
+      return 1;
+    }
+    WSGATE_LOG(kInfo, "metrics on http://%s/metrics (port %d)", metrics_listen, metrics.port());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   WSGATE_LOG(kInfo, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   pusher.Stop();

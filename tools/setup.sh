@@ -23,6 +23,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
   curl ca-certificates ccache
+  prometheus  # promtool: the agent's /metrics is checked with `promtool check metrics`
 )
 # Node.js + npm only for wscat. Machines that already have a Node.js with its own npm (e.g. from
 # NodeSource, whose nodejs package conflicts with Debian's npm) keep theirs.

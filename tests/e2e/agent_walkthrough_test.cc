@@ -59,11 +59,12 @@ class AgentWalkthrough : public ::testing::Test {
     agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
         WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
-        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_)});
+        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"});
     size_t at = 0;
     admin_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
     token_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
     ASSERT_NE(token_port_, "0") << agent_->output();
+    metrics_port_ = std::to_string(PortAfter(*agent_, "metrics on http://127.0.0.1:0/metrics (port ", &at));
   }
   // Runs wsgatectl; returns its exit code and puts its output (stdout+stderr) in *out.
   int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
@@ -104,7 +105,7 @@ class AgentWalkthrough : public ::testing::Test {
     return token;
   }
 
-  std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, keys_;
+  std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, metrics_port_, keys_;
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
 
@@ -307,6 +308,36 @@ TEST_F(AgentWalkthrough, ConnectionRegistryAgainstWscat) {
   EXPECT_NE(usage.find("engine unix:"), std::string::npos) << usage;
   EXPECT_EQ(Ctl({"usage", "NoSuchApp"}, &out), 1);
   EXPECT_NE(out.find("application"), std::string::npos) << out;
+}
+
+// The agent's Prometheus endpoint (issue 13 item 2): promtool accepts it, and it shows what this
+// test did (admin RPCs by method and code, catalog size, the engine up with no lag).
+TEST_F(AgentWalkthrough, AgentMetricsPassPromtool) {
+  ASSERT_NE(metrics_port_, "0") << agent_->output();
+  Walkthrough();
+  std::string out;
+  EXPECT_EQ(Ctl({"api", "get", "Nope:1.0.0"}, &out), 1);
+  std::string file = dir_ + "/metrics.txt";
+  Subprocess curl({"/usr/bin/curl", "-sf", "-o", file, "http://127.0.0.1:" + metrics_port_ + "/metrics"});
+  ASSERT_EQ(curl.Wait(kTimeoutMs), 0) << curl.output();
+  std::string text;
+  {
+    FILE* f = fopen(file.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof(buf), f)) text.append(buf, n);
+    fclose(f);
+  }
+  EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"CreateApi\",code=\"OK\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"GetApi\",code=\"NOT_FOUND\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"apis\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"subscriptions\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_engine_up{engine=\"unix:" + dir_ + "/engine.sock\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_build_info{version="), std::string::npos) << text;
+  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool missing (Debian package prometheus; tools/setup.sh)";
+  Subprocess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
+  EXPECT_EQ(promtool.Wait(kTimeoutMs), 0) << promtool.output();
 }
 
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {
