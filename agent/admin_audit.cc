@@ -33,7 +33,7 @@ std::string StringField(const google::protobuf::Message& m, const char* name) {
 
 class AuditInterceptor final : public gx::Interceptor {
  public:
-  AuditInterceptor(Catalog& catalog, AdminRpcCounters* rpcs, std::string method, bool audit)
+  AuditInterceptor(Catalog& catalog, PairCounters* rpcs, std::string method, bool audit)
       : catalog_(catalog), rpcs_(rpcs), method_(std::move(method)), audit_(audit) {}
 
   void Intercept(gx::InterceptorBatchMethods* methods) override {
@@ -62,7 +62,7 @@ class AuditInterceptor final : public gx::Interceptor {
   }
 
   Catalog& catalog_;
-  AdminRpcCounters* rpcs_;
+  PairCounters* rpcs_;
   std::string method_;
   bool audit_;
   AuditObject object_;
@@ -70,7 +70,7 @@ class AuditInterceptor final : public gx::Interceptor {
 
 class AuditFactory final : public gx::ServerInterceptorFactoryInterface {
  public:
-  AuditFactory(Catalog& catalog, AdminRpcCounters* rpcs) : catalog_(catalog), rpcs_(rpcs) {}
+  AuditFactory(Catalog& catalog, PairCounters* rpcs) : catalog_(catalog), rpcs_(rpcs) {}
   gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
     std::string_view full = info->method() != nullptr ? info->method() : "";
     if (full.rfind("/wsgate.v1.Admin/", 0) != 0) return nullptr;  // reflection and other services
@@ -82,7 +82,7 @@ class AuditFactory final : public gx::ServerInterceptorFactoryInterface {
 
  private:
   Catalog& catalog_;
-  AdminRpcCounters* rpcs_;
+  PairCounters* rpcs_;
 };
 
 }  // namespace
@@ -133,7 +133,7 @@ AuditObject ObjectOf(std::string_view method, const google::protobuf::Message& r
 std::string AuditCaller() { return "admin"; }
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> AuditInterceptors(Catalog& catalog,
-                                                                                                 AdminRpcCounters* rpcs) {
+                                                                                                 PairCounters* rpcs) {
   std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> out;
   out.push_back(std::make_unique<AuditFactory>(catalog, rpcs));
   return out;

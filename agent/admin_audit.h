@@ -44,11 +44,11 @@ AuditObject ObjectOf(std::string_view method, const google::protobuf::Message& r
 // Who made the call (see the file comment).
 std::string AuditCaller();
 
-class AdminRpcCounters;  // metrics.h
+class PairCounters;  // metrics.h
 
 // The Admin service's interceptors: the audit log, and (when `rpcs` is given) every Admin RPC
 // counted by method and code for the agent's /metrics.
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> AuditInterceptors(
-    Catalog& catalog, AdminRpcCounters* rpcs = nullptr);
+    Catalog& catalog, PairCounters* rpcs = nullptr);
 
 }  // namespace wsgate::agent

@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
-  AdminRpcCounters rpc_counters;
+  PairCounters rpc_counters;
   builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   OAuthServer oauth(**catalog);
+  PairCounters oauth_counters;
+  oauth.CountInto(&oauth_counters);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
     std::cerr << "wsgate-agent: " << s.message() << "\n";
     server->Shutdown();
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
   WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
              admin_listen, admin_port, token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
-  MetricsServer metrics(**catalog, pusher, rpc_counters);
+  MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
   if (!metrics_listen.empty()) {
     if (absl::Status s = metrics.Start(metrics_listen, metrics_allow_remote); !s.ok()) {
       std::cerr << "wsgate-agent: " << s.message() << "\n";

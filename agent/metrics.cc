@@ -37,17 +37,25 @@ bool IsLoopback(const std::string& host) {
 
 }  // namespace
 
-void AdminRpcCounters::Add(const std::string& method, const std::string& code) {
+void PairCounters::Add(const std::string& method, const std::string& code) {
   std::lock_guard<std::mutex> lock(mu_);
   ++counts_[{method, code}];
 }
 
-std::map<std::pair<std::string, std::string>, uint64_t> AdminRpcCounters::Snapshot() const {
+std::map<std::pair<std::string, std::string>, uint64_t> PairCounters::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   return counts_;
 }
 
-std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const AdminRpcCounters& rpcs, int64_t now_unix_ms) {
+std::string OAuthEndpoint(const std::string& path) {
+  for (const char* known : {"/oauth2/token", "/oauth2/revoke", "/.well-known/jwks.json"}) {
+    if (path == known) return known;
+  }
+  return "other";
+}
+
+std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const PairCounters& rpcs, const PairCounters* oauth,
+                               int64_t now_unix_ms) {
   std::string out;
   Head(out, "wsgate_agent_build_info", "gauge", "Build of this agent (always 1).");
   absl::StrAppend(&out, "wsgate_agent_build_info{version=\"", Label(WSGATE_VERSION), "\"} 1\n");
@@ -55,6 +63,20 @@ std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const AdminRpcC
   for (const auto& [key, n] : rpcs.Snapshot())
     absl::StrAppend(&out, "wsgate_agent_admin_rpcs_total{method=\"", Label(key.first), "\",code=\"", Label(key.second),
                     "\"} ", n, "\n");
+  std::map<std::pair<std::string, std::string>, uint64_t> oauth_counts;
+  if (oauth != nullptr) oauth_counts = oauth->Snapshot();
+  Head(out, "wsgate_agent_oauth_requests_total", "counter", "OAuth2 endpoint requests, by endpoint and HTTP status.");
+  for (const auto& [key, n] : oauth_counts)
+    absl::StrAppend(&out, "wsgate_agent_oauth_requests_total{endpoint=\"", Label(key.first), "\",status=\"",
+                    Label(key.second), "\"} ", n, "\n");
+  // Tokens issued: an OAuth client_credentials grant answered 200, or an admin IssueToken that succeeded.
+  uint64_t by_oauth = oauth_counts.count({"/oauth2/token", "200"}) ? oauth_counts[{"/oauth2/token", "200"}] : 0;
+  uint64_t by_admin = 0;
+  for (const auto& [key, n] : rpcs.Snapshot())
+    if (key.first == "IssueToken" && key.second == "OK") by_admin = n;
+  Head(out, "wsgate_agent_tokens_issued_total", "counter", "Access tokens issued, by grant.");
+  absl::StrAppend(&out, "wsgate_agent_tokens_issued_total{grant=\"client_credentials\"} ", by_oauth, "\n");
+  absl::StrAppend(&out, "wsgate_agent_tokens_issued_total{grant=\"admin\"} ", by_admin, "\n");
   Head(out, "wsgate_agent_config_version", "gauge", "The catalog's current config version.");
   absl::StrAppend(&out, "wsgate_agent_config_version ", catalog.config_version(), "\n");
   Head(out, "wsgate_agent_catalog_objects", "gauge", "Objects in the catalog, by kind.");
@@ -89,8 +111,8 @@ std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const AdminRpcC
   return out;
 }
 
-MetricsServer::MetricsServer(Catalog& catalog, Pusher& pusher, const AdminRpcCounters& rpcs)
-    : catalog_(catalog), pusher_(pusher), rpcs_(rpcs) {}
+MetricsServer::MetricsServer(Catalog& catalog, Pusher& pusher, const PairCounters& rpcs, const PairCounters* oauth)
+    : catalog_(catalog), pusher_(pusher), rpcs_(rpcs), oauth_(oauth) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
 
@@ -110,7 +132,7 @@ absl::Status MetricsServer::Start(const std::string& listen, bool allow_remote) 
     int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    res.set_content(RenderAgentMetrics(catalog_, pusher_, rpcs_, now_ms), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_content(RenderAgentMetrics(catalog_, pusher_, rpcs_, oauth_, now_ms), "text/plain; version=0.0.4; charset=utf-8");
   });
   if (port == 0) {
     port_ = http_->bind_to_any_port(host);

@@ -3,10 +3,10 @@
 // The agent's Prometheus endpoint (--metrics-listen, loopback only unless
 // --metrics-allow-remote): GET /metrics in the text exposition format, on its own cpp-httplib
 // listener. It serves admin RPCs by method and code (counted by the Admin interceptor,
-// admin_audit.h), each engine's reachability, config lag (versions), seconds since its last
+// admin_audit.h), OAuth requests by endpoint and status, tokens issued by grant, each engine's reachability, config lag (versions), seconds since its last
 // acknowledged push and last error, the catalog's size, and build info.
 //
-//   AdminRpcCounters rpcs;                        // given to AuditInterceptors(catalog, &rpcs)
+//   PairCounters rpcs;                        // given to AuditInterceptors(catalog, &rpcs)
 //   MetricsServer metrics(catalog, pusher, rpcs);
 //   WSGATE_RETURN_IF_ERROR(metrics.Start("127.0.0.1:9402", /*allow_remote=*/false));
 //
@@ -31,8 +31,9 @@ class Server;
 
 namespace wsgate::agent {
 
-// Admin RPCs by (method, code name). Bounded: the methods are the Admin service's, the codes gRPC's.
-class AdminRpcCounters {
+// Counts by a pair of bounded labels: Admin RPCs by (method, code name) — the Admin service's
+// methods, gRPC's codes — and OAuth requests by (endpoint, HTTP status).
+class PairCounters {
  public:
   void Add(const std::string& method, const std::string& code);
   std::map<std::pair<std::string, std::string>, uint64_t> Snapshot() const;
@@ -43,11 +44,16 @@ class AdminRpcCounters {
 };
 
 // The exposition text (pure but for the catalog and pusher reads): what GET /metrics answers.
-std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const AdminRpcCounters& rpcs, int64_t now_unix_ms);
+// `oauth` may be null (no OAuth endpoint).
+std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const PairCounters& rpcs, const PairCounters* oauth,
+                               int64_t now_unix_ms);
+
+// The endpoint label of an OAuth request path: one of the served paths, else "other".
+std::string OAuthEndpoint(const std::string& path);
 
 class MetricsServer {
  public:
-  MetricsServer(Catalog& catalog, Pusher& pusher, const AdminRpcCounters& rpcs);
+  MetricsServer(Catalog& catalog, Pusher& pusher, const PairCounters& rpcs, const PairCounters* oauth);
   ~MetricsServer();
   // "HOST:PORT" (port 0 picks one). INVALID_ARGUMENT for a non-loopback host without
   // allow_remote; UNAVAILABLE when it cannot bind.
@@ -58,7 +64,8 @@ class MetricsServer {
  private:
   Catalog& catalog_;
   Pusher& pusher_;
-  const AdminRpcCounters& rpcs_;
+  const PairCounters& rpcs_;
+  const PairCounters* oauth_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

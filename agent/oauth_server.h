@@ -29,6 +29,8 @@
 
 namespace wsgate::agent {
 
+class PairCounters;  // metrics.h
+
 // The HTTP response for one request, as pure logic (tested without sockets).
 struct HttpAnswer {
   int status = 200;
@@ -52,6 +54,8 @@ struct OAuthLimits {
 class OAuthServer {
  public:
   explicit OAuthServer(Catalog& catalog, OAuthLimits limits = {});
+  // Counts every answer by (endpoint, status) for the agent's metrics (metrics.h). Before Start().
+  void CountInto(PairCounters* counters) { counters_ = counters; }
   ~OAuthServer();
 
   // "127.0.0.1:9401"; port 0 picks one (see port()). An address in use is an error (no
@@ -64,6 +68,7 @@ class OAuthServer {
   class Http;
 
   Catalog& catalog_;
+  PairCounters* counters_ = nullptr;
   OAuthLimits limits_;
   RateLimitedLog auth_failures_{"OAuth2 client authentication failed"};
   std::unique_ptr<Http> http_;

@@ -317,6 +317,9 @@ TEST_F(AgentWalkthrough, AgentMetricsPassPromtool) {
   Walkthrough();
   std::string out;
   EXPECT_EQ(Ctl({"api", "get", "Nope:1.0.0"}, &out), 1);
+  Subprocess bad_client({"/usr/bin/curl", "-s", "-u", "nobody:wrong", "-d", "grant_type=client_credentials",
+                         "http://127.0.0.1:" + token_port_ + "/oauth2/token"});
+  bad_client.Wait(kTimeoutMs);
   std::string file = dir_ + "/metrics.txt";
   Subprocess curl({"/usr/bin/curl", "-sf", "-o", file, "http://127.0.0.1:" + metrics_port_ + "/metrics"});
   ASSERT_EQ(curl.Wait(kTimeoutMs), 0) << curl.output();
@@ -335,6 +338,9 @@ TEST_F(AgentWalkthrough, AgentMetricsPassPromtool) {
   EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"subscriptions\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_engine_up{engine=\"unix:" + dir_ + "/engine.sock\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_build_info{version="), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"/oauth2/token\",status=\"401\"} 1"),
+            std::string::npos) << text;
   if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool missing (Debian package prometheus; tools/setup.sh)";
   Subprocess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
   EXPECT_EQ(promtool.Wait(kTimeoutMs), 0) << promtool.output();

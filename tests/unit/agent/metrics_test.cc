@@ -30,8 +30,8 @@ class MetricsTest : public ::testing::Test {
 };
 
 TEST_F(MetricsTest, ListensOnLoopbackOnlyUnlessAllowed) {
-  AdminRpcCounters rpcs;
-  MetricsServer metrics(*catalog_, *pusher_, rpcs);
+  PairCounters rpcs;
+  MetricsServer metrics(*catalog_, *pusher_, rpcs, nullptr);
   absl::Status s = metrics.Start("0.0.0.0:0", false);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("--metrics-allow-remote"), absl::string_view::npos) << s;
@@ -43,11 +43,22 @@ TEST_F(MetricsTest, ListensOnLoopbackOnlyUnlessAllowed) {
 }
 
 TEST_F(MetricsTest, RendersCountersCatalogAndEngines) {
-  AdminRpcCounters rpcs;
+  PairCounters rpcs;
   rpcs.Add("CreateApi", "OK");
   rpcs.Add("CreateApi", "OK");
   rpcs.Add("GetApi", "NOT_FOUND");
-  std::string text = RenderAgentMetrics(*catalog_, *pusher_, rpcs, 0);
+  rpcs.Add("IssueToken", "OK");
+  PairCounters oauth;
+  oauth.Add(OAuthEndpoint("/oauth2/token"), "200");
+  oauth.Add(OAuthEndpoint("/oauth2/token"), "401");
+  oauth.Add(OAuthEndpoint("/etc/passwd"), "404");
+  std::string text = RenderAgentMetrics(*catalog_, *pusher_, rpcs, &oauth, 0);
+  EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"/oauth2/token\",status=\"401\"} 1\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"other\",status=\"404\"} 1\n"), std::string::npos)
+      << "unknown paths share one label value";
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"client_credentials\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE wsgate_agent_admin_rpcs_total counter\n"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"CreateApi\",code=\"OK\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"GetApi\",code=\"NOT_FOUND\"} 1\n"), std::string::npos);
