@@ -29,8 +29,9 @@ absl::Status Set(absl::StatusOr<T> value, T* out) {
 
 }  // namespace
 
-AdminService::AdminService(Catalog& catalog, Pusher& pusher, std::string admin_credential)
-    : catalog_(catalog), pusher_(pusher), credential_(std::move(admin_credential)) {}
+AdminService::AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections,
+                           std::string admin_credential)
+    : catalog_(catalog), pusher_(pusher), connections_(connections), credential_(std::move(admin_credential)) {}
 
 template <typename Fn>
 grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
@@ -220,6 +221,26 @@ WSGATE_RPC(ListCertificates, v1::EnvironmentRef, v1::ListCertificatesResponse) {
 }
 WSGATE_RPC(DeleteCertificate, v1::CertificateRef, v1::Empty) {
   return Call(ctx, [&] { return catalog_.DeleteCertificate(req->environment(), req->vhost()); });
+}
+WSGATE_RPC(ListConnections, v1::AdminListConnectionsRequest, v1::AdminListConnectionsResponse) {
+  return Call(ctx, [&] { return Set(connections_.List(*req), resp); });
+}
+WSGATE_RPC(GetConnection, v1::ConnectionRef, v1::AdminConnection) {
+  return Call(ctx, [&] { return Set(connections_.Get(req->id()), resp); });
+}
+WSGATE_RPC(SendToConnection, v1::AdminSendRequest, v1::SendToConnectionResponse) {
+  return Call(ctx, [&] { return Set(connections_.Send(*req), resp); });
+}
+WSGATE_RPC(CloseConnection, v1::AdminCloseRequest, v1::Empty) {
+  return Call(ctx, [&] { return connections_.Close(*req); });
+}
+
+WSGATE_RPC(ListAudit, v1::ListAuditRequest, v1::ListAuditResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListAudit(req->since_unix_ms(), req->limit()), resp->mutable_entries()); });
+}
+
+WSGATE_RPC(GetUsage, v1::AdminUsageRequest, v1::AdminUsageResponse) {
+  return Call(ctx, [&] { return Set(connections_.Usage(*req), resp); });
 }
 
 #undef WSGATE_RPC

@@ -13,6 +13,7 @@
 
 #include "agent/audit_log.h"
 #include "agent/catalog.h"
+#include "agent/connections.h"
 #include "agent/pusher.h"
 #include "wsgate/v1/admin.grpc.pb.h"
 
@@ -20,7 +21,7 @@ namespace wsgate::agent {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  AdminService(Catalog& catalog, Pusher& pusher, std::string admin_credential);
+  AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections, std::string admin_credential);
 
   grpc::Status CreateApi(grpc::ServerContext*, const v1::CreateApiRequest*, v1::ApiInfo*) override;
   grpc::Status GetApi(grpc::ServerContext*, const v1::ApiRef*, v1::ApiInfo*) override;
@@ -77,6 +78,16 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status SetCertificate(grpc::ServerContext*, const v1::SetCertificateRequest*, v1::CertificateInfo*) override;
   grpc::Status ListCertificates(grpc::ServerContext*, const v1::EnvironmentRef*, v1::ListCertificatesResponse*) override;
   grpc::Status DeleteCertificate(grpc::ServerContext*, const v1::CertificateRef*, v1::Empty*) override;
+  // The connection registry across engines (connections.h).
+  grpc::Status ListConnections(grpc::ServerContext*, const v1::AdminListConnectionsRequest*,
+                               v1::AdminListConnectionsResponse*) override;
+  grpc::Status GetConnection(grpc::ServerContext*, const v1::ConnectionRef*, v1::AdminConnection*) override;
+  grpc::Status SendToConnection(grpc::ServerContext*, const v1::AdminSendRequest*, v1::SendToConnectionResponse*) override;
+  grpc::Status CloseConnection(grpc::ServerContext*, const v1::AdminCloseRequest*, v1::Empty*) override;
+  // The audit log (written by admin_audit.h's interceptor).
+  grpc::Status ListAudit(grpc::ServerContext*, const v1::ListAuditRequest*, v1::ListAuditResponse*) override;
+  // Usage across engines (usage.cc).
+  grpc::Status GetUsage(grpc::ServerContext*, const v1::AdminUsageRequest*, v1::AdminUsageResponse*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.
@@ -85,6 +96,7 @@ class AdminService final : public v1::Admin::Service {
 
   Catalog& catalog_;
   Pusher& pusher_;
+  ConnectionFanout& connections_;
   std::string credential_;
   RateLimitedLog auth_failures_{"admin authentication failed"};
 };

@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -61,6 +61,15 @@ CREATE TABLE policies (name TEXT PRIMARY KEY, level INTEGER NOT NULL, policy BLO
 // v2: the scopes an admin granted each application (space-separated), the only ones its tokens
 // may carry.
 constexpr const char* kSchemaV2 = "ALTER TABLE applications ADD COLUMN scopes TEXT NOT NULL DEFAULT '';";
+
+// v4 (issue 13, operations): the audit log of admin mutations (catalog_audit.cc). Written with
+// IF NOT EXISTS so that it applies after whichever version it finds.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, caller TEXT NOT NULL, method TEXT NOT NULL,
+  object_kind TEXT NOT NULL, object TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
+)sql";
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
   v1::ThrottlePolicy p;
@@ -140,7 +149,8 @@ absl::Status Catalog::Migrate() {
   if (version < 1) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV1));
   if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
   if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
-  // Later migrations go here: if (version < 4) { ... }
+  if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
+  // Later migrations go here: if (version < 5) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }

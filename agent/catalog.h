@@ -41,6 +41,9 @@ struct CatalogOptions {
   uint32_t ws_port = 9099;
   uint32_t wss_port = 8099;
   int max_revisions = 5;
+  // The audit log keeps the newest audit_max_rows records, none older than audit_max_age_s.
+  int64_t audit_max_rows = 100000;
+  int64_t audit_max_age_s = 90 * 86400;
 };
 
 // Who a client credential belongs to (OAuth2 client authentication).
@@ -155,6 +158,12 @@ class Catalog {
   // the catalog match a document in one transaction (rolled back for a dry run or any error).
   absl::StatusOr<v1::CatalogDocument> ExportCatalog();
   absl::StatusOr<v1::ApplyCatalogResponse> ApplyCatalog(const v1::ApplyCatalogRequest& req);
+
+  // The audit log (catalog_audit.cc): one record per admin mutation, bounded by
+  // audit_max_rows / audit_max_age_s (older records are deleted as new ones arrive).
+  absl::Status RecordAudit(const v1::AuditEntry& entry);
+  // Newest first, from `since_unix_ms` on; at most `limit` (1-10000).
+  absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(int64_t since_unix_ms, uint32_t limit);
 
  private:
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}

@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/admin_audit.h"
 #include "agent/admin_service.h"
+#include "agent/metrics.h"
 #include "agent/catalog.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
@@ -27,6 +29,8 @@ int main(int argc, char** argv) {
   OAuthLimits oauth_limits;
   int64_t max_failures_per_client = oauth_limits.max_failures_per_client;
   int64_t max_failures_per_address = oauth_limits.max_failures_per_address;
+  std::string metrics_listen;  // "": no metrics listener
+  bool metrics_allow_remote = false;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
@@ -41,6 +45,9 @@ int main(int argc, char** argv) {
                 "(default: \"Production and Sandbox\"); repeatable",
                 "unix:PATH[@ENV]");
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
+  flags.AddString("metrics-listen", &metrics_listen,
+                  "Prometheus /metrics over HTTP, e.g. 127.0.0.1:9402 (loopback only; default: off)", "ADDR:PORT");
+  flags.AddBool("metrics-allow-remote", &metrics_allow_remote, "allow --metrics-listen on a non-loopback address");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
   flags.AddInt("token-max-failures", &max_failures_per_client,
@@ -93,7 +100,10 @@ int main(int argc, char** argv) {
   (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
   pusher.Start();
 
-  AdminService admin(**catalog, pusher, *credential);
+  std::vector<EngineTarget> engine_targets;
+  for (const auto& e : engines) engine_targets.push_back({e, options.environment});  // one environment today
+  ConnectionFanout connections(**catalog, engine_targets);
+  AdminService admin(**catalog, pusher, connections, *credential);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int admin_port = 0;
@@ -102,6 +112,8 @@ int main(int argc, char** argv) {
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
+  PairCounters rpc_counters;
+  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
     std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";
@@ -111,6 +123,8 @@ int main(int argc, char** argv) {
   oauth_limits.max_failures_per_client = static_cast<int>(max_failures_per_client);
   oauth_limits.max_failures_per_address = static_cast<int>(max_failures_per_address);
   OAuthServer oauth(**catalog, oauth_limits);
+  PairCounters oauth_counters;
+  oauth.CountInto(&oauth_counters);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
     std::cerr << "wsgate-agent: " << s.message() << "\n";
     server->Shutdown();
@@ -120,10 +134,22 @@ int main(int argc, char** argv) {
   WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
              admin_listen, admin_port, token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
+  MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = metrics.Start(metrics_listen, metrics_allow_remote); !s.ok()) {
+      std::cerr << "wsgate-agent: " << s.message() << "\n";
+      oauth.Stop();
+      server->Shutdown();
+      pusher.Stop();
+      return 1;
+    }
+    WSGATE_LOG(kInfo, "metrics on http://%s/metrics (port %d)", metrics_listen, metrics.port());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   WSGATE_LOG(kInfo, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   pusher.Stop();

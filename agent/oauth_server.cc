@@ -1,6 +1,8 @@
 // File: agent/oauth_server.cc
 #include "agent/oauth_server.h"
 
+#include "agent/metrics.h"
+
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -326,6 +328,7 @@ absl::Status OAuthServer::Start(const std::string& listen) {
                                       req.get_header_value("Content-Type"), req.body, failure_limits);
     if (!a.audit.empty()) auth_failures_.Warn(absl::StrCat("peer ", req.remote_addr, ":", req.remote_port, ": ", a.audit));
     res.status = a.status;
+    if (counters_ != nullptr) counters_->Add(OAuthEndpoint(req.path), std::to_string(a.status));
     for (auto& [name, value] : a.headers) res.set_header(name, value);
     res.set_content(a.body, a.content_type);
   };

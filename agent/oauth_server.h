@@ -34,6 +34,8 @@
 
 namespace wsgate::agent {
 
+class PairCounters;  // metrics.h
+
 // The HTTP response for one request, as pure logic (tested without sockets).
 struct HttpAnswer {
   int status = 200;
@@ -69,6 +71,8 @@ struct OAuthLimits {
 class OAuthServer {
  public:
   explicit OAuthServer(Catalog& catalog, OAuthLimits limits = {});
+  // Counts every answer by (endpoint, status) for the agent's metrics (metrics.h). Before Start().
+  void CountInto(PairCounters* counters) { counters_ = counters; }
   ~OAuthServer();
 
   // "127.0.0.1:9401"; port 0 picks one (see port()). An address in use is an error (no
@@ -81,6 +85,7 @@ class OAuthServer {
   class Http;
 
   Catalog& catalog_;
+  PairCounters* counters_ = nullptr;
   OAuthLimits limits_;
   RateLimitedLog auth_failures_{"OAuth2 client authentication failed"};
   FailureLimiter failures_by_client_{{limits_.max_failures_per_client, limits_.failure_window}};

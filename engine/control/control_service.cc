@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
+#include "engine/common/conn_id.h"
 #include "engine/common/log.h"
 #include "engine/common/status_macros.h"
 #include "wsgate/v1/engine.grpc.pb.h"
@@ -39,6 +40,39 @@ void Fill(const server::DirectionCounters& in, v1::DirectionCounters* out) {
   out->set_bytes(in.bytes);
   out->set_throttled_frames(in.throttled_frames);
   out->set_denied_frames(in.denied_frames);
+}
+
+server::ConnFilter ToFilter(const v1::ConnectionFilter& f) {
+  return {f.api_id(), f.topic(), f.application_id(), f.subscription_id(), f.client_address_prefix()};
+}
+
+void Fill(const server::ConnRecord& r, const std::string& engine_id, v1::ConnectionInfo* out) {
+  out->set_id(common::FormatConnId({engine_id, r.shard, r.slot, r.generation}));
+  out->set_engine_id(engine_id);
+  out->set_api_id(r.api_id);
+  out->set_api_name(r.api_name);
+  out->set_api_version(r.api_version);
+  out->set_topic(r.topic);
+  out->set_application_id(r.application_id);
+  out->set_subscription_id(r.subscription_id);
+  out->set_key_type(r.key_type);
+  out->set_client_address(r.client_address);
+  out->set_vhost(r.vhost);
+  out->set_opened_unix_ms(r.opened_unix_s * 1000);
+  Fill(r.client_to_backend, out->mutable_client_to_backend());
+  Fill(r.backend_to_client, out->mutable_backend_to_client());
+  out->set_shard(r.shard);
+}
+
+// An id this engine gave, as a shard location. NOT_FOUND for another engine's (or an earlier
+// process's) id, INVALID_ARGUMENT for one that is not an id.
+absl::StatusOr<server::ConnRef> ToRef(std::string_view text, const std::string& engine_id) {
+  absl::StatusOr<common::ConnId> id = common::ParseConnId(text);
+  if (!id.ok()) return id.status();
+  if (id->engine_id != engine_id)
+    return absl::NotFoundError(absl::StrCat("connection ", Sv(text), ": not on this engine (engine id ", engine_id,
+                                            "; the id is from another engine or an earlier start of this one)"));
+  return server::ConnRef{id->shard, id->slot, id->generation};
 }
 
 }  // namespace
@@ -113,6 +147,61 @@ class ControlServer::Service final : public v1::EngineControl::Service {
       }
     }
     return grpc::Status::OK;
+  }
+
+  // --- the connection registry (engine/server/registry.h)
+  grpc::Status ListConnections(grpc::ServerContext*, const v1::ListConnectionsRequest* req,
+                               v1::ListConnectionsResponse* resp) override {
+    if (!req->filter().id().empty()) {  // one connection, from the shard that owns it
+      auto ref = ToRef(req->filter().id(), engine_id_);
+      if (!ref.ok()) return ToGrpc(ref.status());
+      auto record = server_.GetConnection(*ref);
+      if (!record.ok()) return ToGrpc(record.status());
+      if (server::Matches(ToFilter(req->filter()), *record)) Fill(*record, engine_id_, resp->add_connections());
+      return grpc::Status::OK;
+    }
+    auto page = server_.ListConnections(ToFilter(req->filter()), req->page_token(), req->page_size());
+    if (!page.ok()) return ToGrpc(page.status());
+    for (const auto& r : page->connections) Fill(r, engine_id_, resp->add_connections());
+    resp->set_next_page_token(page->next_page_token);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SendToConnection(grpc::ServerContext*, const v1::SendToConnectionRequest* req,
+                                v1::SendToConnectionResponse* resp) override {
+    auto ref = ToRef(req->id(), engine_id_);
+    if (!ref.ok()) return ToGrpc(ref.status());
+    if (req->payload_case() == v1::SendToConnectionRequest::PAYLOAD_NOT_SET)
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payload: set text or binary");
+    bool binary = req->payload_case() == v1::SendToConnectionRequest::kBinary;
+    auto queued = server_.SendToConnection(*ref, binary, binary ? req->binary() : req->text());
+    if (!queued.ok()) return ToGrpc(queued.status());
+    resp->set_queued_bytes(*queued);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetUsage(grpc::ServerContext*, const v1::GetUsageRequest* req, v1::GetUsageResponse* resp) override {
+    server::UsageFilter f{req->subscription_id(), req->application_id(), req->api_id()};
+    for (const server::UsageWindow& w : server_.Usage(f, NowUnixMs() / 1000)) {
+      v1::UsageWindow* out = resp->add_windows();
+      out->set_level(w.level);
+      out->set_id(w.id);
+      out->set_application_id(w.application_id);
+      out->set_api_id(w.api_id);
+      out->set_policy(w.policy);
+      out->set_used(w.used);
+      out->set_limit(w.limit);
+      out->set_window_s(w.window_s);
+      out->set_resets_unix_s(w.resets_unix_s);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CloseConnection(grpc::ServerContext*, const v1::CloseConnectionRequest* req,
+                               v1::CloseConnectionResponse*) override {
+    auto ref = ToRef(req->id(), engine_id_);
+    if (!ref.ok()) return ToGrpc(ref.status());
+    return ToGrpc(server_.CloseConnection(*ref, req->code(), req->reason()));
   }
 
  private:

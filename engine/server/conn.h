@@ -126,6 +126,10 @@ struct Side {
   std::string pong_payload;
 };
 
+// What operations tools see of a relaying connection (the connection registry's ListConnections;
+// meant to be shared with the access log and metrics): set once when the relay starts. The api id,
+// client address and identity (application, subscription, key type) are Conn's own fields.
+
 struct Conn {
   uint32_t slot = 0;
   uint32_t generation = 0;

@@ -35,6 +35,7 @@ struct ConnInfo {
   uint64_t id = 0;
   int64_t accepted_ms = 0;         // monotonic (the loop's clock)
   int64_t connect_started_ms = 0;  // the first backend connect
+  int64_t opened_unix_s = 0;       // when the relay started (wall clock; the registry shows it)
   std::string vhost;               // the Host header, without the port
   std::string api_name, api_version, topic;  // topic: the template that matched
   std::string subprotocol;         // agreed with the backend

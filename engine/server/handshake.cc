@@ -249,6 +249,7 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   c.backend().scanner.emplace(ws::Direction::kFromBackend, limits);
   ++stats_.active_connections;
   ++stats_.total_connections;
+  c.info.opened_unix_s = now_s_;
   ++c.counters->active;
   ++c.counters->total;
   c.info.http_status = 101;

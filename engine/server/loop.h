@@ -47,6 +47,7 @@
 #include "engine/server/busy_time.h"
 #include "engine/server/conn.h"
 #include "engine/server/conn_table.h"
+#include "engine/server/registry.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "engine/server/timer_wheel.h"
@@ -99,6 +100,17 @@ class Loop {
   ShardStats stats() const;
   size_t live_connections() const { return table_.live(); }
 
+  // --- registry.cc: the connection registry's requests, on the shard thread
+  // Relaying connections matching `filter` from slot `from_slot` on, in slot order, at most `limit`.
+  std::vector<ConnRecord> ListConnections(const ConnFilter& filter, uint32_t from_slot, size_t limit);
+  absl::StatusOr<ConnRecord> GetConnection(const ConnRef& ref);
+  // One engine data frame to the client. RESOURCE_EXHAUSTED when its outbound queue is over the
+  // bound; NOT_FOUND / FAILED_PRECONDITION for a connection gone or closing. Returns the bytes
+  // then queued toward the client.
+  absl::StatusOr<uint64_t> SendToConnection(const ConnRef& ref, uint8_t opcode, std::string_view payload);
+  // Close `code`/`reason` to the client (checked by the caller), 1001 to the backend.
+  absl::Status CloseConnection(const ConnRef& ref, uint16_t code, std::string_view reason);
+
   // RelaySink callbacks (relay.cc).
   void Forward(Conn& c, SideId dst, int32_t buf, const uint8_t* base, size_t offset, size_t length);
   void ForwardCopy(Conn& c, SideId dst, const uint8_t* bytes, size_t length);
@@ -121,6 +133,9 @@ class Loop {
   }
   void Free(Conn& c);
   void DrainInbox();
+
+  Conn* FindRelaying(const ConnRef& ref, absl::Status* error);
+  ConnRecord RecordOf(const Conn& c) const;
 
   // --- accept.cc
   void OnAccept(const io::Completion& cqe);

@@ -26,6 +26,8 @@
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
 #include "engine/server/listener.h"
+#include "engine/server/registry.h"
+#include "engine/server/usage.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
 #include "wsgate/v1/engine.pb.h"
@@ -106,6 +108,17 @@ class Server {
   v1::Snapshot AppliedProto() const;
   // How long the last successful Apply took to compile and swap on every shard.
   int64_t last_apply_duration_us() const;
+
+  // The connection registry (registry.h; implemented in registry.cc). Each asks the shards on
+  // their own loops and waits up to 2 s for an answer (UNAVAILABLE when a shard has ended).
+  absl::StatusOr<ConnPage> ListConnections(const ConnFilter& filter, std::string_view page_token, uint32_t page_size);
+  absl::StatusOr<ConnRecord> GetConnection(const ConnRef& ref);
+  // A text (UTF-8, checked) or binary frame of at most settings.max_message_bytes.
+  absl::StatusOr<uint64_t> SendToConnection(const ConnRef& ref, bool binary, std::string payload);
+  absl::Status CloseConnection(const ConnRef& ref, uint32_t code, std::string reason);
+
+  // The current throttle windows (usage.h) from the applied snapshot and the shared counters.
+  std::vector<UsageWindow> Usage(const UsageFilter& filter, int64_t now_unix_s);
 
   // Stop accepting; close every relayed client with EngineSettings.drain_close_code (1012),
   // spread over the first half of the window with jitter; answer handshakes in progress 503.

@@ -95,6 +95,8 @@ class Shard {
   void BeginDrain(int timeout_ms);
   // A copy of this shard's counters.
   ShardStats stats() const;
+  // The loop itself, for requests posted from the connection registry (registry.h).
+  Loop& loop() { return *loop_; }
 
   // Waits for the thread to end.
   void Join();

@@ -58,7 +58,11 @@ namespace wsgate::engine::server {
   X(accepts_deferred, "accepted sockets left for the next loop iteration (the accept budget)")  \
   X(overload_level, "gauge: shards' overload levels summed (each 0 none, 1 soft: 503, 2 hard: shedding)") \
   X(overload_refusals, "upgrades answered 503 because the shard was overloaded")                       \
-  X(overload_sheds, "connections shed (close 1013, or 503 mid-handshake) past the hard overload threshold")
+  X(overload_sheds, "connections shed (close 1013, or 503 mid-handshake) past the hard overload threshold") \
+  /* --- operations: the connection registry (ops-registry) --- */                                 \
+  X(registry_sends, "frames queued to a client by SendToConnection")                                \
+  X(registry_sends_refused, "SendToConnection refused: the client's outbound queue was over its bound") \
+  X(registry_closes, "connections closed by CloseConnection")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames

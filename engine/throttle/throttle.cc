@@ -41,6 +41,12 @@ Counter* Registry::Get(std::string_view key) {
   return it->second.get();
 }
 
+const Counter* Registry::Find(std::string_view key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = counters_.find(std::string(key));
+  return it == counters_.end() ? nullptr : it->second.get();
+}
+
 size_t Registry::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return counters_.size();

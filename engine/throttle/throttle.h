@@ -101,6 +101,8 @@ class Registry {
  public:
   // The counter for `key`, created on first use; stable for the Registry's life. Thread-safe.
   Counter* Get(std::string_view key);
+  // The counter for `key` if one was ever made, else nullptr (never creates one). Thread-safe.
+  const Counter* Find(std::string_view key) const;
   size_t size() const;
   // The concurrent-connection counts (issue 15), shared by every shard like the event counters.
   ConnectionCounts& connections() { return connections_; }

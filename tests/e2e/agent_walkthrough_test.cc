@@ -60,11 +60,12 @@ class AgentWalkthrough : public ::testing::Test {
     agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
         WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
-        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_)});
+        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"});
     size_t at = 0;
     admin_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
     token_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
     ASSERT_NE(token_port_, "0") << agent_->output();
+    metrics_port_ = std::to_string(PortAfter(*agent_, "metrics on http://127.0.0.1:0/metrics (port ", &at));
   }
   // Runs wsgatectl; returns its exit code and puts its output (stdout+stderr) in *out.
   int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
@@ -119,7 +120,7 @@ class AgentWalkthrough : public ::testing::Test {
     return CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
   }
 
-  std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, keys_;
+  std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, metrics_port_, keys_;
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
 
@@ -297,6 +298,133 @@ TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
   auto client = Wscat("/chats/1.0.0/rooms/room2", token);
   EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
+}
+
+// The connection registry (issue 13, ops-registry): `wsgatectl conn ls/get/send/close` against a
+// live wscat session. wscat prints the close code and reason only on a terminal, so this one runs
+// under script(1)'s pseudo-terminal.
+TEST_F(AgentWalkthrough, ConnectionRegistryAgainstWscat) {
+  std::string token = Walkthrough();
+  Subprocess room({"/usr/bin/script", "-qfec",
+                   std::string(WSGATE_WSCAT) + " --no-color -c ws://127.0.0.1:" + engine_port_ +
+                       "/chats/1.0.0/rooms/room1 -H 'Authorization: Bearer " + token + "'",
+                   "/dev/null"});
+  ASSERT_TRUE(room.WaitForOutput("You joined room1!", kTimeoutMs)) << room.output();
+
+  std::string ls = CtlOk({"conn", "ls", "--api", "Chats:1.0.0", "--app", "ChatApp", "--topic", "/rooms/{roomID}",
+                          "--client", "127.0.0.1"});
+  ASSERT_EQ(std::count(ls.begin(), ls.end(), '\n'), 0) << "one connection: " << ls;
+  std::string id = ls.substr(0, ls.find('\t'));
+  EXPECT_NE(ls.find("Chats:1.0.0\t/rooms/{roomID}"), std::string::npos) << ls;
+  EXPECT_EQ(std::count(id.begin(), id.end(), '-'), 3) << id;
+  EXPECT_NE(CtlOk({"conn", "ls", "-o", "json"}).find("\"id\": \"" + id + "\""), std::string::npos);
+  EXPECT_EQ(CtlOk({"conn", "ls", "--topic", "/notifications"}), "No live connections match");
+  EXPECT_EQ(CtlOk({"conn", "ls", "--env", "Production and Sandbox"}).substr(0, id.size()), id);
+  std::string out;
+  EXPECT_EQ(Ctl({"conn", "ls", "--app", "NoSuchApp"}, &out), 1);
+  EXPECT_NE(out.find("filter.application"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "ls", "--env", "Mars"}, &out), 1);
+  EXPECT_NE(out.find("filter.environment"), std::string::npos) << out;
+  std::string got = CtlOk({"conn", "get", id});
+  EXPECT_NE(got.find("topic /rooms/{roomID}"), std::string::npos) << got;
+  EXPECT_NE(got.find("key type PRODUCTION"), std::string::npos) << got;
+
+  CtlOk({"conn", "send", id, "hello from the operator"});
+  EXPECT_TRUE(room.WaitForOutput("hello from the operator", kTimeoutMs)) << room.output();
+  EXPECT_EQ(Ctl({"conn", "send", "not-an-id", "x"}, &out), 1);
+  EXPECT_NE(out.find("connection id 'not-an-id'"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "send", "00000000000000ff-0-0-1", "x"}, &out), 1);
+  EXPECT_NE(out.find("no engine of this agent"), std::string::npos) << out;
+  EXPECT_EQ(Ctl({"conn", "close", id, "--code", "1006"}, &out), 1);
+  EXPECT_NE(out.find("code: 1006"), std::string::npos) << out;
+
+  CtlOk({"conn", "close", id, "--code", "4000", "--reason", "closed by ops"});
+  EXPECT_EQ(room.Wait(kTimeoutMs), 0) << room.output();
+  EXPECT_NE(room.output().find("Disconnected (code: 4000, reason: \"closed by ops\")"), std::string::npos)
+      << room.output();
+  EXPECT_EQ(Ctl({"conn", "get", id}, &out), 1);
+  EXPECT_NE(out.find("no such connection"), std::string::npos) << out;
+
+  // The audit log has every mutation this test made, with its outcome, newest first; reads
+  // (conn ls/get, api get) are not in it, and no token or secret is.
+  std::string audit = CtlOk({"audit", "--since", "1h"});
+  EXPECT_NE(audit.substr(0, audit.find('\n')).find("\tadmin\tCloseConnection\tconnection " + id + "\tOK"),
+            std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tadmin\tCloseConnection\tconnection " + id + "\tINVALID_ARGUMENT: code: 1006"),
+            std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tSendToConnection\tconnection " + id + "\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tSendToConnection\tconnection not-an-id\tINVALID_ARGUMENT"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tCreateApi\tapi Chats:1.0.0\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tDeployRevision\trevision Chats:1.0.0 revision 1\tOK"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\tGenerateKeys\tkeys ChatApp\tOK"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("GetConnection"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("ListConnections"), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(token), std::string::npos);
+  std::string two = CtlOk({"audit", "--limit", "2"});
+  EXPECT_EQ(std::count(two.begin(), two.end(), '\n'), 1) << two;
+  EXPECT_NE(CtlOk({"audit", "-o", "json"}).find("\"method\": \"CloseConnection\""), std::string::npos);
+  EXPECT_EQ(CtlOk({"audit", "--since", "2999-01-01T00:00:00Z"}), "No audit records");
+  EXPECT_EQ(Ctl({"audit", "--since", "yesterday"}, &out), 1);
+  EXPECT_NE(out.find("--since"), std::string::npos) << out;
+
+  // Usage: N frames from a client alone in its room (nothing comes back) add N to the
+  // subscription's AsyncGold window, on the engine and in the total.
+  auto used = [&] {
+    std::string u = CtlOk({"usage", "ChatApp", "Chats:1.0.0"});
+    size_t at = u.find("total\tsubscription ");
+    EXPECT_NE(at, std::string::npos) << u;
+    at = u.find("AsyncGold\t", at);
+    return at == std::string::npos ? -1 : std::atoi(u.c_str() + at + 10);
+  };
+  int before = used();
+  EXPECT_GE(before, 1) << "the welcome frames count";
+  auto alone = Wscat("/chats/1.0.0/rooms/room2", token);
+  ASSERT_TRUE(alone->WaitForOutput("You joined room2!", kTimeoutMs)) << alone->output();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(alone->WriteStdin("frame " + std::to_string(i) + "\n"));
+  int after = 0;
+  for (int i = 0; i < 100 && (after = used()) < before + 4; ++i) usleep(50000);
+  EXPECT_EQ(after, before + 4) << "its welcome and its 3 frames";
+  std::string usage = CtlOk({"usage", "ChatApp"});
+  EXPECT_NE(usage.find("/50000 events\tresets "), std::string::npos) << usage;
+  EXPECT_NE(usage.find("engine unix:"), std::string::npos) << usage;
+  EXPECT_EQ(Ctl({"usage", "NoSuchApp"}, &out), 1);
+  EXPECT_NE(out.find("application"), std::string::npos) << out;
+}
+
+// The agent's Prometheus endpoint (issue 13 item 2): promtool accepts it, and it shows what this
+// test did (admin RPCs by method and code, catalog size, the engine up with no lag).
+TEST_F(AgentWalkthrough, AgentMetricsPassPromtool) {
+  ASSERT_NE(metrics_port_, "0") << agent_->output();
+  Walkthrough();
+  std::string out;
+  EXPECT_EQ(Ctl({"api", "get", "Nope:1.0.0"}, &out), 1);
+  Subprocess bad_client({"/usr/bin/curl", "-s", "-u", "nobody:wrong", "-d", "grant_type=client_credentials",
+                         "http://127.0.0.1:" + token_port_ + "/oauth2/token"});
+  bad_client.Wait(kTimeoutMs);
+  std::string file = dir_ + "/metrics.txt";
+  Subprocess curl({"/usr/bin/curl", "-sf", "-o", file, "http://127.0.0.1:" + metrics_port_ + "/metrics"});
+  ASSERT_EQ(curl.Wait(kTimeoutMs), 0) << curl.output();
+  std::string text;
+  {
+    FILE* f = fopen(file.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof(buf), f)) text.append(buf, n);
+    fclose(f);
+  }
+  EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"CreateApi\",code=\"OK\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"GetApi\",code=\"NOT_FOUND\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"apis\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"subscriptions\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_engine_up{engine=\"unix:" + dir_ + "/engine.sock\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_build_info{version="), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"/oauth2/token\",status=\"401\"} 1"),
+            std::string::npos) << text;
+  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool missing (Debian package prometheus; tools/setup.sh)";
+  Subprocess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
+  EXPECT_EQ(promtool.Wait(kTimeoutMs), 0) << promtool.output();
 }
 
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {

@@ -79,12 +79,6 @@ class DroppingBackend {
 
 class EngineRelayTest : public EngineFixture {
  protected:
-  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome) {
-    auto c = std::make_unique<WsClient>();
-    EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();
-    ExpectWelcome(*c, path, welcome);
-    return c;
-  }
   // The status and body of a refused upgrade.
   std::pair<int, std::string> Refused(const std::string& path, const std::vector<std::string>& headers) {
     WsClient c;

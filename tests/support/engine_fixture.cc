@@ -134,6 +134,13 @@ v1::ThrottlePolicy* EngineFixture::AddPolicy(v1::Snapshot& s, const std::string&
   return p;
 }
 
+std::unique_ptr<WsClient> EngineFixture::Join(const std::string& path, const std::string& welcome) {
+  auto c = std::make_unique<WsClient>();
+  EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();
+  ExpectWelcome(*c, path, welcome);
+  return c;
+}
+
 void EngineFixture::ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome) {
   auto m = c.ReadMessage();
   EXPECT_TRUE(m.has_value()) << path;

@@ -38,6 +38,8 @@ class EngineFixture : public ::testing::Test {
   static v1::ThrottlePolicy* AddPolicy(v1::Snapshot& s, const std::string& name, uint64_t events, bool stop = true);
   // Reads the backend's first message on a freshly joined client and expects `welcome`.
   static void ExpectWelcome(WsClient& c, const std::string& path, const std::string& welcome);
+  // A client upgraded on `path` with a fresh token (Authorization header), its welcome read.
+  std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome);
 
   // `n` clients that connect over TCP and send nothing, once the engine holds all of them (they
   // sit in the request phase, each taking a connection place).

@@ -10,7 +10,8 @@ namespace wsgate::tools::ctl {
 const std::set<std::string>& BoolFlags() {
   static const std::set<std::string> names = {"default-version", "not-default-version", "unsecured", "regenerate",
                                               "production-only", "unlimited", "no-wait", "help", "clear",
-                                              "require-origin", "dry-run", "prune", "count-only", "no-policy"};
+                                              "require-origin", "dry-run", "prune", "count-only", "no-policy",
+                                              "binary"};
   return names;
 }
 

@@ -21,6 +21,9 @@ std::vector<Command> AllCommands() {
   AddStatusCommands(commands);
   AddDeclarativeCommands(commands);
   AddImportCommands(commands);
+  AddConnCommands(commands);
+  AddAuditCommands(commands);
+  AddUsageCommands(commands);
   return commands;
 }
 

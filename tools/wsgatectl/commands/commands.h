@@ -23,6 +23,9 @@ void AddEnvCommands(std::vector<Command>& commands);           // env ...
 void AddSettingsCommands(std::vector<Command>& commands);      // settings get|set
 void AddCertCommands(std::vector<Command>& commands);          // cert ...
 void AddStatusCommands(std::vector<Command>& commands);        // status
+void AddConnCommands(std::vector<Command>& commands);          // conn ... (operations)
+void AddAuditCommands(std::vector<Command>& commands);         // audit (operations)
+void AddUsageCommands(std::vector<Command>& commands);         // usage (operations)
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
 void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
 
