@@ -10,7 +10,7 @@
 namespace wsgate::agent {
 
 absl::Status Catalog::RecordAudit(const v1::AuditEntry& e) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   int64_t time_ms = e.time_unix_ms() != 0 ? e.time_unix_ms() : catalog_internal::NowMs();
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO audit_log(time_ms, caller, method, object_kind, object, code, message) "
                                      "VALUES(?, ?, ?, ?, ?, ?, ?)")
@@ -33,7 +33,7 @@ absl::Status Catalog::RecordAudit(const v1::AuditEntry& e) {
 absl::StatusOr<std::vector<v1::AuditEntry>> Catalog::ListAudit(int64_t since_unix_ms, uint32_t limit) {
   if (limit == 0) limit = 100;
   if (limit > 10000) return Invalid("limit", absl::StrCat(limit, " is over the maximum of 10000"));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   Statement st = db_.Prepare(
       "SELECT seq, time_ms, caller, method, object_kind, object, code, message FROM audit_log "
       "WHERE time_ms >= ? ORDER BY seq DESC LIMIT ?");

@@ -70,7 +70,9 @@ absl::StatusOr<v1::ConnectionFilter> ConnectionFanout::EngineFilter(const v1::Ad
   }
   if (!f.environment().empty()) {
     bool known = false;
-    for (const auto& env : catalog_.ListEnvironments()) known |= env.name() == f.environment();
+    auto envs = catalog_.ListEnvironments();
+    if (!envs.ok()) return envs.status();
+    for (const auto& env : *envs) known |= env.name() == f.environment();
     if (!known)
       return absl::NotFoundError(
           absl::StrCat("filter.environment: no environment named '", f.environment(), "' (see wsgatectl env ls)"));
@@ -83,14 +85,14 @@ absl::StatusOr<v1::ConnectionFilter> ConnectionFanout::EngineFilter(const v1::Ad
 
 std::string ConnectionFanout::EngineId(size_t i, bool refresh) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard lock(mu_);
     if (!refresh && !engine_ids_[i].empty()) return engine_ids_[i];
   }
   grpc::ClientContext ctx;
   SetDeadline(ctx);
   v1::EngineStatus status;
   if (!engines_[i]->stub->GetStatus(&ctx, {}, &status).ok()) return "";
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   engine_ids_[i] = status.engine_id();
   return engine_ids_[i];
 }

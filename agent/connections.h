@@ -29,16 +29,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "agent/catalog.h"
+#include "agent/pusher.h"  // EngineTarget
 #include "wsgate/v1/admin.pb.h"
 #include "wsgate/v1/engine.grpc.pb.h"
 
 namespace wsgate::agent {
 
 // One engine the agent serves, and the gateway environment it belongs to.
-struct EngineTarget {
-  std::string target;       // "unix:/run/wsgate/engine.sock"
-  std::string environment;  // its gateway environment's name
-};
 
 // The agent's page token, "<engine index>:<engine token>".
 struct FanoutCursor {

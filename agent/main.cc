@@ -100,9 +100,7 @@ int main(int argc, char** argv) {
   (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
   pusher.Start();
 
-  std::vector<EngineTarget> engine_targets;
-  for (const auto& e : engines) engine_targets.push_back({e, options.environment});  // one environment today
-  ConnectionFanout connections(**catalog, engine_targets);
+  ConnectionFanout connections(**catalog, targets);
   AdminService admin(**catalog, pusher, connections, *credential);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -38,12 +38,12 @@ bool IsLoopback(const std::string& host) {
 }  // namespace
 
 void PairCounters::Add(const std::string& method, const std::string& code) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   ++counts_[{method, code}];
 }
 
 std::map<std::pair<std::string, std::string>, uint64_t> PairCounters::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   return counts_;
 }
 

@@ -17,7 +17,7 @@ class MetricsTest : public ::testing::Test {
     auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
-    pusher_ = std::make_unique<Pusher>(*catalog_, std::vector<std::string>{"unix:" + dir_ + "/engine.sock"});
+    pusher_ = std::make_unique<Pusher>(*catalog_, std::vector<EngineTarget>{{"unix:" + dir_ + "/engine.sock", "Production and Sandbox"}});
   }
   void TearDown() override {
     pusher_.reset();
