@@ -342,6 +342,10 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
     *api->mutable_plans() = spec.plans();
     if (spec.has_access()) *api->mutable_access() = spec.access();
     api->set_max_message_bytes(spec.max_message_bytes());
+    api->set_idle_timeout_ms(spec.idle_timeout_ms());
+    api->set_max_lifetime_ms(spec.max_lifetime_ms());
+    api->set_handshake_rate(spec.handshake_rate());
+    api->set_handshake_burst(spec.handshake_burst());
   }
   WSGATE_RETURN_IF_ERROR(deployed.status());
 

@@ -123,6 +123,12 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
   }
   if (spec.max_message_bytes() != 0)
     WSGATE_RETURN_IF_ERROR(CheckSettingRange("max_message_bytes", spec.max_message_bytes(), "max_message_bytes"));
+  // Admission overrides (issue 15), in the ranges of the environment settings they override.
+  for (auto [key, value, field] : {std::tuple{"idle_timeout", spec.idle_timeout_ms(), "idle_timeout_ms"},
+                                   std::tuple{"max_lifetime", spec.max_lifetime_ms(), "max_lifetime_ms"},
+                                   std::tuple{"handshake_rate_per_api", spec.handshake_rate(), "handshake_rate"},
+                                   std::tuple{"handshake_burst_per_api", spec.handshake_burst(), "handshake_burst"}})
+    if (value != 0) WSGATE_RETURN_IF_ERROR(CheckSettingRange(key, value, field));
   std::vector<engine::config::Topic> parsed_topics;
   for (int i = 0; i < spec.topics_size(); ++i) {
     v1::Topic& t = *spec.mutable_topics(i);

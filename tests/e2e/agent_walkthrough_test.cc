@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -265,6 +266,28 @@ TEST_F(AgentWalkthrough, OriginAllowListSetWithWsgatectlRefusesOtherSites) {
 
 // Issue 15: a connection quota as a plan dimension, made with wsgatectl and pushed to the engine:
 // the third connection of a two-connection plan gets 429, and wscat says so.
+// Issue 15: a per-API idle timeout set with wsgatectl reaches the engine: a silent client is
+// closed (wscat exits on the close frame) about a second later.
+TEST_F(AgentWalkthrough, ApiIdleTimeoutFromWsgatectlClosesASilentClient) {
+  CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+         "ws://localhost:" + backend_port_});
+  std::string out;
+  EXPECT_EQ(Ctl({"api", "update", "Chats:1.0.0", "--idle-timeout", "50ms"}, &out), 1);
+  EXPECT_NE(out.find("--idle-timeout (idle_timeout: 50ms is out of range [100ms, 168h])"), std::string::npos) << out;
+  CtlOk({"api", "update", "Chats:1.0.0", "--idle-timeout", "1s", "--handshake-rate", "50"});
+  std::string shown = CtlOk({"api", "get", "Chats:1.0.0"});
+  EXPECT_NE(shown.find("idle timeout: 1s"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("handshake rate: 50/s (burst 50)"), std::string::npos) << shown;
+  std::string token = PublishSubscribeAndToken("AsyncGold");
+  auto start = std::chrono::steady_clock::now();
+  auto silent = Wscat("/chats/1.0.0/notifications", token);
+  ASSERT_TRUE(silent->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << silent->output();
+  EXPECT_EQ(silent->Wait(kTimeoutMs), 0) << silent->output();  // the engine closed it
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(waited, 0.9);
+  EXPECT_LT(waited, 5.0);
+}
+
 TEST_F(AgentWalkthrough, PlanConnectionQuotaFromWsgatectl) {
   std::string created = CtlOk({"policy", "create", "TwoSockets", "--connections", "2"});
   EXPECT_NE(created.find("Allows unlimited events and 2 concurrent connections"), std::string::npos) << created;

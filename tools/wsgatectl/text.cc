@@ -59,6 +59,12 @@ std::string OverridesText(const v1::ApiSpec& s) {
   if (s.max_message_bytes() != 0)
     absl::StrAppend(&out, "  max message size: ",
                     agent::settings::Format(*agent::settings::Find("max_message_bytes"), s.max_message_bytes()), "\n");
+  auto duration = [](uint64_t ms) { return agent::settings::Format(*agent::settings::Find("idle_timeout"), ms); };
+  if (s.idle_timeout_ms() != 0) absl::StrAppend(&out, "  idle timeout: ", duration(s.idle_timeout_ms()), "\n");
+  if (s.max_lifetime_ms() != 0) absl::StrAppend(&out, "  max lifetime: ", duration(s.max_lifetime_ms()), "\n");
+  if (s.handshake_rate() != 0)
+    absl::StrAppend(&out, "  handshake rate: ", s.handshake_rate(), "/s (burst ",
+                    s.handshake_burst() ? s.handshake_burst() : s.handshake_rate(), ")\n");
   for (const auto* ep : {&s.production_endpoint(), &s.sandbox_endpoint()})
     if (ep->connect_timeout_ms() != 0) {
       absl::StrAppend(&out, "  connect timeout: ",

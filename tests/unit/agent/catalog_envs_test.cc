@@ -313,6 +313,29 @@ TEST_F(CatalogEnvsTest, ApiOverridesAreCheckedAndPushed) {
   EXPECT_EQ(snap->apis(0).production_endpoint().connect_timeout_ms(), 5000u);
 }
 
+TEST_F(CatalogEnvsTest, ApiAdmissionOverridesAreCheckedAndPushed) {
+  Deploy("chats", "", "");
+  v1::ApiSpec spec;
+  spec.set_idle_timeout_ms(50);
+  EXPECT_EQ(catalog_->UpdateApi("chats:1.0.0", spec, {"idle_timeout_ms"}).status().message(),
+            "idle_timeout_ms: 50ms is out of range [100ms, 168h]");
+  spec.set_idle_timeout_ms(300000);
+  spec.set_max_lifetime_ms(3600000);
+  spec.set_handshake_rate(20);
+  spec.set_handshake_burst(40);
+  ASSERT_TRUE(catalog_->UpdateApi("chats:1.0.0", spec,
+                                  {"idle_timeout_ms", "max_lifetime_ms", "handshake_rate", "handshake_burst"})
+                  .ok());
+  ASSERT_TRUE(catalog_->CreateRevision("chats:1.0.0", "").ok());
+  ASSERT_TRUE(catalog_->DeployRevision("chats:1.0.0", 2, "", "").ok());
+  auto snap = catalog_->BuildSnapshot();
+  ASSERT_EQ(snap->apis_size(), 1);
+  EXPECT_EQ(snap->apis(0).idle_timeout_ms(), 300000u);
+  EXPECT_EQ(snap->apis(0).max_lifetime_ms(), 3600000u);
+  EXPECT_EQ(snap->apis(0).handshake_rate(), 20u);
+  EXPECT_EQ(snap->apis(0).handshake_burst(), 40u);
+}
+
 TEST_F(CatalogEnvsTest, CertificatesAreValidatedStoredAndPushedToTheirVhostOnly) {
   ASSERT_TRUE(catalog_->CreateEnvironment(Env("Edge", {"gw.example.test", "*.apps.test"})).ok());
   auto ca = MakeCert("Test CA", "", -kDay, 365 * kDay);

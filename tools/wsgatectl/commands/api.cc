@@ -75,6 +75,7 @@ absl::Status Get(Ctx& ctx) {
 
 struct UpdateFlags {
   std::string endpoint, sandbox, description, policy, max_message_size, connect_timeout;
+  std::string idle_timeout, max_lifetime, handshake_rate, handshake_burst;
   bool default_version = false, not_default_version = false, no_policy = false;
   void Register(common::FlagParser& f) {
     f.AddString("policy", &policy, "attach an API-level throttle policy (policy create --level api)", "POLICY");
@@ -83,6 +84,13 @@ struct UpdateFlags {
                 "largest message on this API, e.g. 1MiB ('default': the environment's max_message_bytes)", "SIZE");
     f.AddString("connect-timeout", &connect_timeout,
                 "upstream connect timeout of both endpoints, e.g. 5s ('default': the environment's)", "DURATION");
+    f.AddString("idle-timeout", &idle_timeout,
+                "close 1001 a connection with no data frame for this long, e.g. 5m ('default': the environment's)",
+                "DURATION");
+    f.AddString("max-lifetime", &max_lifetime, "close 1001 connections this old, e.g. 24h ('default': the environment's)",
+                "DURATION");
+    f.AddString("handshake-rate", &handshake_rate, "new connections per second to this API per engine (429 beyond)", "N");
+    f.AddString("handshake-burst", &handshake_burst, "the handshake rate's burst (default: the rate)", "N");
     f.AddString("endpoint", &endpoint, "production endpoint", "URL");
     f.AddString("sandbox-endpoint", &sandbox, "sandbox endpoint", "URL");
     f.AddString("description", &description, "free text", "TEXT");
@@ -113,6 +121,21 @@ absl::Status AddOverrides(const Ctx& ctx, const UpdateFlags& flags, v1::UpdateAp
     if (!v.ok()) return v.status();
     req.mutable_spec()->set_max_message_bytes(*v);
     req.add_update_fields("max_message_bytes");
+  }
+  // Admission overrides (issue 15): each in the units and range of the setting it overrides.
+  using Setter = void (v1::ApiSpec::*)(uint32_t);
+  for (auto [text, flag, key, field, set] :
+       {std::tuple{&flags.idle_timeout, "idle-timeout", "idle_timeout", "idle_timeout_ms", Setter{&v1::ApiSpec::set_idle_timeout_ms}},
+        std::tuple{&flags.max_lifetime, "max-lifetime", "max_lifetime", "max_lifetime_ms", Setter{&v1::ApiSpec::set_max_lifetime_ms}},
+        std::tuple{&flags.handshake_rate, "handshake-rate", "handshake_rate_per_api", "handshake_rate",
+                   Setter{&v1::ApiSpec::set_handshake_rate}},
+        std::tuple{&flags.handshake_burst, "handshake-burst", "handshake_burst_per_api", "handshake_burst",
+                   Setter{&v1::ApiSpec::set_handshake_burst}}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<uint64_t> v = SettingFlag(flag, key, *text);
+    if (!v.ok()) return v.status();
+    (req.mutable_spec()->*set)(static_cast<uint32_t>(*v));
+    req.add_update_fields(field);
   }
   if (flags.connect_timeout.empty()) return absl::OkStatus();
   absl::StatusOr<uint64_t> ms = SettingFlag("connect-timeout", "connect_timeout", flags.connect_timeout);
@@ -200,7 +223,9 @@ void AddApiCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("api get", "API", "show an API (API is Name:Version or an id)", 1, 1, &Get));
   commands.push_back(MakeCommand("api update",
                                  "API [--endpoint URL] [--sandbox-endpoint URL] [--description T] [--default-version] "
-                                 "[--policy P | --no-policy] [--max-message-size SIZE] [--connect-timeout DURATION]",
+                                 "[--policy P | --no-policy] [--max-message-size SIZE] [--connect-timeout DURATION] "
+                                 "[--idle-timeout DURATION] [--max-lifetime DURATION] [--handshake-rate N] "
+                                 "[--handshake-burst N]",
                                  "change an API's endpoints, description, default-version flag, API-level policy or "
                                  "limits",
                                  1, 1, &Update));
