@@ -52,7 +52,7 @@ class AgentWalkthrough : public ::testing::Test {
     engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
         WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine.sock", "--ws-listen",
         "127.0.0.1:" + (engine_port_.empty() ? std::string("0") : engine_port_), "--shards", "2",
-        "--admin-listen", "127.0.0.1:0"});
+        "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "2000"});
     size_t at = 0;
     engine_port_ = std::to_string(PortAfter(*engine_, "(port ", &at));
     ASSERT_NE(engine_port_, "0") << engine_->output();

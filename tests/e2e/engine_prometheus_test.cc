@@ -182,7 +182,7 @@ TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1) {
   std::string log = dir + "/access.log";
   Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen", "",
                      "--shards", "1", "--control", "unix:" + dir + "/engine.sock", "--admin-listen", "127.0.0.1:0",
-                     "--access-log", log, "--access-log-open"});
+                     "--access-log", log, "--access-log-open", "--drain-timeout-ms", "2000"});
   ASSERT_TRUE(engine.WaitForOutput("listening for ws", 10000)) << engine.output();
   uint16_t ws_port = NumberAfter(engine, "(port ", engine.output().find("listening for ws"));
   auto session = [&] {

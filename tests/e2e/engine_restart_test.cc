@@ -65,7 +65,8 @@ class EngineRestart : public ::testing::Test {
 
   std::unique_ptr<Subprocess> Engine(const std::string& listen = "127.0.0.1:0", std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{WSGATE_ENGINE, "--control",     "unix:" + sock_, "--ws-listen", listen,
-                                  "--shards",    "1",           "--admin-listen", "127.0.0.1:0"};
+                                  "--shards",    "1",           "--admin-listen", "127.0.0.1:0",
+                                  "--drain-timeout-ms", "2000"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Subprocess>(argv);
   }

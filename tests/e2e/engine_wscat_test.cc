@@ -264,7 +264,7 @@ TEST(EngineBinary, WssWithWscatBindsOnlyBoringSsl) {
   std::ofstream(dir + "/chats.textproto") << Config(backend_port, true);
   Subprocess engine({WSGATE_ENGINE, "--config", dir + "/chats.textproto", "--ws-listen", "127.0.0.1:0", "--wss-listen",
                      "127.0.0.1:0", "--tls-cert", dir + "/dev.crt", "--tls-key", dir + "/dev.key", "--tls-dev-cert",
-                     "--control", "unix:" + dir + "/engine.sock", "--shards", "1", "--admin-listen", "127.0.0.1:0"},
+                     "--control", "unix:" + dir + "/engine.sock", "--shards", "1", "--admin-listen", "127.0.0.1:0", "--drain-timeout-ms", "2000"},
                     {"LD_DEBUG=bindings", "LD_DEBUG_OUTPUT=" + dir + "/ld"});
   at = 0;
   ASSERT_TRUE(engine.WaitForOutput("and wss on 127.0.0.1:0 (port ", kTimeoutMs, &at)) << engine.output();
