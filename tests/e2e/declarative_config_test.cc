@@ -195,6 +195,14 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   EXPECT_NE(pruned.find("- subscription ChatApp/Chats:1.0.0"), std::string::npos) << pruned;
   EXPECT_NE(pruned.find("dry run"), std::string::npos) << pruned;
   EXPECT_EQ(CtlOk(b, {"diff", "-f", dir_ + "/first"}), "no changes") << "the dry run changed nothing";
+  // Prune would delete Edge, which a declared API still deploys to: refused at that deployment.
+  fs::remove(dir_ + "/second/environments.yaml");
+  std::string out;
+  EXPECT_EQ(Ctl(b, {"--no-wait", "apply", "-f", dir_ + "/second", "--prune"}, &out), 1);
+  EXPECT_NE(out.find("/second/apis.yaml:"), std::string::npos) << out;
+  EXPECT_NE(out.find(": apis[0].deployments[0].environment: 'Edge' is not declared under environments"), std::string::npos)
+      << out;
+  EXPECT_EQ(CtlOk(b, {"diff", "-f", dir_ + "/first"}), "no changes");
 }
 
 TEST_F(DeclarativeConfig, BrokenFilesAreRefusedWithFileAndLineAndNothingChanges) {
