@@ -6,9 +6,14 @@
 // SAVEPOINTs, so every rule they enforce holds for apply too, and the first error rolls
 // everything back. A dry run does all of it and rolls back, so it validates exactly as apply does.
 //
-// Order: policies; APIs (spec, then a lifecycle state that accepts subscriptions when new ones are
+// Order: environments and their settings (deployments name them); policies; APIs (spec, then a lifecycle state that accepts subscriptions when new ones are
 // declared); applications; subscriptions; APIs' final state and deployments; then, with prune,
-// deletions in dependency order (subscriptions, applications, APIs, non-built-in policies).
+// deletions in dependency order (subscriptions, applications, APIs, non-built-in policies, then
+// environments other than the default one).
+//
+// A new kind plugs in as: a section in CheckKeys, a method creating/updating one declared object
+// (comparing with what the catalog would store, so a second apply changes nothing), its place in
+// Run, its deletion in Prune, and its export in ExportCatalog, sorted so export is deterministic.
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -17,11 +22,13 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/catalog.h"
 #include "agent/catalog_internal.h"
 #include "agent/lifecycle.h"
+#include "agent/settings.h"
 #include "engine/common/status_macros.h"
 
 namespace wsgate::agent {
@@ -65,6 +72,8 @@ class Catalog::Applier {
 
   absl::Status Run(const v1::CatalogDocument& doc, bool prune) {
     WSGATE_RETURN_IF_ERROR(CheckKeys(doc));
+    for (int i = 0; i < doc.environments_size(); ++i)
+      WSGATE_RETURN_IF_ERROR(At(absl::StrCat("environments[", i, "]"), Environment(doc.environments(i))));
     for (int i = 0; i < doc.policies_size(); ++i)
       WSGATE_RETURN_IF_ERROR(At(absl::StrCat("policies[", i, "]"), Policy(doc.policies(i))));
     for (int i = 0; i < doc.apis_size(); ++i)
@@ -102,6 +111,7 @@ class Catalog::Applier {
       }
       return absl::OkStatus();
     };
+    WSGATE_RETURN_IF_ERROR(unique("environments", doc.environments(), [](const auto& e) { return e.environment().name(); }));
     WSGATE_RETURN_IF_ERROR(unique("policies", doc.policies(), [](const auto& p) { return p.name(); }));
     WSGATE_RETURN_IF_ERROR(unique("apis", doc.apis(), [](const auto& a) { return ApiRefText(a.spec()); }));
     WSGATE_RETURN_IF_ERROR(unique("applications", doc.applications(), [](const auto& a) { return a.name(); }));
@@ -111,7 +121,72 @@ class Catalog::Applier {
     for (const auto& a : doc.applications()) declared_apps_.insert(a.name());
     for (const auto& p : doc.policies()) declared_policies_.insert(p.name());
     for (const auto& s : doc.subscriptions()) declared_subs_.insert(SubscriptionKey(s.application(), s.api()));
+    for (const auto& e : doc.environments()) declared_envs_.insert(e.environment().name());
+    for (int i = 0; i < doc.apis_size(); ++i)
+      for (int j = 0; j < doc.apis(i).deployments_size(); ++j) {
+        const std::string& env = doc.apis(i).deployments(j).environment();
+        deploying_.emplace(env.empty() ? c_.options_.environment : env, absl::StrCat("apis[", i, "].deployments[", j, "]"));
+      }
     return absl::OkStatus();
+  }
+
+  // An environment: its definition as CreateEnvironment would store it, then its settings.
+  absl::Status Environment(const v1::DeclaredEnvironment& declared) {
+    v1::Environment want = declared.environment();
+    WSGATE_RETURN_IF_ERROR(At("environment", CheckEnvironment(want, c_.options_.ws_port, c_.options_.wss_port)));
+    absl::StatusOr<v1::Environment> have = c_.LoadEnvironment(want.name());
+    if (absl::IsNotFound(have.status())) {
+      WSGATE_RETURN_IF_ERROR(At("environment", c_.CreateEnvironment(want).status()));
+      Change("environment", want.name(), "create");
+    } else {
+      WSGATE_RETURN_IF_ERROR(have.status());
+      if (!MessageDifferencer::Equals(*have, want)) {
+        WSGATE_RETURN_IF_ERROR(At("environment", c_.UpdateEnvironment(want).status()));
+        Change("environment", want.name(), "update", FieldChanges(*have, want));
+      }
+    }
+    return Settings(want.name(), declared);
+  }
+
+  // The declared keys replace every key of the table; other stored fields (access rules) stay.
+  absl::Status Settings(const std::string& env, const v1::DeclaredEnvironment& declared) {
+    WSGATE_ASSIGN_OR_RETURN(v1::EnvironmentSettings have, c_.LoadSettings(env));
+    v1::EnvironmentSettings want = have;
+    settings::ClearKeys(want);
+    std::map<std::string, int> seen;
+    for (int i = 0; i < declared.settings_size(); ++i) {
+      const std::string& a = declared.settings(i);
+      std::string path = absl::StrCat("settings[", i, "]");
+      auto [it, fresh] = seen.emplace(a.substr(0, a.find('=')), i);
+      if (!fresh)
+        return Invalid(path, absl::StrCat("'", it->first, "' is set twice (also settings[", it->second, "])"));
+      WSGATE_RETURN_IF_ERROR(At(path, settings::Assign(a, want)));
+    }
+    WSGATE_RETURN_IF_ERROR(At("settings", settings::Validate(want)));
+    std::vector<std::string> before = settings::Assignments(have), after = settings::Assignments(want);
+    if (before == after) return absl::OkStatus();  // the fields outside the table are have's
+    WSGATE_RETURN_IF_ERROR(At("settings", c_.PutSettings(env, want).status()));
+    std::map<std::string, std::string> old_values, new_values;
+    for (const auto& a : before) old_values[a.substr(0, a.find('='))] = a.substr(a.find('=') + 1);
+    for (const auto& a : after) new_values[a.substr(0, a.find('='))] = a.substr(a.find('=') + 1);
+    std::vector<std::string> fields;
+    for (const settings::Key& k : settings::Table()) {
+      std::string o = old_values.count(k.name) ? old_values[k.name] : "default";
+      std::string n = new_values.count(k.name) ? new_values[k.name] : "default";
+      if (o != n) fields.push_back(absl::StrCat(k.name, ": ", o, " -> ", n));
+    }
+    Change("settings", env, "update", std::move(fields));
+    return absl::OkStatus();
+  }
+
+  // The vhost a deployment without one gets: the environment's default vhost, else its only one
+  // (as DeployRevision picks it); empty when there is none (DeployRevision then says why).
+  std::string DefaultVhost(const std::string& environment) {
+    absl::StatusOr<v1::Environment> env = c_.LoadEnvironment(environment);
+    if (!env.ok()) return "";
+    for (const auto& v : env->vhosts())
+      if (v.is_default()) return v.name();
+    return env->vhosts_size() == 1 ? env->vhosts(0).name() : "";
   }
 
   absl::Status Policy(const v1::ThrottlePolicy& declared) {
@@ -284,7 +359,7 @@ class Catalog::Applier {
       const auto& d = declared.deployments(i);
       std::string env = d.environment().empty() ? c_.options_.environment : d.environment();
       index[env] = i;
-      if (!want.emplace(env, d.vhost().empty() ? c_.options_.vhost : d.vhost()).second)
+      if (!want.emplace(env, d.vhost().empty() ? DefaultVhost(env) : absl::AsciiStrToLower(d.vhost())).second)
         return Invalid(absl::StrCat("deployments[", i, "].environment"),
                        absl::StrCat("'", env, "' is listed twice (an API has one revision per environment)"));
     }
@@ -383,6 +458,17 @@ class Catalog::Applier {
       WSGATE_RETURN_IF_ERROR(At(absl::StrCat("prune policy ", p.name()), c_.DeletePolicy(p.name())));
       Change("policy", p.name(), "delete");
     }
+    WSGATE_ASSIGN_OR_RETURN(std::vector<v1::Environment> envs, c_.ListEnvironments());
+    for (const auto& e : envs) {
+      if (declared_envs_.count(e.name()) || e.name() == c_.options_.environment) continue;  // the default one stays
+      auto deploying = deploying_.find(e.name());
+      if (deploying != deploying_.end())
+        return Invalid(deploying->second + ".environment",
+                       absl::StrCat("'", e.name(), "' is not declared under environments, so prune would delete it; "
+                                    "declare it or remove this deployment"));
+      WSGATE_RETURN_IF_ERROR(At(absl::StrCat("prune environment ", e.name()), c_.DeleteEnvironment(e.name())));
+      Change("environment", e.name(), "delete");
+    }
     return absl::OkStatus();
   }
 
@@ -426,7 +512,8 @@ class Catalog::Applier {
   friend class Catalog;
   Catalog& c_;
   v1::ApplyCatalogResponse& resp_;
-  std::set<std::string> declared_apis_, declared_apps_, declared_policies_, declared_subs_;
+  std::set<std::string> declared_apis_, declared_apps_, declared_policies_, declared_subs_, declared_envs_;
+  std::map<std::string, std::string> deploying_;  // environment -> the first deployment naming it
   std::map<std::string, v1::DeclaredApi> before_apis_;
   std::map<std::string, int> api_change_at_;
 };
@@ -434,6 +521,15 @@ class Catalog::Applier {
 absl::StatusOr<v1::CatalogDocument> Catalog::ExportCatalog() {
   std::lock_guard lock(mu_);  // one consistent view
   v1::CatalogDocument doc;
+  WSGATE_ASSIGN_OR_RETURN(std::vector<v1::Environment> envs, ListEnvironments());
+  std::sort(envs.begin(), envs.end(), [](const auto& a, const auto& b) { return a.name() < b.name(); });
+  for (auto& e : envs) {
+    v1::DeclaredEnvironment* d = doc.add_environments();
+    for (auto& v : *e.mutable_vhosts()) v.clear_environment();  // implied by where it is
+    WSGATE_ASSIGN_OR_RETURN(v1::EnvironmentSettings s, LoadSettings(e.name()));
+    *d->mutable_environment() = std::move(e);
+    for (auto& a : settings::Assignments(s)) d->add_settings(std::move(a));
+  }
   WSGATE_ASSIGN_OR_RETURN(std::vector<v1::ThrottlePolicy> policies, ListPolicies(v1::POLICY_LEVEL_UNSPECIFIED));
   std::sort(policies.begin(), policies.end(), [](const auto& a, const auto& b) { return a.name() < b.name(); });
   for (auto& p : policies) *doc.add_policies() = std::move(p);

@@ -46,7 +46,10 @@ absl::Status CheckHostName(const std::string& field, const std::string& name) {
   return absl::OkStatus();
 }
 
-// Normalizes and checks an environment as given by a client.
+}  // namespace
+
+namespace catalog_internal {
+
 absl::Status CheckEnvironment(v1::Environment& env, uint32_t ws_port, uint32_t wss_port) {
   if (env.name().empty() || env.name() != absl::StripAsciiWhitespace(env.name()) ||
       env.name().find_first_of("@/") != std::string::npos)
@@ -85,6 +88,10 @@ absl::Status CheckEnvironment(v1::Environment& env, uint32_t ws_port, uint32_t w
   }
   return absl::OkStatus();
 }
+
+}  // namespace catalog_internal
+
+namespace {
 
 const v1::Vhost* FindVhost(const v1::Environment& env, const std::string& name) {
   for (const auto& v : env.vhosts())

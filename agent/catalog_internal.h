@@ -40,6 +40,10 @@ absl::StatusOr<std::vector<T>> LoadEach(const std::vector<std::string>& ids, Loa
 // stop_on_quota_reach, a description): what CreatePolicy stores.
 absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in);
 
+// Normalizes and checks an environment as given by a client (catalog_envs.cc): type lower-case
+// (default hybrid), vhost names and aliases lower-case, ports defaulted, vhost.environment set.
+absl::Status CheckEnvironment(v1::Environment& env, uint32_t ws_port, uint32_t wss_port);
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
 
@@ -48,6 +52,7 @@ absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
 namespace wsgate::agent {
 // The catalog's sources call them unqualified.
 using catalog_internal::ApiRefText;
+using catalog_internal::CheckEnvironment;
 using catalog_internal::Ids;
 using catalog_internal::Invalid;
 using catalog_internal::KeyTypeName;

@@ -243,4 +243,16 @@ absl::Status Validate(const v1::EnvironmentSettings& s) {
   return absl::OkStatus();
 }
 
+std::vector<std::string> Assignments(const v1::EnvironmentSettings& s) {
+  std::vector<std::string> out;
+  for (const Key& k : Table())
+    if (k.get(s) != 0) out.push_back(absl::StrCat(k.name, "=", Format(k, k.get(s) * k.field_unit)));
+  return out;
+}
+
+void ClearKeys(v1::EnvironmentSettings& s) {
+  for (const Key& k : Table()) k.set(s, 0);
+  if (s.settings().has_overload() && s.settings().overload().ByteSizeLong() == 0) s.mutable_settings()->clear_overload();
+}
+
 }  // namespace wsgate::agent::settings

@@ -63,4 +63,10 @@ void Describe(v1::EnvironmentSettings& s);
 // rules between fields (a drain close code the engine sends; overload soft below hard).
 absl::Status Validate(const v1::EnvironmentSettings& s);
 
+// Declarative configuration (catalog_apply.cc): every set key as "key=value", in table order, in
+// the units Assign reads back ({"ping_interval=10s"}); and clearing every key of the table
+// (fields outside it, e.g. access rules, stay).
+std::vector<std::string> Assignments(const v1::EnvironmentSettings& s);
+void ClearKeys(v1::EnvironmentSettings& s);
+
 }  // namespace wsgate::agent::settings

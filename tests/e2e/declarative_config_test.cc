@@ -1,6 +1,7 @@
 // End-to-end tests of declarative configuration and WSO2 import with real processes
 // (wsgate-agent, wsgate-engine, chat-backend, wsgatectl, wscat):
-//   - export -> apply into a fresh agent -> export again gives identical files; diff is empty;
+//   - export -> apply into a fresh agent -> export again gives identical files (a second
+//     environment with its own vhost and a setting included); diff is empty;
 //   - broken YAML (a syntax error, a semantic error) is refused with file:line, nothing changes;
 //   - the two apictl test projects imported, deployed, and a wscat session through each;
 //   - a fresh agent configured ONLY by `wsgatectl apply -f docs/examples/walkthrough`, then the
@@ -23,10 +24,8 @@ namespace fs = std::filesystem;
 using wsgate::testing::Subprocess;
 
 constexpr int kTimeoutMs = 15000;
-// The Host header the clients send. On this branch the default environment's only vhosts are
-// localhost and 127.0.0.1; once environments have a default vhost serving any Host (issue 12
-// item 1) this becomes a name like "gw.example.test".
-constexpr const char* kHost = "127.0.0.1";
+// The Host header the clients send: the default environment's default vhost serves any Host.
+constexpr const char* kHost = "gw.example.test";
 
 std::string Read(const fs::path& p) {
   std::ifstream in(p);
@@ -139,6 +138,8 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   int a = StartAgent(false);
   std::string backend = "ws://localhost:" + backend_port_;
   CtlOk(a, {"policy", "create", "Tiny", "--events", "3", "--unit", "minute"});
+  CtlOk(a, {"env", "create", "Edge", "--type", "production", "--vhost", "gw.example.test"});
+  CtlOk(a, {"settings", "set", "--env", "Edge", "ping_interval=10s"});
   CtlOk(a, {"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint", backend});
   CtlOk(a, {"topic", "delete", "Chats:1.0.0", "/*"});
   CtlOk(a, {"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}", "--scope", "chat:rooms"});
@@ -146,13 +147,20 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   CtlOk(a, {"api", "lifecycle", "Chats:1.0.0", "Publish"});
   CtlOk(a, {"revision", "create", "Chats:1.0.0"});
   CtlOk(a, {"--no-wait", "revision", "deploy", "Chats:1.0.0", "1"});
+  CtlOk(a, {"--no-wait", "revision", "deploy", "Chats:1.0.0", "1", "--env", "Edge"});
   CtlOk(a, {"--no-wait", "app", "create", "ChatApp", "--scope", "chat:rooms"});
   CtlOk(a, {"--no-wait", "subscription", "create", "ChatApp", "Chats:1.0.0", "--plan", "Tiny"});
   CtlOk(a, {"keys", "generate", "ChatApp", "--type", "PRODUCTION"});  // secrets must not be exported
   CtlOk(a, {"export", "-f", dir_ + "/first"});
   std::map<std::string, std::string> first = Files(dir_ + "/first");
-  ASSERT_EQ(first.size(), 4u);
+  ASSERT_EQ(first.size(), 5u);
   EXPECT_NE(first["apis.yaml"].find("url_mapping: /rooms?room={uri.var.roomID}"), std::string::npos) << first["apis.yaml"];
+  const std::string& envs = first["environments.yaml"];
+  EXPECT_NE(envs.find("- name: Edge\n    vhosts:\n      - name: gw.example.test\n"), std::string::npos) << envs;
+  EXPECT_NE(envs.find("settings: [ping_interval=10s]"), std::string::npos) << envs;
+  EXPECT_NE(envs.find("- name: Production and Sandbox"), std::string::npos) << "the default one too: " << envs;
+  EXPECT_NE(first["apis.yaml"].find("- environment: Edge\n        vhost: gw.example.test"), std::string::npos)
+      << first["apis.yaml"];
   for (const auto& [name, text] : first) {
     EXPECT_EQ(text.find("consumer"), std::string::npos) << name << " holds no keys";
     EXPECT_EQ(text.find("secret"), std::string::npos) << name;
@@ -162,9 +170,12 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   std::string plan = CtlOk(b, {"diff", "-f", dir_ + "/first"});
   EXPECT_NE(plan.find("+ api Chats:1.0.0"), std::string::npos) << plan;
   EXPECT_NE(plan.find("+ policy Tiny"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("+ environment Edge"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("ping_interval: default -> 10s"), std::string::npos) << plan;
   EXPECT_EQ(CtlOk(b, {"api", "list"}).find("Chats"), std::string::npos) << "diff changes nothing";
   std::string applied = CtlOk(b, {"--no-wait", "apply", "-f", dir_ + "/first"});
-  EXPECT_NE(applied.find("applied 6 change(s)"), std::string::npos) << applied;
+  EXPECT_NE(applied.find("applied 9 change(s)"), std::string::npos) << applied;
+  EXPECT_NE(CtlOk(b, {"settings", "get", "--env", "Edge"}).find("ping_interval\t10s"), std::string::npos);
   EXPECT_EQ(CtlOk(b, {"diff", "-f", dir_ + "/first"}), "no changes");
   EXPECT_EQ(CtlOk(b, {"--no-wait", "apply", "-f", dir_ + "/first"}), "no changes: the catalog already matches");
   CtlOk(b, {"export", "-f", dir_ + "/second"});
@@ -184,6 +195,14 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   EXPECT_NE(pruned.find("- subscription ChatApp/Chats:1.0.0"), std::string::npos) << pruned;
   EXPECT_NE(pruned.find("dry run"), std::string::npos) << pruned;
   EXPECT_EQ(CtlOk(b, {"diff", "-f", dir_ + "/first"}), "no changes") << "the dry run changed nothing";
+  // Prune would delete Edge, which a declared API still deploys to: refused at that deployment.
+  fs::remove(dir_ + "/second/environments.yaml");
+  std::string out;
+  EXPECT_EQ(Ctl(b, {"--no-wait", "apply", "-f", dir_ + "/second", "--prune"}, &out), 1);
+  EXPECT_NE(out.find("/second/apis.yaml:"), std::string::npos) << out;
+  EXPECT_NE(out.find(": apis[0].deployments[0].environment: 'Edge' is not declared under environments"), std::string::npos)
+      << out;
+  EXPECT_EQ(CtlOk(b, {"diff", "-f", dir_ + "/first"}), "no changes");
 }
 
 TEST_F(DeclarativeConfig, BrokenFilesAreRefusedWithFileAndLineAndNothingChanges) {
@@ -206,6 +225,21 @@ TEST_F(DeclarativeConfig, BrokenFilesAreRefusedWithFileAndLineAndNothingChanges)
   EXPECT_EQ(Ctl(a, {"apply", "-f", dir_ + "/good"}, &out), 1);
   EXPECT_NE(out.find("/good/apis.yaml:14: apis[0].topics[1].name: 'rooms/{roomID}': "), std::string::npos) << out;
   EXPECT_NE(out.find("(nothing was changed)"), std::string::npos) << out;
+  // A bad setting, and a bad vhost, in an environments file: its own file and line.
+  std::ofstream(dir_ + "/bad/apis.yaml") << "apis: []\n";
+  std::ofstream(dir_ + "/bad/environments.yaml")
+      << "environments:\n  - name: Edge\n    vhosts:\n      - name: gw.example.test\n    settings:\n"
+         "      - pong_timeout=1m\n      - ping_interval=50ms\n";
+  EXPECT_EQ(Ctl(a, {"apply", "-f", dir_ + "/bad"}, &out), 1);
+  EXPECT_NE(out.find("/bad/environments.yaml:7: environments[0].settings[1].ping_interval: 50ms is out of range [1s, 1h]"),
+            std::string::npos)
+      << out;
+  std::ofstream(dir_ + "/bad/environments.yaml") << "environments:\n  - name: Edge\n    vhosts:\n      - name: gw example\n";
+  EXPECT_EQ(Ctl(a, {"apply", "-f", dir_ + "/bad"}, &out), 1);
+  EXPECT_NE(out.find("/bad/environments.yaml:4: environments[0].vhosts[0].name: 'gw example' is not a host name"),
+            std::string::npos)
+      << out;
+  fs::remove(dir_ + "/bad/environments.yaml");
   // An unknown field.
   std::ofstream(dir_ + "/bad/apis.yaml") << "apis:\n  - name: Chats\n    contxt: /chats\n";
   EXPECT_EQ(Ctl(a, {"apply", "-f", dir_ + "/bad"}, &out), 1);

@@ -27,6 +27,7 @@ using google::protobuf::Reflection;
 // The message field whose fields appear inline in its parent's mapping.
 const FieldDescriptor* InlinedField(const Descriptor* d) {
   if (d == v1::DeclaredApi::descriptor()) return d->FindFieldByName("spec");
+  if (d == v1::DeclaredEnvironment::descriptor()) return d->FindFieldByName("environment");
   return nullptr;
 }
 
@@ -272,7 +273,9 @@ void EmitFields(YAML::Emitter& out, const Message& m) {
 
 }  // namespace
 
-std::string DisplayPath(const std::string& path) { return absl::StrReplaceAll(path, {{".spec.", "."}}); }
+std::string DisplayPath(const std::string& path) {
+  return absl::StrReplaceAll(path, {{".spec.", "."}, {".environment.", "."}});
+}
 
 std::string SourceMap::Locate(const std::string& message) const {
   size_t colon = message.find(": ");

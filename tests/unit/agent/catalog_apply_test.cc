@@ -244,5 +244,149 @@ TEST_F(CatalogApplyTest, BuiltinPoliciesCannotBeChanged) {
       << resp.status();
 }
 
+// --- environments and their settings (issue 12 item 7) ---
+
+v1::DeclaredEnvironment* AddEdge(v1::CatalogDocument& doc, std::vector<std::string> settings) {
+  v1::DeclaredEnvironment* e = doc.add_environments();
+  e->mutable_environment()->set_name("Edge");
+  e->mutable_environment()->set_description("the edge gateways");
+  v1::Vhost* v = e->mutable_environment()->add_vhosts();
+  v->set_name("GW.example.test");  // stored lower-case
+  v->add_aliases("edge.example.test");
+  v->set_is_default(true);
+  for (auto& s : settings) e->add_settings(s);
+  return e;
+}
+
+TEST_F(CatalogApplyTest, EnvironmentsAndSettingsAreAppliedAndReachTheSnapshot) {
+  v1::CatalogDocument doc = Walkthrough();
+  AddEdge(doc, {"ping_interval=10s", "max_message_bytes=1MiB"});
+  doc.mutable_apis(0)->add_deployments()->set_environment("Edge");  // no vhost: Edge's default one
+  auto first = Apply(doc);
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::vector<std::string> names = Names(*first);
+  ASSERT_GE(names.size(), 2u);
+  EXPECT_EQ(names[0], "create environment Edge") << "environments come before everything that names them";
+  EXPECT_EQ(names[1], "update settings Edge");
+  EXPECT_EQ(first->changes(1).fields(0), "max_message_bytes: default -> 1MiB");
+  EXPECT_EQ(first->changes(1).fields(1), "ping_interval: default -> 10s");
+  EXPECT_EQ(pushed_.size(), 1u);
+
+  auto snap = catalog_->BuildSnapshot("Edge");
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_EQ(snap->settings().ping_interval_ms(), 10000u);
+  EXPECT_EQ(snap->settings().max_message_bytes(), 1048576u);
+  ASSERT_EQ(snap->vhosts_size(), 1);
+  EXPECT_EQ(snap->vhosts(0).name(), "gw.example.test");
+  auto deps = catalog_->ListDeployments("Chats:1.0.0");
+  ASSERT_TRUE(deps.ok());
+  ASSERT_EQ(deps->size(), 2u);
+  for (const auto& d : *deps)
+    EXPECT_EQ(d.vhost(), d.environment() == "Edge" ? "gw.example.test" : "localhost") << d.DebugString();
+  auto prod = catalog_->BuildSnapshot("Production and Sandbox");
+  ASSERT_TRUE(prod.ok());
+  EXPECT_EQ(prod->settings().ping_interval_ms(), 0u) << "another environment's settings stay as they were";
+
+  auto again = Apply(doc);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->changes_size(), 0) << again->DebugString();
+  EXPECT_EQ(pushed_.size(), 1u);
+
+  // Export: both environments by name, the default one too, settings as key=value in table order.
+  auto exported = catalog_->ExportCatalog();
+  ASSERT_TRUE(exported.ok());
+  ASSERT_EQ(exported->environments_size(), 2);
+  const v1::DeclaredEnvironment& edge = exported->environments(0);
+  EXPECT_EQ(edge.environment().name(), "Edge");
+  EXPECT_EQ(edge.environment().type(), "hybrid");
+  EXPECT_EQ(edge.environment().vhosts(0).name(), "gw.example.test");
+  EXPECT_EQ(edge.environment().vhosts(0).ws_port(), 9099u);
+  EXPECT_EQ(edge.environment().vhosts(0).environment(), "") << "implied by the environment";
+  EXPECT_EQ(std::vector<std::string>(edge.settings().begin(), edge.settings().end()),
+            (std::vector<std::string>{"max_message_bytes=1MiB", "ping_interval=10s"}));
+  EXPECT_EQ(exported->environments(1).environment().name(), "Production and Sandbox");
+  EXPECT_EQ(exported->environments(1).settings_size(), 0);
+  auto from_export = Apply(*exported);
+  ASSERT_TRUE(from_export.ok()) << from_export.status();
+  EXPECT_EQ(from_export->changes_size(), 0) << from_export->DebugString();
+
+  // An update: a new description, one setting changed, one back to the default.
+  doc.mutable_environments(0)->mutable_environment()->set_description("edge, renamed");
+  doc.mutable_environments(0)->clear_settings();
+  doc.mutable_environments(0)->add_settings("ping_interval=20s");
+  auto update = Apply(doc);
+  ASSERT_TRUE(update.ok()) << update.status();
+  ASSERT_EQ(Names(*update), (std::vector<std::string>{"update environment Edge", "update settings Edge"}))
+      << update->DebugString();
+  EXPECT_TRUE(absl::StrContains(update->changes(0).fields(0), "edge, renamed")) << update->DebugString();
+  EXPECT_EQ(update->changes(1).fields(0), "max_message_bytes: 1MiB -> default");
+  EXPECT_EQ(update->changes(1).fields(1), "ping_interval: 10s -> 20s");
+  snap = catalog_->BuildSnapshot("Edge");
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->settings().ping_interval_ms(), 20000u);
+  EXPECT_EQ(snap->settings().max_message_bytes(), 0u);
+  EXPECT_EQ(pushed_.size(), 2u);
+}
+
+TEST_F(CatalogApplyTest, ABadSettingIsRefusedWithItsPathAndChangesNothing) {
+  v1::CatalogDocument doc = Walkthrough();
+  AddEdge(doc, {"pong_timeout=40s", "ping_interval=50ms"});
+  auto resp = Apply(doc);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().message(), "environments[0].settings[1].ping_interval: 50ms is out of range [1s, 1h]");
+  AddEdge(doc, {})->mutable_environment()->set_name("Edge2");
+  doc.mutable_environments(0)->set_settings(1, "pingg=1s");
+  resp = Apply(doc);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_TRUE(absl::StartsWith(resp.status().message(), "environments[0].settings[1]: 'pingg' is not a setting"))
+      << resp.status();
+  doc.mutable_environments(0)->set_settings(1, "pong_timeout=1m");
+  resp = Apply(doc);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().message(), "environments[0].settings[1]: 'pong_timeout' is set twice (also settings[0])");
+  doc.mutable_environments(1)->mutable_environment()->mutable_vhosts(0)->set_name("bad host");
+  doc.mutable_environments(0)->set_settings(1, "ping_interval=5s");
+  resp = Apply(doc);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_TRUE(absl::StartsWith(resp.status().message(), "environments[1].environment.vhosts[0].name: 'bad host'"))
+      << resp.status();
+  auto envs = catalog_->ListEnvironments();
+  ASSERT_TRUE(envs.ok());
+  EXPECT_EQ(envs->size(), 1u) << "the first environment was rolled back too";
+  EXPECT_TRUE(pushed_.empty());
+}
+
+TEST_F(CatalogApplyTest, PruneDeletesEnvironmentsLastAndNeverTheDefaultOne) {
+  v1::CatalogDocument doc = Walkthrough();
+  AddEdge(doc, {"ping_interval=10s"});
+  doc.mutable_apis(0)->add_deployments()->set_environment("Edge");
+  ASSERT_TRUE(Apply(doc).ok());
+
+  // Edge undeclared but still deployed to by a declared API: refused, naming that deployment.
+  v1::CatalogDocument without = doc;
+  without.clear_environments();
+  auto refused = Apply(without, false, true);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "apis[0].deployments[1].environment: 'Edge' is not declared"))
+      << refused.status();
+  ASSERT_EQ(catalog_->ListEnvironments()->size(), 2u);
+
+  // Without the deployment, Edge goes, after everything else; the default environment stays
+  // although the document does not declare it.
+  without.mutable_apis(0)->mutable_deployments()->RemoveLast();
+  without.clear_applications();
+  without.clear_subscriptions();
+  auto pruned = Apply(without, false, true);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  std::vector<std::string> names = Names(*pruned);
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.back(), "delete environment Edge") << pruned->DebugString();
+  EXPECT_EQ(names.front(), "delete deployment Chats:1.0.0@Edge");
+  auto envs = catalog_->ListEnvironments();
+  ASSERT_TRUE(envs.ok());
+  ASSERT_EQ(envs->size(), 1u);
+  EXPECT_EQ((*envs)[0].name(), "Production and Sandbox");
+}
+
 }  // namespace
 }  // namespace wsgate::agent

@@ -48,6 +48,13 @@ v1::CatalogDocument Sample() {
   sub->set_api("Chats:1.0.0");
   sub->set_plan("Tiny");
   sub->set_state(v1::BLOCKED_PRODUCTION);
+  v1::DeclaredEnvironment* env = doc.add_environments();
+  env->mutable_environment()->set_name("Edge");
+  v1::Vhost* v = env->mutable_environment()->add_vhosts();
+  v->set_name("gw.example.test");
+  v->set_is_default(true);
+  env->mutable_environment()->set_type("production");
+  env->add_settings("ping_interval=10s");
   return doc;
 }
 
@@ -58,6 +65,10 @@ TEST(YamlDoc, RoundTripsAndIsByteStable) {
   EXPECT_NE(text.find("  - name: Chats\n    context: /chats\n"), std::string::npos) << text;  // spec inlined
   EXPECT_NE(text.find("plans: [AsyncGold, Tiny]"), std::string::npos) << text;
   EXPECT_NE(text.find("state: PRE_RELEASED"), std::string::npos) << text;
+  EXPECT_NE(text.find("environments:\n  - name: Edge\n    vhosts:\n      - name: gw.example.test\n        is_default: true\n"
+                      "    type: production\n    settings: [ping_interval=10s]\n"),
+            std::string::npos)
+      << text;  // the environment inlined
   EXPECT_EQ(text.find("is_default_version"), std::string::npos) << "defaults are left out: " << text;
   v1::CatalogDocument back;
   SourceMap where;
@@ -104,8 +115,13 @@ TEST(YamlDoc, BadInputNamesFileLineAndField) {
       {"policies:\n  - name: P\n    unit_count: 99999999999\n", "f.yaml:3: policies[0].unit_count: expected a whole number"},
       {"apis:\n  name: X\n", "f.yaml:2: apis: expected a list"},
       {"apis:\n  - name: [X]\n", "f.yaml:2: apis[0].name: expected a single value"},
-      {"- apis\n", "f.yaml:1: expected a mapping of sections (policies, apis, applications, subscriptions)"},
-      {"environments: []\n", "f.yaml:1: environments: unknown field (known: policies, apis, applications, subscriptions)"},
+      {"- apis\n", "f.yaml:1: expected a mapping of sections (policies, apis, applications, subscriptions, environments)"},
+      {"certificates: []\n",
+       "f.yaml:1: certificates: unknown field (known: policies, apis, applications, subscriptions, environments)"},
+      {"environments:\n  - name: Edge\n    vhost: [a]\n",
+       "f.yaml:3: environments[0].vhost: unknown field (known: name, vhosts, type, description, settings)"},
+      {"environments:\n  - name: Edge\n    settings: {ping_interval: 10s}\n",
+       "f.yaml:3: environments[0].settings: expected a list"},
   };
   for (const Bad& c : cases) {
     v1::CatalogDocument doc;
