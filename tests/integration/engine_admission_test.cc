@@ -357,7 +357,6 @@ TEST_F(OverloadTest, SoftThresholdAnswers503AndHardThresholdShedsTheNewestWith10
   s.mutable_settings()->mutable_overload()->set_soft_percent(50);
   s.mutable_settings()->mutable_overload()->set_hard_percent(90);
   s.mutable_settings()->mutable_overload()->set_retry_after_s(7);
-  Apply(s);
   std::string token = Token();
   std::vector<std::unique_ptr<WsClient>> held;
   for (int i = 0; i < 5; ++i) {
@@ -365,6 +364,9 @@ TEST_F(OverloadTest, SoftThresholdAnswers503AndHardThresholdShedsTheNewestWith10
     ExpectWelcome(*held.back(), kRoom, "You joined room1!");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct relay start times
   }
+  // The low soft threshold only now: with it applied first, an evaluation while the fifth client
+  // was still in its handshake (it counts) could already see 5 of 10 and refuse that client.
+  Apply(s);
   std::this_thread::sleep_for(std::chrono::milliseconds(250));  // an evaluation sees 5 of 10
   std::string answer = Refused(token);
   EXPECT_NE(answer.find("HTTP/1.1 503 "), std::string::npos) << answer;
