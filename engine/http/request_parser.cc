@@ -94,6 +94,9 @@ ParseResult RequestParser::Feed(std::string_view buffered) {
       size_t line_end = i + 2;  // first byte after this CRLF
       if (request_line_end_ == 0) {
         if (i == 0) return Error(400, "empty request line");
+        // Checked here too, not only in ParseHead: otherwise a long request line is refused
+        // with 414 when it arrives in pieces but waits for the rest of the head when whole.
+        if (i > limits_.max_request_line) return Error(414, "request line too long");
         request_line_end_ = line_end;
       } else if (i >= 2 && buffered[i - 1] == '\n') {
         // An empty line: the head is complete. (i-1 is the LF of the previous CRLF.)
