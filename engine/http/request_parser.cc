@@ -84,6 +84,11 @@ ParseResult RequestParser::Feed(std::string_view buffered) {
   // Scan new bytes for line ends; stop at the empty line that ends the head.
   size_t limit = buffered.size();
   for (size_t i = scan_pos_; i < limit; ++i) {
+    // Limits are checked byte by byte, in scan order, so the answer never depends on how the
+    // head was split into reads (an earlier bare CR wins over a later size limit, always).
+    if (i >= limits_.max_head_bytes) return Error(431, "request header fields too large");
+    if (request_line_end_ == 0 && i > limits_.max_request_line)
+      return Error(414, "request line too long");
     char c = buffered[i];
     if (c == '\r') {
       if (i + 1 == limit) {  // CR is the last byte so far: decide when its successor arrives
@@ -94,9 +99,6 @@ ParseResult RequestParser::Feed(std::string_view buffered) {
       size_t line_end = i + 2;  // first byte after this CRLF
       if (request_line_end_ == 0) {
         if (i == 0) return Error(400, "empty request line");
-        // Checked here too, not only in ParseHead: otherwise a long request line is refused
-        // with 414 when it arrives in pieces but waits for the rest of the head when whole.
-        if (i > limits_.max_request_line) return Error(414, "request line too long");
         request_line_end_ = line_end;
       } else if (i >= 2 && buffered[i - 1] == '\n') {
         // An empty line: the head is complete. (i-1 is the LF of the previous CRLF.)
@@ -113,9 +115,6 @@ ParseResult RequestParser::Feed(std::string_view buffered) {
     if (c == '\n') return Error(400, "bare LF in request head");
     scan_pos_ = i + 1;
   }
-  if (request_line_end_ == 0 && scan_pos_ > limits_.max_request_line)
-    return Error(414, "request line too long");
-  if (buffered.size() >= limits_.max_head_bytes) return Error(431, "request header fields too large");
   return ParseResult{};
 }
 

@@ -122,6 +122,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Found by http_request_fuzz: fed whole, this used to wait for the end of the head.
         BadCase{"request_line_too_long_head_incomplete",
                 "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: x\r\n", 414},
+        // Also from the fuzzer: the request line is over its limit before the bare CR is reached.
+        BadCase{"request_line_too_long_then_bare_cr",
+                "GET /" + std::string(100, 'a') + " HTTP/0.1\ro\nHost: x\r\n", 414},
         BadCase{"slowloris_head_too_large",
                 "GET / HTTP/1.1\r\n" + std::string(300, 'X'), 431},
         BadCase{"head_too_large", "GET / HTTP/1.1\r\nA: " + std::string(300, 'x') + "\r\n\r\n", 431}),
