@@ -11,15 +11,10 @@ namespace {
 
 class EngineAccessTest : public EngineFixture {
  protected:
-  // Status and body of an upgrade with `extra` headers (plus a valid token).
-  std::pair<int, std::string> Upgrade(const std::string& path, std::vector<std::string> extra) {
+  // The answer to an upgrade with `extra` headers plus a valid token.
+  Refusal Upgrade(const std::string& path, std::vector<std::string> extra) {
     extra.push_back(Bearer(Token()));
-    WsClient c;
-    bool ok = c.Connect(engine_port(), path, extra);
-    std::string r = c.response();
-    size_t body = r.find("\r\n\r\n");
-    if (ok) return {101, ""};
-    return {c.status(), body == std::string::npos ? "" : r.substr(body + 4)};
+    return Refuse(path, extra);
   }
 };
 
@@ -29,17 +24,17 @@ TEST_F(EngineAccessTest, OriginAllowListPerApiWithTheEnvironmentDefault) {
   s.mutable_apis(0)->mutable_access()->add_allowed_origins("https://*.example.org");
   Apply(s);
   const std::string path = "/chats/1.0.0/notifications";
-  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).first, 101);
-  EXPECT_EQ(Upgrade(path, {"Origin: https://chat.example.org"}).first, 101);
-  EXPECT_EQ(Upgrade(path, {}).first, 101);  // no Origin (wscat, a backend): allowed by default
+  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).status, 101);
+  EXPECT_EQ(Upgrade(path, {"Origin: https://chat.example.org"}).status, 101);
+  EXPECT_EQ(Upgrade(path, {}).status, 101);  // no Origin (wscat, a backend): allowed by default
   auto evil = Upgrade(path, {"Origin: https://evil.example"});
-  EXPECT_EQ(evil.first, 403);
-  EXPECT_EQ(evil.second, "Forbidden: origin 'https://evil.example' is not allowed for this API");
-  EXPECT_EQ(Upgrade(path, {"Origin: https://example.org"}).first, 403);  // the bare domain is not a sub-domain
+  EXPECT_EQ(evil.status, 403);
+  EXPECT_EQ(evil.body, "Forbidden: origin 'https://evil.example' is not allowed for this API");
+  EXPECT_EQ(Upgrade(path, {"Origin: https://example.org"}).status, 403);  // the bare domain is not a sub-domain
   // What the client sent is echoed printable and bounded.
   auto odd = Upgrade(path, {"Origin: https://" + std::string(300, 'a')});
-  EXPECT_EQ(odd.first, 403);
-  EXPECT_LT(odd.second.size(), 220u) << odd.second;
+  EXPECT_EQ(odd.status, 403);
+  EXPECT_LT(odd.body.size(), 220u) << odd.body;
 
   // The environment's default (EngineSettings.access) applies to APIs without their own rules;
   // here it requires an Origin.
@@ -48,17 +43,17 @@ TEST_F(EngineAccessTest, OriginAllowListPerApiWithTheEnvironmentDefault) {
   s.mutable_settings()->mutable_access()->add_allowed_origins("https://portal.example.com");
   Apply(s);
   auto absent = Upgrade(path, {});
-  EXPECT_EQ(absent.first, 403);
-  EXPECT_EQ(absent.second, "Forbidden: an Origin header is required for this API");
-  EXPECT_EQ(Upgrade(path, {"Origin: https://portal.example.com"}).first, 101);
-  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).first, 403);
+  EXPECT_EQ(absent.status, 403);
+  EXPECT_EQ(absent.body, "Forbidden: an Origin header is required for this API");
+  EXPECT_EQ(Upgrade(path, {"Origin: https://portal.example.com"}).status, 101);
+  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).status, 403);
   // An API's own list replaces the environment's.
   s.set_version(4);
   s.mutable_apis(0)->mutable_access()->add_allowed_origins("https://app.example.com");
   Apply(s);
-  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).first, 101);
-  EXPECT_EQ(Upgrade(path, {"Origin: https://portal.example.com"}).first, 403);
-  EXPECT_EQ(Upgrade(path, {}).first, 101);  // the API's rules do not require one
+  EXPECT_EQ(Upgrade(path, {"Origin: https://app.example.com"}).status, 101);
+  EXPECT_EQ(Upgrade(path, {"Origin: https://portal.example.com"}).status, 403);
+  EXPECT_EQ(Upgrade(path, {}).status, 101);  // the API's rules do not require one
 
   auto stats = engine_->CollectStats();
   EXPECT_EQ(stats.access_refusals, 6u);
@@ -70,29 +65,29 @@ TEST_F(EngineAccessTest, ClientAddressRulesAndTrustedProxies) {
   s.mutable_apis(0)->mutable_access()->add_ip_deny("127.0.0.0/8");
   Apply(s);
   auto denied = Upgrade(path, {});
-  EXPECT_EQ(denied.first, 403);
-  EXPECT_EQ(denied.second, "Forbidden: client address 127.0.0.1 is not allowed");
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.body, "Forbidden: client address 127.0.0.1 is not allowed");
 
   // An untrusted peer's X-Forwarded-For changes nothing.
   s = BaseSnapshot(3);
   s.mutable_settings()->mutable_access()->add_ip_allow("203.0.113.0/24");
   Apply(s);
-  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.9"}).first, 403);
+  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.9"}).status, 403);
 
   // Behind a trusted proxy (the test client at 127.0.0.1), the forwarded client is checked.
   s.set_version(4);
   s.mutable_settings()->add_trusted_proxies("127.0.0.1");
   Apply(s);
-  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 198.51.100.1, 203.0.113.9"}).first, 101);
+  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 198.51.100.1, 203.0.113.9"}).status, 101);
   auto outside = Upgrade(path, {"X-Forwarded-For: 203.0.113.9, 198.51.100.1"});
-  EXPECT_EQ(outside.first, 403);
-  EXPECT_EQ(outside.second, "Forbidden: client address 198.51.100.1 is not allowed");
+  EXPECT_EQ(outside.status, 403);
+  EXPECT_EQ(outside.body, "Forbidden: client address 198.51.100.1 is not allowed");
   // Environment and API rules must both allow.
   s.set_version(5);
   s.mutable_apis(0)->mutable_access()->add_ip_deny("203.0.113.9");
   Apply(s);
-  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.9"}).first, 403);
-  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.10"}).first, 101);
+  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.9"}).status, 403);
+  EXPECT_EQ(Upgrade(path, {"X-Forwarded-For: 203.0.113.10"}).status, 101);
 }
 
 TEST_F(EngineAccessTest, BadRulesRejectThePushNamingTheFieldAndKeepTheLastGoodConfig) {
@@ -112,7 +107,7 @@ TEST_F(EngineAccessTest, BadRulesRejectThePushNamingTheFieldAndKeepTheLastGoodCo
   r = engine_->Apply(s);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "apis[0].access.ip_allow[0]: '10.0.0.300' is not an address or CIDR");
-  EXPECT_EQ(Upgrade("/chats/1.0.0/notifications", {}).first, 101);  // the last good config serves
+  EXPECT_EQ(Upgrade("/chats/1.0.0/notifications", {}).status, 101);  // the last good config serves
 }
 
 }  // namespace

@@ -43,11 +43,9 @@ class AdmissionTest : public EngineFixture {
  protected:
   // A client that must be refused: returns the whole answer (head and body).
   std::string Refused(const std::string& token) {
-    WsClient c;
-    EXPECT_FALSE(c.Connect(engine_port(), kRoom, {Bearer(token)}));
-    std::string seen;
-    c.WaitForEof(&seen);
-    return c.response() + seen;
+    Refusal r = Refuse(kRoom, {Bearer(token)});
+    EXPECT_NE(r.status, 101);
+    return r.head + r.body;
   }
   std::unique_ptr<WsClient> Admitted(const std::string& token) {
     auto c = std::make_unique<WsClient>();

@@ -134,6 +134,23 @@ v1::ThrottlePolicy* EngineFixture::AddPolicy(v1::Snapshot& s, const std::string&
   return p;
 }
 
+EngineFixture::Refusal EngineFixture::Refuse(const std::string& path, const std::vector<std::string>& headers) {
+  WsClient c;
+  Refusal r;
+  if (c.Connect(engine_port(), path, headers)) {
+    r.status = 101;
+    return r;
+  }
+  r.status = c.status();
+  std::string seen;
+  c.WaitForEof(&seen);
+  std::string all = c.response() + seen;
+  size_t end = all.find("\r\n\r\n");
+  r.head = all.substr(0, end == std::string::npos ? all.size() : end + 4);
+  r.body = end == std::string::npos ? "" : all.substr(end + 4);
+  return r;
+}
+
 std::unique_ptr<WsClient> EngineFixture::Join(const std::string& path, const std::string& welcome) {
   auto c = std::make_unique<WsClient>();
   EXPECT_TRUE(c->Connect(engine_port(), path, {Bearer(Token())})) << c->response();

@@ -41,6 +41,15 @@ class EngineFixture : public ::testing::Test {
   // A client upgraded on `path` with a fresh token (Authorization header), its welcome read.
   std::unique_ptr<WsClient> Join(const std::string& path, const std::string& welcome);
 
+  // What a client that expected to be refused got: the status (101 if it was upgraded after all),
+  // the response head and the body that followed it (read to the server's EOF).
+  struct Refusal {
+    int status = 0;
+    std::string head;
+    std::string body;
+  };
+  Refusal Refuse(const std::string& path, const std::vector<std::string>& headers);
+
   // `n` clients that connect over TCP and send nothing, once the engine holds all of them (they
   // sit in the request phase, each taking a connection place).
   std::vector<std::unique_ptr<WsClient>> HoldTcpClients(int n);
