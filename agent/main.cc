@@ -13,6 +13,8 @@
 #include "agent/admin_service.h"
 #include "agent/metrics.h"
 #include "agent/catalog.h"
+#include "agent/console_server.h"
+#include "agent/json_api.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
 #include "agent/pusher.h"
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   int64_t max_failures_per_client = oauth_limits.max_failures_per_client;
   int64_t max_failures_per_address = oauth_limits.max_failures_per_address;
   std::string metrics_listen;  // "": no metrics listener
+  std::string console_listen = "127.0.0.1:9443";
   bool metrics_allow_remote = false;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
@@ -49,6 +52,8 @@ int main(int argc, char** argv) {
                   "Prometheus /metrics over HTTP, e.g. 127.0.0.1:9402 (loopback only; default: off)", "ADDR:PORT");
   flags.AddBool("metrics-allow-remote", &metrics_allow_remote, "allow --metrics-listen on a non-loopback address");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
+  flags.AddString("console-listen", &console_listen,
+                  "the web console and the HTTP/JSON admin API (loopback only; \"off\" disables it)", "ADDR:PORT");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
   flags.AddInt("token-max-failures", &max_failures_per_client,
                "failed authentications of one client id per 60 s before the token endpoint answers 429", 1, 1000000);
@@ -144,9 +149,26 @@ int main(int argc, char** argv) {
     WSGATE_LOG(kInfo, "metrics on http://%s/metrics (port %d)", metrics_listen, metrics.port());
   }
 
+  // The console calls the admin API through the server's in-process channel: the same
+  // authentication, roles, audit and metrics as wsgatectl.
+  JsonApi json_api(server->InProcessChannel(grpc::ChannelArguments()));
+  ConsoleServer console(json_api);
+  if (console_listen != "off") {
+    if (absl::Status s = console.Start(console_listen); !s.ok()) {
+      std::cerr << "wsgate-agent: " << s.message() << "\n";
+      metrics.Stop();
+      oauth.Stop();
+      server->Shutdown();
+      pusher.Stop();
+      return 1;
+    }
+    WSGATE_LOG(kInfo, "console and HTTP/JSON admin API on http://%s/ (port %d)", console_listen, console.port());
+  }
+
   int sig = 0;
   sigwait(&signals, &sig);
   WSGATE_LOG(kInfo, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  console.Stop();
   metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

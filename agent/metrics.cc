@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/http_listen.h"
 
 namespace wsgate::agent {
 namespace {
@@ -31,9 +32,6 @@ void Head(std::string& out, const char* name, const char* type, const char* help
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
-bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" || host.rfind("127.", 0) == 0;
-}
 
 }  // namespace
 
@@ -117,16 +115,6 @@ MetricsServer::MetricsServer(Catalog& catalog, Pusher& pusher, const PairCounter
 MetricsServer::~MetricsServer() { Stop(); }
 
 absl::Status MetricsServer::Start(const std::string& listen, bool allow_remote) {
-  size_t colon = listen.rfind(':');
-  uint32_t port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port > 65535)
-    return absl::InvalidArgumentError(absl::StrCat("--metrics-listen: '", listen, "' needs HOST:PORT"));
-  std::string host = listen.substr(0, colon);
-  if (!IsLoopback(host) && !allow_remote)
-    return absl::InvalidArgumentError(absl::StrCat("--metrics-listen: ", host,
-                                                   " is not a loopback address; the metrics name engines and APIs: "
-                                                   "add --metrics-allow-remote to serve them off the host"));
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   http_ = std::make_unique<httplib::Server>();
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -134,17 +122,9 @@ absl::Status MetricsServer::Start(const std::string& listen, bool allow_remote) 
                          .count();
     res.set_content(RenderAgentMetrics(catalog_, pusher_, rpcs_, oauth_, now_ms), "text/plain; version=0.0.4; charset=utf-8");
   });
-  if (port == 0) {
-    port_ = http_->bind_to_any_port(host);
-    if (port_ <= 0) return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": ", strerror(errno)));
-  } else {
-    if (!http_->bind_to_port(host, static_cast<int>(port)))
-      return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": ", strerror(errno)));
-    port_ = static_cast<int>(port);
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return absl::OkStatus();
+  return BindAndServe(*http_, "metrics-listen", listen, allow_remote,
+                      "the metrics name engines and APIs: add --metrics-allow-remote to serve them off the host", &port_,
+                      &thread_);
 }
 
 void MetricsServer::Stop() {
