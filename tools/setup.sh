@@ -25,6 +25,7 @@ packages=(
   clang libclang-rt-14-dev
   curl ca-certificates ccache
   prometheus  # promtool: the agent's /metrics is checked with `promtool check metrics`
+  chromium    # the web console's end-to-end test drives it headless (puppeteer-core, below)
 )
 # Node.js + npm only for wscat. Machines that already have a Node.js with its own npm (e.g. from
 # NodeSource, whose nodejs package conflicts with Debian's npm) keep theirs.
@@ -44,11 +45,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# wscat is the client the walkthrough uses; tests drive the real thing. It is installed into the
-# repository (tools/node_modules, git-ignored) so no global npm state is touched.
+# wscat is the client the walkthrough uses, puppeteer-core drives Debian's chromium for the
+# console test (it downloads no browser); tests drive the real things. Both are installed into
+# the repository (tools/node_modules, git-ignored) so no global npm state is touched.
 here="$(cd "$(dirname "$0")" && pwd)"
-if [ ! -x "$here/node_modules/.bin/wscat" ]; then
-  echo "setup: installing wscat from npm"
+if [ ! -x "$here/node_modules/.bin/wscat" ] || [ ! -f "$here/node_modules/puppeteer-core/package.json" ]; then
+  echo "setup: installing wscat and puppeteer-core from npm"
   (cd "$here" && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 echo "setup: dependencies ready"

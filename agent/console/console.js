@@ -137,7 +137,7 @@ function signOut(why) {
   route();
 }
 function signInPage() {
-  const form = h("form", { onsubmit: onSubmit(async (data, f) => {
+  const form = h("form", { "aria-label": "Sign in", onsubmit: onSubmit(async (data) => {
     state.credential = String(data.get("credential")).trim();
     try { await api("GET", "/status"); } catch (err) { state.credential = ""; throw err; }
     sessionStorage.setItem("wsgate.credential", state.credential);

@@ -39,7 +39,7 @@ class AgentEnvironments : public ::testing::Test {
     e1_ = StartEngine("e1", false, &e1_port_, nullptr);
     e2_ = StartEngine("e2", true, &e2_port_, &e2_wss_port_);
     agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/e1.sock", "--engine",
+        WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/e1.sock", "--engine",
         "unix:" + dir_ + "/e2.sock@Edge", "--admin-listen", "127.0.0.1:0", "--token-listen", "127.0.0.1:0"});
     at = 0;
     admin_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));

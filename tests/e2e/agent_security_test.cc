@@ -83,7 +83,7 @@ class AgentSecurity : public ::testing::Test {
   // Starts an agent; on success fills its ports.
   static std::unique_ptr<Subprocess> Agent(const std::string& data_dir, const std::string& admin_port = "0",
                                            const std::string& token_port = "0") {
-    return std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_AGENT, "--data-dir", data_dir,
+    return std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", data_dir,
                                                                  "--admin-listen", "127.0.0.1:" + admin_port,
                                                                  "--token-listen", "127.0.0.1:" + token_port});
   }

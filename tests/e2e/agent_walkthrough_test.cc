@@ -59,7 +59,7 @@ class AgentWalkthrough : public ::testing::Test {
   }
   void StartAgent() {
     agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
+        WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
         "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"});
     size_t at = 0;

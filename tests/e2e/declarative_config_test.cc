@@ -67,7 +67,7 @@ class DeclarativeConfig : public ::testing::Test {
   int StartAgent(bool engine) {
     Agent a;
     a.data = dir_ + "/agent" + std::to_string(agents_.size());
-    std::vector<std::string> argv = {WSGATE_AGENT, "--data-dir", a.data, "--admin-listen", "127.0.0.1:0",
+    std::vector<std::string> argv = {WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", a.data, "--admin-listen", "127.0.0.1:0",
                                      "--token-listen", "127.0.0.1:0"};
     if (engine) argv.insert(argv.end(), {"--engine", "unix:" + dir_ + "/engine.sock"});
     a.process = std::make_unique<Subprocess>(argv);

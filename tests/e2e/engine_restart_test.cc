@@ -154,7 +154,7 @@ TEST_F(EngineRestart, TheAgentReconfiguresARestartedEngineWithinThreeSeconds) {
   ASSERT_GT(port, 0) << engine->output();
   std::string listen = "127.0.0.1:" + std::to_string(port);
   EXPECT_EQ(UpgradeStatus(port), 503);
-  Subprocess agent({WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + sock_, "--admin-listen",
+  Subprocess agent({WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + sock_, "--admin-listen",
                     "127.0.0.1:0", "--token-listen", "127.0.0.1:0"});
   ASSERT_TRUE(agent.WaitForOutput("admin API on", kTimeoutMs)) << agent.output();
   // The agent's (empty) catalog is pushed: configured, so an unknown API is WSO2's 404.
