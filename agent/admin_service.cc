@@ -243,6 +243,10 @@ WSGATE_RPC(GetUsage, v1::AdminUsageRequest, v1::AdminUsageResponse) {
   return Call(ctx, [&] { return Set(connections_.Usage(*req), resp); });
 }
 
+WSGATE_RPC(GetEngineSnapshot, v1::EnvironmentRef, v1::Snapshot) {
+  return Call(ctx, [&] { return Set(catalog_.BuildSnapshot(req->name()), resp); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

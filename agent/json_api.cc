@@ -209,6 +209,7 @@ const std::vector<JsonRoute>& JsonRoutes() {
       {"GET", "/api/v1/environments/{name}/certificates", "ListCertificates", ""},
       {"PUT", "/api/v1/environments/{environment}/certificates/{vhost}", "SetCertificate", "*"},
       {"DELETE", "/api/v1/environments/{environment}/certificates/{vhost}", "DeleteCertificate", ""},
+      {"GET", "/api/v1/environments/{name}/snapshot", "GetEngineSnapshot", ""},
       // Operations: status, declarative catalog, connections, audit.
       {"GET", "/api/v1/status", "GetStatus", ""},
       {"GET", "/api/v1/catalog", "ExportCatalog", ""},

@@ -20,6 +20,7 @@
 #include "agent/pusher.h"
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
+#include "engine/common/service.h"
 
 int main(int argc, char** argv) {
   using namespace wsgate::agent;
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
                   "DIR");
   flags.AddList("engine", &engines,
                 "an engine's control socket (its --control) to keep up to date, and the gateway environment it serves "
-                "(default: \"Production and Sandbox\"); repeatable",
+                "(default: \"Production and Sandbox\"); without --engine, the engine's own default "
+                "--control (unix:$WSGATE_RUN_DIR/engine.sock, else unix:$XDG_RUNTIME_DIR/wsgate-engine.sock, else "
+                "unix:/tmp/wsgate-UID-engine.sock); --engine \"\": none",
                 "unix:PATH[@ENV]");
   flags.AddString("admin-listen", &admin_listen, "admin gRPC API (with reflection)", "ADDR:PORT");
   flags.AddString("metrics-listen", &metrics_listen,
@@ -60,6 +63,9 @@ int main(int argc, char** argv) {
   flags.AddInt("token-max-failures-per-address", &max_failures_per_address,
                "failed client authentications from one address per 60 s before it answers 429", 1, 1000000);
   if (int code = flags.ParseCommandLine(argc, argv); code >= 0) return code;
+  // No --engine: the engine a plain `wsgate-engine` on this host serves; --engine "": none.
+  if (engines.empty()) engines.push_back(wsgate::common::DefaultEngineControlTarget());
+  std::erase(engines, std::string());
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -164,11 +170,17 @@ int main(int argc, char** argv) {
     }
     WSGATE_LOG(kInfo, "console and HTTP/JSON admin API on http://%s/ (port %d)", console_listen, console.port());
   }
+  // systemd (Type=notify): ready once the admin API and the token endpoint accept calls.
+  if (absl::Status s = wsgate::common::NotifyServiceManager(
+          absl::StrCat("READY=1\nSTATUS=admin API on port ", admin_port, ", token endpoint on port ", oauth.port()));
+      !s.ok())
+    WSGATE_LOG(kWarning, "cannot tell the service manager we are ready: %s", std::string(s.message()));
 
   int sig = 0;
   sigwait(&signals, &sig);
   WSGATE_LOG(kInfo, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   console.Stop();
+  (void)wsgate::common::NotifyServiceManager("STOPPING=1");
   metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

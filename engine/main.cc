@@ -14,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
+#include "engine/common/service.h"
+#include "engine/config/check.h"
 #include "engine/config/snapshot_file.h"
 #include "engine/control/control_service.h"
 #include "engine/server/access_log.h"
@@ -25,17 +27,37 @@ namespace {
 
 using wsgate::common::FlagParser;
 
-std::string DefaultControlTarget() {
-  if (const char* dir = std::getenv("WSGATE_RUN_DIR"); dir && *dir) return absl::StrCat("unix:", dir, "/engine.sock");
-  if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir) return absl::StrCat("unix:", dir, "/wsgate-engine.sock");
-  return absl::StrCat("unix:/tmp/wsgate-", getuid(), "-engine.sock");
+// --check-config FILE: parse and compile it as --config would, print every error with its field
+// path, open no socket. 0: valid, 1: not.
+int CheckConfig(const std::string& path, const wsgate::engine::config::TlsDefaults& tls) {
+  auto snapshot = wsgate::engine::config::LoadSnapshotFile(path);
+  if (!snapshot.ok()) {
+    std::cerr << "wsgate-engine: " << snapshot.status().message() << "\n";
+    std::cerr << "wsgate-engine: configuration file " << path << " test failed\n";
+    return 1;
+  }
+  wsgate::engine::config::CheckResult r =
+      wsgate::engine::config::CheckSnapshot(*snapshot, wsgate::engine::config::SystemResolver(), tls);
+  for (const std::string& e : r.errors) std::cerr << path << ": " << e << "\n";
+  if (r.truncated) std::cerr << path << ": stopped after " << r.errors.size() << " errors\n";
+  if (!r.errors.empty()) {
+    std::cerr << "wsgate-engine: configuration file " << path << " test failed: " << r.errors.size()
+              << " error(s)\n";
+    return 1;
+  }
+  std::cout << "wsgate-engine: configuration file " << path << " is ok (version " << snapshot->version() << ": "
+            << snapshot->apis_size() << " API(s) on " << snapshot->vhosts_size() << " vhost(s), "
+            << snapshot->applications_size() << " application(s), " << snapshot->consumer_keys_size()
+            << " consumer key(s))\n";
+  return 0;
 }
 
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string control = DefaultControlTarget();
+  std::string control = wsgate::common::DefaultEngineControlTarget();
+  std::string check_config_path;
   std::string control_tcp;  // removed; kept as a flag only to explain why
   bool reuse_port = false;
   std::vector<std::string> ws_listens, wss_listens;  // empty: [::]:9099 and [::]:8099
@@ -77,6 +99,10 @@ int main(int argc, char** argv) {
                 "create a self-signed certificate for localhost at --tls-cert/--tls-key if they do not exist "
                 "(development only; clients need wscat -n or the file as their CA)");
   flags.AddInt("shards", &shards, "relay threads, each with its own io_uring; 0 = one per CPU", 0, 1024);
+  flags.AddString("check-config", &check_config_path,
+                  "check FILE as --config would read it (syntax, every field, endpoint host names, certificate "
+                  "files), print every error with its field path and exit: 0 valid, 1 not; opens no socket",
+                  "FILE");
   flags.AddString("config", &config_path, "a snapshot to serve at start (text proto, or JSON if it starts with '{')", "FILE");
   flags.AddInt("max-connections", &max_connections,
                "client connections per shard; more get 503 at accept (0: what the descriptor limit allows)", 0, 10000000);
@@ -98,6 +124,7 @@ int main(int argc, char** argv) {
                   "PATH|-");
   flags.AddBool("access-log-open", &access_log_open, "also write an access-log line when a connection's relay starts");
   if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
+  if (!check_config_path.empty()) return CheckConfig(check_config_path, {tls_cert, tls_key});
   if (access_log_open && access_log_path.empty()) {
     std::cerr << "wsgate-engine: --access-log-open needs --access-log PATH|-\n";
     return 2;
@@ -235,6 +262,13 @@ int main(int argc, char** argv) {
              config_path.empty() ? std::string("no config yet (upgrades answer 503 until the agent pushes one)")
                                  : absl::StrCat("config version ", server.applied_version()));
 
+  // systemd (Type=notify): ready once the listeners are bound and the control socket serves.
+  if (absl::Status s = wsgate::common::NotifyServiceManager(
+          absl::StrCat("READY=1\nSTATUS=ws port ", absl::StrJoin(server.ws_ports(), ","), ", config version ",
+                       server.applied_version()));
+      !s.ok())
+    WSGATE_LOG(kWarning, "cannot tell the service manager we are ready: %s", std::string(s.message()));
+
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -262,6 +296,7 @@ int main(int argc, char** argv) {
                                      : std::string("up to settings.drain_timeout_ms"));
     break;
   }
+  (void)wsgate::common::NotifyServiceManager("STOPPING=1");
   server.Drain(static_cast<int>(drain_timeout_ms));
   server.Wait();
   admin.Stop();

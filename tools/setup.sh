@@ -24,6 +24,7 @@ packages=(
   prometheus  # promtool and the server the metrics tests scrape with (they start their own on an ephemeral port)
   clang libclang-rt-14-dev
   curl ca-certificates ccache
+  help2man dpkg-dev file systemd  # man pages, dpkg-shlibdeps, `systemd-analyze verify` (tools/package_test.sh)
   prometheus  # promtool: the agent's /metrics is checked with `promtool check metrics`
   chromium    # the web console's end-to-end test drives it headless (puppeteer-core, below)
 )

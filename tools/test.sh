@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/test.sh — the README's test command: installs what is missing (tools/setup.sh), builds
-# with warnings as errors, runs every test (unit, integration, e2e), then builds again with
+# with warnings as errors, runs every test (unit, integration, e2e), builds the .deb packages and
+# installs, checks and removes them (tools/package_test.sh), then builds again with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs every test under them, then again with
 # ThreadSanitizer (build-tsan) and runs every test under it, then runs each libFuzzer target
 # (clang) for a bounded time from its seed corpus.
@@ -40,6 +41,10 @@ cmake -S . -B build -G Ninja -DWSGATE_WERROR=ON "${launcher[@]}" >/dev/null
 cmake --build build -j "$jobs"
 step "tests (release)"
 ctest --test-dir build --output-on-failure -j "$jobs" "${ctest_args[@]}"
+# The Debian packages (about a minute, mostly dpkg-shlibdeps): built, installed with dpkg -i, run from /usr/bin, units
+# verified with systemd-analyze, removed (tools/package_test.sh; skipped with a message without root).
+step "packages (.deb)"
+tools/package_test.sh build
 
 if [ "$quick" = 0 ]; then
   step "build (address,undefined sanitizers)"

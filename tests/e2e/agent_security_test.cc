@@ -85,7 +85,8 @@ class AgentSecurity : public ::testing::Test {
                                            const std::string& token_port = "0") {
     return std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", data_dir,
                                                                  "--admin-listen", "127.0.0.1:" + admin_port,
-                                                                 "--token-listen", "127.0.0.1:" + token_port});
+                                                                 "--token-listen", "127.0.0.1:" + token_port,
+                                                                 "--engine", ""});  // not the host's default engine
   }
   void StartAgent() {
     agent_ = Agent(dir_ + "/data");

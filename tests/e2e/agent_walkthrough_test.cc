@@ -4,6 +4,7 @@
 // revocation closing a live socket.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -521,6 +522,39 @@ TEST_F(AgentWalkthrough, OAuth2TokenEndpoint) {
   std::string revoked = curl({"-u", key + ":" + secret, "-d", "token=" + token, url + "/oauth2/revoke"});
   EXPECT_EQ(revoked.substr(revoked.size() - 3), "200") << revoked;
   EXPECT_EQ(client->Wait(kTimeoutMs), 0) << client->output();
+}
+
+// `wsgatectl snapshot --standalone` (issue 17): the agent's catalog as a file an engine serves
+// alone; the token the agent issued works against that engine with no agent running.
+TEST_F(AgentWalkthrough, SnapshotStandaloneServesTheCatalogWithoutTheAgent) {
+  std::string token = Walkthrough();
+  std::string out;
+  EXPECT_NE(Ctl({"snapshot", "--standalone"}, &out), 0);
+  EXPECT_NE(out.find("--standalone needs --file FILE"), std::string::npos) << out;
+  EXPECT_NE(Ctl({"snapshot", "--env", "Nope"}, &out), 0);
+  EXPECT_NE(out.find("Nope"), std::string::npos) << out;
+  std::string readable = CtlOk({"snapshot"});
+  EXPECT_EQ(readable.rfind("# wsgate.v1.Snapshot of the default environment", 0), 0u) << readable;
+  EXPECT_NE(readable.find("name: \"Chats\""), std::string::npos) << readable;
+  std::string file = dir_ + "/standalone.textproto";
+  EXPECT_NE(CtlOk({"snapshot", "--standalone", "-f", file}).find("serve it with: wsgate-engine --config " + file),
+            std::string::npos);
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Subprocess check({WSGATE_ENGINE, "--check-config", file});
+  ASSERT_EQ(check.Wait(kTimeoutMs), 0) << check.output();
+
+  agent_.reset();
+  engine_.reset();
+  engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
+      WSGATE_ENGINE, "--config", file, "--control", "unix:" + dir_ + "/standalone.sock", "--ws-listen", "127.0.0.1:0",
+      "--admin-listen", "", "--shards", "1"});
+  size_t at = 0;
+  engine_port_ = std::to_string(PortAfter(*engine_, "(port ", &at));
+  ASSERT_NE(engine_port_, "0") << engine_->output();
+  auto client = Wscat("/chats/1.0.0/notifications", token);
+  EXPECT_TRUE(client->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client->output() << engine_->output();
 }
 
 }  // namespace

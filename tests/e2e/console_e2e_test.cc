@@ -122,7 +122,7 @@ TEST_F(ConsoleE2E, JsonApiSpeaksHttpWithTheGrpcApisRules) {
 }
 
 TEST_F(ConsoleE2E, NonLoopbackListenIsRefusedNamingTheFlag) {
-  Subprocess remote({WSGATE_AGENT, "--data-dir", dir_ + "/data2", "--admin-listen", "127.0.0.1:0", "--token-listen",
+  Subprocess remote({WSGATE_AGENT, "--engine", "", "--data-dir", dir_ + "/data2", "--admin-listen", "127.0.0.1:0", "--token-listen",
                      "127.0.0.1:0", "--console-listen", "0.0.0.0:0"});
   EXPECT_EQ(remote.Wait(kTimeoutMs), 1);
   EXPECT_NE(remote.output().find("--console-listen: 0.0.0.0 is not a loopback address"), std::string::npos)

@@ -69,6 +69,7 @@ class DeclarativeConfig : public ::testing::Test {
     a.data = dir_ + "/agent" + std::to_string(agents_.size());
     std::vector<std::string> argv = {WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", a.data, "--admin-listen", "127.0.0.1:0",
                                      "--token-listen", "127.0.0.1:0"};
+    if (!engine) argv.insert(argv.end(), {"--engine", ""});  // not the host's default engine
     if (engine) argv.insert(argv.end(), {"--engine", "unix:" + dir_ + "/engine.sock"});
     a.process = std::make_unique<Subprocess>(argv);
     a.admin_port = PortAfter(*a.process, "(port ");
