@@ -16,7 +16,10 @@
 // room — receives each message; latency is per delivery).
 // Every message carries a marker and its send time (ASCII, so text frames stay valid UTF-8);
 // frames without the marker (a chat server's welcome texts) are ignored. Warm-up is excluded.
-// Output: a short report and one JSON line (`--json-only` prints just the JSON).
+// Output: a short report and one JSON line (`--json-only` prints just the JSON): errors by cause
+// (bench_stats.h), and in open loop the generator's own send lag (queued minus intended send time,
+// p50/p99/max, as wrk2 reports it) with a warning when it is a visible share of the latency.
+// Exit 1 when no upgrade succeeded, or in closed/open loop when no message came back.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -454,7 +457,9 @@ int main(int argc, char** argv) {
   wsgate::common::FlagParser flags(
       "wsgate-bench",
       "A WebSocket load generator on io_uring: closed loop (throughput), open loop at a fixed rate (latency\n"
-      "without coordinated omission), handshakes/s, or idle connections. The server must echo messages.");
+      "without coordinated omission; with the generator's own send lag), handshakes/s, or idle connections. The\n"
+      "server must echo messages. Errors are counted by cause; exits 1 when every attempt failed or, in closed\n"
+      "and open loop, when no message came back.");
   flags.AddString("url", &o.url, "ws://HOST:PORT/PATH or wss://...", "URL");
   flags.AddList("header", &o.headers, "an extra upgrade header, e.g. 'Authorization: Bearer T' (also -H)", "HEADER");
   flags.AddString("mode", &o.mode, "closed, open (with --rate), handshake or idle", "MODE");
