@@ -46,6 +46,7 @@
 #include "bench/bench_stats.h"
 #include "engine/common/base64.h"
 #include "engine/common/flags.h"
+#include "engine/common/log_format.h"
 #include "engine/io/uring.h"
 #include "engine/tls/tls.h"
 #include "engine/ws/frame.h"
@@ -55,6 +56,7 @@ namespace {
 
 using Ring = wsgate::engine::io::Uring;
 using wsgate::bench::ErrorTally;
+using wsgate::common::LogLevel;
 using wsgate::bench::Histogram;
 using wsgate::engine::io::Tag;
 namespace ws = wsgate::engine::ws;
@@ -141,14 +143,14 @@ class Worker {
     ro.buffer_count = 4096;
     ro.buffer_size = 16384;
     if (absl::Status s = ring_.Init(ro); !s.ok()) {
-      std::cerr << "wsgate-bench: " << s.message() << "\n";
+      wsgate::common::PrintDiagnostic(LogLevel::kError, s.message());
       totals_.errors.Add("io_uring setup");
       return;
     }
     if (t_.tls) {
       auto ctx = tls::ClientTlsContext::Create(o_.ca_file, o_.insecure || o_.ca_file.empty());
       if (!ctx.ok()) {
-        std::cerr << "wsgate-bench: " << ctx.status().message() << "\n";
+        wsgate::common::PrintDiagnostic(LogLevel::kError, ctx.status().message());
         totals_.errors.Add("TLS setup");
         return;
       }
@@ -382,7 +384,9 @@ class Worker {
       if (end == std::string::npos) return;
       bool status_101 = c.in.compare(0, 12, "HTTP/1.1 101") == 0;
       if (!status_101 || c.in.find(c.key_accept) == std::string::npos) {
-        if (errors_printed_++ < 3) std::cerr << "wsgate-bench: upgrade refused: " << c.in.substr(0, c.in.find("\r\n")) << "\n";
+        if (errors_printed_++ < 3)
+          wsgate::common::PrintDiagnostic(LogLevel::kWarning,
+                                          absl::StrCat("upgrade refused: ", c.in.substr(0, c.in.find("\r\n"))));
         return Close(i, wsgate::bench::UpgradeCause(c.in.substr(0, end), status_101));
       }
       c.in.erase(0, end + 4);
@@ -530,7 +534,8 @@ int main(int argc, char** argv) {
     workers.push_back(std::make_unique<Worker>(o, *target, static_cast<int>(n), static_cast<int>(t)));
   }
   std::thread progress([&] {
-    if (o.json_only) return;
+    // Not with --json-only, nor between JSON log lines.
+    if (o.json_only || wsgate::common::GetLogFormat() == wsgate::common::LogFormat::kJson) return;
     while (NowNs() < end) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       std::fprintf(stderr, "\r%s %.0f s", NowNs() < measure_from ? "warming up" : "measuring", (NowNs() - start) / 1e9);
@@ -587,18 +592,24 @@ int main(int argc, char** argv) {
   }
   std::printf("%s\n", json.c_str());
   if (open_loop && behind)
-    std::fprintf(stderr, "wsgate-bench: warning: the load generator fell behind its schedule (send lag p99 %.1f us): the "
-                 "latency above includes its own delay; use more --threads or a lower --rate\n",
-                 total.send_lag.Percentile(99) * us);
+    wsgate::common::PrintDiagnostic(
+        LogLevel::kWarning,
+        absl::StrFormat("the load generator fell behind its schedule (send lag p99 %.1f us): the latency above "
+                        "includes its own delay; use more --threads or a lower --rate",
+                        total.send_lag.Percentile(99) * us));
   // Exit 1 when nothing worked, so that a script does not take an empty run for a result.
   if (total.opened == 0) {
-    std::fprintf(stderr, "wsgate-bench: every attempt failed (%s)\n",
-                 total.errors.total() ? total.errors.Summary().c_str() : "no connection opened");
+    wsgate::common::PrintDiagnostic(LogLevel::kError,
+                                    absl::StrCat("every attempt failed (",
+                                                 total.errors.total() ? total.errors.Summary() : "no connection opened", ")"));
     return 1;
   }
   if ((o.mode == "closed" || o.mode == "open") && total.messages == 0) {
-    std::fprintf(stderr, "wsgate-bench: no message came back in the measured time (%s)\n",
-                 o.fanout ? "is --url a chat room that relays to the other connections?" : "does the server echo?");
+    wsgate::common::PrintDiagnostic(LogLevel::kError,
+                                    absl::StrCat("no message came back in the measured time (",
+                                                 o.fanout ? "is --url a chat room that relays to the other connections?"
+                                                          : "does the server echo?",
+                                                 ")"));
     return 1;
   }
   return 0;

@@ -143,13 +143,15 @@ std::string FormatLogLine(LogFormat format, int64_t unix_ms, LogLevel level, std
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void StartupError(absl::string_view message) {
+void PrintDiagnostic(LogLevel level, absl::string_view message) {
   std::string_view m(message.data(), message.size());
-  if (GetLogFormat() == LogFormat::kJson) return LogLine(LogLevel::kError, m);
-  std::string line = absl::StrCat(g_tag, ": ", Sv(m), "\n");
+  if (GetLogFormat() == LogFormat::kJson) return LogLine(level, m);
+  std::string line = absl::StrCat(g_tag, ": ", level == LogLevel::kWarning ? "warning: " : "", Sv(m), "\n");
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
 }
+
+void StartupError(absl::string_view message) { PrintDiagnostic(LogLevel::kError, message); }
 
 void LogLine(LogLevel level, std::string_view message) {
   timeval tv;

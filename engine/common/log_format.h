@@ -33,8 +33,11 @@ bool ParseLogFormat(std::string_view text, LogFormat* out);
 // "DEBUG", "INFO", "WARN" or "ERROR".
 const char* LogLevelName(LogLevel level);
 
-// A failure that ends the process at start (a port in use, a bad --config): "<tag>: MESSAGE" on
-// stderr in text (as a usage error reads), an ERROR line in JSON.
+// A message for the person or script running a command (wsgatectl, wsgate-bench), on stderr:
+// "<tag>: MESSAGE" in text ("<tag>: warning: MESSAGE" for kWarning), a log line in JSON.
+void PrintDiagnostic(LogLevel level, absl::string_view message);
+// A failure that ends the process at start (a port in use, a bad --config): PrintDiagnostic's
+// "<tag>: MESSAGE" in text (as a usage error reads), an ERROR line in JSON.
 void StartupError(absl::string_view message);
 
 // Pure: one formatted line, with its newline, at `unix_ms` (what LogLine writes).

@@ -42,6 +42,14 @@ for url_cause in "ws://127.0.0.1:$closed/echo|connect refused" "ws://127.0.0.1:$
   python3 -c "import json,sys; d=json.loads(sys.argv[1]); c=d['errors_by_cause']; assert list(c) == [sys.argv[2]] \
     and c[sys.argv[2]] == d['errors'] > 0 and d['count'] == 0, d" "$json" "${url_cause#*|}"
 done
+# --log-format json: its diagnostics are JSON log lines too (no progress display between them).
+code=0
+"$build/bench/wsgate-bench" --url "ws://127.0.0.1:$closed/echo" --conns 1 --duration 0.5 --warmup 0 --log-format json \
+  >/dev/null 2>"$build/bench-fail.err" || code=$?
+[ "$code" = 1 ] || { echo "wsgate-bench --log-format json exited $code, not 1" >&2; exit 1; }
+python3 -c "import json,sys; lines=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; last=lines[-1]; \
+  assert last['level'] == 'ERROR' and last['component'] == 'wsgate-bench' and \
+  last['msg'].startswith('every attempt failed (connect refused x '), lines" "$build/bench-fail.err"
 rm -f "$build/bench-fail.err"
 if "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notifications" --fanout --conns 4 2>/dev/null; then
   echo "--fanout without --rate was accepted" >&2; exit 1
@@ -56,4 +64,4 @@ if grep -q '"error_occurred": true' "$control_json"; then
   echo "wsgate_control_bench reported an error:" >&2; grep -B2 -A2 error_message "$control_json" >&2; exit 1
 fi
 rm -f "$control_json"
-echo "bench smoke: 8 passed, 0 failed"
+echo "bench smoke: 9 passed, 0 failed"

@@ -116,8 +116,7 @@ absl::Status ApplyLogFormat() {
 }
 
 void Diagnose(common::LogLevel level, std::string_view message) {
-  if (common::GetLogFormat() == common::LogFormat::kJson) return common::LogLine(level, message);
-  std::cerr << "wsgatectl: " << (level == common::LogLevel::kWarning ? "warning: " : "") << message << "\n";
+  common::PrintDiagnostic(level, common::Sv(message));
 }
 
 }  // namespace wsgate::tools::ctl
