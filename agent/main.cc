@@ -21,6 +21,7 @@
 #include "engine/common/flags.h"
 #include "engine/common/log.h"
 #include "engine/common/service.h"
+#include "engine/common/log_format.h"
 
 int main(int argc, char** argv) {
   using namespace wsgate::agent;
@@ -80,26 +81,26 @@ int main(int argc, char** argv) {
   absl::Status dir = EnsurePrivateDir(data_dir);
   if (dir.ok()) dir = LockDataDir(data_dir);
   if (!dir.ok()) {
-    std::cerr << "wsgate-agent: " << dir.message() << "\n";
+    wsgate::common::StartupError(dir.message());
     return 1;
   }
   auto credential = AdminCredential(data_dir, /*create=*/true);
   if (!credential.ok()) {
-    std::cerr << "wsgate-agent: " << credential.status().message() << "\n";
+    wsgate::common::StartupError(credential.status().message());
     return 1;
   }
   CatalogOptions options;
   options.issuer = issuer;
   auto catalog = Catalog::Open(data_dir + "/catalog.db", options);
   if (!catalog.ok()) {
-    std::cerr << "wsgate-agent: " << catalog.status().message() << "\n";
+    wsgate::common::StartupError(catalog.status().message());
     return 1;
   }
   std::vector<EngineTarget> targets;
   for (const auto& e : engines) {
     auto target = ParseEngineTarget(e, options.environment);
     if (!target.ok()) {
-      std::cerr << "wsgate-agent: " << target.status().message() << "\n";
+      wsgate::common::StartupError(target.status().message());
       return 2;
     }
     if (!(*catalog)->GetEnvironment(target->environment).ok())
@@ -125,7 +126,8 @@ int main(int argc, char** argv) {
   builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
-    std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";
+    wsgate::common::StartupError(
+        absl::StrCat("--admin-listen ", admin_listen, ": cannot listen (address in use? another wsgate-agent?)"));
     pusher.Stop();
     return 1;
   }
@@ -135,7 +137,7 @@ int main(int argc, char** argv) {
   PairCounters oauth_counters;
   oauth.CountInto(&oauth_counters);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
-    std::cerr << "wsgate-agent: " << s.message() << "\n";
+    wsgate::common::StartupError(s.message());
     server->Shutdown();
     pusher.Stop();
     return 1;
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
   MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
   if (!metrics_listen.empty()) {
     if (absl::Status s = metrics.Start(metrics_listen, metrics_allow_remote); !s.ok()) {
-      std::cerr << "wsgate-agent: " << s.message() << "\n";
+      wsgate::common::StartupError(s.message());
       oauth.Stop();
       server->Shutdown();
       pusher.Stop();

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "agent/engine_health.h"
 #include "engine/common/log.h"
 #include "wsgate/v1/engine.grpc.pb.h"
 
@@ -42,19 +43,19 @@ absl::StatusOr<EngineTarget> ParseEngineTarget(const std::string& flag, const st
 }
 
 struct Pusher::Engine {
+  Engine(const std::string& t, const std::string& env) : target(t), environment(env), health(t, env) {}
   std::string target;
   std::string environment;
   std::unique_ptr<v1::EngineControl::Stub> stub;
   std::thread thread;
   v1::EngineInfo info;           // guarded by Pusher::mu_
   uint64_t checked_generation = 0;  // the Notify generation its last completed check started after
+  EngineHealth health;              // this thread's only: the WARN/INFO line once per transition
 };
 
 Pusher::Pusher(Catalog& catalog, std::vector<EngineTarget> targets) : catalog_(catalog) {
   for (auto& [t, environment] : targets) {
-    auto e = std::make_unique<Engine>();
-    e->target = t;
-    e->environment = environment;
+    auto e = std::make_unique<Engine>(t, environment);
     e->info.set_target(t);
     e->info.set_environment(environment);
     grpc::ChannelArguments args;
@@ -152,8 +153,8 @@ void Pusher::Run(Engine& engine) {
     v1::EngineStatus status;
     grpc::Status st = engine.stub->GetStatus(&status_ctx, {}, &status);
     std::string error;
+    uint64_t desired = catalog_.config_version();
     if (st.ok()) {
-      uint64_t desired = catalog_.config_version();
       bool current = status.agent_id() == catalog_.agent_id() && status.applied_version() >= desired;
       {
         std::lock_guard lock(mu_);
@@ -198,7 +199,8 @@ void Pusher::Run(Engine& engine) {
                        static_cast<int64_t>(resp.applied_version()), static_cast<int64_t>(resp.connections_closed()));
           } else {
             error = push.error_message();
-            WSGATE_LOG(kWarning, "engine %s refused config version %d: %s", engine.target,
+            // Each retry's refusal is DEBUG: the WARN is EngineHealth's "lags behind", once.
+            WSGATE_LOG(kDebug, "engine %s refused config version %d: %s", engine.target,
                        static_cast<int64_t>(req.snapshot().version()), error);
           }
         }
@@ -208,11 +210,15 @@ void Pusher::Run(Engine& engine) {
       std::lock_guard lock(mu_);
       engine.info.set_reachable(false);
     }
+    EngineHealth::Check check;
     {
       std::lock_guard lock(mu_);
       engine.info.set_last_error(error);
       engine.checked_generation = seen_generation;
+      check = {engine.info.reachable(), engine.info.applied_version(), desired, error};
     }
+    if (auto line = engine.health.Observe(check, NowMs()); line && line->level >= common::GetLogLevel())
+      common::LogLine(line->level, line->message);
     cv_.notify_all();  // WaitForVersion, Refresh
     int wait_ms = ok ? kPollMs : backoff_ms;
     backoff_ms = ok ? kRetryMs : std::min(backoff_ms * 2, kMaxRetryMs);

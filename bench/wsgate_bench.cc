@@ -16,7 +16,10 @@
 // room — receives each message; latency is per delivery).
 // Every message carries a marker and its send time (ASCII, so text frames stay valid UTF-8);
 // frames without the marker (a chat server's welcome texts) are ignored. Warm-up is excluded.
-// Output: a short report and one JSON line (`--json-only` prints just the JSON).
+// Output: a short report and one JSON line (`--json-only` prints just the JSON): errors by cause
+// (bench_stats.h), and in open loop the generator's own send lag (queued minus intended send time,
+// p50/p99/max, as wrk2 reports it) with a warning when it is a visible share of the latency.
+// Exit 1 when no upgrade succeeded, or in closed/open loop when no message came back.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -40,8 +43,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_stats.h"
 #include "engine/common/base64.h"
 #include "engine/common/flags.h"
+#include "engine/common/log_format.h"
 #include "engine/io/uring.h"
 #include "engine/tls/tls.h"
 #include "engine/ws/frame.h"
@@ -50,6 +55,9 @@
 namespace {
 
 using Ring = wsgate::engine::io::Uring;
+using wsgate::bench::ErrorTally;
+using wsgate::common::LogLevel;
+using wsgate::bench::Histogram;
 using wsgate::engine::io::Tag;
 namespace ws = wsgate::engine::ws;
 namespace tls = wsgate::engine::tls;
@@ -57,43 +65,6 @@ namespace tls = wsgate::engine::tls;
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-// Log-bucketed histogram (HDR-style): 32 sub-buckets per power of two, about 3 % precision.
-class Histogram {
- public:
-  void Record(int64_t ns) {
-    uint64_t v = ns < 1 ? 1 : static_cast<uint64_t>(ns);
-    int msb = 63 - __builtin_clzll(v);
-    int sub = msb >= 5 ? static_cast<int>((v >> (msb - 5)) & 31) : static_cast<int>(v & 31);
-    ++counts_[static_cast<size_t>(msb * 32 + sub)];
-    ++total_;
-    max_ = std::max<uint64_t>(max_, v);
-  }
-  void Merge(const Histogram& o) {
-    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
-    total_ += o.total_;
-    max_ = std::max(max_, o.max_);
-  }
-  uint64_t count() const { return total_; }
-  uint64_t max() const { return max_; }
-  uint64_t Percentile(double p) const {
-    if (total_ == 0) return 0;
-    uint64_t want = static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_)));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
-      if (seen >= want) {
-        int msb = static_cast<int>(i / 32), sub = static_cast<int>(i % 32);
-        return msb >= 5 ? (static_cast<uint64_t>(32 + sub) << (msb - 5)) : static_cast<uint64_t>(sub);
-      }
-    }
-    return max_;
-  }
-
- private:
-  std::vector<uint64_t> counts_ = std::vector<uint64_t>(64 * 32, 0);
-  uint64_t total_ = 0, max_ = 0;
-};
 
 struct Options {
   std::string url, mode = "closed";
@@ -132,7 +103,10 @@ struct Conn {
 
 struct Totals {
   Histogram latency;
-  uint64_t messages = 0, sent = 0, upgrades = 0, errors = 0, bytes = 0;
+  Histogram send_lag;  // open loop: queued minus intended send time, per message
+  ErrorTally errors;   // by cause, warm-up included
+  uint64_t messages = 0, sent = 0, upgrades = 0, bytes = 0;
+  uint64_t opened = 0;  // upgrades that succeeded, warm-up included (0: every attempt failed)
 };
 
 // The payload: "WSGB", the send time as 16 hex digits, then padding.
@@ -169,14 +143,15 @@ class Worker {
     ro.buffer_count = 4096;
     ro.buffer_size = 16384;
     if (absl::Status s = ring_.Init(ro); !s.ok()) {
-      std::cerr << "wsgate-bench: " << s.message() << "\n";
-      ++totals_.errors;
+      wsgate::common::PrintDiagnostic(LogLevel::kError, s.message());
+      totals_.errors.Add("io_uring setup");
       return;
     }
     if (t_.tls) {
       auto ctx = tls::ClientTlsContext::Create(o_.ca_file, o_.insecure || o_.ca_file.empty());
       if (!ctx.ok()) {
-        std::cerr << "wsgate-bench: " << ctx.status().message() << "\n";
+        wsgate::common::PrintDiagnostic(LogLevel::kError, ctx.status().message());
+        totals_.errors.Add("TLS setup");
         return;
       }
       tls_ctx_ = *ctx;
@@ -221,6 +196,11 @@ class Worker {
     c.plain.clear();
     c.in.clear();
     c.fd = socket(t_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) {  // EMFILE and such: this connection stays idle (retrying would spin)
+      totals_.errors.Add(wsgate::bench::IoCause("socket", errno));
+      c.state = Conn::kIdle;
+      return;
+    }
     int one = 1;
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (t_.addr.ss_family == AF_INET && o_.source_addresses != "127.0.0.1") {
@@ -233,12 +213,13 @@ class Worker {
     c.handshake_start = NowNs();
     if (!ring_.PrepConnect(c.fd, reinterpret_cast<const sockaddr*>(&t_.addr), t_.addr_len,
                            Tag{kConnect, c.generation, static_cast<uint32_t>(i)}))
-      Close(i, true);  // the submission queue stayed full
+      Close(i, "submission queue full");
   }
 
-  void Close(size_t i, bool error) {
+  // Ends connection i; a non-empty `error` counts as an error of that cause and reconnects.
+  void Close(size_t i, std::string_view error = {}) {
     Conn& c = conns_[i];
-    if (error) ++totals_.errors;
+    if (!error.empty()) totals_.errors.Add(error);
     if (c.fd >= 0) {
       shutdown(c.fd, SHUT_RDWR);  // ends the ops in flight (their generation is now stale)
       close(c.fd);
@@ -246,7 +227,7 @@ class Worker {
     c.fd = -1;
     c.state = Conn::kIdle;
     c.send_inflight = c.recv_armed = false;
-    if (o_.mode == "handshake" || error) Connect(i);
+    if (o_.mode == "handshake" || !error.empty()) Connect(i);
   }
 
   void Queue(size_t i, const std::string& plain) {
@@ -268,7 +249,7 @@ class Worker {
     c.sending.swap(c.out);
     c.out.clear();
     c.send_inflight = ring_.PrepSend(c.fd, c.sending.data(), c.sending.size(), Tag{kSend, c.generation, static_cast<uint32_t>(i)});
-    if (!c.send_inflight) Close(i, true);
+    if (!c.send_inflight) Close(i, "submission queue full");
   }
 
   void SendMessage(size_t i, int64_t stamp_ns) {
@@ -285,11 +266,12 @@ class Worker {
   void OnOpen(size_t i) {
     Conn& c = conns_[i];
     c.state = Conn::kOpen;
+    ++totals_.opened;
     if (Measuring() && o_.mode == "handshake") {
       ++totals_.upgrades;
       totals_.latency.Record(NowNs() - c.handshake_start);
     }
-    if (o_.mode == "handshake") return Close(i, false);
+    if (o_.mode == "handshake") return Close(i);
     if (o_.mode == "closed")
       for (int64_t k = 0; k < o_.inflight; ++k) SendMessage(i, NowNs());
   }
@@ -302,6 +284,7 @@ class Worker {
       Conn& c = conns_[i];
       if (c.state != Conn::kOpen || !Sends(i)) continue;
       while (c.next_send_ns <= now) {
+        if (Measuring()) totals_.send_lag.Record(NowNs() - c.next_send_ns);
         SendMessage(i, c.next_send_ns);  // stamped with the intended time
         c.next_send_ns += interval_ns_;
       }
@@ -325,13 +308,13 @@ class Worker {
         c.recv_armed = false;
         if (cqe.res > 0 || cqe.res == -ENOBUFS) Arm(i);
       }
-      if (!stale && cqe.res == 0) Close(i, o_.mode != "handshake");
+      if (!stale && cqe.res == 0) Close(i, o_.mode == "handshake" ? "" : ClosedCause(c));
       return;
     }
     if (stale) return;
     switch (tag.op) {
       case kConnect:
-        if (cqe.res < 0) return Close(i, true);
+        if (cqe.res < 0) return Close(i, wsgate::bench::ConnectCause(-cqe.res));
         Arm(i);
         if (t_.tls) {
           c.tls = std::make_unique<tls::TlsSession>(tls_ctx_->NewSsl(t_.host), false);
@@ -341,14 +324,15 @@ class Worker {
         return;
       case kSend:
         c.send_inflight = false;
-        if (cqe.res < 0) return Close(i, true);
+        if (cqe.res < 0) return Close(i, wsgate::bench::IoCause("send", -cqe.res));
         if (static_cast<size_t>(cqe.res) < c.sending.size()) c.out.insert(0, c.sending.substr(static_cast<size_t>(cqe.res)));
         Flush(i);
         return;
       case kRecv:
         c.recv_armed = false;
         if (cqe.res == -ENOBUFS) return Arm(i);
-        if (cqe.res <= 0) return Close(i, true);
+        if (cqe.res == 0) return Close(i, ClosedCause(c));
+        if (cqe.res < 0) return Close(i, wsgate::bench::IoCause("recv", -cqe.res));
         return;
       default:
         return;
@@ -359,7 +343,11 @@ class Worker {
     Conn& c = conns_[i];
     if (c.recv_armed || c.fd < 0) return;
     c.recv_armed = ring_.PrepRecvMultishot(c.fd, Tag{kRecv, c.generation, static_cast<uint32_t>(i)});
-    if (!c.recv_armed) Close(i, true);
+    if (!c.recv_armed) Close(i, "submission queue full");
+  }
+
+  static std::string_view ClosedCause(const Conn& c) {
+    return c.state == Conn::kOpen ? "closed by the server" : "closed by the server during the upgrade";
   }
 
   void StartUpgrade(size_t i) {
@@ -385,7 +373,7 @@ class Worker {
       size_t got;
       tls::TlsSession::Result r;
       while ((r = c.tls->Read(buf, sizeof(buf), &got)) == tls::TlsSession::kData) c.in.append(reinterpret_cast<char*>(buf), got);
-      if (r == tls::TlsSession::kError) return Close(i, true);
+      if (r == tls::TlsSession::kError) return Close(i, "TLS error");
       if (c.state == Conn::kUpgrading && c.tls->handshake_done()) Queue(i, "");  // push the buffered request
       Flush(i);
     } else {
@@ -394,9 +382,12 @@ class Worker {
     if (c.state == Conn::kUpgrading) {
       size_t end = c.in.find("\r\n\r\n");
       if (end == std::string::npos) return;
-      if (c.in.compare(0, 12, "HTTP/1.1 101") != 0 || c.in.find(c.key_accept) == std::string::npos) {
-        if (errors_printed_++ < 3) std::cerr << "wsgate-bench: upgrade refused: " << c.in.substr(0, c.in.find("\r\n")) << "\n";
-        return Close(i, true);
+      bool status_101 = c.in.compare(0, 12, "HTTP/1.1 101") == 0;
+      if (!status_101 || c.in.find(c.key_accept) == std::string::npos) {
+        if (errors_printed_++ < 3)
+          wsgate::common::PrintDiagnostic(LogLevel::kWarning,
+                                          absl::StrCat("upgrade refused: ", c.in.substr(0, c.in.find("\r\n"))));
+        return Close(i, wsgate::bench::UpgradeCause(c.in.substr(0, end), status_101));
       }
       c.in.erase(0, end + 4);
       OnOpen(i);
@@ -470,7 +461,9 @@ int main(int argc, char** argv) {
   wsgate::common::FlagParser flags(
       "wsgate-bench",
       "A WebSocket load generator on io_uring: closed loop (throughput), open loop at a fixed rate (latency\n"
-      "without coordinated omission), handshakes/s, or idle connections. The server must echo messages.");
+      "without coordinated omission; with the generator's own send lag), handshakes/s, or idle connections. The\n"
+      "server must echo messages. Errors are counted by cause; exits 1 when every attempt failed or, in closed\n"
+      "and open loop, when no message came back.");
   flags.AddString("url", &o.url, "ws://HOST:PORT/PATH or wss://...", "URL");
   flags.AddList("header", &o.headers, "an extra upgrade header, e.g. 'Authorization: Bearer T' (also -H)", "HEADER");
   flags.AddString("mode", &o.mode, "closed, open (with --rate), handshake or idle", "MODE");
@@ -541,7 +534,8 @@ int main(int argc, char** argv) {
     workers.push_back(std::make_unique<Worker>(o, *target, static_cast<int>(n), static_cast<int>(t)));
   }
   std::thread progress([&] {
-    if (o.json_only) return;
+    // Not with --json-only, nor between JSON log lines.
+    if (o.json_only || wsgate::common::GetLogFormat() == wsgate::common::LogFormat::kJson) return;
     while (NowNs() < end) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       std::fprintf(stderr, "\r%s %.0f s", NowNs() < measure_from ? "warming up" : "measuring", (NowNs() - start) / 1e9);
@@ -556,32 +550,67 @@ int main(int argc, char** argv) {
   int open = 0;
   for (auto& w : workers) {
     total.latency.Merge(w->totals().latency);
+    total.send_lag.Merge(w->totals().send_lag);
+    total.errors.Merge(w->totals().errors);
+    total.opened += w->totals().opened;
     total.messages += w->totals().messages;
     total.sent += w->totals().sent;
     total.upgrades += w->totals().upgrades;
-    total.errors += w->totals().errors;
     total.bytes += w->totals().bytes;
     open += w->open_connections();
   }
   double us = 1e-3;
   double rate = static_cast<double>(o.mode == "handshake" ? total.upgrades : total.messages) / o.duration;
   std::string json = absl::StrFormat(
-      R"({"mode":"%s","workload":"%s","url":"%s","conns":%d,"size":%d,"duration_s":%.1f,"count":%d,"rate_per_s":%.0f,"sent_per_s":%.0f,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"errors":%d,"open_connections":%d})",
+      R"({"mode":"%s","workload":"%s","url":"%s","conns":%d,"size":%d,"duration_s":%.1f,"count":%d,"rate_per_s":%.0f,"sent_per_s":%.0f,"p50_us":%.1f,"p90_us":%.1f,"p99_us":%.1f,"p999_us":%.1f,"max_us":%.1f,"errors":%d,"open_connections":%d,"errors_by_cause":%s)",
       o.mode, o.fanout ? "fanout" : "echo", o.url, o.conns, o.size, o.duration,
       o.mode == "handshake" ? total.upgrades : total.messages, rate, static_cast<double>(total.sent) / o.duration,
       total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
-      total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors, open);
+      total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors.total(), open, total.errors.Json());
+  bool open_loop = o.mode == "open";
+  bool behind = wsgate::bench::GeneratorBehind(total.send_lag.Percentile(99), total.latency.Percentile(99));
+  if (open_loop)
+    absl::StrAppend(&json, absl::StrFormat(R"(,"send_lag_p50_us":%.1f,"send_lag_p99_us":%.1f,"send_lag_max_us":%.1f,"generator_behind":%s)",
+                                           total.send_lag.Percentile(50) * us, total.send_lag.Percentile(99) * us,
+                                           total.send_lag.max() * us, behind ? "true" : "false"));
+  json += "}";
   if (!o.json_only) {
     std::printf("%s %s: %d connections, %d-byte messages, %.0f s measured\n", o.mode.c_str(), o.url.c_str(),
                 static_cast<int>(o.conns), static_cast<int>(o.size), o.duration);
-    std::printf("  %s: %.0f/s   errors: %llu\n",
+    std::string causes = total.errors.Summary();
+    std::printf("  %s: %.0f/s   errors: %llu%s\n",
                 o.mode == "handshake" ? "upgrades" : o.fanout ? "deliveries" : "messages", rate,
-                static_cast<unsigned long long>(total.errors));
+                static_cast<unsigned long long>(total.errors.total()),
+                causes.empty() ? "" : absl::StrCat(" (", causes, ")").c_str());
     if (o.fanout) std::printf("  sent: %.0f/s\n", static_cast<double>(total.sent) / o.duration);
     std::printf("  latency p50 %.1f us  p90 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
                 total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
                 total.latency.Percentile(99.9) * us, total.latency.max() * us);
+    if (open_loop)
+      std::printf("  send lag p50 %.1f us  p99 %.1f us  max %.1f us (when each message was queued, after its intended time)\n",
+                  total.send_lag.Percentile(50) * us, total.send_lag.Percentile(99) * us, total.send_lag.max() * us);
   }
   std::printf("%s\n", json.c_str());
+  if (open_loop && behind)
+    wsgate::common::PrintDiagnostic(
+        LogLevel::kWarning,
+        absl::StrFormat("the load generator fell behind its schedule (send lag p99 %.1f us): the latency above "
+                        "includes its own delay; use more --threads or a lower --rate",
+                        total.send_lag.Percentile(99) * us));
+  // Exit 1 when nothing worked, so that a script does not take an empty run for a result.
+  if (total.opened == 0) {
+    wsgate::common::PrintDiagnostic(LogLevel::kError,
+                                    absl::StrCat("every attempt failed (",
+                                                 total.errors.total() ? total.errors.Summary() : "no connection opened", ")"));
+    return 1;
+  }
+  if ((o.mode == "closed" || o.mode == "open") && total.messages == 0) {
+    wsgate::common::PrintDiagnostic(LogLevel::kError,
+                                    absl::StrCat("no message came back in the measured time (",
+                                                 o.fanout ? "is --url a chat room that relays to the other connections?"
+                                                          : "does the server echo?",
+                                                 ")"));
+    return 1;
+  }
   return 0;
 }

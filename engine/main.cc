@@ -16,6 +16,7 @@
 #include "engine/common/log.h"
 #include "engine/common/service.h"
 #include "engine/config/check.h"
+#include "engine/common/log_format.h"
 #include "engine/config/snapshot_file.h"
 #include "engine/control/control_service.h"
 #include "engine/server/access_log.h"
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
   }
   if (!admin_listen.empty()) {
     if (absl::Status s = wsgate::engine::admin::CheckAdminAddress(admin_listen, admin_listen_any); !s.ok()) {
-      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      wsgate::common::StartupError(s.message());
       return 2;
     }
   }
@@ -159,7 +160,7 @@ int main(int argc, char** argv) {
     if (access(tls_cert.c_str(), F_OK) != 0 || access(tls_key.c_str(), F_OK) != 0) {
       absl::Status s = wsgate::engine::tls::WriteSelfSignedCertificate(tls_cert, tls_key, {"localhost", "127.0.0.1", "::1"});
       if (!s.ok()) {
-        std::cerr << "wsgate-engine: --tls-dev-cert: " << s.message() << "\n";
+        wsgate::common::StartupError(absl::StrCat("--tls-dev-cert: ", s.message()));
         return 1;
       }
       WSGATE_LOG(kInfo, "created a self-signed development certificate for localhost: %s", tls_cert);
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
   }
   auto control_path = wsgate::engine::control::ParseControlTarget(control);
   if (!control_path.ok()) {
-    std::cerr << "wsgate-engine: " << control_path.status().message() << "\n";
+    wsgate::common::StartupError(control_path.status().message());
     return 2;
   }
 
@@ -190,7 +191,7 @@ int main(int argc, char** argv) {
     access_log = std::make_unique<wsgate::engine::server::AccessLog>(
         wsgate::engine::server::AccessLogOptions{access_log_path, engine_id, access_log_open});
     if (absl::Status s = access_log->Start(); !s.ok()) {
-      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      wsgate::common::StartupError(s.message());
       return 1;
     }
   }
@@ -214,11 +215,11 @@ int main(int argc, char** argv) {
   if (!config_path.empty()) {
     auto snapshot = wsgate::engine::config::LoadSnapshotFile(config_path);
     if (!snapshot.ok()) {
-      std::cerr << "wsgate-engine: " << snapshot.status().message() << "\n";
+      wsgate::common::StartupError(snapshot.status().message());
       return 2;
     }
     if (auto r = server.Apply(*snapshot); !r.ok()) {
-      std::cerr << "wsgate-engine: --config " << config_path << ": " << r.status().message() << "\n";
+      wsgate::common::StartupError(absl::StrCat("--config ", config_path, ": ", r.status().message()));
       return 2;
     }
   }
@@ -226,15 +227,15 @@ int main(int argc, char** argv) {
   // The control path first: an engine that would be refused there must not bind (and with
   // --reuse-port, briefly share) the client ports.
   if (absl::Status s = control_server.Claim(); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    wsgate::common::StartupError(s.message());
     return 1;
   }
   if (absl::Status s = server.Start(); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    wsgate::common::StartupError(s.message());
     return 1;
   }
   if (absl::Status s = control_server.Start(); !s.ok()) {
-    std::cerr << "wsgate-engine: " << s.message() << "\n";
+    wsgate::common::StartupError(s.message());
     server.Drain(0);
     server.Wait();
     return 1;
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
                                            wsgate::engine::admin::EngineAdminHandler(server));
   if (!admin_listen.empty()) {
     if (absl::Status s = admin.Start(); !s.ok()) {
-      std::cerr << "wsgate-engine: " << s.message() << "\n";
+      wsgate::common::StartupError(s.message());
       control_server.Stop();
       server.Drain(0);
       server.Wait();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "engine/common/log.h"
+#include "engine/common/log_format.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 
@@ -118,6 +119,9 @@ absl::Status FlagParser::Parse(int argc, char** argv) {
 int FlagParser::ParseCommandLine(int argc, char** argv) {
   std::string log_level = "info";
   AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
+  std::string log_format = "text";
+  AddString("log-format", &log_format, "text, or json (one JSON object a line; key=value words become fields)",
+            "FORMAT");
   SetLogTag(program_);
   if (absl::Status s = Parse(argc, argv); !s.ok()) {
     std::cerr << program_ << ": " << s.message() << "\n";
@@ -137,6 +141,12 @@ int FlagParser::ParseCommandLine(int argc, char** argv) {
     return 2;
   }
   SetLogLevel(level);
+  LogFormat format;
+  if (!ParseLogFormat(log_format, &format)) {
+    std::cerr << program_ << ": --log-format: '" << log_format << "' is not text or json\n";
+    return 2;
+  }
+  SetLogFormat(format);
   return -1;
 }
 

@@ -118,7 +118,7 @@ TEST_F(Service, EngineNotifiesReadyAfterBindingAndStoppingOnSigterm) {
 TEST_F(Service, AgentNotifiesReadyOnceItsApiListensAndDefaultsToTheEnginesSocket) {
   std::string notify = BindNotifySocket();
   // No --engine: the agent manages the engine a plain wsgate-engine would serve (WSGATE_RUN_DIR).
-  Subprocess agent({WSGATE_AGENT, "--data-dir", dir_ + "/data", "--admin-listen", "127.0.0.1:0", "--token-listen",
+  Subprocess agent({WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--admin-listen", "127.0.0.1:0", "--token-listen",
                     "127.0.0.1:0"},
                    {notify, "WSGATE_RUN_DIR=" + dir_});
   std::string ready = NextNotification();

@@ -43,22 +43,28 @@ class Walkthrough : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     for (int* p : {&backend_, &ws_, &wss_, &admin_, &token_}) *p = FreePort();
+    StartDemo();
+  }
+  // tools/demo.sh on this test's ports and data directory, until "== ready"; reads the token.
+  void StartDemo() {
     demo_ = std::make_unique<Subprocess>(
         std::vector<std::string>{"/bin/bash", WSGATE_SOURCE_DIR "/tools/demo.sh"},
         std::vector<std::string>{"WSGATE_DEMO_DIR=" + dir_, "WSGATE_BUILD_DIR=" WSGATE_BUILD_DIR,
                                  "WSGATE_DEMO_PORTS=" + std::to_string(backend_) + " " + std::to_string(ws_) + " " +
-                                     std::to_string(wss_) + " " + std::to_string(admin_) + " " + std::to_string(token_)});
+                                     std::to_string(wss_) + " " + std::to_string(admin_) + " " + std::to_string(token_),
+                                 "WSGATE_DEMO_CONSOLE_PORT=0"});
     ASSERT_TRUE(demo_->WaitForOutput("== ready", 180000)) << demo_->output();
     std::ifstream in(dir_ + "/token");
     std::getline(in, token_text_);
     ASSERT_EQ(std::count(token_text_.begin(), token_text_.end(), '.'), 2);
   }
+  void StopDemo() {
+    demo_->Signal(SIGINT);  // Ctrl-C
+    EXPECT_EQ(demo_->Wait(kTimeoutMs), 0) << demo_->output();
+    EXPECT_NE(demo_->output().find("== stopped"), std::string::npos);
+  }
   void TearDown() override {
-    if (demo_) {
-      demo_->Signal(SIGINT);  // Ctrl-C
-      EXPECT_EQ(demo_->Wait(kTimeoutMs), 0) << demo_->output();
-      EXPECT_NE(demo_->output().find("== stopped"), std::string::npos);
-    }
+    if (demo_) StopDemo();
     ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
   }
 
@@ -177,6 +183,25 @@ TEST_F(Walkthrough, SandboxOnlyApiAndTheDefaultVersionUrl) {
   ASSERT_EQ(Ctl({"revision", "deploy", "Chats:1.0.0", "2"}, &out), 0) << out;
   auto after = Wscat(Ws("/chats/notifications"), token_text_);
   EXPECT_TRUE(after->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << after->output();
+}
+
+// Issue 17 item 5: the token is printed once as `export TOKEN=$(cat ...)` and the wscat commands
+// use $TOKEN; a second run with another backend port points the reused API at it (it used to
+// keep the old port: a silent 502).
+TEST_F(Walkthrough, ShortCommandsAndASecondRunOnAnotherBackendPort) {
+  const std::string& out = demo_->output();
+  EXPECT_EQ(demo_->CountInOutput("export TOKEN=$(cat " + dir_ + "/token)"), 1u) << out;
+  EXPECT_NE(out.find("-H \"Authorization: Bearer $TOKEN\""), std::string::npos) << out;
+  EXPECT_EQ(out.find(token_text_), std::string::npos) << "the token itself is not printed";
+  EXPECT_EQ(out.find("0.0.0.0"), std::string::npos) << "127.0.0.1 only by default: " << out;
+  StopDemo();
+  backend_ = FreePort();
+  StartDemo();
+  EXPECT_NE(demo_->output().find("the backend moved"), std::string::npos) << demo_->output();
+  auto notifications = Wscat(Ws("/chats/1.0.0/notifications"), token_text_);
+  EXPECT_TRUE(notifications->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << notifications->output();
+  auto room = Wscat(Ws("/chats/1.0.0/rooms/room1"), token_text_);
+  EXPECT_TRUE(room->WaitForOutput("You joined room1!", kTimeoutMs)) << room->output();
 }
 
 }  // namespace

@@ -8,18 +8,21 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 chat_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$build/tools/chat-backend/chat-backend" --echo --bind 127.0.0.1 --port "$port" >/dev/null 2>&1 &
 backend=$!
-"$build/tools/chat-backend/chat-backend" --bind 127.0.0.1 --port "$chat_port" >/dev/null 2>&1 &
+"$build/tools/chat-backend/chat-backend" --strict-http --bind 127.0.0.1 --port "$chat_port" >/dev/null 2>&1 &
 chat=$!
 trap 'kill $backend $chat 2>/dev/null || true' EXIT
 sleep 0.3
 check() {
-  local json
+  # json stays set for the checks after a call
   json=$("$build/bench/wsgate-bench" --url "ws://127.0.0.1:$port/echo" --duration 1 --warmup 0 --json-only "$@")
   echo "$json"
   python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['count'] > 0 and d['errors'] == 0, d" "$json"
 }
 check --conns 4
 check --conns 4 --rate 2000
+# Open loop reports the generator's own send lag (p50 <= p99 <= max).
+python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert 0 <= d['send_lag_p50_us'] <= d['send_lag_p99_us'] \
+  <= d['send_lag_max_us'] and d['generator_behind'] in (True, False) and d['errors_by_cause'] == {}, d" "$json"
 check --conns 2 --mode handshake
 # Fan-out: 1 sender, 3 receivers; every delivery is one of ours (the welcome texts are skipped).
 json=$("$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notifications" --fanout --conns 4 --rate 200 \
@@ -27,6 +30,27 @@ json=$("$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notification
 echo "$json"
 python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['workload'] == 'fanout' and d['errors'] == 0 \
   and d['sent_per_s'] > 100 and 2.5 * d['sent_per_s'] <= d['rate_per_s'] <= 3.5 * d['sent_per_s'], d" "$json"
+# Every attempt failing exits 1, with the errors by cause: nothing listens on a closed port, and
+# the chat sample refuses an unknown room's upgrade.
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+for url_cause in "ws://127.0.0.1:$closed/echo|connect refused" "ws://127.0.0.1:$chat_port/nowhere|HTTP 404"; do
+  code=0
+  json=$("$build/bench/wsgate-bench" --url "${url_cause%|*}" --conns 2 --duration 0.5 --warmup 0 --json-only 2>"$build/bench-fail.err") || code=$?
+  echo "$json"
+  [ "$code" = 1 ] || { echo "wsgate-bench exited $code, not 1, when every attempt failed" >&2; exit 1; }
+  grep -q "every attempt failed (${url_cause#*|} x " "$build/bench-fail.err" || { cat "$build/bench-fail.err" >&2; exit 1; }
+  python3 -c "import json,sys; d=json.loads(sys.argv[1]); c=d['errors_by_cause']; assert list(c) == [sys.argv[2]] \
+    and c[sys.argv[2]] == d['errors'] > 0 and d['count'] == 0, d" "$json" "${url_cause#*|}"
+done
+# --log-format json: its diagnostics are JSON log lines too (no progress display between them).
+code=0
+"$build/bench/wsgate-bench" --url "ws://127.0.0.1:$closed/echo" --conns 1 --duration 0.5 --warmup 0 --log-format json \
+  >/dev/null 2>"$build/bench-fail.err" || code=$?
+[ "$code" = 1 ] || { echo "wsgate-bench --log-format json exited $code, not 1" >&2; exit 1; }
+python3 -c "import json,sys; lines=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; last=lines[-1]; \
+  assert last['level'] == 'ERROR' and last['component'] == 'wsgate-bench' and \
+  last['msg'].startswith('every attempt failed (connect refused x '), lines" "$build/bench-fail.err"
+rm -f "$build/bench-fail.err"
 if "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$chat_port/notifications" --fanout --conns 4 2>/dev/null; then
   echo "--fanout without --rate was accepted" >&2; exit 1
 fi
@@ -40,4 +64,4 @@ if grep -q '"error_occurred": true' "$control_json"; then
   echo "wsgate_control_bench reported an error:" >&2; grep -B2 -A2 error_message "$control_json" >&2; exit 1
 fi
 rm -f "$control_json"
-echo "bench smoke: 5 passed, 0 failed"
+echo "bench smoke: 9 passed, 0 failed"

@@ -8,6 +8,12 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "engine/common/absl_compat.h"
+#include "engine/common/log.h"
+#include "engine/common/log_format.h"
+#include "tools/wsgatectl/diagnose.h"
+
 namespace wsgate::tools::ctl {
 
 void AddGlobalFlags(common::FlagParser& f, Globals& g) {
@@ -15,6 +21,7 @@ void AddGlobalFlags(common::FlagParser& f, Globals& g) {
   f.AddString("data-dir", &g.data_dir, "where the agent keeps admin.token (or set WSGATE_ADMIN_TOKEN)", "DIR");
   f.AddString("output", &g.output, "text or json (also -o json)", "FORMAT");
   f.AddBool("no-wait", &g.no_wait, "do not wait for engines to apply a change");
+  AddLogFormatFlag(f);
 }
 
 Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
@@ -80,14 +87,36 @@ void WaitForEngines(const Ctx& ctx) {
   }
   for (const auto& e : status.engines())
     if (e.applied_version() < status.config_version())
-      std::cerr << "wsgatectl: warning: engine " << e.target() << " has not applied config version "
-                << status.config_version() << " yet (" << (e.last_error().empty() ? "pending" : e.last_error()) << ")\n";
+      Diagnose(common::LogLevel::kWarning,
+               absl::StrCat("engine ", e.target(), " has not applied config version ", status.config_version(),
+                            " yet (", e.last_error().empty() ? "pending" : e.last_error(), ")"));
 }
 
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
-  std::cerr << "wsgatectl: " << status.message() << "\n";
+  Diagnose(common::LogLevel::kError, std::string_view(status.message().data(), status.message().size()));
   return 1;
+}
+
+namespace {
+std::string g_log_format = "text";  // --log-format: one per process, like the format it sets
+}  // namespace
+
+void AddLogFormatFlag(common::FlagParser& f) {
+  f.AddString("log-format", &g_log_format, "how failures and warnings are written to stderr: text or json", "FORMAT");
+}
+
+absl::Status ApplyLogFormat() {
+  common::LogFormat format;
+  if (!common::ParseLogFormat(g_log_format, &format))
+    return absl::InvalidArgumentError(absl::StrCat("--log-format: '", g_log_format, "' is not text or json"));
+  common::SetLogFormat(format);
+  common::SetLogTag("wsgatectl");
+  return absl::OkStatus();
+}
+
+void Diagnose(common::LogLevel level, std::string_view message) {
+  common::PrintDiagnostic(level, common::Sv(message));
 }
 
 }  // namespace wsgate::tools::ctl

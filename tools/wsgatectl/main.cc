@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_join.h"
 #include "engine/common/flags.h"
+#include "tools/wsgatectl/diagnose.h"
 #include "tools/wsgatectl/command.h"
 #include "tools/wsgatectl/commands/commands.h"
 #include "tools/wsgatectl/dispatch.h"
@@ -69,6 +70,10 @@ int main(int argc, char** argv) {
   }
   if (ctx.globals.output != "text" && ctx.globals.output != "json") {
     std::cerr << "wsgatectl: --output: '" << ctx.globals.output << "' is not text or json\n";
+    return 2;
+  }
+  if (absl::Status s = ctl::ApplyLogFormat(); !s.ok()) {
+    std::cerr << "wsgatectl: " << s.message() << "\n";
     return 2;
   }
   if (absl::Status s = ctl::Connect(ctx); !s.ok()) return ctl::ExitCode(s);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/wsgatectl/commands/commands.h"
+#include "tools/wsgatectl/diagnose.h"
 #include "tools/wsgatectl/env_text.h"
 
 namespace wsgate::tools::ctl {
@@ -46,7 +47,7 @@ absl::Status Set(Ctx& ctx, const SetFlags& flags) {
   v1::CertificateInfo resp;
   if (absl::Status s = Call(ctx, &Stub::SetCertificate, req, resp); !s.ok()) return s;
   WaitForEngines(ctx);
-  for (const auto& w : resp.warnings()) std::cerr << "wsgatectl: warning: " << w << "\n";
+  for (const auto& w : resp.warnings()) Diagnose(common::LogLevel::kWarning, w);
   Print(ctx, resp, "Certificate set: " + CertificateText(resp));
   return absl::OkStatus();
 }

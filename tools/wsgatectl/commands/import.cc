@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "tools/wsgatectl/commands/commands.h"
+#include "tools/wsgatectl/diagnose.h"
 #include "tools/wsgatectl/wso2.h"
 
 namespace wsgate::tools::ctl {
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 
 // Creates or updates `imported` through ApplyCatalog; warnings go to stderr first.
 absl::Status ApplyImported(Ctx& ctx, ImportedApi imported, bool dry_run, const std::string& source) {
-  for (const auto& w : imported.warnings) std::cerr << "wsgatectl: warning: " << w << "\n";
+  for (const auto& w : imported.warnings) Diagnose(common::LogLevel::kWarning, w);
   const v1::ApiSpec& spec = imported.api.spec();
   // An API that exists stays deployed where it is (with the imported content).
   v1::ApiRef ref;
@@ -99,7 +100,7 @@ absl::Status ExportWso2(Ctx& ctx, const ExportWso2Flags& flags) {
   api.set_state(info.state());
   std::vector<std::string> warnings;
   ProjectFiles files = EmitWso2Project(api, &warnings);
-  for (const auto& w : warnings) std::cerr << "wsgatectl: warning: " << w << "\n";
+  for (const auto& w : warnings) Diagnose(common::LogLevel::kWarning, w);
   std::error_code ec;
   fs::create_directories(fs::path(flags.dir) / "Definitions", ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat(flags.dir, ": cannot create it (", ec.message(), ")"));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tools/wsgatectl/commands/commands.h"
+#include "tools/wsgatectl/diagnose.h"
 #include "tools/wsgatectl/text.h"
 
 namespace wsgate::tools::ctl {
@@ -61,7 +62,7 @@ absl::Status Deploy(Ctx& ctx, const DeployFlags& flags) {
   req.set_vhost(flags.vhost);
   v1::Deployment resp;
   if (absl::Status s = Call(ctx, &Stub::DeployRevision, req, resp); !s.ok()) return s;
-  if (!resp.warning().empty()) std::cerr << "wsgatectl: warning: " << resp.warning() << "\n";
+  if (!resp.warning().empty()) Diagnose(common::LogLevel::kWarning, resp.warning());
   WaitForEngines(ctx);
   Print(ctx, resp, absl::StrCat("Deployed revision ", resp.revision(), " of ", ctx.args[0], " to \"",
                                 resp.environment(), "\" (vhost ", resp.vhost(), ")"));
