@@ -13,6 +13,7 @@
 #include "agent/admin_service.h"
 #include "agent/metrics.h"
 #include "agent/catalog.h"
+#include "agent/listen_policy.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
 #include "agent/pusher.h"
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   int64_t max_failures_per_address = oauth_limits.max_failures_per_address;
   std::string metrics_listen;  // "": no metrics listener
   bool metrics_allow_remote = false;
+  std::string tls_cert, tls_key;
+  bool insecure_listen = false;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
@@ -48,7 +51,12 @@ int main(int argc, char** argv) {
   flags.AddString("metrics-listen", &metrics_listen,
                   "Prometheus /metrics over HTTP, e.g. 127.0.0.1:9402 (loopback only; default: off)", "ADDR:PORT");
   flags.AddBool("metrics-allow-remote", &metrics_allow_remote, "allow --metrics-listen on a non-loopback address");
-  flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
+  flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP, or HTTPS with --tls-cert)", "ADDR:PORT");
+  flags.AddString("tls-cert", &tls_cert,
+                  "PEM certificate chain: the admin API and the token endpoint serve TLS with it (OpenSSL)", "FILE");
+  flags.AddString("tls-key", &tls_key, "PEM private key of --tls-cert", "FILE");
+  flags.AddBool("insecure-listen", &insecure_listen,
+                "allow --admin-listen/--token-listen off loopback without TLS (only behind a TLS proxy on this host)");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
   flags.AddInt("token-max-failures", &max_failures_per_client,
                "failed authentications of one client id per 60 s before the token endpoint answers 429", 1, 1000000);
@@ -65,6 +73,15 @@ int main(int argc, char** argv) {
   // Every file the agent creates (catalog.db and its -wal/-shm, admin.token, agent.lock) is 0600:
   // the catalog holds the private signing keys.
   umask(077);
+
+  absl::StatusOr<TlsFiles> tls = LoadTlsFiles(tls_cert, tls_key);
+  absl::Status listen_ok = tls.status();
+  if (listen_ok.ok()) listen_ok = CheckListen("--admin-listen", admin_listen, tls->enabled(), insecure_listen);
+  if (listen_ok.ok()) listen_ok = CheckListen("--token-listen", token_listen, tls->enabled(), insecure_listen);
+  if (!listen_ok.ok()) {
+    std::cerr << "wsgate-agent: " << listen_ok.message() << "\n";
+    return 2;
+  }
 
   absl::Status dir = EnsurePrivateDir(data_dir);
   if (dir.ok()) dir = LockDataDir(data_dir);
@@ -101,17 +118,26 @@ int main(int argc, char** argv) {
   pusher.Start();
 
   ConnectionFanout connections(**catalog, targets);
-  AdminService admin(**catalog, pusher, connections, *credential);
+  CallMethods call_methods;
+  AdminService admin(**catalog, pusher, connections, *credential, call_methods);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int admin_port = 0;
-  builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials = grpc::InsecureServerCredentials();
+  if (tls->enabled()) {  // OpenSSL 3 through gRPC; the agent never links BoringSSL (DESIGN.md)
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+    admin_credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(admin_listen, admin_credentials, &admin_port);
   // gRPC sets SO_REUSEPORT by default: a second agent on the same address would start and take
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
   PairCounters rpc_counters;
-  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
+  auto interceptors = AuditInterceptors(**catalog, &rpc_counters);  // audit, metrics
+  interceptors.push_back(call_methods.Factory());                    // the RPC's name, for its roles
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
     std::cerr << "wsgate-agent: --admin-listen " << admin_listen << ": cannot listen (address in use? another wsgate-agent?)\n";
@@ -121,6 +147,14 @@ int main(int argc, char** argv) {
   oauth_limits.max_failures_per_client = static_cast<int>(max_failures_per_client);
   oauth_limits.max_failures_per_address = static_cast<int>(max_failures_per_address);
   OAuthServer oauth(**catalog, oauth_limits);
+  if (tls->enabled()) {
+    if (absl::Status s = oauth.EnableTls(tls->cert_pem, tls->key_pem); !s.ok()) {
+      std::cerr << "wsgate-agent: --tls-cert/--tls-key: " << s.message() << "\n";
+      server->Shutdown();
+      pusher.Stop();
+      return 1;
+    }
+  }
   PairCounters oauth_counters;
   oauth.CountInto(&oauth_counters);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
@@ -129,8 +163,9 @@ int main(int argc, char** argv) {
     pusher.Stop();
     return 1;
   }
-  WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
-             admin_listen, admin_port, token_listen, oauth.port(), data_dir,
+  WSGATE_LOG(kInfo, "admin API on %s (port %d)%s; token endpoint on %s://%s (port %d); data in %s; engines: %s",
+             admin_listen, admin_port, tls->enabled() ? " with TLS" : "", tls->enabled() ? "https" : "http",
+             token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
   MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
   if (!metrics_listen.empty()) {
