@@ -93,6 +93,7 @@ absl::StatusOr<Caller> Authorize(Catalog& catalog, const std::string& admin_cred
   std::string method = methods.Method(ctx);
   RoleRule rule = RuleFor(method);
   if (!caller.is_admin() && (caller.roles & rule.roles) == 0) return NeedsRole(method, rule.roles, caller);
+  caller.own_applications_only = rule.own_applications && !caller.is_admin();
   return caller;
 }
 

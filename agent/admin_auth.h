@@ -32,6 +32,10 @@ namespace wsgate::agent {
 struct Caller {
   std::string name;
   RoleSet roles = 0;
+  // The RPC's rule limits this caller to its own applications (RoleRule::own_applications, and
+  // the caller is not admin): its handler must check ownership (AdminService::Call refuses the
+  // call if the handler does not take the Caller, so a forgotten check fails closed).
+  bool own_applications_only = false;
   bool is_admin() const { return (roles & Bit(Role::kAdmin)) != 0; }
   // Whether a rule's own_applications limit applies (everyone but admin).
   bool owns_only() const { return !is_admin(); }

@@ -54,6 +54,10 @@ grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
   if constexpr (std::is_invocable_v<Fn, const Caller&>) {
     return ToGrpc(fn(*caller));
   } else {
+    // A handler that never sees the caller cannot limit it to its own applications.
+    if (caller->own_applications_only)
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "this call is admin only until its handler checks application ownership (agent/roles.cc)");
     return ToGrpc(fn());
   }
 }

@@ -139,6 +139,9 @@ TEST_F(AgentRoles, EachRoleDoesItsShareAndNoMore) {
   EXPECT_NE(CtlFails({"app", "delete", "BobApp"}, alice).find("no application 'BobApp'"), std::string::npos);
   // A subscriber does not grant itself scopes or name another owner.
   EXPECT_NE(CtlFails({"app", "create", "Sneaky", "--owner", "bob"}, alice).find("only admin"), std::string::npos);
+  EXPECT_NE(CtlFails({"app", "update", "AliceApp", "--scope", "chat:write"}, alice).find("only admin grants scopes"),
+            std::string::npos);
+  EXPECT_NE(CtlFails({"app", "block", "AliceApp"}, alice).find("only admin"), std::string::npos);
   // Its own application works end to end: subscription, keys, token.
   CtlOk({"subscription", "create", "AliceApp", "Chats:1.0.0", "--plan", "AsyncUnlimited"}, alice);
   CtlOk({"keys", "generate", "AliceApp", "--type", "PRODUCTION"}, alice);
