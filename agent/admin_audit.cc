@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "agent/admin_auth.h"
 #include "agent/metrics.h"
 #include "engine/common/log.h"
 #include "google/protobuf/descriptor.h"
@@ -40,18 +41,19 @@ class AuditInterceptor final : public gx::Interceptor {
     if (audit_ && methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (void* m = methods->GetRecvMessage()) object_ = ObjectOf(method_, *static_cast<google::protobuf::Message*>(m));
     }
-    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS)) Record(methods->GetSendStatus());
+    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS))
+      Record(methods->GetSendStatus(), AuditCaller(methods->GetSendTrailingMetadata()));
     methods->Proceed();
   }
 
  private:
-  void Record(const grpc::Status& status) {
+  void Record(const grpc::Status& status, const std::string& caller) {
     int code = static_cast<int>(status.error_code());
     std::string code_name = code >= 0 && code <= 16 ? kStatusNames[code] : absl::StrCat(code);
     if (rpcs_ != nullptr) rpcs_->Add(method_, code_name);
     if (!audit_ || status.error_code() == grpc::StatusCode::UNAUTHENTICATED) return;
     v1::AuditEntry e;
-    e.set_caller(AuditCaller());
+    e.set_caller(caller);
     e.set_method(method_);
     e.set_object_kind(object_.kind);
     e.set_object(object_.name);
@@ -130,7 +132,11 @@ AuditObject ObjectOf(std::string_view method, const google::protobuf::Message& r
   return out;
 }
 
-std::string AuditCaller() { return "admin"; }
+std::string AuditCaller(const std::multimap<std::string, std::string>* trailing_metadata) {
+  if (trailing_metadata == nullptr) return "";
+  auto it = trailing_metadata->find(kCallerMetadata);
+  return it == trailing_metadata->end() ? "" : it->second;
+}
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> AuditInterceptors(Catalog& catalog,
                                                                                                  PairCounters* rpcs) {

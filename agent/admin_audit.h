@@ -10,14 +10,15 @@
 // Calls refused as UNAUTHENTICATED are not recorded (they are logged, rate limited, by
 // AdminService): an unauthenticated flood must not push real records out of the bounded table.
 //
-// Caller identity: today there is one admin credential, recorded as "admin"; issue 14's users
-// replace AuditCaller() with the authenticated user's name.
+// Caller identity: the authenticated user's name, which AdminService puts in the call's trailing
+// metadata (admin_auth.h's kCallerMetadata) before any handler runs.
 //
 //   builder.experimental().SetInterceptorCreators(AuditInterceptors(catalog));
 //
 // Thread-safe (one interceptor per call; the catalog serializes).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +42,8 @@ struct AuditObject {
   std::string kind, name;
 };
 AuditObject ObjectOf(std::string_view method, const google::protobuf::Message& request);
-// Who made the call (see the file comment).
-std::string AuditCaller();
+// Who made the call: the kCallerMetadata value of the call's trailing metadata ("" without one).
+std::string AuditCaller(const std::multimap<std::string, std::string>* trailing_metadata);
 
 class PairCounters;  // metrics.h
 

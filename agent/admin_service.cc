@@ -1,6 +1,9 @@
 // File: agent/admin_service.cc
 #include "agent/admin_service.h"
 
+#include <set>
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "agent/signer.h"
 #include "engine/common/status_macros.h"
@@ -30,20 +33,45 @@ absl::Status Set(absl::StatusOr<T> value, T* out) {
 }  // namespace
 
 AdminService::AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections,
-                           std::string admin_credential)
-    : catalog_(catalog), pusher_(pusher), connections_(connections), credential_(std::move(admin_credential)) {}
+                           std::string admin_credential, const CallMethods& methods)
+    : catalog_(catalog),
+      pusher_(pusher),
+      connections_(connections),
+      credential_(std::move(admin_credential)),
+      methods_(methods) {}
 
 template <typename Fn>
 grpc::Status AdminService::Call(grpc::ServerContext* ctx, Fn&& fn) {
-  auto it = ctx->client_metadata().find("authorization");
-  std::string given = it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-  if (!SecureEquals(given, "Bearer " + credential_)) {
-    auth_failures_.Warn(absl::StrCat("peer ", ctx->peer(), ": ", given.empty() ? "no credential" : "wrong credential"));
+  absl::StatusOr<Caller> caller = Authorize(catalog_, credential_, methods_, ctx);
+  if (caller.status().code() == absl::StatusCode::kUnauthenticated) {
+    auth_failures_.Warn(absl::StrCat("peer ", ctx->peer(), ": ", caller.status().message()));
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "missing or wrong admin credential: send metadata 'authorization: Bearer <contents of "
-                        "DATA_DIR/admin.token>' (wsgatectl reads it from --data-dir or WSGATE_ADMIN_TOKEN)");
+                        "missing or wrong admin credential: send metadata 'authorization: Bearer <credential>' (the "
+                        "contents of DATA_DIR/admin.token, or a user's from `wsgatectl user create`; wsgatectl reads "
+                        "it from --data-dir, --credential-file or WSGATE_ADMIN_TOKEN)");
   }
-  return ToGrpc(fn());
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if constexpr (std::is_invocable_v<Fn, const Caller&>) {
+    return ToGrpc(fn(*caller));
+  } else {
+    // A handler that never sees the caller cannot limit it to its own applications.
+    if (caller->own_applications_only)
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "this call is admin only until its handler checks application ownership (agent/roles.cc)");
+    return ToGrpc(fn());
+  }
+}
+
+absl::Status AdminService::Own(const Caller& caller, const absl::StatusOr<std::string>& owner, absl::Status not_found) {
+  if (!owner.ok()) return owner.status();
+  if (!caller.owns_only() || *owner == caller.name) return absl::OkStatus();
+  return not_found;
+}
+
+absl::Status AdminService::OwnApplication(const Caller& caller, const std::string& application) {
+  if (!caller.owns_only()) return absl::OkStatus();
+  return Own(caller, catalog_.ApplicationOwner(application),
+             absl::NotFoundError(absl::StrCat("application: no application '", application, "' (see `wsgatectl app list`)")));
 }
 
 #define WSGATE_RPC(Name, Req, Resp) grpc::Status AdminService::Name(grpc::ServerContext* ctx, const Req* req, Resp* resp)
@@ -107,53 +135,134 @@ WSGATE_RPC(UndeployRevision, v1::UndeployRevisionRequest, v1::Empty) {
 WSGATE_RPC(ListDeployments, v1::ApiRef, v1::ListDeploymentsResponse) {
   return Call(ctx, [&] { return Fill(catalog_.ListDeployments(req->api()), resp->mutable_deployments()); });
 }
+// Applications, subscriptions, keys, tokens: a caller other than admin sees and changes only the
+// applications it owns (roles.h's own_applications); another user's answer NOT_FOUND, as if absent.
 WSGATE_RPC(CreateApplication, v1::CreateApplicationRequest, v1::ApplicationInfo) {
-  return Call(ctx, [&] { return Set(catalog_.CreateApplication(*req), resp); });
-}
-WSGATE_RPC(GetApplication, v1::ApplicationRef, v1::ApplicationInfo) {
-  return Call(ctx, [&] { return Set(catalog_.GetApplication(req->application()), resp); });
-}
-WSGATE_RPC(ListApplications, v1::ListApplicationsRequest, v1::ListApplicationsResponse) {
-  return Call(ctx, [&] { return Fill(catalog_.ListApplications(), resp->mutable_applications()); });
-}
-WSGATE_RPC(UpdateApplication, v1::UpdateApplicationRequest, v1::ApplicationInfo) {
-  return Call(ctx, [&] { return Set(catalog_.UpdateApplication(*req), resp); });
-}
-WSGATE_RPC(DeleteApplication, v1::ApplicationRef, v1::Empty) {
-  return Call(ctx, [&] { return catalog_.DeleteApplication(req->application()); });
-}
-WSGATE_RPC(CreateSubscription, v1::CreateSubscriptionRequest, v1::SubscriptionInfo) {
-  return Call(ctx, [&] { return Set(catalog_.CreateSubscription(req->application(), req->api(), req->plan()), resp); });
-}
-WSGATE_RPC(ListSubscriptions, v1::ListSubscriptionsRequest, v1::ListSubscriptionsResponse) {
-  return Call(ctx, [&] {
-    return Fill(catalog_.ListSubscriptions(req->application(), req->api()), resp->mutable_subscriptions());
+  return Call(ctx, [&](const Caller& caller) -> absl::Status {
+    v1::CreateApplicationRequest own = *req;
+    if (caller.owns_only()) {
+      if (!req->owner().empty() && req->owner() != caller.name)
+        return absl::PermissionDeniedError(absl::StrCat("owner: only admin creates applications for another user ('",
+                                                        req->owner(), "'); leave it empty to own it yourself"));
+      if (!req->scopes().empty())
+        return absl::PermissionDeniedError("scopes: only admin grants scopes to an application (ask one to run "
+                                           "`wsgatectl app update APP --scopes ...`)");
+      own.set_owner(caller.name);
+    }
+    return Set(catalog_.CreateApplication(own), resp);
   });
 }
+WSGATE_RPC(GetApplication, v1::ApplicationRef, v1::ApplicationInfo) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(catalog_.GetApplication(req->application()), resp);
+  });
+}
+WSGATE_RPC(ListApplications, v1::ListApplicationsRequest, v1::ListApplicationsResponse) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(Fill(catalog_.ListApplications(), resp->mutable_applications()));
+    if (caller.owns_only()) {
+      auto* apps = resp->mutable_applications();
+      apps->erase(std::remove_if(apps->begin(), apps->end(), [&](const auto& a) { return a.owner() != caller.name; }),
+                  apps->end());
+    }
+    return absl::OkStatus();
+  });
+}
+WSGATE_RPC(UpdateApplication, v1::UpdateApplicationRequest, v1::ApplicationInfo) {
+  return Call(ctx, [&](const Caller& caller) -> absl::Status {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    if (caller.owns_only() && (req->has_scopes() || req->has_blocked()))
+      return absl::PermissionDeniedError(absl::StrCat(req->has_scopes() ? "scopes" : "blocked",
+                                                      ": only admin grants scopes to or blocks an application"));
+    return Set(catalog_.UpdateApplication(*req), resp);
+  });
+}
+WSGATE_RPC(DeleteApplication, v1::ApplicationRef, v1::Empty) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return catalog_.DeleteApplication(req->application());
+  });
+}
+WSGATE_RPC(CreateSubscription, v1::CreateSubscriptionRequest, v1::SubscriptionInfo) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(catalog_.CreateSubscription(req->application(), req->api(), req->plan()), resp);
+  });
+}
+WSGATE_RPC(ListSubscriptions, v1::ListSubscriptionsRequest, v1::ListSubscriptionsResponse) {
+  return Call(ctx, [&](const Caller& caller) {
+    if (!req->application().empty()) WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    WSGATE_RETURN_IF_ERROR(
+        Fill(catalog_.ListSubscriptions(req->application(), req->api()), resp->mutable_subscriptions()));
+    if (caller.owns_only()) {
+      std::set<std::string> own;
+      WSGATE_ASSIGN_OR_RETURN(auto apps, catalog_.ListApplications());
+      for (const auto& a : apps)
+        if (a.owner() == caller.name) own.insert(a.id());
+      auto* subs = resp->mutable_subscriptions();
+      subs->erase(std::remove_if(subs->begin(), subs->end(), [&](const auto& s) { return !own.count(s.application_id()); }),
+                  subs->end());
+    }
+    return absl::OkStatus();
+  });
+}
+static absl::Status NoToken(const std::string& jti) {
+  return absl::NotFoundError(absl::StrCat("jti: no live token with jti '", jti, "' was issued by this agent"));
+}
+static absl::Status NoSubscription(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("subscription: no subscription '", id, "'"));
+}
 WSGATE_RPC(UpdateSubscription, v1::UpdateSubscriptionRequest, v1::SubscriptionInfo) {
-  return Call(ctx, [&] { return Set(catalog_.UpdateSubscription(*req), resp); });
+  return Call(ctx, [&](const Caller& caller) -> absl::Status {
+    WSGATE_RETURN_IF_ERROR(Own(caller, catalog_.SubscriptionOwner(req->subscription()), NoSubscription(req->subscription())));
+    if (caller.owns_only() && req->has_state())
+      return absl::PermissionDeniedError("state: only admin blocks or unblocks a subscription");
+    return Set(catalog_.UpdateSubscription(*req), resp);
+  });
 }
 WSGATE_RPC(DeleteSubscription, v1::SubscriptionRef, v1::Empty) {
-  return Call(ctx, [&] { return catalog_.DeleteSubscription(req->subscription()); });
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(Own(caller, catalog_.SubscriptionOwner(req->subscription()), NoSubscription(req->subscription())));
+    return catalog_.DeleteSubscription(req->subscription());
+  });
 }
 WSGATE_RPC(GenerateKeys, v1::GenerateKeysRequest, v1::KeyPair) {
-  return Call(ctx, [&] { return Set(catalog_.GenerateKeys(req->application(), req->key_type(), req->regenerate()), resp); });
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(catalog_.GenerateKeys(req->application(), req->key_type(), req->regenerate()), resp);
+  });
 }
 WSGATE_RPC(ListKeys, v1::ApplicationRef, v1::ListKeysResponse) {
-  return Call(ctx, [&] { return Fill(catalog_.ListKeys(req->application()), resp->mutable_keys()); });
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Fill(catalog_.ListKeys(req->application()), resp->mutable_keys());
+  });
 }
 WSGATE_RPC(DeleteKeys, v1::DeleteKeysRequest, v1::Empty) {
-  return Call(ctx, [&] { return catalog_.DeleteKeys(req->application(), req->key_type()); });
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return catalog_.DeleteKeys(req->application(), req->key_type());
+  });
 }
 WSGATE_RPC(IssueToken, v1::IssueTokenRequest, v1::AccessToken) {
-  return Call(ctx, [&] {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
     return Set(catalog_.IssueToken(req->application(), req->key_type(), {req->scopes().begin(), req->scopes().end()},
                                    req->ttl_s()),
                resp);
   });
 }
 WSGATE_RPC(RevokeToken, v1::RevokeTokenRequest, v1::Empty) {
-  return Call(ctx, [&] { return catalog_.RevokeToken(req->token(), req->jti()); });
+  return Call(ctx, [&](const Caller& caller) -> absl::Status {
+    if (caller.owns_only()) {
+      std::string jti;
+      absl::StatusOr<std::string> owner = catalog_.TokenOwner(req->token(), req->jti(), &jti);
+      // Another user's token: as if this agent never issued it.
+      WSGATE_RETURN_IF_ERROR(Own(caller, owner, NoToken(jti)));
+    }
+    return catalog_.RevokeToken(req->token(), req->jti());
+  });
 }
 WSGATE_RPC(RotateSigningKey, v1::RotateSigningKeyRequest, v1::SigningKeyInfo) {
   return Call(ctx, [&] { return Set(catalog_.RotateSigningKey(req->algorithm()), resp); });
@@ -240,7 +349,31 @@ WSGATE_RPC(ListAudit, v1::ListAuditRequest, v1::ListAuditResponse) {
 }
 
 WSGATE_RPC(GetUsage, v1::AdminUsageRequest, v1::AdminUsageResponse) {
-  return Call(ctx, [&] { return Set(connections_.Usage(*req), resp); });
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(connections_.Usage(*req), resp);
+  });
+}
+
+// Admin users (issue 14 item 8, roles).
+WSGATE_RPC(CreateUser, v1::CreateUserRequest, v1::UserCredential) {
+  return Call(ctx, [&] { return Set(catalog_.CreateUser(req->name(), {req->roles().begin(), req->roles().end()}), resp); });
+}
+WSGATE_RPC(ListUsers, v1::Empty, v1::ListUsersResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListUsers(), resp->mutable_users()); });
+}
+WSGATE_RPC(DeleteUser, v1::UserRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteUser(req->name()); });
+}
+WSGATE_RPC(RotateUserCredential, v1::UserRef, v1::UserCredential) {
+  return Call(ctx, [&] { return Set(catalog_.RotateUserCredential(req->name()), resp); });
+}
+WSGATE_RPC(GetCurrentUser, v1::Empty, v1::User) {
+  return Call(ctx, [&](const Caller& caller) {
+    resp->set_name(caller.name);
+    for (auto& r : RoleNames(caller.roles)) resp->add_roles(std::move(r));
+    return absl::OkStatus();
+  });
 }
 
 WSGATE_RPC(GetEngineSnapshot, v1::EnvironmentRef, v1::Snapshot) {

@@ -1,8 +1,10 @@
 // File: agent/admin_service.h
 //
-// The agent's gRPC admin API (wsgate.v1.Admin), a thin layer over Catalog: it checks the admin
-// credential on every call (metadata `authorization: Bearer <credential>`, constant-time; a
-// failure is logged, rate limited, with the peer) and maps absl::Status to grpc::Status one to one. Served with server reflection so generic gRPC
+// The agent's gRPC admin API (wsgate.v1.Admin), a thin layer over Catalog: it checks the caller's
+// credential on every call (metadata `authorization: Bearer <credential>`: the data directory's
+// admin.token, or a user's; a failure is logged, rate limited, with the peer) and the roles the
+// RPC needs (agent/roles.h's table; admin_auth.h), limits a subscriber to its own applications,
+// and maps absl::Status to grpc::Status one to one. Served with server reflection so generic gRPC
 // tools work.
 //
 // Thread-safe (gRPC calls it from its own threads; Catalog serializes).
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/admin_auth.h"
 #include "agent/audit_log.h"
 #include "agent/catalog.h"
 #include "agent/connections.h"
@@ -21,7 +24,9 @@ namespace wsgate::agent {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections, std::string admin_credential);
+  // `methods` is the registry whose Factory() is among the server's interceptors.
+  AdminService(Catalog& catalog, Pusher& pusher, ConnectionFanout& connections, std::string admin_credential,
+               const CallMethods& methods);
 
   grpc::Status CreateApi(grpc::ServerContext*, const v1::CreateApiRequest*, v1::ApiInfo*) override;
   grpc::Status GetApi(grpc::ServerContext*, const v1::ApiRef*, v1::ApiInfo*) override;
@@ -90,16 +95,29 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetUsage(grpc::ServerContext*, const v1::AdminUsageRequest*, v1::AdminUsageResponse*) override;
   // The snapshot one environment's engines get (issue 17, config checking).
   grpc::Status GetEngineSnapshot(grpc::ServerContext*, const v1::EnvironmentRef*, v1::Snapshot*) override;
+  // Admin users (issue 14 item 8, roles).
+  grpc::Status CreateUser(grpc::ServerContext*, const v1::CreateUserRequest*, v1::UserCredential*) override;
+  grpc::Status ListUsers(grpc::ServerContext*, const v1::Empty*, v1::ListUsersResponse*) override;
+  grpc::Status DeleteUser(grpc::ServerContext*, const v1::UserRef*, v1::Empty*) override;
+  grpc::Status RotateUserCredential(grpc::ServerContext*, const v1::UserRef*, v1::UserCredential*) override;
+  grpc::Status GetCurrentUser(grpc::ServerContext*, const v1::Empty*, v1::User*) override;
 
  private:
-  // Checks the credential, then runs fn (which returns absl::Status) and maps the result.
+  // Checks the credential and the RPC's roles, then runs fn (which returns absl::Status; it may
+  // take the `const Caller&`) and maps the result.
   template <typename Fn>
   grpc::Status Call(grpc::ServerContext* ctx, Fn&& fn);
+  // For a caller limited to its own applications: OK when `owner` (a lookup's result) is the
+  // caller, else the lookup's error, or `not_found` (what a missing object answers) for another
+  // user's object, so that it stays invisible.
+  static absl::Status Own(const Caller& caller, const absl::StatusOr<std::string>& owner, absl::Status not_found);
+  absl::Status OwnApplication(const Caller& caller, const std::string& application);
 
   Catalog& catalog_;
   Pusher& pusher_;
   ConnectionFanout& connections_;
   std::string credential_;
+  const CallMethods& methods_;
   RateLimitedLog auth_failures_{"admin authentication failed"};
 };
 

@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 8;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS audit_log (
   seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, caller TEXT NOT NULL, method TEXT NOT NULL,
   object_kind TEXT NOT NULL, object TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
+)sql";
+
+// v8 (issue 14 item 8, roles): admin users, their roles (bits of agent/roles.h's Role) and the
+// SHA-256 of their credential (catalog_users.cc).
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, roles INTEGER NOT NULL, credential_sha256 BLOB NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL, rotated_ms INTEGER NOT NULL);
 )sql";
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
@@ -150,6 +158,7 @@ absl::Status Catalog::Migrate() {
   if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
   if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
   if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
+  if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
   // Later migrations go here: if (version < 5) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -164,6 +165,26 @@ class Catalog {
   absl::Status RecordAudit(const v1::AuditEntry& entry);
   // Newest first, from `since_unix_ms` on; at most `limit` (1-10000).
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(int64_t since_unix_ms, uint32_t limit);
+
+  // Admin users and their roles (catalog_users.cc, schema v8; issue 14 item 8). The user "admin"
+  // is the data directory's admin.token (agent/paths.h), not a row: it has every role and cannot
+  // be created, deleted or rotated here. Credentials are random, returned once, stored as SHA-256.
+  absl::StatusOr<v1::UserCredential> CreateUser(const std::string& name, const std::vector<std::string>& roles);
+  absl::StatusOr<std::vector<v1::User>> ListUsers();
+  // Refused (FAILED_PRECONDITION, naming them) while the user owns applications.
+  absl::Status DeleteUser(const std::string& name);
+  absl::StatusOr<v1::UserCredential> RotateUserCredential(const std::string& name);
+  // The user a credential belongs to; UNAUTHENTICATED for none.
+  absl::StatusOr<v1::User> AuthenticateUser(const std::string& credential);
+  // The roles of `user` ("admin": all of them; an unknown user: none), for role bindings.
+  std::vector<std::string> UserRoles(std::string_view user);
+  // Who owns what a subscriber's call names (NOT_FOUND with the catalog's own message when it
+  // does not exist): an application (id or name), a subscription (id), a token (text or jti).
+  absl::StatusOr<std::string> ApplicationOwner(const std::string& application);
+  absl::StatusOr<std::string> SubscriptionOwner(const std::string& subscription);
+  // (`jti_out`: the token's jti.)
+  absl::StatusOr<std::string> TokenOwner(const std::string& token, const std::string& jti,
+                                         std::string* jti_out = nullptr);
 
  private:
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}

@@ -27,7 +27,9 @@ absl::Status ValidScopes(const std::string& field, const google::protobuf::Repea
       return Invalid(field, absl::StrCat("bad scope '", s, "' (printable ASCII, no space, '\"' or '\\')"));
   return absl::OkStatus();
 }
-// Payload of a JWT (no signature check): for revocation of a token this agent issued.
+}  // namespace
+
+namespace catalog_internal {
 bool JwtJti(const std::string& token, std::string* jti) {
   size_t d1 = token.find('.'), d2 = token.rfind('.');
   if (d1 == std::string::npos || d1 == d2) return false;
@@ -38,7 +40,7 @@ bool JwtJti(const std::string& token, std::string* jti) {
   *jti = claims["jti"].get<std::string>();
   return !jti->empty();
 }
-}  // namespace
+}  // namespace catalog_internal
 
 
 // ---------------------------------------------------------------------------------------------

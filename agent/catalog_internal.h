@@ -44,6 +44,9 @@ absl::StatusOr<v1::ThrottlePolicy> NormalizedPolicy(const v1::ThrottlePolicy& in
 // (default hybrid), vhost names and aliases lower-case, ports defaulted, vhost.environment set.
 absl::Status CheckEnvironment(v1::Environment& env, uint32_t ws_port, uint32_t wss_port);
 
+// The jti of a JWT's payload (no signature check): for revocation of a token this agent issued.
+bool JwtJti(const std::string& token, std::string* jti);
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
 
@@ -55,6 +58,7 @@ using catalog_internal::ApiRefText;
 using catalog_internal::CheckEnvironment;
 using catalog_internal::Ids;
 using catalog_internal::Invalid;
+using catalog_internal::JwtJti;
 using catalog_internal::KeyTypeName;
 using catalog_internal::LoadEach;
 using catalog_internal::NewId;

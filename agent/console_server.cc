@@ -27,8 +27,16 @@ ConsoleServer::ConsoleServer(JsonApi& api, ConsoleLimits limits) : api_(api), li
 
 ConsoleServer::~ConsoleServer() { Stop(); }
 
-absl::Status ConsoleServer::Start(const std::string& listen) {
-  http_ = std::make_unique<httplib::Server>();
+absl::Status ConsoleServer::Start(const std::string& listen, const std::string& tls_cert, const std::string& tls_key) {
+  if (tls_cert.empty()) {
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    auto https = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
+    if (!https->is_valid())
+      return absl::InvalidArgumentError(
+          absl::StrCat("--console-listen: cannot serve TLS with --tls-cert ", tls_cert, " and --tls-key ", tls_key));
+    http_ = std::move(https);
+  }
   const int workers = limits_.workers;
   http_->new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<size_t>(workers)); };
   http_->set_payload_max_length(limits_.max_body);
@@ -79,10 +87,7 @@ absl::Status ConsoleServer::Start(const std::string& listen) {
     res.set_content(JsonError(res.status, res.status == 413 ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", message),
                     "application/json");
   });
-  return BindAndServe(*http_, "console-listen", listen, /*allow_remote=*/false,
-                      "the console carries admin credentials and has no TLS: reach it through an SSH tunnel "
-                      "(ssh -L 9443:127.0.0.1:9443 HOST)",
-                      &port_, &thread_);
+  return BindAndServe(*http_, "console-listen", listen, /*allow_remote=*/true, "", &port_, &thread_);
 }
 
 void ConsoleServer::Stop() {

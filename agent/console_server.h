@@ -1,6 +1,7 @@
 // File: agent/console_server.h
 //
-// The agent's web console and HTTP/JSON admin API (--console-listen, default 127.0.0.1:9443):
+// The agent's web console and HTTP/JSON admin API (--console-listen, default 127.0.0.1:9443;
+// HTTPS with the agent's --tls-cert):
 //   /api/v1/...   JsonApi (json_api.h): every admin RPC, same credentials and roles as gRPC
 //   /             the console: HTML, CSS and JavaScript embedded in the binary (agent/console/),
 //                 no CDN and nothing fetched at run time
@@ -44,9 +45,10 @@ class ConsoleServer {
   ConsoleServer(JsonApi& api, ConsoleLimits limits = {});
   ~ConsoleServer();
 
-  // "127.0.0.1:9443"; port 0 picks one. Only loopback addresses: the console carries admin
-  // credentials and has no TLS yet.
-  absl::Status Start(const std::string& listen);
+  // "127.0.0.1:9443"; port 0 picks one. With `tls_cert`/`tls_key` (the agent's --tls-cert and
+  // --tls-key PEM files) it serves HTTPS (OpenSSL, through cpp-httplib). Where it may listen is
+  // the caller's check (listen_policy.h: off loopback only with TLS or --insecure-listen).
+  absl::Status Start(const std::string& listen, const std::string& tls_cert = "", const std::string& tls_key = "");
   int port() const { return port_; }
   void Stop();
 

@@ -219,6 +219,12 @@ const std::vector<JsonRoute>& JsonRoutes() {
       {"POST", "/api/v1/connections/{id}/messages", "SendToConnection", "*"},
       {"POST", "/api/v1/connections/{id}/close", "CloseConnection", "*"},
       {"GET", "/api/v1/audit", "ListAudit", ""},
+      // Admin users and roles.
+      {"GET", "/api/v1/users", "ListUsers", ""},
+      {"POST", "/api/v1/users", "CreateUser", "*"},
+      {"DELETE", "/api/v1/users/{name}", "DeleteUser", ""},
+      {"POST", "/api/v1/users/{name}/credential", "RotateUserCredential", ""},
+      {"GET", "/api/v1/me", "GetCurrentUser", ""},
   };
   return kRoutes;
 }

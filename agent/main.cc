@@ -15,6 +15,7 @@
 #include "agent/catalog.h"
 #include "agent/console_server.h"
 #include "agent/json_api.h"
+#include "agent/listen_policy.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
 #include "agent/pusher.h"
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   std::string metrics_listen;  // "": no metrics listener
   std::string console_listen = "127.0.0.1:9443";
   bool metrics_allow_remote = false;
+  std::string tls_cert, tls_key;
+  bool insecure_listen = false;
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
@@ -57,7 +60,14 @@ int main(int argc, char** argv) {
   flags.AddBool("metrics-allow-remote", &metrics_allow_remote, "allow --metrics-listen on a non-loopback address");
   flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP)", "ADDR:PORT");
   flags.AddString("console-listen", &console_listen,
-                  "the web console and the HTTP/JSON admin API (loopback only; \"off\" disables it)", "ADDR:PORT");
+                  "the web console and the HTTP/JSON admin API (HTTPS with --tls-cert; off loopback only with TLS or "
+                  "--insecure-listen; \"off\" disables it)", "ADDR:PORT");
+  flags.AddString("token-listen", &token_listen, "OAuth2 token endpoint (HTTP, or HTTPS with --tls-cert)", "ADDR:PORT");
+  flags.AddString("tls-cert", &tls_cert,
+                  "PEM certificate chain: the admin API and the token endpoint serve TLS with it (OpenSSL)", "FILE");
+  flags.AddString("tls-key", &tls_key, "PEM private key of --tls-cert", "FILE");
+  flags.AddBool("insecure-listen", &insecure_listen,
+                "allow --admin-listen/--token-listen off loopback without TLS (only behind a TLS proxy on this host)");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
   flags.AddInt("token-max-failures", &max_failures_per_client,
                "failed authentications of one client id per 60 s before the token endpoint answers 429", 1, 1000000);
@@ -77,6 +87,17 @@ int main(int argc, char** argv) {
   // Every file the agent creates (catalog.db and its -wal/-shm, admin.token, agent.lock) is 0600:
   // the catalog holds the private signing keys.
   umask(077);
+
+  absl::StatusOr<TlsFiles> tls = LoadTlsFiles(tls_cert, tls_key);
+  absl::Status listen_ok = tls.status();
+  if (listen_ok.ok()) listen_ok = CheckListen("--admin-listen", admin_listen, tls->enabled(), insecure_listen);
+  if (listen_ok.ok()) listen_ok = CheckListen("--token-listen", token_listen, tls->enabled(), insecure_listen);
+  if (listen_ok.ok() && console_listen != "off")
+    listen_ok = CheckListen("--console-listen", console_listen, tls->enabled(), insecure_listen);
+  if (!listen_ok.ok()) {
+    std::cerr << "wsgate-agent: " << listen_ok.message() << "\n";
+    return 2;
+  }
 
   absl::Status dir = EnsurePrivateDir(data_dir);
   if (dir.ok()) dir = LockDataDir(data_dir);
@@ -113,17 +134,26 @@ int main(int argc, char** argv) {
   pusher.Start();
 
   ConnectionFanout connections(**catalog, targets);
-  AdminService admin(**catalog, pusher, connections, *credential);
+  CallMethods call_methods;
+  AdminService admin(**catalog, pusher, connections, *credential, call_methods);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int admin_port = 0;
-  builder.AddListeningPort(admin_listen, grpc::InsecureServerCredentials(), &admin_port);
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials = grpc::InsecureServerCredentials();
+  if (tls->enabled()) {  // OpenSSL 3 through gRPC; the agent never links BoringSSL (DESIGN.md)
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+    admin_credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(admin_listen, admin_credentials, &admin_port);
   // gRPC sets SO_REUSEPORT by default: a second agent on the same address would start and take
   // every other wsgatectl call to its own catalog.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&admin);
   PairCounters rpc_counters;
-  builder.experimental().SetInterceptorCreators(AuditInterceptors(**catalog, &rpc_counters));  // audit, metrics
+  auto interceptors = AuditInterceptors(**catalog, &rpc_counters);  // audit, metrics
+  interceptors.push_back(call_methods.Factory());                    // the RPC's name, for its roles
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || admin_port == 0) {
     wsgate::common::StartupError(
@@ -134,6 +164,14 @@ int main(int argc, char** argv) {
   oauth_limits.max_failures_per_client = static_cast<int>(max_failures_per_client);
   oauth_limits.max_failures_per_address = static_cast<int>(max_failures_per_address);
   OAuthServer oauth(**catalog, oauth_limits);
+  if (tls->enabled()) {
+    if (absl::Status s = oauth.EnableTls(tls->cert_pem, tls->key_pem); !s.ok()) {
+      std::cerr << "wsgate-agent: --tls-cert/--tls-key: " << s.message() << "\n";
+      server->Shutdown();
+      pusher.Stop();
+      return 1;
+    }
+  }
   PairCounters oauth_counters;
   oauth.CountInto(&oauth_counters);
   if (absl::Status s = oauth.Start(token_listen); !s.ok()) {
@@ -142,8 +180,9 @@ int main(int argc, char** argv) {
     pusher.Stop();
     return 1;
   }
-  WSGATE_LOG(kInfo, "admin API on %s (port %d); token endpoint on http://%s (port %d); data in %s; engines: %s",
-             admin_listen, admin_port, token_listen, oauth.port(), data_dir,
+  WSGATE_LOG(kInfo, "admin API on %s (port %d)%s; token endpoint on %s://%s (port %d); data in %s; engines: %s",
+             admin_listen, admin_port, tls->enabled() ? " with TLS" : "", tls->enabled() ? "https" : "http",
+             token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
   MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
   if (!metrics_listen.empty()) {
@@ -162,7 +201,7 @@ int main(int argc, char** argv) {
   JsonApi json_api(server->InProcessChannel(grpc::ChannelArguments()));
   ConsoleServer console(json_api);
   if (console_listen != "off") {
-    if (absl::Status s = console.Start(console_listen); !s.ok()) {
+    if (absl::Status s = console.Start(console_listen, tls_cert, tls_key); !s.ok()) {
       std::cerr << "wsgate-agent: " << s.message() << "\n";
       metrics.Stop();
       oauth.Stop();
@@ -170,7 +209,8 @@ int main(int argc, char** argv) {
       pusher.Stop();
       return 1;
     }
-    WSGATE_LOG(kInfo, "console and HTTP/JSON admin API on http://%s/ (port %d)", console_listen, console.port());
+    WSGATE_LOG(kInfo, "console and HTTP/JSON admin API on %s://%s/ (port %d)", tls->enabled() ? "https" : "http",
+               console_listen, console.port());
   }
   // systemd (Type=notify): ready once the admin API and the token endpoint accept calls.
   if (absl::Status s = wsgate::common::NotifyServiceManager(

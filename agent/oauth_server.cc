@@ -4,8 +4,12 @@
 #include "agent/metrics.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -187,22 +191,32 @@ using Clock = std::chrono::steady_clock;
 
 // A socket stream whose reads give up at a deadline (httplib::Stream is the library's interface
 // for exactly this).
+// With an SSL* (HTTPS), the socket is non-blocking and every TLS read, write and the handshake
+// wait in poll() for what OpenSSL asks, within the same deadline.
 class DeadlineStream final : public httplib::Stream {
  public:
-  explicit DeadlineStream(int fd) : fd_(fd) {}
+  explicit DeadlineStream(int fd, SSL* ssl = nullptr) : fd_(fd), ssl_(ssl) {}
   void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
   // Whether a read gave up at the deadline.
   bool timed_out() const { return timed_out_; }
 
-  // Waits for the first byte of the next request up to `idle`.
-  bool WaitForRequest(std::chrono::milliseconds idle) const { return used_ < have_ || Poll(POLLIN, idle); }
+  // The server side of the TLS handshake, by the deadline.
+  bool Handshake() { return SslIo([this] { return SSL_accept(ssl_); }) > 0; }
 
-  bool is_readable() const override { return used_ < have_ || ReadableInTime(); }
+  // Waits for the first byte of the next request up to `idle`.
+  bool WaitForRequest(std::chrono::milliseconds idle) const { return Buffered() || Poll(POLLIN, idle); }
+
+  bool is_readable() const override { return Buffered() || ReadableInTime(); }
   bool is_writable() const override { return Poll(POLLOUT, Left() + std::chrono::milliseconds(2000)); }
   ssize_t read(char* ptr, size_t size) override {
     if (used_ == have_) {
-      if (!ReadableInTime()) return -1;
-      ssize_t n = ::recv(fd_, buf_, sizeof(buf_), 0);
+      ssize_t n;
+      if (ssl_ != nullptr) {
+        n = SslIo([&] { return SSL_read(ssl_, buf_, static_cast<int>(sizeof(buf_))); });
+      } else {
+        if (!ReadableInTime()) return -1;
+        n = ::recv(fd_, buf_, sizeof(buf_), 0);
+      }
       if (n <= 0) return n;
       used_ = 0;
       have_ = static_cast<size_t>(n);
@@ -213,6 +227,7 @@ class DeadlineStream final : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
+    if (ssl_ != nullptr) return SslIo([&] { return SSL_write(ssl_, ptr, static_cast<int>(size)); });
     if (!is_writable()) return -1;
     return ::send(fd_, ptr, size, MSG_NOSIGNAL);
   }
@@ -223,6 +238,22 @@ class DeadlineStream final : public httplib::Stream {
  private:
   std::chrono::milliseconds Left() const {
     return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now()));
+  }
+  bool Buffered() const { return used_ < have_ || (ssl_ != nullptr && SSL_pending(ssl_) > 0); }
+  // Runs a TLS operation until it completes, fails, or the deadline (plus 2 s for writes, as
+  // is_writable) passes waiting for the socket; its result, or -1.
+  template <typename Op>
+  int SslIo(Op op) {
+    for (;;) {
+      ERR_clear_error();
+      int n = op();
+      if (n > 0) return n;
+      int err = SSL_get_error(ssl_, n);
+      bool ready = err == SSL_ERROR_WANT_READ    ? ReadableInTime()
+                   : err == SSL_ERROR_WANT_WRITE ? Poll(POLLOUT, Left() + std::chrono::milliseconds(2000))
+                                                 : false;
+      if (!ready) return err == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+    }
   }
   bool ReadableInTime() const {
     if (Poll(POLLIN, Left())) return true;
@@ -255,6 +286,7 @@ class DeadlineStream final : public httplib::Stream {
   }
 
   int fd_;
+  SSL* ssl_;
   Clock::time_point deadline_ = Clock::now();
   mutable bool timed_out_ = false;
   char buf_[4096];
@@ -263,9 +295,14 @@ class DeadlineStream final : public httplib::Stream {
 
 }  // namespace
 
+struct OAuthServer::TlsContext {
+  ~TlsContext() { SSL_CTX_free(ctx); }
+  SSL_CTX* ctx = nullptr;
+};
+
 class OAuthServer::Http final : public httplib::Server {
  public:
-  explicit Http(const OAuthLimits& limits) : limits_(limits) {}
+  Http(const OAuthLimits& limits, std::shared_ptr<TlsContext> tls) : limits_(limits), tls_(std::move(tls)) {}
 
   // httplib listens with a backlog of 5, so a burst of connections waits for SYN retries (1 s,
   // 3 s...); listen() again on the bound socket raises it.
@@ -274,7 +311,30 @@ class OAuthServer::Http final : public httplib::Server {
  private:
   // Replaces httplib's per-connection loop (keep-alive + process_request) to apply the deadline.
   bool process_and_close_socket(socket_t sock) override {
-    DeadlineStream stream(sock);
+    SSL* ssl = nullptr;
+    if (tls_ != nullptr) {
+      ssl = SSL_new(tls_->ctx);
+      fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
+      if (ssl == nullptr || SSL_set_fd(ssl, sock) != 1) {
+        SSL_free(ssl);
+        ::close(sock);
+        return false;
+      }
+    }
+    bool ok = Serve(sock, ssl);
+    if (ssl != nullptr) {
+      if (ok) SSL_shutdown(ssl);  // close_notify, best effort (non-blocking)
+      SSL_free(ssl);
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  bool Serve(socket_t sock, SSL* ssl) {
+    DeadlineStream stream(sock, ssl);
+    stream.set_deadline(Clock::now() + limits_.request_deadline);
+    if (ssl != nullptr && !stream.Handshake()) return false;
     bool ok = true;
     for (int n = 0; n < limits_.keep_alive_max && svr_sock_ != INVALID_SOCKET; ++n) {
       if (n > 0 && !stream.WaitForRequest(limits_.keep_alive_idle)) break;
@@ -284,17 +344,48 @@ class OAuthServer::Http final : public httplib::Server {
       // A client too slow for the deadline gets no second chance on this connection.
       if (!ok || closed || stream.timed_out()) break;
     }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
     return ok;
   }
 
   const OAuthLimits limits_;
+  const std::shared_ptr<TlsContext> tls_;
 };
 
 OAuthServer::OAuthServer(Catalog& catalog, OAuthLimits limits) : catalog_(catalog), limits_(limits) {}
 
 OAuthServer::~OAuthServer() { Stop(); }
+
+absl::Status OAuthServer::EnableTls(const std::string& cert_pem, const std::string& key_pem) {
+  auto tls = std::make_shared<TlsContext>();
+  tls->ctx = SSL_CTX_new(TLS_server_method());
+  if (tls->ctx == nullptr) return absl::InternalError("SSL_CTX_new failed");
+  SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
+  auto error = [](const char* what) {
+    char text[256] = "";
+    ERR_error_string_n(ERR_get_error(), text, sizeof(text));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", text));
+  };
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
+                                                     &BIO_free);
+  X509* leaf = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
+  if (leaf == nullptr || SSL_CTX_use_certificate(tls->ctx, leaf) != 1) {
+    X509_free(leaf);
+    return error("certificate");
+  }
+  X509_free(leaf);
+  while (X509* chain = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr))
+    SSL_CTX_add_extra_chain_cert(tls->ctx, chain);  // takes ownership
+  ERR_clear_error();                                // the end of the chain reads as an error
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())),
+                                                    &BIO_free);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
+  bool key_ok = key != nullptr && SSL_CTX_use_PrivateKey(tls->ctx, key) == 1;
+  EVP_PKEY_free(key);
+  if (!key_ok) return error("private key");
+  if (SSL_CTX_check_private_key(tls->ctx) != 1) return error("the private key does not match the certificate");
+  tls_ = std::move(tls);
+  return absl::OkStatus();
+}
 
 absl::Status OAuthServer::Start(const std::string& listen) {
   size_t colon = listen.rfind(':');
@@ -303,7 +394,7 @@ absl::Status OAuthServer::Start(const std::string& listen) {
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port > 65535 ||
       inet_pton(AF_INET, listen.substr(0, colon).c_str(), &ignored) != 1)
     return absl::InvalidArgumentError(absl::StrCat("--token-listen: '", listen, "' needs IPV4_ADDRESS:PORT"));
-  http_ = std::make_unique<Http>(limits_);
+  http_ = std::make_unique<Http>(limits_, tls_);
   const OAuthLimits limits = limits_;
   http_->new_task_queue = [limits] { return new httplib::ThreadPool(static_cast<size_t>(limits.workers)); };
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second agent share

@@ -75,6 +75,9 @@ class OAuthServer {
   void CountInto(PairCounters* counters) { counters_ = counters; }
   ~OAuthServer();
 
+  // Serves HTTPS (OpenSSL 3, TLS 1.2+) with this PEM chain and key; before Start(). The TLS
+  // handshake counts against the request deadline like the request itself.
+  absl::Status EnableTls(const std::string& cert_pem, const std::string& key_pem);
   // "127.0.0.1:9401"; port 0 picks one (see port()). An address in use is an error (no
   // SO_REUSEPORT: a second agent cannot share the port).
   absl::Status Start(const std::string& listen);
@@ -90,6 +93,8 @@ class OAuthServer {
   RateLimitedLog auth_failures_{"OAuth2 client authentication failed"};
   FailureLimiter failures_by_client_{{limits_.max_failures_per_client, limits_.failure_window}};
   FailureLimiter failures_by_address_{{limits_.max_failures_per_address, limits_.failure_window}};
+  struct TlsContext;  // OpenSSL's SSL_CTX
+  std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<Http> http_;
   std::thread thread_;
   int port_ = 0;

@@ -420,7 +420,15 @@ async function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === parts[0]));
   document.getElementById("sign-out").hidden = !state.credential;
-  if (!state.credential) return signInPage();
+  if (!state.credential) {
+    state.user = null;
+    document.getElementById("who").textContent = "";
+    return signInPage();
+  }
+  if (!state.user) {
+    state.user = await api("GET", "/me").catch(() => null);
+    if (state.user) document.getElementById("who").textContent = `${state.user.name} (${state.user.roles.join(", ")})`;
+  }
   try {
     if (parts[0] === "publisher" && parts[1] === "api") return await publisherApiPage(parts[2]);
     if (parts[0] === "portal" && parts[1] === "api" && parts[3] === "subscribe") return await wizardPage(parts[2]);

@@ -121,12 +121,37 @@ TEST_F(ConsoleE2E, JsonApiSpeaksHttpWithTheGrpcApisRules) {
   EXPECT_EQ(none->status, 404);
 }
 
-TEST_F(ConsoleE2E, NonLoopbackListenIsRefusedNamingTheFlag) {
-  Subprocess remote({WSGATE_AGENT, "--engine", "", "--data-dir", dir_ + "/data2", "--admin-listen", "127.0.0.1:0", "--token-listen",
-                     "127.0.0.1:0", "--console-listen", "0.0.0.0:0"});
-  EXPECT_EQ(remote.Wait(kTimeoutMs), 1);
-  EXPECT_NE(remote.output().find("--console-listen: 0.0.0.0 is not a loopback address"), std::string::npos)
-      << remote.output();
+TEST_F(ConsoleE2E, OffLoopbackOnlyWithTlsAndThenOverHttps) {
+  Subprocess plain({WSGATE_AGENT, "--engine", "", "--data-dir", dir_ + "/data2", "--admin-listen", "127.0.0.1:0",
+                    "--token-listen", "127.0.0.1:0", "--console-listen", "0.0.0.0:0"});
+  EXPECT_EQ(plain.Wait(kTimeoutMs), 2);
+  EXPECT_NE(plain.output().find("--console-listen 0.0.0.0:0: refusing to serve credentials in plaintext"),
+            std::string::npos)
+      << plain.output();
+
+  // A self-signed certificate for 127.0.0.1: the console serves HTTPS with the agent's --tls-cert.
+  std::string cert = dir_ + "/console.crt", key = dir_ + "/console.key";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "
+                         "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                         " 2>/dev/null")
+                            .c_str()),
+            0);
+  Subprocess tls({WSGATE_AGENT, "--engine", "", "--data-dir", dir_ + "/data3", "--admin-listen", "127.0.0.1:0",
+                  "--token-listen", "127.0.0.1:0", "--console-listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key",
+                  key});
+  size_t at = 0;
+  int port = tls.NumberAfter("HTTP/JSON admin API on https://127.0.0.1:0/ (port ", kTimeoutMs, &at);
+  ASSERT_NE(port, 0) << tls.output();
+  httplib::SSLClient https("127.0.0.1", port);
+  https.set_ca_cert_path(cert.c_str());
+  https.enable_server_certificate_verification(true);
+  auto page = https.Get("/");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  httplib::Client plaintext("127.0.0.1", port);
+  plaintext.set_read_timeout(5, 0);
+  auto refused = plaintext.Get("/");
+  EXPECT_TRUE(!refused || refused->status != 200) << "plaintext HTTP must not be served on the TLS port";
 }
 
 TEST_F(ConsoleE2E, SeedWalkthroughInHeadlessChromium) {

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,8 @@
 #include "engine/common/log.h"
 #include "engine/common/log_format.h"
 #include "tools/wsgatectl/diagnose.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace wsgate::tools::ctl {
 
@@ -22,7 +26,22 @@ void AddGlobalFlags(common::FlagParser& f, Globals& g) {
   f.AddString("output", &g.output, "text or json (also -o json)", "FORMAT");
   f.AddBool("no-wait", &g.no_wait, "do not wait for engines to apply a change");
   AddLogFormatFlag(f);
+  f.AddString("credential-file", &g.credential_file, "read the credential from this file (a user's, from `user create`)",
+              "FILE");
+  f.AddString("ca-file", &g.ca_file, "TLS to the agent, verifying it with this PEM CA (or set WSGATE_CA_FILE)", "FILE");
 }
+
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot read it"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
 
 Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
                     absl::Status (*run)(Ctx&)) {
@@ -31,14 +50,32 @@ Command MakeCommand(std::string path, std::string usage, std::string help, int m
 }
 
 absl::Status Connect(Ctx& ctx) {
-  if (const char* env = std::getenv("WSGATE_ADMIN_TOKEN"); env && *env) {
+  if (!ctx.globals.credential_file.empty()) {
+    absl::StatusOr<std::string> text = ReadFile("--credential-file", ctx.globals.credential_file);
+    if (!text.ok()) return text.status();
+    ctx.credential = std::string(absl::StripAsciiWhitespace(*text));
+    if (ctx.credential.empty())
+      return absl::InvalidArgumentError("--credential-file " + ctx.globals.credential_file + ": the file is empty");
+  } else if (const char* env = std::getenv("WSGATE_ADMIN_TOKEN"); env && *env) {
     ctx.credential = env;
   } else {
     absl::StatusOr<std::string> credential = agent::AdminCredential(ctx.globals.data_dir, /*create=*/false);
     if (!credential.ok()) return credential.status();
     ctx.credential = *credential;
   }
-  ctx.stub = v1::Admin::NewStub(grpc::CreateChannel(ctx.globals.agent, grpc::InsecureChannelCredentials()));
+  std::string ca_file = ctx.globals.ca_file;
+  if (const char* env = std::getenv("WSGATE_CA_FILE"); ca_file.empty() && env && *env) ca_file = env;
+  std::shared_ptr<grpc::ChannelCredentials> channel = grpc::InsecureChannelCredentials();
+  if (!ca_file.empty()) {  // OpenSSL through gRPC; the agent's name must match its certificate
+    absl::StatusOr<std::string> ca = ReadFile("--ca-file", ca_file);
+    if (!ca.ok()) return ca.status();
+    if (ca->find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+      return absl::InvalidArgumentError("--ca-file " + ca_file + ": no PEM certificate in it");
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *std::move(ca);
+    channel = grpc::SslCredentials(ssl);
+  }
+  ctx.stub = v1::Admin::NewStub(grpc::CreateChannel(ctx.globals.agent, channel));
   return absl::OkStatus();
 }
 
@@ -47,7 +84,8 @@ absl::Status FromGrpc(const grpc::Status& status) {
   // gRPC's codes are absl's codes, value for value.
   auto code = static_cast<absl::StatusCode>(status.error_code());
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE)
-    return absl::Status(code, "cannot reach the agent (is wsgate-agent running? --agent): " + status.error_message());
+    return absl::Status(code, "cannot reach the agent (is wsgate-agent running? --agent; one with --tls-cert needs --ca-file): " +
+                                  status.error_message());
   return absl::Status(code, status.error_message());
 }
 

@@ -44,6 +44,10 @@ struct Globals {
   std::string data_dir = wsgate::agent::DefaultDataDir();
   std::string output = "text";
   bool no_wait = false;
+  // The admin credential from this file instead of WSGATE_ADMIN_TOKEN / <data-dir>/admin.token.
+  std::string credential_file;
+  // TLS to the agent, verifying its certificate against this PEM CA bundle (or $WSGATE_CA_FILE).
+  std::string ca_file;
 };
 
 // Adds the globals' flags (before a command adds its own, so --help lists them first).
@@ -88,8 +92,9 @@ Command MakeCommand(std::string path, std::string usage, std::string help, int m
 Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
                     absl::Status (*run)(Ctx&));
 
-// Reads the admin credential (WSGATE_ADMIN_TOKEN, else <data-dir>/admin.token) and opens the
-// channel to --agent (gRPC connects on the first RPC).
+// Reads the admin credential (--credential-file, else WSGATE_ADMIN_TOKEN, else
+// <data-dir>/admin.token) and opens the channel to --agent (gRPC connects on the first RPC): TLS
+// verified against --ca-file / $WSGATE_CA_FILE when given, else plaintext.
 absl::Status Connect(Ctx& ctx);
 
 // A failed RPC as the CLI reports it: gRPC's code and message; UNAVAILABLE says to start the agent.

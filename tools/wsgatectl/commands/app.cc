@@ -18,7 +18,7 @@ struct CreateFlags {
   std::string owner, policy, description;
   std::vector<std::string> scopes;
   void Register(common::FlagParser& f) {
-    f.AddString("owner", &owner, "owner (default admin)", "NAME");
+    f.AddString("owner", &owner, "owner (default: the caller; only admin may name another user)", "NAME");
     f.AddString("policy", &policy, "application throttle policy (default Unlimited)", "POLICY");
     f.AddString("description", &description, "free text", "TEXT");
     f.AddList("scope", &scopes, "a scope its tokens may carry (repeatable)", "SCOPE");

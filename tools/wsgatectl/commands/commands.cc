@@ -25,6 +25,7 @@ std::vector<Command> AllCommands() {
   AddAuditCommands(commands);
   AddUsageCommands(commands);
   AddSnapshotCommands(commands);
+  AddUserCommands(commands);
   return commands;
 }
 
