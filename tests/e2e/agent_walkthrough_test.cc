@@ -204,10 +204,11 @@ TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
   EXPECT_EQ(b->output().find("one too many"), std::string::npos) << b->output();
   EXPECT_EQ(a->Wait(300), -1) << "the throttled client was disconnected: " << a->output();
   // The operator sees it in `wsgatectl status`: two live connections, one frame throttled.
-  std::string status = CtlOk({"status"});
-  EXPECT_NE(status.find("connections 2"), std::string::npos) << status;
-  EXPECT_NE(status.find("frames in/out 1/3"), std::string::npos) << status;
-  EXPECT_NE(status.find("throttled 1"), std::string::npos) << status;
+  std::string status = CtlOk({"status", "-o", "json"});
+  EXPECT_NE(status.find("\"active_connections\": \"2\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"frames_client_to_backend\": \"1\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"frames_backend_to_client\": \"3\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"throttled_frames\": \"1\""), std::string::npos) << status;
 }
 
 // Direction rights end to end: a subscribe-only topic added with wsgatectl delivers the backend's

@@ -28,6 +28,7 @@ void AddAuditCommands(std::vector<Command>& commands);         // audit (operati
 void AddUsageCommands(std::vector<Command>& commands);         // usage (operations)
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
 void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
+void AddCliCommands(std::vector<Command>& commands);           // version, completion, context ... (cli)
 
 // An ApplyCatalog reply as text: "+ KIND NAME" (create), "~ KIND NAME" and one indented line per
 // changed field (update), "- KIND NAME" (delete); export/diff/apply and import print it.
