@@ -185,7 +185,11 @@ TEST_F(CliConventions, ContextsAndWsgateAgent) {
                 &out, env),
             0)
       << out;
-  EXPECT_EQ(Run({WSGATE_CTL, "context", "add", "nowhere", "--agent", "127.0.0.1:1"}, &out, env), 0) << out;
+  EXPECT_EQ(Run({WSGATE_CTL, "context", "add", "nowhere", "--agent", "127.0.0.1:1", "--data-dir", dir_ + "/nothing"},
+                &out, env),
+            0)
+      << out;
+  EXPECT_NE(out.find("`wsgatectl context use nowhere` selects it"), std::string::npos) << out;
   std::ifstream file(dir_ + "/config/wsgate/config.yaml");
   ASSERT_TRUE(file.good());
   // No --agent, no --data-dir: the current context's agent and credential file.
@@ -193,7 +197,9 @@ TEST_F(CliConventions, ContextsAndWsgateAgent) {
   EXPECT_EQ(Run({WSGATE_CTL, "context", "list"}, &out, env), 0);
   EXPECT_NE(out.find("*        local    127.0.0.1:" + admin_port_), std::string::npos) << out;
   EXPECT_EQ(Run({WSGATE_CTL, "context", "use", "nowhere"}, &out, env), 0) << out;
-  EXPECT_EQ(Run({WSGATE_CTL, "status"}, &out, env), 1) << out;
+  EXPECT_EQ(Run({WSGATE_CTL, "status"}, &out, env), 1) << out;  // its data dir, then its agent
+  EXPECT_NE(out.find("no admin credential at " + dir_ + "/nothing/admin.token"), std::string::npos) << out;
+  EXPECT_EQ(Run({WSGATE_CTL, "status"}, &out, {"WSGATE_ADMIN_TOKEN=x"}), 1) << out;
   EXPECT_NE(out.find("cannot reach the agent"), std::string::npos) << out;
   // WSGATE_AGENT beats the context; --agent beats both.
   std::vector<std::string> env2 = env;

@@ -27,7 +27,7 @@ absl::Status Version(Ctx& ctx) {
   absl::Status reached = Connect(ctx);
   if (reached.ok()) reached = Call(ctx, &Stub::GetStatus, v1::Empty(), status);
   if (!reached.ok()) {
-    std::cout << "wsgatectl " << common::BuildVersion() << "\n";
+    std::cout << "wsgatectl " << common::BuildVersion() << std::endl;  // before main's error line
     return reached;
   }
   pb::Struct doc;
