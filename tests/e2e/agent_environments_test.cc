@@ -207,7 +207,7 @@ TEST_F(AgentEnvironments, CountOnlyPlanNeverDrops) {
     ASSERT_TRUE(b->WaitForOutput(m, kTimeoutMs)) << b->output();
   }
   EXPECT_EQ(a->output().find("4003"), std::string::npos) << a->output();
-  EXPECT_NE(CtlOk({"status"}).find("throttled 0"), std::string::npos);
+  EXPECT_NE(CtlOk({"status", "-o", "json"}).find("\"throttled_frames\": \"0\""), std::string::npos);
 }
 
 // API-level policies attach and detach from the CLI, and a subscription's plan changes, with the

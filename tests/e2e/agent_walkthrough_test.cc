@@ -142,9 +142,9 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
   std::string app_policies = CtlOk({"policy", "list", "--level", "application"});  // crashed before the fix
   EXPECT_NE(app_policies.find("Unlimited\tAPPLICATION"), std::string::npos) << app_policies;
   EXPECT_EQ(app_policies.find("AsyncGold"), std::string::npos) << app_policies;
-  std::string status = CtlOk({"status"});
-  EXPECT_NE(status.find("\tup\t"), std::string::npos) << status;
-  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+  std::string status = CtlOk({"status", "-o", "json"});  // exit 0: every engine up and current
+  EXPECT_NE(status.find("\"reachable\": true"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"lag\": \"0\""), std::string::npos) << status;
 
   // Bad inputs: a clear one-line error, a non-zero exit, nothing changed.
   std::string out;
@@ -314,12 +314,13 @@ TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   EXPECT_EQ(engine_->Wait(kTimeoutMs), 0);
   StartEngine();
   std::string status;
-  for (int i = 0; i < 100; ++i) {
-    status = CtlOk({"status"});
-    if (status.find("lag 0") != std::string::npos && status.find("\tup\t") != std::string::npos) break;
+  int status_code = 1;
+  for (int i = 0; i < 100; ++i) {  // status exits 0 once every engine is up at lag 0
+    status_code = Ctl({"status"}, &status);
+    if (status_code == 0) break;
     usleep(100000);
   }
-  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+  EXPECT_EQ(status_code, 0) << status;
   auto client = Wscat("/chats/1.0.0/rooms/room2", token);
   EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
 }
