@@ -171,6 +171,16 @@ TEST_F(CliConventions, GroupsSuggestionsRequiredFlagsAndFlagNames) {
   EXPECT_EQ(Run({WSGATE_CTL, "__complete", "api", "cr"}, &out), 0);
   EXPECT_EQ(out, "create\n");
   EXPECT_EQ(Run({WSGATE_CTL, "completion", "fish"}, &out), 1);
+  // The bash script in bash: what Tab after `wsgatectl api cr` and `wsgatectl api create X --ver` offers.
+  std::string ctl = WSGATE_CTL;
+  EXPECT_EQ(Run({"/bin/bash", "-c",
+                 "source <(" + ctl + " completion bash) && COMP_WORDS=(" + ctl +
+                     " api cr) && COMP_CWORD=2 && _wsgatectl && echo \"${COMPREPLY[*]}\" && COMP_WORDS=(" + ctl +
+                     " api create X --ver) && COMP_CWORD=4 && _wsgatectl && echo \"${COMPREPLY[*]}\""},
+                &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "create\n--version\n");
 }
 
 TEST_F(CliConventions, ContextsAndWsgateAgent) {
