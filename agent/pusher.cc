@@ -162,6 +162,9 @@ void Pusher::Run(Engine& engine) {
           WSGATE_LOG(kInfo, "engine %s restarted (id %s); bringing it up to date", engine.target, status.engine_id());
         engine.info.set_reachable(true);
         engine.info.set_engine_id(status.engine_id());
+        engine.info.set_version(status.version());  // issue 17 (cli): version, uptime, listeners
+        engine.info.set_started_unix_ms(status.started_unix_ms());
+        *engine.info.mutable_listeners() = status.listeners();
         if (status.agent_id() == catalog_.agent_id()) engine.info.set_applied_version(status.applied_version());
         else engine.info.set_applied_version(0);
       }

@@ -57,10 +57,47 @@ void FlagParser::AddList(std::string name, std::vector<std::string>* values, std
   flags_.push_back(std::move(f));
 }
 
+const char* BuildVersion() { return WSGATE_VERSION; }
+
+FlagParser::Flag* FlagParser::Lookup(std::string_view name) {
+  for (Flag& f : flags_)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
 const FlagParser::Flag* FlagParser::Lookup(std::string_view name) const {
   for (const Flag& f : flags_)
     if (f.name == name) return &f;
   return nullptr;
+}
+
+void FlagParser::MarkRequired(std::string_view name) {
+  if (Flag* f = Lookup(name)) f->required = true;
+}
+
+absl::Status FlagParser::CheckRequired() const {
+  for (const Flag& f : flags_)
+    if (f.required && !f.seen)
+      return absl::InvalidArgumentError(absl::StrCat("--", f.name, " is required (see --help)"));
+  return absl::OkStatus();
+}
+
+bool FlagParser::IsSet(std::string_view name) const {
+  const Flag* f = Lookup(name);
+  return f != nullptr && f->seen;
+}
+
+std::vector<std::string> FlagParser::FlagNames() const {
+  std::vector<std::string> out;
+  for (const Flag& f : flags_) out.push_back(f.name);
+  return out;
+}
+
+std::vector<std::string> FlagParser::BoolNames() const {
+  std::vector<std::string> out;
+  for (const Flag& f : flags_)
+    if (f.is_bool) out.push_back(f.name);
+  return out;
 }
 
 absl::Status FlagParser::Parse(int argc, char** argv) {
@@ -83,7 +120,7 @@ absl::Status FlagParser::Parse(int argc, char** argv) {
     std::string_view body = arg.substr(2);
     size_t eq = body.find('=');
     std::string_view name = body.substr(0, eq);
-    const Flag* flag = Lookup(name);
+    Flag* flag = Lookup(name);
     bool negated = false;
     if (flag == nullptr && name.substr(0, 3) == "no-") {
       flag = Lookup(name.substr(3));
@@ -92,6 +129,7 @@ absl::Status FlagParser::Parse(int argc, char** argv) {
     }
     if (flag == nullptr)
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", Sv(name), " (see --help)"));
+    flag->seen = true;
     if (flag->is_bool) {
       if (eq != std::string_view::npos) {
         std::string_view v = body.substr(eq + 1);
@@ -118,10 +156,12 @@ absl::Status FlagParser::Parse(int argc, char** argv) {
 
 int FlagParser::ParseCommandLine(int argc, char** argv) {
   std::string log_level = "info";
+  bool version = false;
   AddString("log-level", &log_level, "debug, info, warning or error", "LEVEL");
   std::string log_format = "text";
   AddString("log-format", &log_format, "text, or json (one JSON object a line; key=value words become fields)",
             "FORMAT");
+  AddBool("version", &version, "print the version and exit");
   SetLogTag(program_);
   if (absl::Status s = Parse(argc, argv); !s.ok()) {
     std::cerr << program_ << ": " << s.message() << "\n";
@@ -129,6 +169,10 @@ int FlagParser::ParseCommandLine(int argc, char** argv) {
   }
   if (help_requested_) {
     std::cout << Help();
+    return 0;
+  }
+  if (version) {
+    std::cout << program_ << " " << BuildVersion() << "\n";
     return 0;
   }
   if (!positional_.empty()) {
@@ -157,7 +201,10 @@ std::string FlagParser::Help() const {
     if (left.size() < 30) left.resize(30, ' ');
     else left += "\n" + std::string(30, ' ');
     absl::StrAppend(&out, left, f.help);
-    if (!f.default_text.empty()) absl::StrAppend(&out, " (default ", f.default_text, ")");
+    // A help text that names its default itself ("lifetime (default 3600)") gets no second one.
+    if (f.required) absl::StrAppend(&out, " (required)");
+    else if (!f.default_text.empty() && f.help.find("(default") == std::string::npos)
+      absl::StrAppend(&out, " (default ", f.default_text, ")");
     out += "\n";
   }
   absl::StrAppend(&out, "  -h, --help                  Show this help and exit\n");

@@ -21,6 +21,9 @@
 
 namespace wsgate::common {
 
+// The build's version ("0.1.0", the CMake project version), which --version prints.
+const char* BuildVersion();
+
 class FlagParser {
  public:
   FlagParser(std::string program, std::string description);
@@ -32,11 +35,22 @@ class FlagParser {
   void AddList(std::string name, std::vector<std::string>* values, std::string help,
                std::string value_name = "TEXT");
 
+  // A flag that must be given: Help() says "(required)" instead of a default, and
+  // CheckRequired() names the first one missing ("--version is required"). Call after Add...().
+  void MarkRequired(std::string_view name);
+  // OK, or "--NAME is required (see --help)" for the first required flag Parse() did not see.
+  absl::Status CheckRequired() const;
+  // Whether Parse() saw the flag (in any form, --no-NAME included).
+  bool IsSet(std::string_view name) const;
+  // Every flag's name (without --), in the order added; booleans also in BoolNames().
+  std::vector<std::string> FlagNames() const;
+  std::vector<std::string> BoolNames() const;
+
   // Parses argv[1..]. Arguments that are not flags are collected in positional(); "--" ends flags.
   absl::Status Parse(int argc, char** argv);
 
-  // What every wsgate binary does with its command line: adds --log-level, parses, prints --help
-  // (exit 0) or a one-line error naming the flag (exit 2), refuses stray arguments, and sets the
+  // What every wsgate binary does with its command line: adds --log-level and --version, parses,
+  // prints --help or --version (exit 0) or a one-line error naming the flag (exit 2), refuses stray arguments, and sets the
   // log level and tag. Returns -1 to go on, or the exit code.
   int ParseCommandLine(int argc, char** argv);
   bool help_requested() const { return help_requested_; }
@@ -52,7 +66,10 @@ class FlagParser {
     std::function<absl::Status(std::string_view)> set;
     bool is_bool = false;
     bool* bool_value = nullptr;
+    bool required = false;
+    bool seen = false;
   };
+  Flag* Lookup(std::string_view name);
   const Flag* Lookup(std::string_view name) const;
 
   std::string program_;

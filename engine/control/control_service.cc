@@ -286,7 +286,11 @@ absl::Status ControlServer::Start() {
   std::string bind_path = options_.unix_path + ".new";
   ::unlink(bind_path.c_str());  // a leftover of a crashed engine; ours while we hold the lock
   grpc::ServerBuilder builder;
-  std::vector<std::string> listeners{absl::StrCat("ws port ", server_.port())};
+  // Every port really bound (issue 17: `wsgatectl status` and `env list` show them).
+  std::vector<std::string> listeners;
+  for (uint16_t port : server_.ws_ports()) listeners.push_back(absl::StrCat("ws port ", port));
+  if (listeners.empty()) listeners.push_back(absl::StrCat("ws port ", server_.port()));
+  for (uint16_t port : server_.wss_ports()) listeners.push_back(absl::StrCat("wss port ", port));
   builder.AddListeningPort("unix:" + bind_path, grpc::InsecureServerCredentials());
   listeners.push_back("control unix:" + options_.unix_path);
   service_ = std::make_unique<Service>(server_, options_.engine_id, listeners);

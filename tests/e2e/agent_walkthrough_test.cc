@@ -143,9 +143,9 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
   std::string app_policies = CtlOk({"policy", "list", "--level", "application"});  // crashed before the fix
   EXPECT_NE(app_policies.find("Unlimited\tAPPLICATION"), std::string::npos) << app_policies;
   EXPECT_EQ(app_policies.find("AsyncGold"), std::string::npos) << app_policies;
-  std::string status = CtlOk({"status"});
-  EXPECT_NE(status.find("\tup\t"), std::string::npos) << status;
-  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+  std::string status = CtlOk({"status", "-o", "json"});  // exit 0: every engine up and current
+  EXPECT_NE(status.find("\"reachable\": true"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"lag\": \"0\""), std::string::npos) << status;
 
   // Bad inputs: a clear one-line error, a non-zero exit, nothing changed.
   std::string out;
@@ -205,10 +205,11 @@ TEST_F(AgentWalkthrough, BusinessPlanThrottlesWithWso2sMessage) {
   EXPECT_EQ(b->output().find("one too many"), std::string::npos) << b->output();
   EXPECT_EQ(a->Wait(300), -1) << "the throttled client was disconnected: " << a->output();
   // The operator sees it in `wsgatectl status`: two live connections, one frame throttled.
-  std::string status = CtlOk({"status"});
-  EXPECT_NE(status.find("connections 2"), std::string::npos) << status;
-  EXPECT_NE(status.find("frames in/out 1/3"), std::string::npos) << status;
-  EXPECT_NE(status.find("throttled 1"), std::string::npos) << status;
+  std::string status = CtlOk({"status", "-o", "json"});
+  EXPECT_NE(status.find("\"active_connections\": \"2\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"frames_client_to_backend\": \"1\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"frames_backend_to_client\": \"3\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"throttled_frames\": \"1\""), std::string::npos) << status;
 }
 
 // Direction rights end to end: a subscribe-only topic added with wsgatectl delivers the backend's
@@ -314,12 +315,13 @@ TEST_F(AgentWalkthrough, AgentKilledAndEngineRestartedKeepServing) {
   EXPECT_EQ(engine_->Wait(kTimeoutMs), 0);
   StartEngine();
   std::string status;
-  for (int i = 0; i < 100; ++i) {
-    status = CtlOk({"status"});
-    if (status.find("lag 0") != std::string::npos && status.find("\tup\t") != std::string::npos) break;
+  int status_code = 1;
+  for (int i = 0; i < 100; ++i) {  // status exits 0 once every engine is up at lag 0
+    status_code = Ctl({"status"}, &status);
+    if (status_code == 0) break;
     usleep(100000);
   }
-  EXPECT_NE(status.find("lag 0"), std::string::npos) << status;
+  EXPECT_EQ(status_code, 0) << status;
   auto client = Wscat("/chats/1.0.0/rooms/room2", token);
   EXPECT_TRUE(client->WaitForOutput("You joined room2!", kTimeoutMs)) << client->output();
 }

@@ -1,34 +1,47 @@
 // File: tools/wsgatectl/command.cc — the helpers every wsgatectl command shares.
 #include "tools/wsgatectl/command.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/log.h"
 #include "engine/common/log_format.h"
+#include "tools/wsgatectl/cli_config.h"
 #include "tools/wsgatectl/diagnose.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
+#include "tools/wsgatectl/output.h"
 
 namespace wsgate::tools::ctl {
 
 void AddGlobalFlags(common::FlagParser& f, Globals& g) {
   f.AddString("agent", &g.agent, "the agent's admin API", "ADDR:PORT");
   f.AddString("data-dir", &g.data_dir, "where the agent keeps admin.token (or set WSGATE_ADMIN_TOKEN)", "DIR");
-  f.AddString("output", &g.output, "text or json (also -o json)", "FORMAT");
+  f.AddString("output", &g.output, "text, json or yaml (also -o json, -ojson)", "FORMAT");
   f.AddBool("no-wait", &g.no_wait, "do not wait for engines to apply a change");
   AddLogFormatFlag(f);
   f.AddString("credential-file", &g.credential_file, "read the credential from this file (a user's, from `user create`)",
               "FILE");
   f.AddString("ca-file", &g.ca_file, "TLS to the agent, verifying it with this PEM CA (or set WSGATE_CA_FILE)", "FILE");
+  f.AddInt("wait-timeout", &g.wait_timeout_s, "seconds to wait for engines to apply a change (then exit 3)", 1, 3600);
+}
+
+Command NewCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
+                   std::function<Runner(common::FlagParser& parser)> bind) {
+  Command c;
+  c.path = std::move(path);
+  c.usage = std::move(usage);
+  c.help = std::move(help);
+  c.min_args = min_args;
+  c.max_args = max_args;
+  c.bind = std::move(bind);
+  return c;
 }
 
 namespace {
@@ -45,11 +58,32 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
 
 Command MakeCommand(std::string path, std::string usage, std::string help, int min_args, int max_args,
                     absl::Status (*run)(Ctx&)) {
-  return Command{std::move(path), std::move(usage), std::move(help), min_args, max_args,
-                 [run](common::FlagParser&) -> Runner { return run; }};
+  return NewCommand(std::move(path), std::move(usage), std::move(help), min_args, max_args,
+                    [run](common::FlagParser&) -> Runner { return run; });
 }
 
+namespace {
+
+// --agent, else $WSGATE_AGENT, else the context's; the context's credential unless --data-dir.
+absl::Status ResolveAgent(Globals& g) {
+  absl::StatusOr<CliConfig> config = LoadConfig(ConfigPath());
+  if (!config.ok()) return config.status();
+  absl::StatusOr<const CliContext*> context = ActiveContext(*config);
+  if (!context.ok()) return context.status();
+  const char* env = std::getenv("WSGATE_AGENT");
+  if (!g.agent_set && env && *env) g.agent = env;
+  else if (!g.agent_set && *context && !(*context)->agent.empty()) g.agent = (*context)->agent;
+  if (!g.data_dir_set && *context) {
+    if (!(*context)->data_dir.empty()) g.data_dir = (*context)->data_dir;
+    g.context_credential_file = (*context)->credential_file;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Connect(Ctx& ctx) {
+  if (absl::Status s = ResolveAgent(ctx.globals); !s.ok()) return s;
   if (!ctx.globals.credential_file.empty()) {
     absl::StatusOr<std::string> text = ReadFile("--credential-file", ctx.globals.credential_file);
     if (!text.ok()) return text.status();
@@ -58,6 +92,13 @@ absl::Status Connect(Ctx& ctx) {
       return absl::InvalidArgumentError("--credential-file " + ctx.globals.credential_file + ": the file is empty");
   } else if (const char* env = std::getenv("WSGATE_ADMIN_TOKEN"); env && *env) {
     ctx.credential = env;
+  } else if (!ctx.globals.context_credential_file.empty()) {
+    std::ifstream f(ctx.globals.context_credential_file);
+    std::string token;
+    if (!f || !std::getline(f, token) || token.empty())
+      return absl::PermissionDeniedError("cannot read the admin credential from " + ctx.globals.context_credential_file +
+                                         " (the context's credential-file; wsgatectl context list)");
+    ctx.credential = token;
   } else {
     absl::StatusOr<std::string> credential = agent::AdminCredential(ctx.globals.data_dir, /*create=*/false);
     if (!credential.ok()) return credential.status();
@@ -98,36 +139,65 @@ std::unique_ptr<grpc::ClientContext> CallContext(const Ctx& ctx) {
 
 void Print(const Ctx& ctx, const google::protobuf::Message& reply, const std::string& text) {
   if (ctx.json()) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions o;
-    o.add_whitespace = true;
-    o.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(reply, &out, o);
-    std::cout << out;
-    if (out.empty() || out.back() != '\n') std::cout << "\n";
+    std::cout << FormatReply(reply, ctx.globals.output);
   } else if (!text.empty()) {
     std::cout << text << (text.back() == '\n' ? "" : "\n");
   }
 }
 
+namespace {
+
+// "1 engine: unix:/run/e.sock (connection refused)" for the engines behind `status`'s version.
+std::string Pending(const v1::AgentStatus& status) {
+  std::string names;
+  int n = 0;
+  for (const auto& e : status.engines()) {
+    if (e.applied_version() >= status.config_version()) continue;
+    ++n;
+    absl::StrAppend(&names, names.empty() ? "" : ", ", e.target(), " (",
+                    e.last_error().empty() ? (e.reachable() ? "applying" : "unreachable") : e.last_error(), ")");
+  }
+  return absl::StrCat(n, n == 1 ? " engine: " : " engines: ", names);
+}
+
+}  // namespace
+
 void WaitForEngines(const Ctx& ctx) {
   if (ctx.globals.no_wait) return;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::seconds(ctx.globals.wait_timeout_s);
+  auto next_progress = start + std::chrono::milliseconds(500);
   v1::AgentStatus status;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (true) {
     status.Clear();
-    if (!ctx.stub->GetStatus(CallContext(ctx).get(), v1::Empty(), &status).ok()) return;
+    if (grpc::Status st = ctx.stub->GetStatus(CallContext(ctx).get(), v1::Empty(), &status); !st.ok()) {
+      ctx.wait_failure = "cannot ask whether engines applied the change: " + std::string(FromGrpc(st).message());
+      return;
+    }
     bool done = true;
     for (const auto& e : status.engines())
       if (e.applied_version() < status.config_version()) done = false;
     if (done) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    if (now >= next_progress) {
+      Diagnose(common::LogLevel::kInfo, absl::StrCat("waiting for ", Pending(status)));
+      next_progress = now + std::chrono::seconds(2);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  for (const auto& e : status.engines())
-    if (e.applied_version() < status.config_version())
-      Diagnose(common::LogLevel::kWarning,
-               absl::StrCat("engine ", e.target(), " has not applied config version ", status.config_version(),
-                            " yet (", e.last_error().empty() ? "pending" : e.last_error(), ")"));
+  ctx.wait_failure = absl::StrCat("timed out after ", ctx.globals.wait_timeout_s, " s waiting for ", Pending(status),
+                                  " to apply config version ", status.config_version(),
+                                  " (the change is saved; --wait-timeout waits longer, `wsgatectl status` shows engines)");
+}
+
+absl::StatusOr<std::string> ValueOrStdin(const std::string& value, const std::string& what, bool trim) {
+  if (value != "-") return value;
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (trim)
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return absl::InvalidArgumentError(what + " -: stdin was empty");
+  return text;
 }
 
 int ExitCode(const absl::Status& status) {

@@ -84,21 +84,4 @@ std::string CertificateText(const v1::CertificateInfo& c) {
   return out;
 }
 
-std::string StatusText(const v1::AgentStatus& status) {
-  std::string text = absl::StrCat("agent ", status.agent_id(), "  config version ", status.config_version(), "\n");
-  if (status.engines().empty()) text += "no engines configured (wsgate-agent --engine unix:PATH[@ENV])\n";
-  std::map<std::string, std::vector<const v1::EngineInfo*>> by_env;
-  for (const auto& e : status.engines()) by_env[e.environment()].push_back(&e);
-  for (const auto& [env, engines] : by_env) {
-    absl::StrAppend(&text, "environment ", env.empty() ? "(default)" : env, "\n");
-    for (const v1::EngineInfo* e : engines)
-      absl::StrAppend(&text, "  ", e->target(), "\t", e->reachable() ? "up" : "DOWN", "\tapplied ",
-                      e->applied_version(), "\tlag ", e->lag(), "\tconnections ", e->active_connections(),
-                      "\tframes in/out ", e->frames_client_to_backend(), "/", e->frames_backend_to_client(),
-                      "\tthrottled ", e->throttled_frames(), e->last_error().empty() ? "" : "\t" + e->last_error(),
-                      "\n");
-  }
-  return text;
-}
-
 }  // namespace wsgate::tools::ctl

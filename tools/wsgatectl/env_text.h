@@ -23,7 +23,5 @@ std::string EnvironmentText(const v1::Environment& env);
 std::string SettingsText(const v1::EnvironmentSettings& settings);
 // `cert list` / `cert set`: one certificate a line.
 std::string CertificateText(const v1::CertificateInfo& cert);
-// `wsgatectl status`: engines grouped by environment.
-std::string StatusText(const v1::AgentStatus& status);
 
 }  // namespace wsgate::tools::ctl

@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "agent/settings.h"
 #include "tools/wsgatectl/commands/commands.h"
+#include "tools/wsgatectl/invoke_urls.h"
+#include "tools/wsgatectl/table.h"
 #include "tools/wsgatectl/text.h"
 
 namespace wsgate::tools::ctl {
@@ -23,6 +25,8 @@ struct CreateFlags {
     f.AddString("sandbox-endpoint", &sandbox, "sandbox endpoint", "URL");
     f.AddString("description", &description, "free text", "TEXT");
     f.AddBool("default-version", &default_version, "also serve it without the version segment");
+    f.MarkRequired("context");
+    f.MarkRequired("version");
   }
 };
 
@@ -53,13 +57,17 @@ absl::Status List(Ctx& ctx, const ListFlags& flags) {
   req.set_name_filter(flags.filter);
   v1::ListApisResponse resp;
   if (absl::Status s = Call(ctx, &Stub::ListApis, req, resp); !s.ok()) return s;
-  std::string text = resp.apis().empty() ? "No APIs yet (wsgatectl api create ...)" : "";
+  std::vector<std::vector<std::string>> rows;
   for (const auto& a : resp.apis()) {
     std::vector<std::string> revs;
     for (uint32_t r : a.deployed_revisions()) revs.push_back(std::to_string(r));
-    absl::StrAppend(&text, a.spec().name(), ":", a.spec().version(), "\t", a.spec().context(), "\t",
-                    StateText(a.state()), "\tdeployed: ", revs.empty() ? "-" : absl::StrJoin(revs, ","), "\n");
+    rows.push_back({a.spec().name() + ":" + a.spec().version(), a.spec().context(), StateText(a.state()),
+                    revs.empty() ? "-" : absl::StrJoin(revs, ","), a.id()});
   }
+  std::string text = Table({"API", "CONTEXT", "STATE", "DEPLOYED", "ID"}, rows);
+  if (rows.empty())
+    text = flags.filter.empty() ? "No APIs yet (wsgatectl api create ...)"
+                                : "No API name contains '" + flags.filter + "' (wsgatectl api list lists all)";
   Print(ctx, resp, text);
   return absl::OkStatus();
 }
@@ -69,7 +77,17 @@ absl::Status Get(Ctx& ctx) {
   req.set_api(ctx.args[0]);
   v1::ApiInfo resp;
   if (absl::Status s = Call(ctx, &Stub::GetApi, req, resp); !s.ok()) return s;
-  Print(ctx, resp, ApiText(resp));
+  std::string text = ApiText(resp);
+  if (!ctx.json()) {  // where clients connect, as the Developer Portal shows it (issue 17)
+    v1::ListDeploymentsResponse deployments;
+    v1::ListEnvironmentsResponse environments;
+    if (absl::Status s = Call(ctx, &Stub::ListDeployments, req, deployments); !s.ok()) return s;
+    if (absl::Status s = Call(ctx, &Stub::ListEnvironments, v1::Empty(), environments); !s.ok()) return s;
+    std::vector<std::string> urls = InvokeUrls(resp.spec(), deployments, environments);
+    absl::StrAppend(&text, "\n  invoke URLs:", urls.empty() ? " none (not deployed)" : "");
+    for (const auto& url : urls) absl::StrAppend(&text, "\n    ", url);
+  }
+  Print(ctx, resp, text);
   return absl::OkStatus();
 }
 

@@ -16,6 +16,7 @@ namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": give a PEM file"));
+  if (path == "-") return ValueOrStdin(path, "--" + flag, /*trim=*/false);  // a key need not touch the disk
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, " ", path, ": cannot read it"));
   std::stringstream ss;
@@ -29,7 +30,7 @@ struct SetFlags {
     f.AddString("env", &env, "gateway environment", "ENV");
     f.AddString("vhost", &vhost, "the vhost (its name, e.g. gw.example.com or *.example.com)", "HOST");
     f.AddString("cert", &cert, "PEM certificate chain, leaf first", "FILE");
-    f.AddString("key", &key, "PEM private key of the leaf (unencrypted)", "FILE");
+    f.AddString("key", &key, "PEM private key of the leaf (unencrypted); - reads it from stdin", "FILE");
   }
 };
 

@@ -26,6 +26,7 @@ std::vector<Command> AllCommands() {
   AddUsageCommands(commands);
   AddSnapshotCommands(commands);
   AddUserCommands(commands);
+  AddCliCommands(commands);
   return commands;
 }
 

@@ -30,6 +30,7 @@ void AddUserCommands(std::vector<Command>& commands);          // user ... (role
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
 void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
 void AddSnapshotCommands(std::vector<Command>& commands);      // snapshot [--standalone] (pkg)
+void AddCliCommands(std::vector<Command>& commands);           // version, completion, context ... (cli)
 
 // An ApplyCatalog reply as text: "+ KIND NAME" (create), "~ KIND NAME" and one indented line per
 // changed field (update), "- KIND NAME" (delete); export/diff/apply and import print it.

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "tools/wsgatectl/commands/commands.h"
 #include "tools/wsgatectl/env_text.h"
+#include "tools/wsgatectl/status_text.h"
+#include "tools/wsgatectl/table.h"
 
 namespace wsgate::tools::ctl {
 namespace {
@@ -15,15 +17,19 @@ namespace {
 constexpr const char* kVhostHelp =
     "a vhost: NAME[,default][,ws=PORT][,wss=PORT][,alias=HOST]... (NAME exact or *.domain; repeatable)";
 
+// A table of every vhost with its configured ports and the ports the environment's engines really
+// listen on (issue 17: the configured ports are what invoke URLs use, not a bind).
 absl::Status List(Ctx& ctx) {
   v1::ListEnvironmentsResponse resp;
   if (absl::Status s = Call(ctx, &Stub::ListEnvironments, v1::Empty(), resp); !s.ok()) return s;
-  std::string text;
+  v1::AgentStatus status;
+  if (absl::Status s = Call(ctx, &Stub::GetStatus, v1::Empty(), status); !s.ok()) return s;
+  std::vector<std::vector<std::string>> rows;
   for (const auto& e : resp.environments())
     for (const auto& v : e.vhosts())
-      absl::StrAppend(&text, e.name(), "\tvhost ", v.name(), v.is_default() ? " (default)" : "", "\tws ", v.ws_port(),
-                      "\twss ", v.wss_port(), "\n");
-  Print(ctx, resp, text);
+      rows.push_back({e.name(), v.name() + (v.is_default() ? " (default)" : ""), absl::StrCat(v.ws_port()),
+                      absl::StrCat(v.wss_port()), ListeningText(status, e.name())});
+  Print(ctx, resp, Table({"ENVIRONMENT", "VHOST", "WS", "WSS", "ENGINES LISTEN ON"}, rows));
   return absl::OkStatus();
 }
 

@@ -41,7 +41,11 @@ struct RevokeFlags {
 
 absl::Status Revoke(Ctx& ctx, const RevokeFlags& flags) {
   v1::RevokeTokenRequest req;
-  if (!ctx.args.empty()) req.set_token(ctx.args[0]);
+  if (!ctx.args.empty()) {
+    absl::StatusOr<std::string> token = ValueOrStdin(ctx.args[0], "TOKEN", /*trim=*/true);  // `-`: from stdin
+    if (!token.ok()) return token.status();
+    req.set_token(*token);
+  }
   req.set_jti(flags.jti);
   if (req.token().empty() && req.jti().empty()) return absl::InvalidArgumentError("give the token or --jti");
   v1::Empty resp;
@@ -56,8 +60,8 @@ absl::Status Revoke(Ctx& ctx, const RevokeFlags& flags) {
 void AddTokenCommands(std::vector<Command>& commands) {
   commands.push_back(MakeCommand("token", "APP --type PRODUCTION|SANDBOX",
                                  "issue an access token (prints only the token)", 1, 1, &Issue));
-  commands.push_back(MakeCommand("token revoke", "[TOKEN] [--jti JTI]",
-                                 "revoke a token; live sockets using it close with 4001", 0, 1, &Revoke));
+  commands.push_back(MakeCommand("token revoke", "[TOKEN|-] [--jti JTI]",
+                                 "revoke a token (- reads it from stdin); live sockets using it close with 4001", 0, 1, &Revoke));
 }
 
 }  // namespace wsgate::tools::ctl

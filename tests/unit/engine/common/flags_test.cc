@@ -94,7 +94,35 @@ TEST(FlagParser, ParseCommandLineGivesTheExitCode) {
   EXPECT_EQ(run({"--port=x"}), 2);
   EXPECT_EQ(run({"stray"}), 2);
   EXPECT_EQ(run({"--log-level=loud"}), 2);
+  EXPECT_EQ(run({"--version"}), 0);
   SetLogLevel(LogLevel::kInfo);
+}
+
+// Issue 17: required flags say so (in --help and when missing), and a help text that names its
+// default is not followed by a second "(default N)".
+TEST(FlagParser, RequiredFlagsAndOneDefault) {
+  FlagParser p("prog", "x");
+  std::string version, name = "n";
+  int64_t ttl = 0;
+  p.AddString("version", &version, "version, e.g. 1.0.0", "V");
+  p.AddString("name", &name, "name");
+  p.AddInt("ttl", &ttl, "lifetime in seconds (default 3600)", 0, 86400);
+  p.MarkRequired("version");
+  std::string help = p.Help();
+  EXPECT_NE(help.find("version, e.g. 1.0.0 (required)"), std::string::npos) << help;
+  EXPECT_NE(help.find("lifetime in seconds (default 3600)\n"), std::string::npos) << help;
+  EXPECT_EQ(help.find("(default 0)"), std::string::npos) << help;
+  EXPECT_NE(help.find("name (default \"n\")"), std::string::npos) << help;
+  ASSERT_TRUE(ParseArgs(p, {"--name=x"}).ok());
+  EXPECT_EQ(p.CheckRequired().message(), "--version is required (see --help)");
+  EXPECT_TRUE(p.IsSet("name"));
+  EXPECT_FALSE(p.IsSet("ttl"));
+  FlagParser q("prog", "x");
+  q.AddString("version", &version, "v", "V");
+  q.MarkRequired("version");
+  ASSERT_TRUE(ParseArgs(q, {"--version="}).ok());  // given, even empty: the server judges the value
+  EXPECT_TRUE(q.CheckRequired().ok());
+  EXPECT_STREQ(BuildVersion(), WSGATE_TEST_VERSION);
 }
 
 }  // namespace

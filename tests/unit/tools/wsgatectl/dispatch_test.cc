@@ -107,7 +107,7 @@ TEST(AllCommands, PathsAreUniqueAndRunnable) {
     EXPECT_TRUE(command.bind(parser) != nullptr) << command.path;
     EXPECT_TRUE(command.max_args < 0 || command.min_args <= command.max_args) << command.path;
   }
-  EXPECT_EQ(paths.size(), 69u);  // 63 + snapshot (pkg) + user create|list|delete|rotate|whoami (roles)
+  EXPECT_EQ(paths.size(), 75u);  // 63 + snapshot (pkg) + user ×5 (roles) + version, completion, context ×4 (cli)
 }
 
 absl::Status Nop(Ctx&) { return absl::OkStatus(); }

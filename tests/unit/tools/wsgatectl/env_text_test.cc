@@ -51,27 +51,6 @@ TEST(EnvironmentText, ShowsVhostsAndAMissingDefault) {
   EXPECT_EQ(EnvironmentText(e), "Edge (production)\n  vhost gw.example.test (default)\tws 9099\twss 8099\taliases gw2.example.test");
 }
 
-TEST(StatusText, GroupsEnginesByEnvironment) {
-  v1::AgentStatus s;
-  s.set_agent_id("A");
-  s.set_config_version(7);
-  for (auto [target, env] : {std::pair{"unix:/e2", "Edge"}, std::pair{"unix:/e1", "Production and Sandbox"},
-                             std::pair{"unix:/e3", "Edge"}}) {
-    v1::EngineInfo* e = s.add_engines();
-    e->set_target(target);
-    e->set_environment(env);
-    e->set_reachable(true);
-    e->set_applied_version(7);
-  }
-  EXPECT_EQ(StatusText(s),
-            "agent A  config version 7\n"
-            "environment Edge\n"
-            "  unix:/e2\tup\tapplied 7\tlag 0\tconnections 0\tframes in/out 0/0\tthrottled 0\n"
-            "  unix:/e3\tup\tapplied 7\tlag 0\tconnections 0\tframes in/out 0/0\tthrottled 0\n"
-            "environment Production and Sandbox\n"
-            "  unix:/e1\tup\tapplied 7\tlag 0\tconnections 0\tframes in/out 0/0\tthrottled 0\n");
-}
-
 TEST(CertificateText, ShowsSubjectSansExpiryAndWarnings) {
   v1::CertificateInfo c;
   c.set_environment("Edge");
