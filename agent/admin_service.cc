@@ -148,7 +148,7 @@ WSGATE_RPC(DeleteKeys, v1::DeleteKeysRequest, v1::Empty) {
 WSGATE_RPC(IssueToken, v1::IssueTokenRequest, v1::AccessToken) {
   return Call(ctx, [&] {
     return Set(catalog_.IssueToken(req->application(), req->key_type(), {req->scopes().begin(), req->scopes().end()},
-                                   req->ttl_s()),
+                                   req->ttl_s(), req->opaque()),
                resp);
   });
 }

@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -71,6 +71,16 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
 )sql";
 
+// v5 (issue 14 items 1 and 5, helper scopes): per-application token format (TokenFormat, 0 =
+// JWT) and agent-managed opaque tokens, stored as SHA-256 only. API scope declarations live in
+// the spec blobs; MigrateScopes declares the scopes older topics name.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE applications ADD COLUMN token_format INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE opaque_tokens (
+  id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, consumer_key TEXT NOT NULL, scopes TEXT NOT NULL,
+  expires_s INTEGER NOT NULL);
+)sql";
+
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
   v1::ThrottlePolicy p;
   p.set_name(name);
@@ -106,6 +116,17 @@ absl::Status Invalid(const std::string& field, const std::string& why) {
 
 std::string ApiRefText(const v1::ApiSpec& spec) { return absl::StrCat(spec.name(), ":", spec.version()); }
 std::string KeyTypeName(v1::KeyType t) { return t == v1::SANDBOX ? "SANDBOX" : "PRODUCTION"; }
+bool ValidScopeToken(const std::string& s) {
+  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) { return c <= ' ' || c > '~' || c == '"' || c == '\\'; });
+}
+
+absl::Status ValidScopes(const std::string& field, const google::protobuf::RepeatedPtrField<std::string>& scopes) {
+  for (const auto& s : scopes)
+    if (!ValidScopeToken(s))
+      return Invalid(field, absl::StrCat("bad scope '", s, "' (printable ASCII, no space, '\"' or '\\')"));
+  return absl::OkStatus();
+}
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st) {
   std::vector<std::string> ids;
@@ -150,7 +171,11 @@ absl::Status Catalog::Migrate() {
   if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
   if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
   if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
-  // Later migrations go here: if (version < 5) { ... }
+  if (version < 5) {  // token formats, opaque tokens, declared API scopes
+    WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5));
+    WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
+  }
+  // Later migrations go here: if (version < 6) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -394,6 +419,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   }
   Statement policies = db_.Prepare("SELECT policy FROM policies");
   while (policies.Next()) s.add_throttle_policies()->ParseFromString(policies.Text(0));
+  WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
   return s;
 }
 
