@@ -73,10 +73,11 @@ CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
 
 // v5 (issue 14 items 1 and 5, helper scopes): per-application token format (TokenFormat, 0 =
 // JWT) and agent-managed opaque tokens, stored as SHA-256 only. API scope declarations live in
-// the spec blobs; MigrateScopes declares the scopes older topics name.
+// the spec blobs; MigrateScopes declares the scopes older topics name. Idempotent, like v4: the
+// column is added only when missing.
+constexpr const char* kSchemaV5Column = "ALTER TABLE applications ADD COLUMN token_format INTEGER NOT NULL DEFAULT 0;";
 constexpr const char* kSchemaV5 = R"sql(
-ALTER TABLE applications ADD COLUMN token_format INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE opaque_tokens (
+CREATE TABLE IF NOT EXISTS opaque_tokens (
   id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, consumer_key TEXT NOT NULL, scopes TEXT NOT NULL,
   expires_s INTEGER NOT NULL);
 )sql";
@@ -172,6 +173,12 @@ absl::Status Catalog::Migrate() {
   if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
   if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
   if (version < 5) {  // token formats, opaque tokens, declared API scopes
+    bool has_column = false;
+    {
+      Statement column = db_.Prepare("SELECT COUNT(*) FROM pragma_table_info('applications') WHERE name = 'token_format'");
+      has_column = column.Next() && column.Int(0) > 0;
+    }
+    if (!has_column) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5Column));
     WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5));
     WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
   }
