@@ -249,7 +249,7 @@ WSGATE_RPC(IssueToken, v1::IssueTokenRequest, v1::AccessToken) {
   return Call(ctx, [&](const Caller& caller) {
     WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
     return Set(catalog_.IssueToken(req->application(), req->key_type(), {req->scopes().begin(), req->scopes().end()},
-                                   req->ttl_s()),
+                                   req->ttl_s(), req->opaque()),
                resp);
   });
 }

@@ -71,6 +71,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
 )sql";
 
+// v5 (issue 14 items 1 and 5, helper scopes): per-application token format (TokenFormat, 0 =
+// JWT) and agent-managed opaque tokens, stored as SHA-256 only. API scope declarations live in
+// the spec blobs; MigrateScopes declares the scopes older topics name. Idempotent, like v4: the
+// column is added only when missing.
+constexpr const char* kSchemaV5Column = "ALTER TABLE applications ADD COLUMN token_format INTEGER NOT NULL DEFAULT 0;";
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE IF NOT EXISTS opaque_tokens (
+  id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, consumer_key TEXT NOT NULL, scopes TEXT NOT NULL,
+  expires_s INTEGER NOT NULL);
 // v8 (issue 14 item 8, roles): admin users, their roles (bits of agent/roles.h's Role) and the
 // SHA-256 of their credential (catalog_users.cc).
 constexpr const char* kSchemaV8 = R"sql(
@@ -114,6 +123,17 @@ absl::Status Invalid(const std::string& field, const std::string& why) {
 
 std::string ApiRefText(const v1::ApiSpec& spec) { return absl::StrCat(spec.name(), ":", spec.version()); }
 std::string KeyTypeName(v1::KeyType t) { return t == v1::SANDBOX ? "SANDBOX" : "PRODUCTION"; }
+bool ValidScopeToken(const std::string& s) {
+  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) { return c <= ' ' || c > '~' || c == '"' || c == '\\'; });
+}
+
+absl::Status ValidScopes(const std::string& field, const google::protobuf::RepeatedPtrField<std::string>& scopes) {
+  for (const auto& s : scopes)
+    if (!ValidScopeToken(s))
+      return Invalid(field, absl::StrCat("bad scope '", s, "' (printable ASCII, no space, '\"' or '\\')"));
+  return absl::OkStatus();
+}
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st) {
   std::vector<std::string> ids;
@@ -158,8 +178,18 @@ absl::Status Catalog::Migrate() {
   if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
   if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
   if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
+  if (version < 5) {  // token formats, opaque tokens, declared API scopes
+    bool has_column = false;
+    {
+      Statement column = db_.Prepare("SELECT COUNT(*) FROM pragma_table_info('applications') WHERE name = 'token_format'");
+      has_column = column.Next() && column.Int(0) > 0;
+    }
+    if (!has_column) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5Column));
+    WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5));
+    WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
+  }
   if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
-  // Later migrations go here: if (version < 5) { ... }
+  // Later migrations go here: if (version < 9) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -403,6 +433,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   }
   Statement policies = db_.Prepare("SELECT policy FROM policies");
   while (policies.Next()) s.add_throttle_policies()->ParseFromString(policies.Text(0));
+  WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
   return s;
 }
 

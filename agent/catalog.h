@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "agent/scope_grant.h"
 #include "agent/signer.h"
 #include "agent/sqlite.h"
 #include "wsgate/v1/admin.pb.h"
@@ -129,13 +130,17 @@ class Catalog {
   // OAuth2 client authentication: NOT_FOUND / UNAUTHENTICATED on a bad pair (same message).
   absl::StatusOr<ClientIdentity> AuthenticateClient(const std::string& consumer_key, const std::string& secret);
 
-  // Tokens and signing keys.
+  // Tokens and signing keys (catalog_tokens.cc). A token carries only the requested scopes the
+  // application may have (agent/scope_grant.h), else INVALID_ARGUMENT "scope: ..." (OAuth2:
+  // invalid_scope). Its format is the application's token_format; `opaque` forces an opaque one.
   // For an authenticated OAuth2 client: a token on its own consumer key.
   absl::StatusOr<v1::AccessToken> IssueTokenForClient(const std::string& consumer_key,
                                                       const std::vector<std::string>& scopes);
   absl::StatusOr<v1::AccessToken> IssueToken(const std::string& app, v1::KeyType type,
-                                             const std::vector<std::string>& scopes, uint32_t ttl_s);
-  // Revokes by token text or jti. A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
+                                             const std::vector<std::string>& scopes, uint32_t ttl_s,
+                                             bool opaque = false);
+  // Revokes by token text (a JWT or an opaque token) or jti (an opaque token's is the `jti` its
+  // issuance answered). A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
   absl::Status RevokeToken(const std::string& token, const std::string& jti);
   // RFC 7009 revocation by a client: revokes `token` only if it was issued to `consumer_key`;
   // anything else (unknown, expired, someone else's) is quietly OK, as the RFC asks.
@@ -144,6 +149,10 @@ class Catalog {
   absl::StatusOr<std::vector<v1::SigningKeyInfo>> ListSigningKeys();
   // {"keys":[...]} with every key that may still verify a live token.
   absl::StatusOr<std::string> Jwks();
+  // The roles of an application owner, for scope role bindings (issue 14 item 1). The only place
+  // roles come from: every role for the built-in `admin`, none for anyone else (until users
+  // with roles exist).
+  std::vector<std::string> OwnerRoles(const std::string& owner);
 
   // Throttle policies.
   absl::StatusOr<v1::ThrottlePolicy> CreatePolicy(const v1::ThrottlePolicy& policy);
@@ -192,6 +201,8 @@ class Catalog {
   absl::Status Seed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Schema v3: environments (seeded with the default one from options_) and certificates.
   absl::Status MigrateEnvironments() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Schema v5: declares, in every stored API spec and revision, the scopes its topics name.
+  absl::Status MigrateScopes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Environment> LoadEnvironment(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::EnvironmentSettings> LoadSettings(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SaveSettings(const std::string& name, v1::EnvironmentSettings& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -224,7 +235,19 @@ class Catalog {
   absl::Status InsertSigningKey(const SigningKey& key, bool active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::AccessToken> IssueTokenLocked(const std::string& application_id, const std::string& consumer_key,
                                                    v1::KeyType type, const std::vector<std::string>& scopes,
-                                                   uint32_t ttl_s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                                   uint32_t ttl_s, bool opaque) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The key a token is issued on, found by `resolve` (under the lock) in IssueFor.
+  struct KeyOwner {
+    std::string application_id, consumer_key;
+    v1::KeyType key_type = v1::PRODUCTION;
+  };
+  absl::StatusOr<v1::AccessToken> IssueFor(const std::function<absl::StatusOr<KeyOwner>()>& resolve,
+                                           const std::vector<std::string>& scopes, uint32_t ttl_s, bool opaque);
+  // The scopes declared by the APIs `application_id` is subscribed to (not ON_HOLD).
+  absl::StatusOr<std::vector<DeclaredScope>> DeclaredScopesOf(const std::string& application_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The live opaque tokens' hashes into `s`.
+  absl::Status AddOpaqueTokensToSnapshot(int64_t now_s, v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // catalog_apply.cc's steps (each runs inside ApplyCatalog's transaction).
   class Applier;

@@ -18,17 +18,6 @@
 
 namespace wsgate::agent {
 
-namespace {
-
-// RFC 6749 §3.3 scope-token: printable ASCII except space, '"' and '\\'.
-absl::Status ValidScopes(const std::string& field, const google::protobuf::RepeatedPtrField<std::string>& scopes) {
-  for (const auto& s : scopes)
-    if (s.empty() || std::any_of(s.begin(), s.end(), [](char c) { return c <= ' ' || c > '~' || c == '"' || c == '\\'; }))
-      return Invalid(field, absl::StrCat("bad scope '", s, "' (printable ASCII, no space, '\"' or '\\')"));
-  return absl::OkStatus();
-}
-}  // namespace
-
 namespace catalog_internal {
 bool JwtJti(const std::string& token, std::string* jti) {
   size_t d1 = token.find('.'), d2 = token.rfind('.');
@@ -48,7 +37,7 @@ bool JwtJti(const std::string& token, std::string* jti) {
 
 absl::StatusOr<v1::ApplicationInfo> Catalog::LoadApplication(const std::string& ref) {
   Statement st = db_.Prepare(
-      "SELECT id, name, description, owner, throttle_policy, blocked, created_ms, scopes FROM applications "
+      "SELECT id, name, description, owner, throttle_policy, blocked, created_ms, scopes, token_format FROM applications "
       "WHERE id = ?1 OR name = ?1");
   st.Bind(1, ref);
   if (!st.Next()) {
@@ -64,6 +53,7 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::LoadApplication(const std::string& 
   a.set_blocked(st.Int(5) != 0);
   a.set_created_unix_ms(st.Int(6));
   for (absl::string_view scope : absl::StrSplit(st.Text(7), ' ', absl::SkipEmpty())) a.add_scopes(std::string(scope));
+  a.set_token_format(static_cast<v1::TokenFormat>(st.Int(8)));
   return a;
 }
 
@@ -78,10 +68,12 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::CreateApplication(const v1::CreateA
   a.set_created_unix_ms(NowMs());
   WSGATE_RETURN_IF_ERROR(ValidScopes("scopes", req.scopes()));
   *a.mutable_scopes() = req.scopes();
+  WSGATE_ASSIGN_OR_RETURN(v1::TokenFormat format, CheckTokenFormat(req.token_format()));
+  a.set_token_format(format);
   WSGATE_RETURN_IF_ERROR(Mutate(true, [&]() -> absl::Status {
     if (!PolicyExists(a.throttle_policy(), v1::APPLICATION))
       return Invalid("throttle_policy", absl::StrCat("unknown application policy '", a.throttle_policy(), "'"));
-    absl::Status s = db_.Prepare("INSERT INTO applications VALUES(?, ?, ?, ?, ?, 0, ?, ?)")
+    absl::Status s = db_.Prepare("INSERT INTO applications VALUES(?, ?, ?, ?, ?, 0, ?, ?, ?)")
                          .Bind(1, a.id())
                          .Bind(2, a.name())
                          .Bind(3, a.description())
@@ -89,6 +81,7 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::CreateApplication(const v1::CreateA
                          .Bind(5, a.throttle_policy())
                          .Bind(6, a.created_unix_ms())
                          .Bind(7, absl::StrJoin(a.scopes(), " "))
+                         .Bind(8, static_cast<int64_t>(a.token_format()))
                          .Run();
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(absl::StrCat("an application named '", a.name(), "' already exists"));
     return s;
@@ -123,12 +116,19 @@ absl::StatusOr<v1::ApplicationInfo> Catalog::UpdateApplication(const v1::UpdateA
       WSGATE_RETURN_IF_ERROR(ValidScopes("scopes", req.scopes().scopes()));
       *out.mutable_scopes() = req.scopes().scopes();
     }
-    return db_.Prepare("UPDATE applications SET description = ?, throttle_policy = ?, blocked = ?, scopes = ? WHERE id = ?")
+    if (req.has_token_format()) {
+      WSGATE_ASSIGN_OR_RETURN(v1::TokenFormat format, CheckTokenFormat(req.token_format()));
+      out.set_token_format(format);
+    }
+    return db_.Prepare(
+               "UPDATE applications SET description = ?, throttle_policy = ?, blocked = ?, scopes = ?, token_format = ? "
+               "WHERE id = ?")
         .Bind(1, out.description())
         .Bind(2, out.throttle_policy())
         .Bind(3, out.blocked() ? 1 : 0)
         .Bind(4, absl::StrJoin(out.scopes(), " "))
-        .Bind(5, out.id())
+        .Bind(5, static_cast<int64_t>(out.token_format()))
+        .Bind(6, out.id())
         .Run();
   }));
   return out;
@@ -139,6 +139,7 @@ absl::Status Catalog::DeleteApplication(const std::string& ref) {
     WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(ref));
     // Its subscriptions, keys and tokens go with it (its live sockets close on the push).
     for (const char* sql : {"DELETE FROM issued_tokens WHERE consumer_key IN (SELECT consumer_key FROM consumer_keys WHERE application_id = ?)",
+                            "DELETE FROM opaque_tokens WHERE consumer_key IN (SELECT consumer_key FROM consumer_keys WHERE application_id = ?)",
                             "DELETE FROM subscriptions WHERE application_id = ?",
                             "DELETE FROM consumer_keys WHERE application_id = ?", "DELETE FROM applications WHERE id = ?"})
       WSGATE_RETURN_IF_ERROR(db_.Prepare(sql).Bind(1, a.id()).Run());
@@ -259,6 +260,7 @@ absl::StatusOr<v1::KeyPair> Catalog::GenerateKeys(const std::string& app, v1::Ke
                                                      "); pass --regenerate to replace them"));
       std::string old = existing.Text(0);
       WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM issued_tokens WHERE consumer_key = ?").Bind(1, old).Run());
+      WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM opaque_tokens WHERE consumer_key = ?").Bind(1, old).Run());
       WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM consumer_keys WHERE consumer_key = ?").Bind(1, old).Run());
     }
     out.set_application_id(a.id());
@@ -298,6 +300,11 @@ absl::StatusOr<std::vector<v1::KeyPair>> Catalog::ListKeys(const std::string& ap
 absl::Status Catalog::DeleteKeys(const std::string& app, v1::KeyType type) {
   return Mutate(true, [&]() -> absl::Status {
     WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
+    WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM opaque_tokens WHERE consumer_key IN (SELECT consumer_key FROM "
+                                       "consumer_keys WHERE application_id = ? AND key_type = ?)")
+                               .Bind(1, a.id())
+                               .Bind(2, static_cast<int64_t>(type))
+                               .Run());
     Statement del = db_.Prepare("DELETE FROM consumer_keys WHERE application_id = ? AND key_type = ?");
     del.Bind(1, a.id()).Bind(2, static_cast<int64_t>(type));
     WSGATE_RETURN_IF_ERROR(del.Run());
@@ -339,91 +346,6 @@ absl::StatusOr<std::unique_ptr<SigningKey>> Catalog::ActiveKey() {
   Statement st = db_.Prepare("SELECT kid, algorithm, private_pem FROM signing_keys WHERE active = 1");
   if (!st.Next()) return absl::InternalError("no active signing key");
   return SigningKey::FromPrivatePem(static_cast<v1::SigningAlgorithm>(st.Int(1)), st.Text(0), st.Text(2));
-}
-
-absl::StatusOr<v1::AccessToken> Catalog::IssueTokenLocked(const std::string& application_id,
-                                                          const std::string& consumer_key, v1::KeyType type,
-                                                          const std::vector<std::string>& scopes, uint32_t ttl_s) {
-  if (ttl_s == 0) ttl_s = options_.default_token_ttl_s;
-  if (ttl_s > options_.max_token_ttl_s)
-    return Invalid("ttl", absl::StrCat(ttl_s, " s is longer than the maximum ", options_.max_token_ttl_s, " s"));
-  WSGATE_ASSIGN_OR_RETURN(auto app, LoadApplication(application_id));
-  // Only scopes an admin granted the application (never self-granted by the client).
-  for (const auto& s : scopes)
-    if (std::find(app.scopes().begin(), app.scopes().end(), s) == app.scopes().end())
-      return Invalid("scope", absl::StrCat("application '", app.name(), "' was not granted scope '", s, "' (granted: ",
-                                           app.scopes().empty() ? "none" : absl::StrJoin(app.scopes(), " "),
-                                           "; an admin grants scopes with `wsgatectl app update ", app.name(),
-                                           " --scope S`)"));
-  WSGATE_ASSIGN_OR_RETURN(auto key, ActiveKey());
-  int64_t now = NowS();
-  std::string jti = NewId();
-  std::string scope = absl::StrJoin(scopes, " ");
-  Json payload = {{"iss", options_.issuer}, {"sub", app.owner()},      {"aud", "wsgate"},
-                  {"iat", now},             {"nbf", now},              {"exp", now + ttl_s},
-                  {"jti", jti},             {"client_id", consumer_key}, {"key_type", KeyTypeName(type)},
-                  {"application", app.id()}, {"scope", scope}};
-  WSGATE_ASSIGN_OR_RETURN(std::string token, key->SignJwt(payload));
-  WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO issued_tokens VALUES(?, ?, ?)")
-                             .Bind(1, jti)
-                             .Bind(2, consumer_key)
-                             .Bind(3, now + ttl_s)
-                             .Run());
-  // Forget tokens that can no longer be used, so the table stays small.
-  WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM issued_tokens WHERE expires_s < ?").Bind(1, now - 60).Run());
-  v1::AccessToken out;
-  out.set_access_token(token);
-  out.set_token_type("Bearer");
-  out.set_expires_in(ttl_s);
-  out.set_scope(scope);
-  out.set_jti(jti);
-  return out;
-}
-
-absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::KeyType type,
-                                                    const std::vector<std::string>& scopes, uint32_t ttl_s) {
-  if (type == v1::KEY_TYPE_UNSPECIFIED) type = v1::PRODUCTION;
-  std::lock_guard lock(mu_);
-  WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
-  Statement st = db_.Prepare("SELECT consumer_key FROM consumer_keys WHERE application_id = ? AND key_type = ?");
-  st.Bind(1, a.id()).Bind(2, static_cast<int64_t>(type));
-  if (!st.Next())
-    return absl::FailedPreconditionError(absl::StrCat("application '", a.name(), "' has no ", KeyTypeName(type),
-                                                      " keys; generate them first (wsgatectl keys generate ", a.name(),
-                                                      " --type ", KeyTypeName(type), ")"));
-  return IssueTokenLocked(a.id(), st.Text(0), type, scopes, ttl_s);
-}
-
-absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& consumer_key,
-                                                             const std::vector<std::string>& scopes) {
-  std::lock_guard lock(mu_);
-  Statement st = db_.Prepare("SELECT application_id, key_type FROM consumer_keys WHERE consumer_key = ?");
-  st.Bind(1, consumer_key);
-  if (!st.Next()) return absl::UnauthenticatedError("invalid client credentials");
-  return IssueTokenLocked(st.Text(0), consumer_key, static_cast<v1::KeyType>(st.Int(1)), scopes, 0);
-}
-
-absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const std::string& token) {
-  std::string jti;
-  if (!JwtJti(token, &jti)) return absl::OkStatus();
-  return Mutate(true, [&]() -> absl::Status {
-    Statement st = db_.Prepare("SELECT expires_s FROM issued_tokens WHERE jti = ? AND consumer_key = ?");
-    st.Bind(1, jti).Bind(2, consumer_key);
-    if (!st.Next()) return absl::OkStatus();
-    return db_.Prepare("INSERT OR REPLACE INTO revoked_tokens VALUES(?, ?)").Bind(1, jti).Bind(2, st.Int(0)).Run();
-  });
-}
-
-absl::Status Catalog::RevokeToken(const std::string& token, const std::string& jti_in) {
-  std::string jti = jti_in;
-  if (jti.empty() && !JwtJti(token, &jti))
-    return Invalid("token", "not a JWT issued by this agent (give the token or --jti)");
-  return Mutate(true, [&]() -> absl::Status {
-    Statement st = db_.Prepare("SELECT expires_s FROM issued_tokens WHERE jti = ?");
-    st.Bind(1, jti);
-    if (!st.Next()) return absl::NotFoundError(absl::StrCat("jti: no live token with jti '", jti, "' was issued by this agent"));
-    return db_.Prepare("INSERT OR REPLACE INTO revoked_tokens VALUES(?, ?)").Bind(1, jti).Bind(2, st.Int(0)).Run();
-  });
 }
 
 absl::StatusOr<v1::SigningKeyInfo> Catalog::RotateSigningKey(v1::SigningAlgorithm alg) {

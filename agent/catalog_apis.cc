@@ -99,6 +99,65 @@ bool Catalog::PolicyExists(const std::string& name, v1::PolicyLevel level) {
   return st.Next();
 }
 
+namespace {
+// The API's declared scopes (issue 14 item 1): scope-tokens, each once, with role names; and
+// every topic names only declared ones.
+absl::Status CheckApiScopes(const v1::ApiSpec& spec) {
+  std::vector<std::string> names;
+  for (int i = 0; i < spec.scopes_size(); ++i) {
+    const v1::ApiScope& scope = spec.scopes(i);
+    std::string field = absl::StrCat("scopes[", i, "]");
+    if (!ValidScopeToken(scope.name()))
+      return Invalid(field + ".name", absl::StrCat("bad scope name '", scope.name(), "' (printable ASCII, no space, '\"' or '\\')"));
+    if (std::find(names.begin(), names.end(), scope.name()) != names.end())
+      return Invalid(field + ".name", absl::StrCat("scope '", scope.name(), "' is declared twice"));
+    names.push_back(scope.name());
+    for (const auto& role : scope.roles())
+      if (role.empty() || role.find_first_of(" ,\t") != std::string::npos)
+        return Invalid(field + ".roles", absl::StrCat("bad role '", role, "' (non-empty, no spaces or commas)"));
+  }
+  for (int i = 0; i < spec.topics_size(); ++i)
+    for (const auto& s : spec.topics(i).scopes())
+      if (std::find(names.begin(), names.end(), s) == names.end())
+        return Invalid(absl::StrCat("topics[", i, "].scopes"),
+                       absl::StrCat("topic ", spec.topics(i).name(), " names scope '", s, "', which API ", ApiRefText(spec),
+                                    " does not declare (declared: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
+                                    "); declare it first: wsgatectl api scope add ", ApiRefText(spec), " ", s));
+  return absl::OkStatus();
+}
+
+// The scopes a spec's topics name that it does not declare, declared (schema v5's migration).
+bool DeclareTopicScopes(v1::ApiSpec& spec) {
+  bool changed = false;
+  for (const auto& t : spec.topics())
+    for (const auto& s : t.scopes())
+      if (std::none_of(spec.scopes().begin(), spec.scopes().end(), [&](const v1::ApiScope& d) { return d.name() == s; })) {
+        v1::ApiScope* d = spec.add_scopes();
+        d->set_name(s);
+        d->set_description("declared on upgrade: a topic names it");
+        changed = true;
+      }
+  return changed;
+}
+}  // namespace
+
+absl::Status Catalog::MigrateScopes() {
+  for (const char* table : {"apis", "revisions"}) {
+    Statement st = db_.Prepare(absl::StrCat("SELECT rowid, spec FROM ", table));
+    std::vector<std::pair<int64_t, std::string>> updates;
+    while (st.Next()) {
+      v1::ApiSpec spec;
+      spec.ParseFromString(st.Text(1));
+      if (DeclareTopicScopes(spec)) updates.emplace_back(st.Int(0), Serialize(spec));
+    }
+    WSGATE_RETURN_IF_ERROR(st.status());
+    for (const auto& [rowid, blob] : updates)
+      WSGATE_RETURN_IF_ERROR(
+          db_.Prepare(absl::StrCat("UPDATE ", table, " SET spec = ? WHERE rowid = ?")).BindBlob(1, blob).Bind(2, rowid).Run());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
   const std::string& name = spec.name();
   if (name.empty() || name.size() > 60 || name.find(':') != std::string::npos || name.find('/') != std::string::npos)
@@ -148,6 +207,7 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
         return absl::AlreadyExistsError(absl::StrCat("topic: ", t.name(), " matches the same paths as ", other.name));
     parsed_topics.push_back(std::move(parsed));
   }
+  WSGATE_RETURN_IF_ERROR(CheckApiScopes(spec));
   for (const auto& plan : spec.plans())
     if (!PolicyExists(plan, v1::SUBSCRIPTION))
       return Invalid("plans", absl::StrCat("unknown business plan '", plan, "' (see `wsgatectl policy list`)"));

@@ -296,6 +296,7 @@ class Catalog::Applier {
       req.set_owner(owner);
       req.set_throttle_policy(policy);
       *req.mutable_scopes() = want.scopes();
+      req.set_token_format(want.token_format());
       WSGATE_ASSIGN_OR_RETURN(have, c_.CreateApplication(req));
       Change("application", want.name(), "create");
       created = true;
@@ -310,6 +311,7 @@ class Catalog::Applier {
     v1::DeclaredApplication after = want;
     after.set_owner(owner);
     after.set_throttle_policy(policy);
+    if (after.token_format() == v1::TOKEN_FORMAT_JWT) after.clear_token_format();  // the default, as exported
     if (MessageDifferencer::Equals(before, after)) return absl::OkStatus();
     v1::UpdateApplicationRequest req;
     req.set_application(have->id());
@@ -317,6 +319,7 @@ class Catalog::Applier {
     req.set_description(want.description());
     req.set_throttle_policy(policy);
     *req.mutable_scopes()->mutable_scopes() = want.scopes();
+    req.set_token_format(want.token_format());
     WSGATE_RETURN_IF_ERROR(c_.UpdateApplication(req).status());
     if (!created) Change("application", want.name(), "update", FieldChanges(before, after));
     return absl::OkStatus();
@@ -498,6 +501,7 @@ class Catalog::Applier {
     d.set_throttle_policy(a.throttle_policy());
     d.set_blocked(a.blocked());
     *d.mutable_scopes() = a.scopes();
+    if (a.token_format() == v1::TOKEN_FORMAT_OPAQUE) d.set_token_format(a.token_format());  // JWT: absent
     return d;
   }
   static v1::DeclaredSubscription Declared(const v1::SubscriptionInfo& s) {

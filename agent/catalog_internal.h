@@ -46,6 +46,14 @@ absl::Status CheckEnvironment(v1::Environment& env, uint32_t ws_port, uint32_t w
 
 // The jti of a JWT's payload (no signature check): for revocation of a token this agent issued.
 bool JwtJti(const std::string& token, std::string* jti);
+// RFC 6749 §3.3 scope-token: non-empty printable ASCII except space, '"' and '\\'.
+bool ValidScopeToken(const std::string& scope);
+// INVALID_ARGUMENT naming `field` and the first scope that is not a scope-token.
+absl::Status ValidScopes(const std::string& field, const google::protobuf::RepeatedPtrField<std::string>& scopes);
+
+// An application's token format as stored: UNSPECIFIED becomes JWT; an unknown value is
+// INVALID_ARGUMENT "token_format: ..." (catalog_tokens.cc).
+absl::StatusOr<v1::TokenFormat> CheckTokenFormat(v1::TokenFormat format);
 
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
@@ -56,6 +64,7 @@ namespace wsgate::agent {
 // The catalog's sources call them unqualified.
 using catalog_internal::ApiRefText;
 using catalog_internal::CheckEnvironment;
+using catalog_internal::CheckTokenFormat;
 using catalog_internal::Ids;
 using catalog_internal::Invalid;
 using catalog_internal::JwtJti;
@@ -65,4 +74,6 @@ using catalog_internal::NewId;
 using catalog_internal::NowMs;
 using catalog_internal::NowS;
 using catalog_internal::Serialize;
+using catalog_internal::ValidScopes;
+using catalog_internal::ValidScopeToken;
 }  // namespace wsgate::agent

@@ -122,6 +122,31 @@ class AgentWalkthrough : public ::testing::Test {
     return CtlOk({"token", "ChatApp", "--type", "PRODUCTION"});
   }
 
+  // The consumer key and secret that `keys generate` printed.
+  static std::pair<std::string, std::string> Credentials(const std::string& keys) {
+    auto field = [&](const std::string& label) {
+      size_t at = keys.find(label);
+      if (at == std::string::npos) return std::string();
+      std::string v = keys.substr(at + label.size(), keys.find('\n', at) - at - label.size());
+      return v.substr(v.find_first_not_of(' '));
+    };
+    return {field("Consumer key:"), field("Consumer secret:")};
+  }
+  // curl's output with the HTTP status on the last line.
+  static std::string Curl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"/usr/bin/curl", "-s", "-w", "\n%{http_code}"});
+    Subprocess p(args);
+    p.Wait(kTimeoutMs);
+    return p.output();
+  }
+  // The access_token of a /oauth2/token answer.
+  static std::string AccessToken(const std::string& answer) {
+    size_t at = answer.find("\"access_token\":\"");
+    if (at == std::string::npos) return "";
+    std::string token = answer.substr(at + 16);
+    return token.substr(0, token.find('"'));
+  }
+
   std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, metrics_port_, keys_;
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
@@ -490,24 +515,14 @@ TEST(WsgatectlDocs, EveryCommandIsDocumented) {
 
 TEST_F(AgentWalkthrough, OAuth2TokenEndpoint) {
   Walkthrough();
-  size_t k = keys_.find("Consumer key:"), s = keys_.find("Consumer secret:");
-  ASSERT_NE(k, std::string::npos);
-  std::string key = keys_.substr(k + 13, keys_.find('\n', k) - k - 13);
-  std::string secret = keys_.substr(s + 16, keys_.find('\n', s) - s - 16);
-  key.erase(0, key.find_first_not_of(' '));
-  secret.erase(0, secret.find_first_not_of(' '));
-  auto curl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"/usr/bin/curl", "-s", "-w", "\n%{http_code}"});
-    Subprocess p(args);
-    p.Wait(kTimeoutMs);
-    return p.output();
-  };
+  auto [key, secret] = Credentials(keys_);
+  ASSERT_FALSE(key.empty()) << keys_;
+  auto curl = &AgentWalkthrough::Curl;
   std::string url = "http://127.0.0.1:" + token_port_;
   std::string ok = curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials", url + "/oauth2/token"});
   EXPECT_NE(ok.find("\"token_type\":\"Bearer\",\"expires_in\":3600"), std::string::npos) << ok;
   EXPECT_EQ(ok.substr(ok.size() - 3), "200");
-  std::string token = ok.substr(ok.find("\"access_token\":\"") + 16);
-  token = token.substr(0, token.find('"'));
+  std::string token = AccessToken(ok);
   auto client = Wscat("/chats/1.0.0/notifications", token);
   EXPECT_TRUE(client->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client->output();
 
@@ -557,6 +572,100 @@ TEST_F(AgentWalkthrough, SnapshotStandaloneServesTheCatalogWithoutTheAgent) {
   ASSERT_NE(engine_port_, "0") << engine_->output();
   auto client = Wscat("/chats/1.0.0/notifications", token);
   EXPECT_TRUE(client->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client->output() << engine_->output();
+// Issue 14 item 1: scopes are declared by the API, topics name them, and a self-service client
+// gets from /oauth2/token only the scopes its subscriptions (and its owner's roles) allow: it
+// cannot reach a topic whose scope it was not granted.
+TEST_F(AgentWalkthrough, DeclaredScopesGateTheTokenEndpointAndTopics) {
+  CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
+         "ws://localhost:" + backend_port_});
+  CtlOk({"topic", "delete", "Chats:1.0.0", "/*"});
+  std::string out;
+  EXPECT_EQ(Ctl({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}",
+                 "--scope", "chat:write"}, &out), 1);
+  EXPECT_NE(out.find("names scope 'chat:write', which API Chats:1.0.0 does not declare (declared: none); declare it "
+                     "first: wsgatectl api scope add Chats:1.0.0 chat:write"), std::string::npos) << out;
+  CtlOk({"api", "scope", "add", "Chats:1.0.0", "chat:write", "--description", "post in rooms"});
+  CtlOk({"api", "scope", "add", "Chats:1.0.0", "chat:moderate", "--role", "admin", "--role", "publisher"});
+  EXPECT_EQ(Ctl({"api", "scope", "add", "Chats:1.0.0", "chat:write"}, &out), 1);
+  EXPECT_NE(out.find("already declares scope 'chat:write'"), std::string::npos) << out;
+  CtlOk({"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}", "--scope", "chat:write"});
+  EXPECT_EQ(Ctl({"api", "scope", "delete", "Chats:1.0.0", "chat:write"}, &out), 1);  // a topic names it
+  EXPECT_NE(out.find("topics[0].scopes"), std::string::npos) << out;
+  std::string list = CtlOk({"api", "scope", "list", "Chats:1.0.0"});
+  EXPECT_NE(list.find("chat:write\troles: (any)\tpost in rooms"), std::string::npos) << list;
+  EXPECT_NE(list.find("chat:moderate\troles: admin,publisher"), std::string::npos) << list;
+  std::string unscoped = PublishSubscribeAndToken("AsyncGold");  // ChatApp, owned by admin
+
+  // A self-service application owned by alice (no roles), subscribed to Chats.
+  CtlOk({"app", "create", "Alice", "--owner", "alice"});
+  CtlOk({"subscription", "create", "Alice", "Chats:1.0.0", "--plan", "AsyncGold"});
+  auto [key, secret] = Credentials(CtlOk({"keys", "generate", "Alice", "--type", "PRODUCTION"}));
+  ASSERT_FALSE(key.empty());
+  std::string url = "http://127.0.0.1:" + token_port_ + "/oauth2/token";
+  for (const char* scope : {"admin", "chat:moderate", "chat:write%20chat:moderate"}) {
+    std::string refused = Curl({"-u", key + ":" + secret, "-d", std::string("grant_type=client_credentials&scope=") + scope, url});
+    EXPECT_EQ(refused.substr(refused.size() - 3), "400") << scope << ": " << refused;
+    EXPECT_NE(refused.find("\"error\":\"invalid_scope\""), std::string::npos) << refused;
+  }
+  std::string bound = Curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials&scope=chat:moderate", url});
+  EXPECT_NE(bound.find("declared by Chats:1.0.0, it is bound to the roles admin, publisher"), std::string::npos) << bound;
+  std::string granted = Curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials&scope=chat:write", url});
+  EXPECT_NE(granted.find("\"scope\":\"chat:write\""), std::string::npos) << granted;
+  std::string plain = Curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials", url});
+  ASSERT_EQ(plain.substr(plain.size() - 3), "200") << plain;
+
+  // With the scope: the scoped topic opens. Without it: the engine's scope refusal (403).
+  auto writer = Wscat("/chats/1.0.0/rooms/room1", AccessToken(granted));
+  EXPECT_TRUE(writer->WaitForOutput("You joined room1!", kTimeoutMs)) << writer->output();
+  for (const std::string& token : {AccessToken(plain), unscoped}) {
+    auto refused = Wscat("/chats/1.0.0/rooms/room1", token);
+    EXPECT_NE(refused->Wait(kTimeoutMs), 0);
+    EXPECT_NE(refused->output().find("Unexpected server response: 403"), std::string::npos) << refused->output();
+  }
+  // The admin owner holds every role; wsgatectl token applies the same rules.
+  EXPECT_EQ(Ctl({"token", "ChatApp", "--type", "PRODUCTION", "--scope", "chat:moderate"}, &out), 0) << out;
+  EXPECT_EQ(Ctl({"token", "Alice", "--type", "PRODUCTION", "--scope", "chat:moderate"}, &out), 1);
+  EXPECT_NE(out.find("was not granted scope 'chat:moderate'"), std::string::npos) << out;
+}
+
+// Issue 14 item 5: opaque tokens from `wsgatectl token --opaque` and from /oauth2/token for an
+// application with token_format opaque; the engine knows only their hashes; revoking one closes
+// its live socket with 4001 (wscat exits 0 on the close frame) and refuses it afterwards.
+TEST_F(AgentWalkthrough, OpaqueTokensConnectAndRevocationClosesTheirSockets) {
+  DeployWithPlan("AsyncGold");
+  std::string opaque = CtlOk({"token", "ChatApp", "--type", "PRODUCTION", "--opaque"});
+  EXPECT_EQ(opaque.size(), 64u) << opaque;
+  EXPECT_EQ(opaque.find('.'), std::string::npos) << opaque;
+  auto live = Wscat("/chats/1.0.0/rooms/room1", opaque);
+  ASSERT_TRUE(live->WaitForOutput("You joined room1!", kTimeoutMs)) << live->output();
+  CtlOk({"token", "revoke", opaque});
+  EXPECT_EQ(live->Wait(kTimeoutMs), 0) << live->output();
+  auto again = Wscat("/chats/1.0.0/rooms/room1", opaque);
+  EXPECT_NE(again->Wait(kTimeoutMs), 0);
+  EXPECT_NE(again->output().find("401"), std::string::npos) << again->output();
+  std::string out;
+  EXPECT_EQ(Ctl({"token", "revoke", opaque}, &out), 1);
+  EXPECT_NE(out.find("no live opaque token"), std::string::npos) << out;
+
+  // token_format=opaque: the OAuth2 endpoint issues opaque tokens for that application.
+  EXPECT_EQ(Ctl({"app", "update", "ChatApp", "--token-format", "paseto"}, &out), 1);
+  EXPECT_NE(out.find("--token-format: 'paseto' is not jwt or opaque"), std::string::npos) << out;
+  EXPECT_NE(CtlOk({"app", "update", "ChatApp", "--token-format", "opaque"}).find("tokens opaque"), std::string::npos);
+  auto [key, secret] = Credentials(CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION", "--regenerate"}));
+  std::string url = "http://127.0.0.1:" + token_port_;
+  std::string answer = Curl({"-u", key + ":" + secret, "-d", "grant_type=client_credentials", url + "/oauth2/token"});
+  std::string token = AccessToken(answer);
+  ASSERT_EQ(token.size(), 64u) << answer;
+  // The agent pushes the new hash; the engine may take a moment to apply it.
+  std::unique_ptr<Subprocess> client;
+  for (int i = 0; i < 20; ++i) {
+    client = Wscat("/chats/1.0.0/rooms/room2", token);
+    if (client->WaitForOutput("You joined room2!", 2000)) break;
+  }
+  ASSERT_NE(client->output().find("You joined room2!"), std::string::npos) << client->output();
+  std::string revoked = Curl({"-u", key + ":" + secret, "-d", "token=" + token, url + "/oauth2/revoke"});
+  EXPECT_EQ(revoked.substr(revoked.size() - 3), "200") << revoked;
+  EXPECT_EQ(client->Wait(kTimeoutMs), 0) << client->output();
 }
 
 }  // namespace

@@ -143,6 +143,7 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   CtlOk(a, {"settings", "set", "--env", "Edge", "ping_interval=10s"});
   CtlOk(a, {"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint", backend});
   CtlOk(a, {"topic", "delete", "Chats:1.0.0", "/*"});
+  CtlOk(a, {"api", "scope", "add", "Chats:1.0.0", "chat:rooms", "--role", "subscriber"});
   CtlOk(a, {"topic", "add", "Chats:1.0.0", "/rooms/{roomID}", "--mapping", "/rooms?room={uri.var.roomID}", "--scope", "chat:rooms"});
   CtlOk(a, {"api", "plans", "Chats:1.0.0", "AsyncGold", "Tiny"});
   CtlOk(a, {"api", "lifecycle", "Chats:1.0.0", "Publish"});
@@ -156,6 +157,8 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   std::map<std::string, std::string> first = Files(dir_ + "/first");
   ASSERT_EQ(first.size(), 5u);
   EXPECT_NE(first["apis.yaml"].find("url_mapping: /rooms?room={uri.var.roomID}"), std::string::npos) << first["apis.yaml"];
+  EXPECT_NE(first["apis.yaml"].find("scopes:\n      - name: chat:rooms\n        roles: [subscriber]"), std::string::npos)
+      << first["apis.yaml"];  // issue 14: declared scopes travel
   const std::string& envs = first["environments.yaml"];
   EXPECT_NE(envs.find("- name: Edge\n    vhosts:\n      - name: gw.example.test\n"), std::string::npos) << envs;
   EXPECT_NE(envs.find("settings: [ping_interval=10s]"), std::string::npos) << envs;

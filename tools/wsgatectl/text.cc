@@ -91,6 +91,9 @@ std::string ApiText(const v1::ApiInfo& a) {
     if (t.unsecured()) absl::StrAppend(&out, "  (no token needed)");
     out += "\n";
   }
+  for (const auto& scope : s.scopes())  // declared scopes (issue 14)
+    absl::StrAppend(&out, "  scope ", scope.name(), scope.roles().empty() ? "" : "  roles: " + absl::StrJoin(scope.roles(), ","),
+                    scope.description().empty() ? "" : "  " + scope.description(), "\n");
   std::vector<std::string> deployed;
   for (uint32_t r : a.deployed_revisions()) deployed.push_back(std::to_string(r));
   absl::StrAppend(&out, "  deployed revisions: ", deployed.empty() ? "none" : absl::StrJoin(deployed, ", "));

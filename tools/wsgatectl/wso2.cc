@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tools/wsgatectl/wso2.h"
 
 namespace wsgate::tools::ctl {
@@ -94,6 +96,44 @@ v1::Topic* FindTopic(v1::ApiSpec& spec, const std::string& name) {
 void AddScopes(v1::Topic* t, const std::vector<std::string>& scopes) {
   for (const auto& s : scopes)
     if (std::find(t->scopes().begin(), t->scopes().end(), s) == t->scopes().end()) t->add_scopes(s);
+}
+
+// WSO2's role names in scope bindings: "Internal/subscriber" is wsgate's "subscriber".
+std::string Role(std::string role) {
+  absl::StripAsciiWhitespace(&role);
+  if (absl::StartsWithIgnoreCase(role, "Internal/")) role = absl::AsciiStrToLower(role.substr(9));
+  return role;
+}
+
+// Declares `name` on the API (issue 14 item 1), or completes an existing declaration: an empty
+// description is filled, roles are added.
+void DeclareScope(v1::ApiSpec& spec, const std::string& name, const std::string& description,
+                  const std::vector<std::string>& roles) {
+  if (name.empty()) return;
+  v1::ApiScope* scope = nullptr;
+  for (auto& s : *spec.mutable_scopes())
+    if (s.name() == name) scope = &s;
+  if (scope == nullptr) {
+    scope = spec.add_scopes();
+    scope->set_name(name);
+  }
+  if (scope->description().empty()) scope->set_description(description);
+  for (const auto& r : roles) {
+    std::string role = Role(r);
+    if (!role.empty() && std::find(scope->roles().begin(), scope->roles().end(), role) == scope->roles().end())
+      scope->add_roles(role);
+  }
+}
+
+// Every scope a topic names is declared: WSO2 documents declare them (apictl's data.scopes,
+// AsyncAPI's flows.implicit.scopes), but a hand-written x-scopes may name one that is not.
+void DeclareTopicScopes(Importer& im, v1::ApiSpec& spec) {
+  for (const auto& t : spec.topics())
+    for (const auto& name : t.scopes())
+      if (std::none_of(spec.scopes().begin(), spec.scopes().end(), [&](const v1::ApiScope& s) { return s.name() == name; })) {
+        im.Warn(absl::StrCat("topic ", t.name()), absl::StrCat("scope '", name, "' is not declared; declared without roles"));
+        DeclareScope(spec, name, "", {});
+      }
 }
 
 // One publish/subscribe operation of a topic: its URL mapping (publish's wins, as in WSO2) and scopes.
@@ -200,12 +240,25 @@ absl::Status AsyncApiDocument(Importer& im, const YAML::Node& doc, v1::ApiSpec& 
         std::string type = Text(Child(kv.second, "type"));
         if (type != "oauth2")
           im.Warn("components.securitySchemes." + kv.first.Scalar(), absl::StrCat("type '", type, "': only oauth2 is supported"));
-        if (!Empty(Child(Child(Child(kv.second, "flows"), "implicit"), "x-scopes-bindings")))
-          im.Warn("components.securitySchemes." + kv.first.Scalar() + ".flows.implicit.x-scopes-bindings",
-                  "role bindings are not supported (a token's scopes are checked as issued)");
+        // The API's scopes: flows.implicit.scopes {name: description} and WSO2's
+        // x-scopes-bindings {name: "role,role"}.
+        const YAML::Node implicit = Child(Child(kv.second, "flows"), "implicit");
+        const YAML::Node declared = Child(implicit, "scopes"), bindings = Child(implicit, "x-scopes-bindings");
+        for (bool binding : {false, true}) {
+          const YAML::Node& map = binding ? bindings : declared;
+          if (!map.IsMap()) continue;
+          for (const auto& scope : map) {
+            std::vector<std::string> roles;
+            if (binding)
+              for (absl::string_view r : absl::StrSplit(Text(scope.second), ',', absl::SkipWhitespace())) roles.emplace_back(r);
+            DeclareScope(spec, scope.first.Scalar(), binding ? "" : Text(scope.second), roles);
+          }
+        }
       }
   }
-  return Channels(im, Child(doc, "channels"), spec, topics_known);
+  absl::Status s = Channels(im, Child(doc, "channels"), spec, topics_known);
+  if (s.ok()) DeclareTopicScopes(im, spec);
+  return s;
 }
 
 absl::StatusOr<v1::LifecycleState> State(Importer& im, const std::string& status) {
@@ -340,9 +393,12 @@ absl::StatusOr<ImportedApi> ParseProject(const ProjectFiles& files) {
   if (scopes.IsSequence())
     for (size_t i = 0; i < scopes.size(); ++i) {
       std::string path = absl::StrCat("data.scopes[", i, "]");
-      im.WarnUnknown(scopes[i], path, {"scope"}, {}, {});
-      im.WarnUnknown(Child(scopes[i], "scope"), path + ".scope", {"name", "displayName", "description"}, {}, {"id"});
+      im.WarnUnknown(scopes[i], path, {"scope"}, {}, {"shared"});
+      const YAML::Node scope = Child(scopes[i], "scope");
+      im.WarnUnknown(scope, path + ".scope", {"name", "displayName", "description", "bindings"}, {}, {"id", "usageCount"});
+      DeclareScope(spec, Text(Child(scope, "name")), Text(Child(scope, "description")), Strings(Child(scope, "bindings")));
     }
+  DeclareTopicScopes(im, spec);
   for (const auto& name : files.other_files) im.Warn(name, "not used by wsgate (ignored)");
   std::vector<std::string> warnings = std::move(im.warnings());
   if (!files.asyncapi_name.empty()) {

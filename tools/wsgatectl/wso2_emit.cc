@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/wsgatectl/wso2.h"
 
 namespace wsgate::tools::ctl {
@@ -70,7 +71,19 @@ ProjectFiles EmitWso2Project(const v1::DeclaredApi& api, std::vector<std::string
       if (!t.url_mapping().empty()) out << YAML::Key << "uriMapping" << YAML::Value << t.url_mapping();
       out << YAML::EndMap;
     }
-  out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (!spec.scopes().empty()) {  // WSO2's API scopes, with their role bindings (issue 14)
+    out << YAML::Key << "scopes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& s : spec.scopes()) {
+      out << YAML::BeginMap << YAML::Key << "scope" << YAML::Value << YAML::BeginMap << YAML::Key << "name"
+          << YAML::Value << s.name() << YAML::Key << "displayName" << YAML::Value << s.name();
+      if (!s.description().empty()) out << YAML::Key << "description" << YAML::Value << s.description();
+      Seq(out, "bindings", s.roles());
+      out << YAML::EndMap << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap << YAML::EndMap;
 
   YAML::Emitter async;
   async << YAML::BeginMap << YAML::Key << "asyncapi" << YAML::Value << "2.0.0" << YAML::Key << "info" << YAML::Value
@@ -95,7 +108,18 @@ ProjectFiles EmitWso2Project(const v1::DeclaredApi& api, std::vector<std::string
     }
     async << YAML::Key << "x-auth-type" << YAML::Value << (t.unsecured() ? "None" : "Any") << YAML::EndMap;
   }
-  async << YAML::EndMap << YAML::EndMap;
+  async << YAML::EndMap;
+  if (!spec.scopes().empty()) {  // flows.implicit.scopes and WSO2's x-scopes-bindings
+    async << YAML::Key << "components" << YAML::Value << YAML::BeginMap << YAML::Key << "securitySchemes"
+          << YAML::Value << YAML::BeginMap << YAML::Key << "oauth2" << YAML::Value << YAML::BeginMap << YAML::Key
+          << "type" << YAML::Value << "oauth2" << YAML::Key << "flows" << YAML::Value << YAML::BeginMap << YAML::Key
+          << "implicit" << YAML::Value << YAML::BeginMap << YAML::Key << "scopes" << YAML::Value << YAML::BeginMap;
+    for (const auto& s : spec.scopes()) async << YAML::Key << s.name() << YAML::Value << s.description();
+    async << YAML::EndMap << YAML::Key << "x-scopes-bindings" << YAML::Value << YAML::BeginMap;
+    for (const auto& s : spec.scopes()) async << YAML::Key << s.name() << YAML::Value << absl::StrJoin(s.roles(), ",");
+    async << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  }
+  async << YAML::EndMap;
 
   ProjectFiles files;
   files.api_name = "api.yaml";

@@ -390,3 +390,52 @@ TEST_F(CatalogApplyTest, PruneDeletesEnvironmentsLastAndNeverTheDefaultOne) {
 
 }  // namespace
 }  // namespace wsgate::agent
+
+namespace wsgate::agent {
+namespace {
+
+// Issue 14 items 1 and 5: an API's declared scopes and an application's token format are
+// applied, exported and re-applied without changes; the default format is exported as absent.
+TEST_F(CatalogApplyTest, ScopesAndTokenFormatRoundTrip) {
+  v1::CatalogDocument doc = Walkthrough();
+  v1::ApiSpec* spec = doc.mutable_apis(0)->mutable_spec();
+  v1::ApiScope* scope = spec->add_scopes();
+  scope->set_name("chat:rooms");
+  scope->set_description("join rooms");
+  scope->add_roles("subscriber");
+  spec->mutable_topics(1)->add_scopes("chat:rooms");
+  doc.mutable_applications(0)->set_token_format(v1::TOKEN_FORMAT_OPAQUE);
+  v1::DeclaredApplication* jwt = doc.add_applications();
+  jwt->set_name("JwtApp");
+  jwt->set_token_format(v1::TOKEN_FORMAT_JWT);
+  auto first = Apply(doc);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(catalog_->GetApplication("ChatApp")->token_format(), v1::TOKEN_FORMAT_OPAQUE);
+  auto exported = catalog_->ExportCatalog();
+  ASSERT_TRUE(exported.ok());
+  ASSERT_EQ(exported->apis(0).spec().scopes_size(), 1);
+  EXPECT_TRUE(MessageDifferencer::Equals(exported->apis(0).spec().scopes(0), *scope));
+  for (const auto& a : exported->applications())
+    EXPECT_EQ(a.token_format(), a.name() == "ChatApp" ? v1::TOKEN_FORMAT_OPAQUE : v1::TOKEN_FORMAT_UNSPECIFIED);
+  auto again = Apply(doc);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->changes().empty()) << ::testing::PrintToString(Names(*again));
+  auto from_export = Apply(*exported);
+  ASSERT_TRUE(from_export.ok());
+  EXPECT_TRUE(from_export->changes().empty()) << ::testing::PrintToString(Names(*from_export));
+
+  // A format change is a field-level update; an undeclared topic scope names the path.
+  doc.mutable_applications(0)->clear_token_format();
+  auto update = Apply(doc);
+  ASSERT_TRUE(update.ok());
+  ASSERT_EQ(update->changes_size(), 1);
+  EXPECT_EQ(update->changes(0).kind(), "application");
+  EXPECT_EQ(catalog_->GetApplication("ChatApp")->token_format(), v1::TOKEN_FORMAT_JWT);
+  doc.mutable_apis(0)->mutable_spec()->clear_scopes();
+  auto refused = Apply(doc);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "does not declare")) << refused.status();
+}
+
+}  // namespace
+}  // namespace wsgate::agent

@@ -8,6 +8,7 @@ std::vector<Command> AllCommands() {
   AddApiCommands(commands);
   AddAccessCommands(commands);
   AddTopicCommands(commands);
+  AddScopeCommands(commands);
   AddRevisionCommands(commands);
   AddAppCommands(commands);
   AddSubscriptionCommands(commands);

@@ -82,6 +82,13 @@ TEST(Wso2Import, BareAsyncApiTakesTheEndpointFromServers) {
   EXPECT_EQ(api->api.spec().production_endpoint().url(), "ws://localhost:8080") << "protocol + host:port";
   ASSERT_EQ(api->api.spec().topics_size(), 2);
   EXPECT_EQ(api->api.spec().topics(1).scopes(0), "chat:write");
+  // The scope is declared with its description and WSO2 role bindings (Internal/ dropped).
+  ASSERT_EQ(api->api.spec().scopes_size(), 1);
+  EXPECT_EQ(api->api.spec().scopes(0).name(), "chat:write");
+  EXPECT_EQ(api->api.spec().scopes(0).description(), "post in rooms");
+  EXPECT_EQ(std::vector<std::string>(api->api.spec().scopes(0).roles().begin(), api->api.spec().scopes(0).roles().end()),
+            (std::vector<std::string>{"admin", "subscriber"}));
+  EXPECT_FALSE(HasWarning(*api, "not declared")) << ::testing::PrintToString(api->warnings);
   o.endpoint = "ws://backend:9000";
   o.version = "2.0.0";
   api = ParseAsyncApi("chats-asyncapi.yaml", text.str(), o);
@@ -143,6 +150,40 @@ TEST(Wso2Import, UnsecuredTopicsAndMappingConflictsAreReported) {
   EXPECT_EQ(api->api.spec().topics(1).url_mapping(), "/pub") << "publish wins, as in WSO2";
   EXPECT_TRUE(HasWarning(*api, "data.operations[3]: URL mapping '/pub' replaces the subscribe mapping '/sub'"));
   EXPECT_TRUE(HasWarning(*api, "data.securityScheme: 'api_key' is not supported"));
+}
+
+// Issue 14 item 1: apictl's data.scopes (with WSO2 4.x `bindings`) become the API's declared
+// scopes; a topic's scope nobody declared is declared with a warning; export writes them back
+// (api.yaml's scopes and AsyncAPI's flows.implicit.scopes with x-scopes-bindings).
+TEST(Wso2Import, ApiScopesAndTheirRoleBindingsRoundTrip) {
+  ProjectFiles files;
+  files.api_name = "api.yaml";
+  files.api_text =
+      "type: api\ndata:\n  name: X\n  context: /x\n  version: '1'\n  type: WS\n"
+      "  endpointConfig: {endpoint_type: ws, production_endpoints: {url: 'ws://b:1'}}\n  operations:\n"
+      "    - {target: /rooms, verb: PUBLISH, scopes: [chat:write, chat:other]}\n"
+      "  scopes:\n    - shared: false\n      scope: {id: 1, name: chat:write, displayName: chat:write,"
+      " description: post, bindings: [admin, Internal/publisher], usageCount: 1}\n";
+  auto api = ParseWso2Project(files);
+  ASSERT_TRUE(api.ok()) << api.status();
+  const v1::ApiSpec& spec = api->api.spec();
+  ASSERT_EQ(spec.scopes_size(), 2);
+  EXPECT_EQ(spec.scopes(0).name(), "chat:write");
+  EXPECT_EQ(spec.scopes(0).description(), "post");
+  EXPECT_EQ(std::vector<std::string>(spec.scopes(0).roles().begin(), spec.scopes(0).roles().end()),
+            (std::vector<std::string>{"admin", "publisher"}));
+  EXPECT_EQ(spec.scopes(1).name(), "chat:other");
+  EXPECT_TRUE(spec.scopes(1).roles().empty());
+  EXPECT_TRUE(HasWarning(*api, "topic /rooms: scope 'chat:other' is not declared; declared without roles"));
+  EXPECT_EQ(api->warnings.size(), 1u) << ::testing::PrintToString(api->warnings);
+
+  std::vector<std::string> warnings;
+  ProjectFiles out = EmitWso2Project(api->api, &warnings);
+  EXPECT_TRUE(absl::StrContains(out.asyncapi_text, "x-scopes-bindings")) << out.asyncapi_text;
+  auto again = ParseWso2Project(out);
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << out.api_text;
+  EXPECT_TRUE(MessageDifferencer::Equals(api->api, again->api)) << api->api.DebugString() << "\n" << again->api.DebugString();
+  EXPECT_TRUE(again->warnings.empty()) << ::testing::PrintToString(again->warnings);
 }
 
 TEST(Wso2Export, RoundTripGivesTheSameApi) {

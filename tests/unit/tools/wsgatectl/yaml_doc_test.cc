@@ -33,6 +33,10 @@ v1::CatalogDocument Sample() {
   t->set_url_mapping("/rooms?room={uri.var.roomID}");
   t->set_publish(true);
   t->add_scopes("chat:read");
+  v1::ApiScope* declared = s->add_scopes();  // issue 14
+  declared->set_name("chat:read");
+  declared->set_description("read rooms");
+  declared->add_roles("subscriber");
   s->add_plans("AsyncGold");
   s->add_plans("Tiny");
   api->set_state(v1::PRE_RELEASED);
@@ -43,6 +47,7 @@ v1::CatalogDocument Sample() {
   app->set_name("ChatApp");
   app->set_blocked(true);
   app->add_scopes("chat:read");
+  app->set_token_format(v1::TOKEN_FORMAT_OPAQUE);
   v1::DeclaredSubscription* sub = doc.add_subscriptions();
   sub->set_application("ChatApp");
   sub->set_api("Chats:1.0.0");
@@ -65,6 +70,10 @@ TEST(YamlDoc, RoundTripsAndIsByteStable) {
   EXPECT_NE(text.find("  - name: Chats\n    context: /chats\n"), std::string::npos) << text;  // spec inlined
   EXPECT_NE(text.find("plans: [AsyncGold, Tiny]"), std::string::npos) << text;
   EXPECT_NE(text.find("state: PRE_RELEASED"), std::string::npos) << text;
+  EXPECT_NE(text.find("    scopes:\n      - name: chat:read\n        description: read rooms\n        roles: [subscriber]\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("token_format: TOKEN_FORMAT_OPAQUE"), std::string::npos) << text;
   EXPECT_NE(text.find("environments:\n  - name: Edge\n    vhosts:\n      - name: gw.example.test\n        is_default: true\n"
                       "    type: production\n    settings: [ping_interval=10s]\n"),
             std::string::npos)
