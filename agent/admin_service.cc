@@ -243,6 +243,10 @@ WSGATE_RPC(GetUsage, v1::AdminUsageRequest, v1::AdminUsageResponse) {
   return Call(ctx, [&] { return Set(connections_.Usage(*req), resp); });
 }
 
+WSGATE_RPC(GetTraffic, v1::GetTrafficRequest, v1::GetTrafficResponse) {
+  return Call(ctx, [&] { return Set(connections_.Traffic(*req), resp); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

@@ -88,6 +88,8 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ListAudit(grpc::ServerContext*, const v1::ListAuditRequest*, v1::ListAuditResponse*) override;
   // Usage across engines (usage.cc).
   grpc::Status GetUsage(grpc::ServerContext*, const v1::AdminUsageRequest*, v1::AdminUsageResponse*) override;
+  // Traffic across engines for `wsgatectl top` (traffic.cc).
+  grpc::Status GetTraffic(grpc::ServerContext*, const v1::GetTrafficRequest*, v1::GetTrafficResponse*) override;
 
  private:
   // Checks the credential, then runs fn (which returns absl::Status) and maps the result.

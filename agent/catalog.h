@@ -18,9 +18,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -134,6 +136,10 @@ class Catalog {
                                                       const std::vector<std::string>& scopes);
   absl::StatusOr<v1::AccessToken> IssueToken(const std::string& app, v1::KeyType type,
                                              const std::vector<std::string>& scopes, uint32_t ttl_s);
+  // Tokens issued since this agent started, by (grant, key type): grant "admin" (IssueToken) or
+  // "client_credentials" (IssueTokenForClient, the OAuth2 endpoint); key type "PRODUCTION" or
+  // "SANDBOX". The agent's metrics read it (wsgate_agent_tokens_issued_total).
+  std::map<std::pair<std::string, std::string>, uint64_t> TokensIssued() const;
   // Revokes by token text or jti. A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
   absl::Status RevokeToken(const std::string& token, const std::string& jti);
   // RFC 7009 revocation by a client: revokes `token` only if it was issued to `consumer_key`;
@@ -211,6 +217,7 @@ class Catalog {
   // True while ApplyCatalog runs: nested Mutate()s do not notify the listener; ApplyCatalog does,
   // once, after its commit.
   bool applying_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::pair<std::string, std::string>, uint64_t> tokens_issued_ ABSL_GUARDED_BY(mu_);
 
   CatalogOptions options_;
   // Recursive so that ApplyCatalog (catalog_apply.cc) can run the public mutations inside its one

@@ -389,7 +389,9 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::
     return absl::FailedPreconditionError(absl::StrCat("application '", a.name(), "' has no ", KeyTypeName(type),
                                                       " keys; generate them first (wsgatectl keys generate ", a.name(),
                                                       " --type ", KeyTypeName(type), ")"));
-  return IssueTokenLocked(a.id(), st.Text(0), type, scopes, ttl_s);
+  absl::StatusOr<v1::AccessToken> token = IssueTokenLocked(a.id(), st.Text(0), type, scopes, ttl_s);
+  if (token.ok()) ++tokens_issued_[{"admin", KeyTypeName(type)}];
+  return token;
 }
 
 absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& consumer_key,
@@ -398,7 +400,15 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& 
   Statement st = db_.Prepare("SELECT application_id, key_type FROM consumer_keys WHERE consumer_key = ?");
   st.Bind(1, consumer_key);
   if (!st.Next()) return absl::UnauthenticatedError("invalid client credentials");
-  return IssueTokenLocked(st.Text(0), consumer_key, static_cast<v1::KeyType>(st.Int(1)), scopes, 0);
+  auto type = static_cast<v1::KeyType>(st.Int(1));
+  absl::StatusOr<v1::AccessToken> token = IssueTokenLocked(st.Text(0), consumer_key, type, scopes, 0);
+  if (token.ok()) ++tokens_issued_[{"client_credentials", KeyTypeName(type)}];
+  return token;
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> Catalog::TokensIssued() const {
+  std::lock_guard lock(mu_);
+  return tokens_issued_;
 }
 
 absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const std::string& token) {

@@ -24,6 +24,7 @@ std::vector<Command> AllCommands() {
   AddConnCommands(commands);
   AddAuditCommands(commands);
   AddUsageCommands(commands);
+  AddTopCommands(commands);
   return commands;
 }
 

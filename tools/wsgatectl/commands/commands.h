@@ -26,6 +26,7 @@ void AddStatusCommands(std::vector<Command>& commands);        // status
 void AddConnCommands(std::vector<Command>& commands);          // conn ... (operations)
 void AddAuditCommands(std::vector<Command>& commands);         // audit (operations)
 void AddUsageCommands(std::vector<Command>& commands);         // usage (operations)
+void AddTopCommands(std::vector<Command>& commands);           // top (operations)
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
 void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)
 
