@@ -107,7 +107,7 @@ TEST(AllCommands, PathsAreUniqueAndRunnable) {
     EXPECT_TRUE(command.bind(parser) != nullptr) << command.path;
     EXPECT_TRUE(command.max_args < 0 || command.min_args <= command.max_args) << command.path;
   }
-  EXPECT_EQ(paths.size(), 63u);
+  EXPECT_EQ(paths.size(), 64u);
 }
 
 absl::Status Nop(Ctx&) { return absl::OkStatus(); }
