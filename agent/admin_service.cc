@@ -380,6 +380,10 @@ WSGATE_RPC(GetEngineSnapshot, v1::EnvironmentRef, v1::Snapshot) {
   return Call(ctx, [&] { return Set(catalog_.BuildSnapshot(req->name()), resp); });
 }
 
+WSGATE_RPC(GetTraffic, v1::GetTrafficRequest, v1::GetTrafficResponse) {
+  return Call(ctx, [&] { return Set(connections_.Traffic(*req), resp); });
+}
+
 #undef WSGATE_RPC
 
 }  // namespace wsgate::agent

@@ -101,6 +101,8 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status DeleteUser(grpc::ServerContext*, const v1::UserRef*, v1::Empty*) override;
   grpc::Status RotateUserCredential(grpc::ServerContext*, const v1::UserRef*, v1::UserCredential*) override;
   grpc::Status GetCurrentUser(grpc::ServerContext*, const v1::Empty*, v1::User*) override;
+  // Traffic across engines for `wsgatectl top` (traffic.cc).
+  grpc::Status GetTraffic(grpc::ServerContext*, const v1::GetTrafficRequest*, v1::GetTrafficResponse*) override;
 
  private:
   // Checks the credential and the RPC's roles, then runs fn (which returns absl::Status; it may

@@ -18,10 +18,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -139,6 +141,10 @@ class Catalog {
   absl::StatusOr<v1::AccessToken> IssueToken(const std::string& app, v1::KeyType type,
                                              const std::vector<std::string>& scopes, uint32_t ttl_s,
                                              bool opaque = false);
+  // Tokens issued since this agent started, by (grant, key type): grant "admin" (IssueToken) or
+  // "client_credentials" (IssueTokenForClient, the OAuth2 endpoint); key type "PRODUCTION" or
+  // "SANDBOX". The agent's metrics read it (wsgate_agent_tokens_issued_total).
+  std::map<std::pair<std::string, std::string>, uint64_t> TokensIssued() const;
   // Revokes by token text (a JWT or an opaque token) or jti (an opaque token's is the `jti` its
   // issuance answered). A token this agent did not issue is INVALID_ARGUMENT/NOT_FOUND.
   absl::Status RevokeToken(const std::string& token, const std::string& jti);
@@ -241,7 +247,8 @@ class Catalog {
     std::string application_id, consumer_key;
     v1::KeyType key_type = v1::PRODUCTION;
   };
-  absl::StatusOr<v1::AccessToken> IssueFor(const std::function<absl::StatusOr<KeyOwner>()>& resolve,
+  // `grant` ("admin", "client_credentials") labels the count TokensIssued() keeps.
+  absl::StatusOr<v1::AccessToken> IssueFor(const std::string& grant, const std::function<absl::StatusOr<KeyOwner>()>& resolve,
                                            const std::vector<std::string>& scopes, uint32_t ttl_s, bool opaque);
   // The scopes declared by the APIs `application_id` is subscribed to (not ON_HOLD).
   absl::StatusOr<std::vector<DeclaredScope>> DeclaredScopesOf(const std::string& application_id)
@@ -255,6 +262,7 @@ class Catalog {
   // True while ApplyCatalog runs: nested Mutate()s do not notify the listener; ApplyCatalog does,
   // once, after its commit.
   bool applying_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::pair<std::string, std::string>, uint64_t> tokens_issued_ ABSL_GUARDED_BY(mu_);
 
   CatalogOptions options_;
   // Recursive so that ApplyCatalog (catalog_apply.cc) can run the public mutations inside its one

@@ -120,7 +120,8 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueTokenLocked(const std::string& app
   return out;
 }
 
-absl::StatusOr<v1::AccessToken> Catalog::IssueFor(const std::function<absl::StatusOr<KeyOwner>()>& resolve,
+absl::StatusOr<v1::AccessToken> Catalog::IssueFor(const std::string& grant,
+                                                  const std::function<absl::StatusOr<KeyOwner>()>& resolve,
                                                   const std::vector<std::string>& scopes, uint32_t ttl_s, bool opaque) {
   {
     std::lock_guard lock(mu_);
@@ -130,18 +131,28 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueFor(const std::function<absl::Stat
   }
   // An opaque token is pushed to the engines (a data-plane change); a JWT is not.
   v1::AccessToken out;
+  v1::KeyType type = v1::KEY_TYPE_UNSPECIFIED;
   WSGATE_RETURN_IF_ERROR(Mutate(opaque, [&]() -> absl::Status {
     WSGATE_ASSIGN_OR_RETURN(KeyOwner who, resolve());
     WSGATE_ASSIGN_OR_RETURN(out, IssueTokenLocked(who.application_id, who.consumer_key, who.key_type, scopes, ttl_s, opaque));
+    type = who.key_type;
     return absl::OkStatus();
   }));
+  std::lock_guard lock(mu_);
+  ++tokens_issued_[{grant, KeyTypeName(type)}];  // signed and stored: counted (metrics)
   return out;
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> Catalog::TokensIssued() const {
+  std::lock_guard lock(mu_);
+  return tokens_issued_;
 }
 
 absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::KeyType type,
                                                     const std::vector<std::string>& scopes, uint32_t ttl_s, bool opaque) {
   if (type == v1::KEY_TYPE_UNSPECIFIED) type = v1::PRODUCTION;
   return IssueFor(
+      "admin",
       [&]() -> absl::StatusOr<KeyOwner> {
         WSGATE_ASSIGN_OR_RETURN(auto a, LoadApplication(app));
         Statement st = db_.Prepare("SELECT consumer_key FROM consumer_keys WHERE application_id = ? AND key_type = ?");
@@ -158,6 +169,7 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueToken(const std::string& app, v1::
 absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& consumer_key,
                                                              const std::vector<std::string>& scopes) {
   return IssueFor(
+      "client_credentials",
       [&]() -> absl::StatusOr<KeyOwner> {
         Statement st = db_.Prepare("SELECT application_id, key_type FROM consumer_keys WHERE consumer_key = ?");
         st.Bind(1, consumer_key);

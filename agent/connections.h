@@ -57,6 +57,10 @@ class ConnectionFanout {
   absl::Status Close(const v1::AdminCloseRequest& req);
   // Usage (agent/usage.cc): the application's windows on every engine, and summed.
   absl::StatusOr<v1::AdminUsageResponse> Usage(const v1::AdminUsageRequest& req);
+  // Traffic (agent/traffic.cc): every engine of the environment ("" = all), its GetStats with
+  // per-API counters now; an engine that does not answer has `error` set. NOT_FOUND naming
+  // environment for one the catalog does not have.
+  absl::StatusOr<v1::GetTrafficResponse> Traffic(const v1::GetTrafficRequest& req);
 
  private:
   struct Engine {

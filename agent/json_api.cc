@@ -219,6 +219,7 @@ const std::vector<JsonRoute>& JsonRoutes() {
       {"POST", "/api/v1/connections/{id}/messages", "SendToConnection", "*"},
       {"POST", "/api/v1/connections/{id}/close", "CloseConnection", "*"},
       {"GET", "/api/v1/audit", "ListAudit", ""},
+      {"GET", "/api/v1/traffic", "GetTraffic", ""},
       // Admin users and roles.
       {"GET", "/api/v1/users", "ListUsers", ""},
       {"POST", "/api/v1/users", "CreateUser", "*"},

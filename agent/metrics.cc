@@ -67,14 +67,17 @@ std::string RenderAgentMetrics(Catalog& catalog, Pusher& pusher, const PairCount
   for (const auto& [key, n] : oauth_counts)
     absl::StrAppend(&out, "wsgate_agent_oauth_requests_total{endpoint=\"", Label(key.first), "\",status=\"",
                     Label(key.second), "\"} ", n, "\n");
-  // Tokens issued: an OAuth client_credentials grant answered 200, or an admin IssueToken that succeeded.
-  uint64_t by_oauth = oauth_counts.count({"/oauth2/token", "200"}) ? oauth_counts[{"/oauth2/token", "200"}] : 0;
-  uint64_t by_admin = 0;
-  for (const auto& [key, n] : rpcs.Snapshot())
-    if (key.first == "IssueToken" && key.second == "OK") by_admin = n;
-  Head(out, "wsgate_agent_tokens_issued_total", "counter", "Access tokens issued, by grant.");
-  absl::StrAppend(&out, "wsgate_agent_tokens_issued_total{grant=\"client_credentials\"} ", by_oauth, "\n");
-  absl::StrAppend(&out, "wsgate_agent_tokens_issued_total{grant=\"admin\"} ", by_admin, "\n");
+  // Tokens issued, counted where the catalog signs them; every (grant, key type) pair is shown,
+  // zero until the first, so rate() has a series from the start.
+  std::map<std::pair<std::string, std::string>, uint64_t> tokens;
+  for (const char* grant : {"admin", "client_credentials"})
+    for (const char* type : {"PRODUCTION", "SANDBOX"}) tokens[{grant, type}] = 0;
+  for (const auto& [key, n] : catalog.TokensIssued()) tokens[key] = n;
+  Head(out, "wsgate_agent_tokens_issued_total", "counter",
+       "Access tokens issued, by grant (admin: IssueToken; client_credentials: the OAuth2 endpoint) and key type.");
+  for (const auto& [key, n] : tokens)
+    absl::StrAppend(&out, "wsgate_agent_tokens_issued_total{grant=\"", Label(key.first), "\",key_type=\"",
+                    Label(key.second), "\"} ", n, "\n");
   Head(out, "wsgate_agent_config_version", "gauge", "The catalog's current config version.");
   absl::StrAppend(&out, "wsgate_agent_config_version ", catalog.config_version(), "\n");
   Head(out, "wsgate_agent_catalog_objects", "gauge", "Objects in the catalog, by kind.");

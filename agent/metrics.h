@@ -3,7 +3,7 @@
 // The agent's Prometheus endpoint (--metrics-listen, loopback only unless
 // --metrics-allow-remote): GET /metrics in the text exposition format, on its own cpp-httplib
 // listener. It serves admin RPCs by method and code (counted by the Admin interceptor,
-// admin_audit.h), OAuth requests by endpoint and status, tokens issued by grant, each engine's reachability, config lag (versions), seconds since its last
+// admin_audit.h), OAuth requests by endpoint and status, tokens issued by grant and key type, each engine's reachability, config lag (versions), seconds since its last
 // acknowledged push and last error, the catalog's size, and build info.
 //
 //   PairCounters rpcs;                        // given to AuditInterceptors(catalog, &rpcs)

@@ -103,6 +103,7 @@ constexpr Row kTable[] = {
     {"SendToConnection", kAdmin, false},
     {"CloseConnection", kAdmin, false},
     {"ListAudit", kAdmin, false},
+    {"GetTraffic", kAdmin, false},  // wsgatectl top
     // Users.
     {"CreateUser", kAdmin, false},
     {"ListUsers", kAdmin, false},

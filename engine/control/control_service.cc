@@ -144,6 +144,8 @@ class ControlServer::Service final : public v1::EngineControl::Service {
         a->set_total_connections(c->total);
         Fill(c->client_to_backend, a->mutable_client_to_backend());
         Fill(c->backend_to_client, a->mutable_backend_to_client());
+        a->set_refused_upgrades(c->refused_upgrades);
+        a->set_error_closes(c->error_closes);
       }
     }
     return grpc::Status::OK;

@@ -67,6 +67,8 @@ std::string FormatAccessLine(const AccessRecord& r, std::string_view engine_id) 
     j["frames_to_client"] = r.to_client.frames;
     j["bytes_to_client"] = r.to_client.bytes;
     j["throttled_frames"] = r.to_backend.throttled_frames + r.to_client.throttled_frames;
+    // Dropped because the topic does not take this direction (subscribe- or publish-only).
+    j["denied_frames"] = r.to_backend.denied_frames + r.to_client.denied_frames;
   }
   if (!r.open) j["duration_ms"] = r.duration_ms;
   // Invalid UTF-8 (a Host header is client text) is replaced, never thrown about.

@@ -141,6 +141,7 @@ void Loop::Shutdown(Conn& c) {
     // 1006: no close frame reached the client (its socket went away first).
     int code = c.info.close_code_to_client != 0 ? c.info.close_code_to_client : 1006;
     ++stats_.closes_by_side[{code, Name(c.info.first_closer)}];
+    if (code == 1011 && c.counters) ++c.counters->error_closes;
   }
   AbortBackend(c);
   c.phase = Phase::kClosed;
@@ -154,6 +155,7 @@ void Loop::Shutdown(Conn& c) {
 void Loop::Respond(Conn& c, int status, std::string_view body, std::string_view extra_headers) {
   if (c.phase == Phase::kFinishing || c.phase == Phase::kClosed) return;
   ++stats_.handshake_failures[status];
+  if (c.counters) ++c.counters->refused_upgrades;  // set once the request matched an API
   c.info.http_status = status;
   WSGATE_LOG(kDebug, "shard %d: %s → %d %s", options_.index, c.client_ip, status, std::string(body));
   // Drop the backend side entirely (before the phase changes: a connect in flight is cancelled).

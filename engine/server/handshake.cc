@@ -102,6 +102,11 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.info.vhost = std::string(HostWithoutPort(check.host));
   config::RouteResult route = config::Route(snap, check.host, req.path);
   if (route.status != config::RouteStatus::kOk) return Respond(c, route.http_status(), route.message());
+  // From here a refusal counts against the API (ApiCounters::refused_upgrades, Loop::Respond).
+  auto& counters = stats_.apis[route.api->id];
+  if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
+  c.counters = counters.get();
+  counters->environment = route.api->environment;
   if (!AdmitHandshakeRate(c, route.api)) return;
   if (config::AccessDecision access = CheckAccess(c, req, snap.settings, *route.api); access.status != 0) {
     ++stats_.access_refusals;
@@ -128,10 +133,6 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.api_id = route.api->id;
   c.may_publish = route.topic->publish;
   c.may_subscribe = route.topic->subscribe;
-  auto& counters = stats_.apis[route.api->id];
-  if (!counters) counters = std::make_unique<ApiCounters>(route.api->name, route.api->version);
-  c.counters = counters.get();
-  counters->environment = route.api->environment;
   c.info.app_throttled = &counters->throttled_by_app[c.identity.application_id];
   ResolveLimits(c, snap);
   if (!AdmitConnection(c, snap)) return;  // 429, before the backend is contacted

@@ -116,15 +116,16 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
   if (to.close_sent || to.tls_failed) return false;
   bool to_client = dst == SideId::kClient;
   c.last_data_ms = now_ms_;  // the idle timeout's clock (admission.cc)
-  DirectionCounters& total = to_client ? stats_.backend_to_client : stats_.client_to_backend;
+  // Counted per API and per connection; the shard's totals are the APIs' sums (ShardStats::Clone).
   DirectionCounters& api = to_client ? c.counters->backend_to_client : c.counters->client_to_backend;
+  DirectionCounters& mine = to_client ? c.info.to_client : c.info.to_backend;
   // Direction rights: a subscribe-only topic takes no client messages (the client is told, once
   // per run of drops, and stays connected); a publish-only topic passes no backend messages.
   // Decided per frame (continuations follow their first frame's fate) and before throttling, so
   // a denied frame is not an event.
   if (to_client ? !c.may_subscribe : !c.may_publish) {
-    ++total.denied_frames;
     ++api.denied_frames;
+    ++mine.denied_frames;
     if (!to_client) c.notices |= Conn::kNotPublishable;
     return false;
   }
@@ -139,19 +140,15 @@ bool Loop::OnDataFrame(Conn& c, SideId dst, uint8_t opcode, uint64_t length) {
         SendClose(c, SideId::kBackend, 1001, "client throttled");
         return false;
       }
-      ++total.throttled_frames;
       ++api.throttled_frames;
       ++*c.info.app_throttled;
-      ++(to_client ? c.info.to_client : c.info.to_backend).throttled_frames;
+      ++mine.throttled_frames;
       c.notices |= Conn::kThrottled;  // sent at the next boundary toward the client (EmitDue)
       return false;
     }
   }
-  ++total.frames;
-  total.bytes += length;
   ++api.frames;
   api.bytes += length;
-  DirectionCounters& mine = to_client ? c.info.to_client : c.info.to_backend;
   ++mine.frames;
   mine.bytes += length;
   return true;

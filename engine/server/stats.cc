@@ -24,8 +24,12 @@ ShardStats ShardStats::Clone() const {
 #define WSGATE_COPY(name, help) s.name = name;
   WSGATE_SHARD_COUNTERS(WSGATE_COPY)
 #undef WSGATE_COPY
-  s.client_to_backend = client_to_backend;
+  s.client_to_backend = client_to_backend;  // zero in a live shard: the sum over the APIs below
   s.backend_to_client = backend_to_client;
+  for (const auto& [id, c] : apis) {
+    s.client_to_backend.Add(c->client_to_backend);
+    s.backend_to_client.Add(c->backend_to_client);
+  }
   s.handshake_failures = handshake_failures;
   s.closes = closes;
   s.handshake_latency = handshake_latency;
@@ -51,6 +55,8 @@ void ShardStats::Merge(const ShardStats& o) {
     mine->total += c->total;
     mine->client_to_backend.Add(c->client_to_backend);
     mine->backend_to_client.Add(c->backend_to_client);
+    mine->refused_upgrades += c->refused_upgrades;
+    mine->error_closes += c->error_closes;
     if (mine->environment.empty()) mine->environment = c->environment;
     for (const auto& [k, v] : c->active_by_topic) mine->active_by_topic[k] += v;
     for (const auto& [k, v] : c->throttled_by_app) mine->throttled_by_app[k] += v;

@@ -102,12 +102,18 @@ struct ApiCounters {
   std::string environment;                          // the gateway environment(s) of its vhosts
   std::map<std::string, uint64_t> active_by_topic;  // gauge, by topic template
   std::map<std::string, uint64_t> throttled_by_app; // data frames dropped, by application id
+  // --- issue 13 (helper top): this API's errors (`wsgatectl top`, GetStats' ApiStats)
+  uint64_t refused_upgrades = 0;  // upgrades routed to this API, then refused (Loop::Respond)
+  uint64_t error_closes = 0;      // relayed connections that ended with 1011 sent to the client
 };
 
 struct ShardStats {
 #define WSGATE_FIELD(name, help) uint64_t name = 0;
   WSGATE_SHARD_COUNTERS(WSGATE_FIELD)
 #undef WSGATE_FIELD
+  // The shard's totals each way. Derived, never written by the loop: every relayed frame is
+  // counted once per API (ApiCounters) and once per connection (ConnInfo), and Clone() sums the
+  // APIs' counters into these (an API's entry is never removed, so the sums only grow).
   DirectionCounters client_to_backend, backend_to_client;
   std::map<int, uint64_t> handshake_failures;  // by HTTP status
   std::map<int, uint64_t> closes;              // by close code sent to the client

@@ -70,9 +70,12 @@ class AgentWalkthrough : public ::testing::Test {
     metrics_port_ = std::to_string(PortAfter(*agent_, "metrics on http://127.0.0.1:0/metrics (port ", &at));
   }
   // Runs wsgatectl; returns its exit code and puts its output (stdout+stderr) in *out.
-  int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
+  std::vector<std::string> CtlArgs(std::vector<std::string> args) {
     args.insert(args.begin(), {WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/data"});
-    Subprocess p(args);
+    return args;
+  }
+  int Ctl(std::vector<std::string> args, std::string* out = nullptr) {
+    Subprocess p(CtlArgs(std::move(args)));
     int code = p.Wait(kTimeoutMs);
     std::string text = p.output();
     while (!text.empty() && text.back() == '\n') text.pop_back();
@@ -470,12 +473,71 @@ TEST_F(AgentWalkthrough, AgentMetricsPassPromtool) {
   EXPECT_NE(text.find("wsgate_agent_catalog_objects{kind=\"subscriptions\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_engine_up{engine=\"unix:" + dir_ + "/engine.sock\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_build_info{version="), std::string::npos) << text;
-  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\",key_type=\"PRODUCTION\"} 1"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"client_credentials\",key_type=\"SANDBOX\"} 0"),
+            std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"/oauth2/token\",status=\"401\"} 1"),
             std::string::npos) << text;
   if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool missing (Debian package prometheus; tools/setup.sh)";
   Subprocess promtool({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + file});
   EXPECT_EQ(promtool.Wait(kTimeoutMs), 0) << promtool.output();
+}
+
+// `wsgatectl top` (issue 13 item 5, helper top) against live wscat sessions: two clients in a
+// room, one sending while `top --once` measures; plain tables off a terminal, the ANSI view and
+// its restore on a pseudo-terminal (script(1)), where q quits.
+TEST_F(AgentWalkthrough, TopShowsLiveTrafficPerApi) {
+  std::string token = Walkthrough();
+  auto sender = Wscat("/chats/1.0.0/rooms/room1", token);
+  auto member = Wscat("/chats/1.0.0/rooms/room1", token);
+  ASSERT_TRUE(sender->WaitForOutput("You joined room1!", kTimeoutMs)) << sender->output();
+  ASSERT_TRUE(member->WaitForOutput("You joined room1!", kTimeoutMs)) << member->output();
+  Subprocess top(CtlArgs({"top", "--once", "--interval", "1s"}));
+  for (int i = 0; i < 15; ++i) {  // throughout top's one-second window
+    ASSERT_TRUE(sender->WriteStdin("frame " + std::to_string(i) + "\n"));
+    usleep(100000);
+  }
+  ASSERT_EQ(top.Wait(kTimeoutMs), 0) << top.output();
+  std::string out = top.output();
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << "no terminal: no escape sequences";
+  EXPECT_NE(out.find("1 engine, rates over 1."), std::string::npos) << out;
+  EXPECT_NE(out.find("API "), std::string::npos) << out;
+  size_t row = out.find("\nChats:1.0.0 ");
+  ASSERT_NE(row, std::string::npos) << out;
+  std::istringstream cols(out.substr(row + 1, out.find('\n', row + 1) - row - 1));
+  std::string api;
+  double conns = 0, fresh = 0, in = 0, outbound = 0, throttled = 0, denied = 0, errors = 0;
+  cols >> api >> conns >> fresh >> in >> outbound >> throttled >> denied >> errors;
+  EXPECT_EQ(conns, 2) << out;
+  EXPECT_GE(in, 3.0) << "the sender's frames (about 10/s): " << out;
+  EXPECT_GT(outbound, 0.0) << "the room's broadcasts to the member: " << out;
+  EXPECT_EQ(throttled + denied + errors, 0) << out;
+  EXPECT_NE(out.find("\nTOTAL "), std::string::npos) << out;
+
+  std::string twice;
+  ASSERT_EQ(Ctl({"top", "--count", "2", "--interval", "200ms"}, &twice), 0) << twice;
+  size_t first = twice.find("wsgate top  ");
+  ASSERT_NE(first, std::string::npos) << twice;
+  EXPECT_NE(twice.find("\n\nwsgate top  ", first), std::string::npos) << "two tables, a blank line between: " << twice;
+  EXPECT_EQ(Ctl({"top", "--interval", "5"}, &twice), 1);
+  EXPECT_NE(twice.find("--interval: '5'"), std::string::npos) << twice;
+  EXPECT_EQ(Ctl({"top", "--once", "--env", "Mars"}, &twice), 1);
+  EXPECT_NE(twice.find("environment: no environment named 'Mars'"), std::string::npos) << twice;
+  std::string json = CtlOk({"top", "--once", "--interval", "100ms", "-o", "json"});
+  EXPECT_NE(json.find("\"name\": \"Chats\""), std::string::npos) << "the raw counters, per API: " << json;
+  EXPECT_NE(json.find("\"sampled_unix_ms\""), std::string::npos) << json;
+
+  // On a terminal: cleared and redrawn in place, cursor hidden, until q; then the cursor is back.
+  std::string command;
+  for (const auto& a : CtlArgs({"top", "--interval", "200ms"})) command += "'" + a + "' ";
+  Subprocess live({"/usr/bin/script", "-qfec", command, "/dev/null"});
+  ASSERT_TRUE(live.WaitForOutput("(q or Ctrl-C to quit)", kTimeoutMs)) << live.output();
+  ASSERT_TRUE(live.WriteStdin("q"));
+  EXPECT_EQ(live.Wait(kTimeoutMs), 0) << live.output();
+  EXPECT_NE(live.output().find("\x1b[?25l"), std::string::npos) << live.output();
+  EXPECT_NE(live.output().find("\x1b[H\x1b[2J"), std::string::npos) << live.output();
+  EXPECT_NE(live.output().find("\x1b[?25h"), std::string::npos) << "cursor restored: " << live.output();
 }
 
 TEST(WsgatectlDocs, EveryCommandIsDocumented) {

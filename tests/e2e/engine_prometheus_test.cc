@@ -173,7 +173,7 @@ TEST(EngineAdminFlags, NonLoopbackRefusedAndATakenPortNamesTheFlag) {
   std::system(("rm -rf " + dir).c_str());
 }
 
-TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1) {
+TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1AndSighup) {
   char tmpl[] = "/tmp/wsgate-access-e2e-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
@@ -220,6 +220,17 @@ TEST(EngineAccessLog, WritesALinePerConnectionAndReopensOnSigusr1) {
   ASSERT_EQ(second.size(), 2u);
   EXPECT_NE(second[1]["conn_id"], first[1]["conn_id"]);
   EXPECT_EQ(lines(log + ".1", 2).size(), 2u);
+
+  // SIGHUP (which also reloads --config) reopens it as well.
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".2").c_str()), 0);
+  size_t from = engine.output().find("access log reopened") + 1;
+  engine.Signal(SIGHUP);
+  ASSERT_TRUE(engine.WaitForOutput("access log reopened", 10000, &from)) << engine.output();
+  ASSERT_NO_FATAL_FAILURE(session());
+  auto third = lines(log, 2);
+  ASSERT_EQ(third.size(), 2u);
+  EXPECT_NE(third[1]["conn_id"], second[1]["conn_id"]);
+  EXPECT_EQ(lines(log + ".2", 2).size(), 2u);
   engine.Signal(SIGTERM);
   EXPECT_EQ(engine.Wait(10000), 0) << engine.output();
   std::system(("rm -rf " + dir).c_str());

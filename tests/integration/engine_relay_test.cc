@@ -372,6 +372,18 @@ TEST_F(EngineRelayTest, DirectionRightsDropFramesTheTopicDoesNotAllow) {
   EXPECT_EQ(stats.client_to_backend.denied_frames, 2u);
   EXPECT_EQ(stats.client_to_backend.frames, 0u);
   EXPECT_EQ(stats.client_to_backend.throttled_frames, 0u);
+  // Per connection too (conn get, the access log's denied_frames), and the shard totals are the
+  // per-API counters' sums.
+  engine::server::ConnFilter notifications;
+  notifications.topic = "/notifications";
+  auto page = engine_->ListConnections(notifications, "", 10);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->connections.size(), 1u);
+  EXPECT_EQ(page->connections[0].client_to_backend.denied_frames, 2u);
+  EXPECT_EQ(page->connections[0].client_to_backend.frames, 0u);
+  engine::server::DirectionCounters summed;
+  for (const auto& [id, api] : stats.apis) summed.Add(api->client_to_backend);
+  EXPECT_EQ(summed.denied_frames, stats.client_to_backend.denied_frames);
 
   // /rooms/{roomID} publish only: its clients' messages reach the room, nothing reaches them.
   s = BaseSnapshot(3);

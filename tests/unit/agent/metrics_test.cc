@@ -57,8 +57,9 @@ TEST_F(MetricsTest, RendersCountersCatalogAndEngines) {
             std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_oauth_requests_total{endpoint=\"other\",status=\"404\"} 1\n"), std::string::npos)
       << "unknown paths share one label value";
-  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"client_credentials\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\"} 1\n"), std::string::npos);
+  // Tokens are counted where the catalog issues them (below), not from RPC or HTTP outcomes.
+  EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{grant=\"admin\",key_type=\"PRODUCTION\"} 0\n"),
+            std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE wsgate_agent_admin_rpcs_total counter\n"), std::string::npos) << text;
   EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"CreateApi\",code=\"OK\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("wsgate_agent_admin_rpcs_total{method=\"GetApi\",code=\"NOT_FOUND\"} 1\n"), std::string::npos);
@@ -66,6 +67,33 @@ TEST_F(MetricsTest, RendersCountersCatalogAndEngines) {
   // An engine never polled: down, no ack yet (no age series).
   EXPECT_NE(text.find("wsgate_agent_engine_up{engine=\"unix:" + dir_ + "/engine.sock\"} 0\n"), std::string::npos);
   EXPECT_EQ(text.find("wsgate_agent_engine_last_ack_age_seconds{"), std::string::npos) << text;
+}
+
+// issue 13 (helper top): tokens issued by grant and key type, every pair shown from zero.
+TEST_F(MetricsTest, TokensIssuedByGrantAndKeyType) {
+  v1::CreateApplicationRequest app;
+  app.set_name("ChatApp");
+  ASSERT_TRUE(catalog_->CreateApplication(app).ok());
+  ASSERT_TRUE(catalog_->GenerateKeys("ChatApp", v1::PRODUCTION, false).ok());
+  auto sandbox = catalog_->GenerateKeys("ChatApp", v1::SANDBOX, false);
+  ASSERT_TRUE(sandbox.ok()) << sandbox.status();
+  ASSERT_TRUE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {}, 0).ok());
+  ASSERT_TRUE(catalog_->IssueToken("ChatApp", v1::KEY_TYPE_UNSPECIFIED, {}, 0).ok());  // PRODUCTION
+  ASSERT_TRUE(catalog_->IssueToken("ChatApp", v1::SANDBOX, {}, 0).ok());
+  ASSERT_TRUE(catalog_->IssueTokenForClient(sandbox->consumer_key(), {}).ok());
+  EXPECT_FALSE(catalog_->IssueToken("NoSuchApp", v1::PRODUCTION, {}, 0).ok());     // refusals do not count
+  EXPECT_FALSE(catalog_->IssueToken("ChatApp", v1::PRODUCTION, {"admin"}, 0).ok());  // scope not granted
+  EXPECT_FALSE(catalog_->IssueTokenForClient("unknown-key", {}).ok());
+  PairCounters rpcs;
+  std::string text = RenderAgentMetrics(*catalog_, *pusher_, rpcs, nullptr, 0);
+  EXPECT_NE(text.find("# TYPE wsgate_agent_tokens_issued_total counter\n"), std::string::npos) << text;
+  for (const auto& [series, n] : std::vector<std::pair<std::string, int>>{
+           {"grant=\"admin\",key_type=\"PRODUCTION\"", 2},
+           {"grant=\"admin\",key_type=\"SANDBOX\"", 1},
+           {"grant=\"client_credentials\",key_type=\"PRODUCTION\"", 0},
+           {"grant=\"client_credentials\",key_type=\"SANDBOX\"", 1}})
+    EXPECT_NE(text.find("wsgate_agent_tokens_issued_total{" + series + "} " + std::to_string(n) + "\n"),
+              std::string::npos) << series << "\n" << text;
 }
 
 }  // namespace

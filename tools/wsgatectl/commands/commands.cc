@@ -28,6 +28,7 @@ std::vector<Command> AllCommands() {
   AddSnapshotCommands(commands);
   AddUserCommands(commands);
   AddCliCommands(commands);
+  AddTopCommands(commands);
   return commands;
 }
 

@@ -90,9 +90,10 @@ absl::Status Get(Ctx& ctx) {
                      "\nkey type ", v1::KeyType_Name(c.key_type()), "\nclient ", c.client_address(), "\nvhost ",
                      c.vhost(), "\nopened ", Opened(c.opened_unix_ms()), "\nclient->backend frames ",
                      c.client_to_backend().frames(), " bytes ", c.client_to_backend().bytes(), " throttled ",
-                     c.client_to_backend().throttled_frames(), "\nbackend->client frames ",
-                     c.backend_to_client().frames(), " bytes ", c.backend_to_client().bytes(), " throttled ",
-                     c.backend_to_client().throttled_frames(), "\nengine ", resp.engine(), " (", c.engine_id(),
+                     c.client_to_backend().throttled_frames(), " denied ",
+                     c.client_to_backend().denied_frames(), "\nbackend->client frames ", c.backend_to_client().frames(),
+                     " bytes ", c.backend_to_client().bytes(), " throttled ", c.backend_to_client().throttled_frames(),
+                     " denied ", c.backend_to_client().denied_frames(), "\nengine ", resp.engine(), " (", c.engine_id(),
                      ") shard ", c.shard(), "\nenvironment ", resp.environment()));
   return absl::OkStatus();
 }

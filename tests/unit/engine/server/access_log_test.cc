@@ -34,8 +34,8 @@ AccessRecord Relayed() {
   r.backend_close_code = 1000;
   r.close_code_to_client = 1000;
   r.closed_by = "client";
-  r.to_backend = {3, 30, 1};
-  r.to_client = {4, 40, 0};
+  r.to_backend = {3, 30, 1, 2};
+  r.to_client = {4, 40, 0, 0};
   r.duration_ms = 250;
   return r;
 }
@@ -73,6 +73,7 @@ TEST(AccessLogLine, RelayedConnectionHasEveryField) {
   EXPECT_EQ(j["frames_to_client"], 4);
   EXPECT_EQ(j["bytes_to_client"], 40);
   EXPECT_EQ(j["throttled_frames"], 1);
+  EXPECT_EQ(j["denied_frames"], 2);
   EXPECT_EQ(j["duration_ms"], 250);
   EXPECT_FALSE(j.contains("subprotocol"));  // empty: left out
 }
