@@ -80,6 +80,8 @@ constexpr const char* kSchemaV5 = R"sql(
 CREATE TABLE IF NOT EXISTS opaque_tokens (
   id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, consumer_key TEXT NOT NULL, scopes TEXT NOT NULL,
   expires_s INTEGER NOT NULL);
+)sql";
+
 // v8 (issue 14 item 8, roles): admin users, their roles (bits of agent/roles.h's Role) and the
 // SHA-256 of their credential (catalog_users.cc).
 constexpr const char* kSchemaV8 = R"sql(

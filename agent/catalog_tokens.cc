@@ -18,21 +18,6 @@
 #include "engine/common/status_macros.h"
 
 namespace wsgate::agent {
-namespace {
-
-// Payload of a JWT (no signature check): for revocation of a token this agent issued.
-bool JwtJti(const std::string& token, std::string* jti) {
-  size_t d1 = token.find('.'), d2 = token.rfind('.');
-  if (d1 == std::string::npos || d1 == d2) return false;
-  std::string payload;
-  if (!common::Base64UrlDecode(std::string_view(token).substr(d1 + 1, d2 - d1 - 1), &payload)) return false;
-  Json claims = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!claims.is_object() || !claims.contains("jti") || !claims["jti"].is_string()) return false;
-  *jti = claims["jti"].get<std::string>();
-  return !jti->empty();
-}
-
-}  // namespace
 
 namespace catalog_internal {
 absl::StatusOr<v1::TokenFormat> CheckTokenFormat(v1::TokenFormat format) {
@@ -181,7 +166,7 @@ absl::StatusOr<v1::AccessToken> Catalog::IssueTokenForClient(const std::string& 
 
 absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const std::string& token) {
   std::string jti;
-  bool jwt = JwtJti(token, &jti);
+  bool jwt = catalog_internal::JwtJti(token, &jti);
   return Mutate(true, [&]() -> absl::Status {
     if (!jwt)  // an opaque token of this client: forgetting its hash revokes it
       return db_.Prepare("DELETE FROM opaque_tokens WHERE sha256 = ? AND consumer_key = ?")
@@ -197,7 +182,7 @@ absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const
 
 absl::Status Catalog::RevokeToken(const std::string& token, const std::string& jti_in) {
   std::string jti = jti_in;
-  bool opaque_text = jti.empty() && !JwtJti(token, &jti);
+  bool opaque_text = jti.empty() && !catalog_internal::JwtJti(token, &jti);
   if (opaque_text && token.empty()) return Invalid("token", "give the token or --jti");
   return Mutate(true, [&]() -> absl::Status {
     // An opaque token by its text or by its id (the jti its issuance printed).

@@ -634,6 +634,8 @@ TEST_F(AgentWalkthrough, SnapshotStandaloneServesTheCatalogWithoutTheAgent) {
   ASSERT_NE(engine_port_, "0") << engine_->output();
   auto client = Wscat("/chats/1.0.0/notifications", token);
   EXPECT_TRUE(client->WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client->output() << engine_->output();
+}
+
 // Issue 14 item 1: scopes are declared by the API, topics name them, and a self-service client
 // gets from /oauth2/token only the scopes its subscriptions (and its owner's roles) allow: it
 // cannot reach a topic whose scope it was not granted.

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     return ctl::ExitCode(absl::Status(result.code(), ctl::NameFlagsInError(std::string(result.message()), flags)));
   }
   if (!ctx.wait_failure.empty()) {
-    ctl::Diagnose(common::LogLevel::kError, ctx.wait_failure);
+    ctl::Diagnose(wsgate::common::LogLevel::kError, ctx.wait_failure);
     return 3;
   }
   return 0;
