@@ -32,7 +32,7 @@ class AgentRoles : public ::testing::Test {
     ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
   }
   void StartAgent(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {WSGATE_AGENT, "--data-dir", dir_ + "/data", "--admin-listen", "127.0.0.1:0",
+    std::vector<std::string> argv = {WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--engine", "", "--data-dir", dir_ + "/data", "--admin-listen", "127.0.0.1:0",
                                      "--token-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent_ = std::make_unique<Subprocess>(argv);
@@ -220,7 +220,7 @@ TEST_F(AgentRoles, AdminApiAndTokenEndpointOverTlsVerifiedByTheCa) {
 
 TEST_F(AgentRoles, NonLoopbackListenersNeedTlsOrInsecureListen) {
   for (const char* flag : {"--admin-listen", "--token-listen"}) {
-    Subprocess p({WSGATE_AGENT, "--data-dir", dir_ + "/data", flag == std::string("--admin-listen") ? "--token-listen" : "--admin-listen",
+    Subprocess p({WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--engine", "", "--data-dir", dir_ + "/data", flag == std::string("--admin-listen") ? "--token-listen" : "--admin-listen",
                   "127.0.0.1:0", flag, "0.0.0.0:0"});
     EXPECT_EQ(p.Wait(kTimeoutMs), 2) << p.output();
     EXPECT_NE(p.output().find(std::string(flag) + " 0.0.0.0:0: refusing to serve credentials in plaintext off this host"),
@@ -228,7 +228,7 @@ TEST_F(AgentRoles, NonLoopbackListenersNeedTlsOrInsecureListen) {
         << p.output();
   }
   {
-    Subprocess p({WSGATE_AGENT, "--data-dir", dir_ + "/data", "--admin-listen", "0.0.0.0:0", "--token-listen",
+    Subprocess p({WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--engine", "", "--data-dir", dir_ + "/data", "--admin-listen", "0.0.0.0:0", "--token-listen",
                   "127.0.0.1:0", "--tls-cert", dir_ + "/missing.pem", "--tls-key", dir_ + "/missing.key"});
     EXPECT_EQ(p.Wait(kTimeoutMs), 2) << p.output();
     EXPECT_NE(p.output().find("--tls-cert " + dir_ + "/missing.pem: cannot read it"), std::string::npos) << p.output();

@@ -33,7 +33,7 @@ class CliConventions : public ::testing::Test {
     engine_port_ = std::to_string(engine_->NumberAfter("(port ", kTimeoutMs, &at));
     ASSERT_NE(engine_port_, "0") << engine_->output();
     agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_AGENT, "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
+        WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:0", "--token-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
     at = 0;
     admin_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));

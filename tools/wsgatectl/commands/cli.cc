@@ -61,20 +61,13 @@ absl::Status Completion(Ctx& ctx) {
 
 absl::StatusOr<CliConfig> Load() { return LoadConfig(ConfigPath()); }
 
-struct AddFlags {
-  std::string credential_file;
-  void Register(common::FlagParser& f) {
-    f.AddString("credential-file", &credential_file,
-                "a file holding the admin token (default: --data-dir's admin.token)", "FILE");
-  }
-};
-
-// `context add NAME --agent A`: --agent and --data-dir are the globals, so they are read from there.
-absl::Status ContextAdd(Ctx& ctx, const AddFlags& flags) {
+// `context add NAME --agent A`: --agent, --credential-file and --data-dir are the globals, so
+// they are read from there.
+absl::Status ContextAdd(Ctx& ctx) {
   if (!ctx.globals.agent_set) return absl::InvalidArgumentError("--agent is required (the agent's ADDR:PORT)");
   absl::StatusOr<CliConfig> config = Load();
   if (!config.ok()) return config.status();
-  CliContext c{ctx.args[0], ctx.globals.agent, flags.credential_file, ctx.globals.data_dir_set ? ctx.globals.data_dir : ""};
+  CliContext c{ctx.args[0], ctx.globals.agent, ctx.globals.credential_file, ctx.globals.data_dir_set ? ctx.globals.data_dir : ""};
   auto it = std::find_if(config->contexts.begin(), config->contexts.end(), [&](const CliContext& x) { return x.name == c.name; });
   bool replaced = it != config->contexts.end();
   if (replaced) *it = c;
