@@ -52,7 +52,9 @@ if [ "$quick" = 0 ]; then
         -DCMAKE_BUILD_TYPE=Debug -DWSGATE_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   step "tests (address,undefined sanitizers)"
+  # tools/lsan.supp: leaks inside third-party libraries only (each with its reason).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" "${ctest_args[@]}"
 
   # ThreadSanitizer: the cross-thread paths are Shard::Post (the mailbox the control thread uses),
