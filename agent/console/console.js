@@ -141,8 +141,9 @@ function signInPage() {
     state.credential = String(data.get("credential")).trim();
     try { await api("GET", "/status"); } catch (err) { state.credential = ""; throw err; }
     sessionStorage.setItem("wsgate.credential", state.credential);
-    location.hash = location.hash && location.hash !== "#/" ? location.hash : "#/publisher";
-    route();
+    // A changed hash routes through hashchange; routing here as well would render the page twice.
+    if (!location.hash || location.hash === "#/") location.hash = "#/publisher";
+    else route();
   }) },
     h("p", { class: "muted" }, "Paste a wsgate credential: the admin credential is in the agent's data directory (", h("code", {}, "admin.token"), ")."),
     h("div", { class: "row" }, field("Credential", "credential", { type: "password", required: true })),

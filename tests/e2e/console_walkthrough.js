@@ -35,17 +35,38 @@ async function newPage(browser, width = 1280, height = 800) {
   return page;
 }
 const inForm = (form, name) => `form[aria-label="${form}"] [name="${name}"]`;
+// The console re-renders a page when its data arrives, so an element found a moment ago can be
+// replaced before it is used ("Node is detached from document"): such steps are retried on the
+// new element, a few times, never on any other error.
+async function retryDetached(step) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (attempt >= 5 || !/detached|Execution context was destroyed/i.test(String(e && e.message))) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 // Input goes to the front tab only (a background tab's key events wait until it is shown).
 async function fill(page, form, name, value) {
   await page.bringToFront();
   const sel = inForm(form, name);
-  await page.waitForSelector(sel, { visible: true });
-  await page.$eval(sel, (el) => { el.value = ""; });
-  await page.type(sel, value);
+  await retryDetached(async () => {
+    await page.waitForSelector(sel, { visible: true });
+    await page.$eval(sel, (el) => { el.value = ""; });
+    await page.type(sel, value);
+    const now = await page.$eval(sel, (el) => el.value);
+    if (now !== value) throw new Error(`detached: ${sel} holds '${now}' after typing`);
+  });
 }
 async function submit(page, form) {
   await page.bringToFront();
-  await page.click(`form[aria-label="${form}"] button[type=submit]`);
+  await retryDetached(() => page.click(`form[aria-label="${form}"] button[type=submit]`));
+}
+async function choose(page, sel, value) {
+  await page.waitForSelector(sel);
+  await retryDetached(() => page.select(sel, value));
 }
 async function waitText(page, text, timeout = 10000) {
   await page.waitForFunction((t) => document.body.textContent.includes(t), { timeout, polling: 100 }, text);
@@ -87,7 +108,7 @@ async function publisher(page) {
   await waitText(page, "Chats 1.0.0");
 
   step("publisher: topics /notifications and /rooms/{roomID} with the URL mapping; delete /*");
-  await page.click('button[aria-label="Delete topic /*"]');
+  await retryDetached(() => page.click('button[aria-label="Delete topic /*"]'));
   await page.waitForFunction(() => !document.querySelector('button[aria-label="Delete topic /*"]'));
   await fill(page, "Add topic", "name", "/notifications");
   await fill(page, "Add topic", "mapping", "/notifications");
@@ -100,7 +121,7 @@ async function publisher(page) {
   await waitText(page, "/rooms?room={uri.var.roomID}");
 
   step("publisher: business plan AsyncGold, Publish, Deploy New Revision");
-  await page.click('form[aria-label="Business plans"] input[value="AsyncGold"]');
+  await retryDetached(() => page.click('form[aria-label="Business plans"] input[value="AsyncGold"]'));
   await submit(page, "Business plans");
   await waitText(page, "Business plans saved");
   await clickButton(page, "Publish");
@@ -118,16 +139,14 @@ async function developer(page, apiId) {
   step("developer portal: Chats is listed; subscription & key generation wizard");
   await page.goto(CONSOLE + "/#/portal");
   await page.waitForSelector(`a[href="#/portal/api/${apiId}"]`);
-  await page.click(`a[href="#/portal/api/${apiId}"]`);
+  await retryDetached(() => page.click(`a[href="#/portal/api/${apiId}"]`));
   await page.waitForSelector("#subscribe");
-  await page.click("#subscribe");
+  await retryDetached(() => page.click("#subscribe"));
   await fill(page, "Application", "name", "ChatApp");
   await submit(page, "Application");
-  await page.waitForSelector('form[aria-label="Subscription"] select[name="plan"]');
-  await page.select('form[aria-label="Subscription"] select[name="plan"]', "AsyncGold");
+  await choose(page, 'form[aria-label="Subscription"] select[name="plan"]', "AsyncGold");
   await submit(page, "Subscription");
-  await page.waitForSelector('form[aria-label="Keys"] select[name="keyType"]');
-  await page.select('form[aria-label="Keys"] select[name="keyType"]', "PRODUCTION");
+  await choose(page, 'form[aria-label="Keys"] select[name="keyType"]', "PRODUCTION");
   await submit(page, "Keys");
   await page.waitForSelector("#consumer-secret");
   await submit(page, "Access token");
@@ -151,7 +170,7 @@ async function tryIt(browser, apiId, token, topic, room) {
   await page.waitForSelector("#try-it");
   step("  connect");
   await fill(page, "Connect", "gateway", ENGINE_WS);
-  await page.select('form[aria-label="Connect"] select[name="topic"]', topic);
+  await choose(page, 'form[aria-label="Connect"] select[name="topic"]', topic);
   if (room) await fill(page, "Connect", "param-roomID", room);
   await fill(page, "Connect", "token", token);
   await submit(page, "Connect");
