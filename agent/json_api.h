@@ -25,7 +25,6 @@
 // Thread-safe (one JsonApi serves every HTTP worker).
 #pragma once
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <map>
@@ -82,7 +81,6 @@ class JsonApi {
 
  private:
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<grpc::GenericStub> stub_;
 };
 
 }  // namespace wsgate::agent

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/json_util.h>
+
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "tools/wsgatectl/cli_config.h"
 #include "tools/wsgatectl/commands/commands.h"
@@ -30,24 +34,21 @@ absl::Status Version(Ctx& ctx) {
     std::cout << "wsgatectl " << common::BuildVersion() << std::endl;  // before main's error line
     return reached;
   }
-  pb::Struct doc;
-  auto& fields = *doc.mutable_fields();
-  fields["client"].set_string_value(common::BuildVersion());
-  fields["agent"].set_string_value(status.version());
-  fields["agent_address"].set_string_value(ctx.globals.agent);
-  pb::ListValue* engines = fields["engines"].mutable_list_value();
+  // Built as JSON and parsed by libprotobuf: filling a Struct's map from our own (inlined) code
+  // crashes in the ThreadSanitizer build, whose inline Map code differs from the library's.
+  nlohmann::json j = {{"client", common::BuildVersion()}, {"agent", status.version()},
+                      {"agent_address", ctx.globals.agent}, {"engines", nlohmann::json::array()}};
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"wsgatectl", common::BuildVersion(), ""});
   rows.push_back({"agent", status.version(), ctx.globals.agent});
   for (const auto& e : status.engines()) {
-    auto& ef = *engines->add_values()->mutable_struct_value()->mutable_fields();
-    ef["target"].set_string_value(e.target());
-    ef["environment"].set_string_value(e.environment());
-    ef["reachable"].set_bool_value(e.reachable());
-    ef["version"].set_string_value(e.version());
+    j["engines"].push_back({{"target", e.target()}, {"environment", e.environment()},
+                            {"reachable", e.reachable()}, {"version", e.version()}});
     rows.push_back({"engine", e.version().empty() ? "? (never reached)" : e.version(),
                     e.target() + (e.reachable() ? "" : " (DOWN)")});
   }
+  pb::Struct doc;
+  (void)google::protobuf::util::JsonStringToMessage(j.dump(), &doc);
   Print(ctx, doc, Table({"COMPONENT", "VERSION", "ADDRESS"}, rows));
   return absl::OkStatus();
 }
@@ -121,21 +122,17 @@ absl::Status ContextDelete(Ctx& ctx) {
 absl::Status ContextList(Ctx& ctx) {
   absl::StatusOr<CliConfig> config = Load();
   if (!config.ok()) return config.status();
-  pb::Struct doc;
-  auto& fields = *doc.mutable_fields();
-  fields["config"].set_string_value(ConfigPath());
-  fields["current_context"].set_string_value(config->current);
-  pb::ListValue* list = fields["contexts"].mutable_list_value();
+  nlohmann::json j = {{"config", ConfigPath()}, {"current_context", config->current},
+                      {"contexts", nlohmann::json::array()}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : config->contexts) {
-    auto& cf = *list->add_values()->mutable_struct_value()->mutable_fields();
-    cf["name"].set_string_value(c.name);
-    cf["agent"].set_string_value(c.agent);
-    cf["credential_file"].set_string_value(c.credential_file);
-    cf["data_dir"].set_string_value(c.data_dir);
+    j["contexts"].push_back({{"name", c.name}, {"agent", c.agent}, {"credential_file", c.credential_file},
+                             {"data_dir", c.data_dir}});
     rows.push_back({c.name == config->current ? "*" : "", c.name, c.agent,
                     !c.credential_file.empty() ? c.credential_file : c.data_dir.empty() ? "(default data dir)" : c.data_dir});
   }
+  pb::Struct doc;  // from JSON, as in Version()
+  (void)google::protobuf::util::JsonStringToMessage(j.dump(), &doc);
   Print(ctx, doc,
         rows.empty() ? "No contexts yet (wsgatectl context add NAME --agent ADDR:PORT) in " + ConfigPath()
                      : Table({"CURRENT", "NAME", "AGENT", "CREDENTIAL"}, rows));
