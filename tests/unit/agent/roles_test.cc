@@ -2,6 +2,7 @@
 // (agent/roles.h; every RPC of the service must have a row), the PERMISSION_DENIED text
 // (agent/admin_auth.h), and the catalog's users (agent/catalog_users.cc).
 #include "agent/roles.h"
+#include "tests/unit/agent/catalog_fixture.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -102,23 +103,8 @@ TEST(RoleNamesTest, PermissionDeniedNamesTheRoleNeeded) {
       << s;
 }
 
-class UsersTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/wsgate-roles-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
-    ASSERT_TRUE(c.ok()) << c.status();
-    catalog_ = *std::move(c);
-  }
-  void TearDown() override {
-    catalog_.reset();
-    ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
-  }
-  std::string dir_;
-  std::unique_ptr<Catalog> catalog_;
-};
+// A fresh catalog per test (tests/unit/agent/catalog_fixture.h).
+class UsersTest : public CatalogFixture {};
 
 TEST_F(UsersTest, CreateAuthenticateRotateDelete) {
   auto bob = catalog_->CreateUser("bob", {"subscriber"});
