@@ -8,12 +8,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/listen_policy.h"
 
 namespace wsgate::agent {
-
-bool IsLoopbackHost(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" || host.rfind("127.", 0) == 0;
-}
 
 absl::Status BindAndServe(httplib::Server& http, const std::string& flag, const std::string& listen,
                           bool allow_remote, const std::string& remote_hint, int* port, std::thread* thread) {
@@ -22,7 +19,7 @@ absl::Status BindAndServe(httplib::Server& http, const std::string& flag, const 
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &wanted) || wanted > 65535)
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", listen, "' needs HOST:PORT"));
   std::string host = listen.substr(0, colon);
-  if (!IsLoopbackHost(host) && !allow_remote)
+  if (!IsLocalAddress(listen) && !allow_remote)
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", host, " is not a loopback address; ", remote_hint));
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   http.set_socket_options([](socket_t sock) {

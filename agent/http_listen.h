@@ -13,11 +13,9 @@ class Server;
 
 namespace wsgate::agent {
 
-bool IsLoopbackHost(const std::string& host);
-
 // Binds `http` to `listen` ("127.0.0.1:9443", "[::1]:0"; port 0 picks one, returned in *port)
-// and runs it on *thread until http.stop(). `flag` names the flag in errors. A non-loopback
-// host is refused unless `allow_remote`, with `remote_hint` saying why and what to add.
+// and runs it on *thread until http.stop(). `flag` names the flag in errors. A non-local
+// address (listen_policy.h's IsLocalAddress) is refused unless `allow_remote`, with `remote_hint` saying why and what to add.
 // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second agent share
 // the port and take half the requests.
 absl::Status BindAndServe(httplib::Server& http, const std::string& flag, const std::string& listen,
