@@ -178,10 +178,40 @@ async function publisherPage() {
     h("h2", {}, "Create API"), h("section", { class: "card" }, create));
 }
 
+// This API's counters summed over every engine that answered GetTraffic (cumulative since each
+// engine started; `wsgatectl top` shows the same numbers as rates).
+function trafficCard(traffic, id) {
+  if (!traffic) return null;
+  const n = (v) => Number(v || 0);
+  const sum = { live: 0, total: 0, inFrames: 0, inBytes: 0, outFrames: 0, outBytes: 0, throttled: 0, denied: 0, refused: 0, errors: 0 };
+  const silent = [];
+  for (const e of traffic.engines || []) {
+    if (e.error) { silent.push(e.engine); continue; }
+    for (const s of (e.stats && e.stats.apis) || []) {
+      if (s.apiId !== id) continue;
+      const up = s.clientToBackend || {}, down = s.backendToClient || {};
+      sum.live += n(s.activeConnections); sum.total += n(s.totalConnections);
+      sum.inFrames += n(up.frames); sum.inBytes += n(up.bytes); sum.outFrames += n(down.frames); sum.outBytes += n(down.bytes);
+      sum.throttled += n(up.throttledFrames) + n(down.throttledFrames); sum.denied += n(up.deniedFrames) + n(down.deniedFrames);
+      sum.refused += n(s.refusedUpgrades); sum.errors += n(s.errorCloses);
+    }
+  }
+  const rows = [["Connections now", sum.live], ["Connections since start", sum.total],
+    ["Frames client → backend", `${sum.inFrames} (${sum.inBytes} bytes)`], ["Frames backend → client", `${sum.outFrames} (${sum.outBytes} bytes)`],
+    ["Throttled frames", sum.throttled], ["Frames refused by topic direction", sum.denied],
+    ["Refused upgrades", sum.refused], ["Closed with 1011", sum.errors]];
+  return [h("h2", {}, "Traffic"), h("section", { class: "card" },
+    h("table", { "aria-label": "Traffic" }, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { "data-stat": k }, String(v)))))),
+    h("p", { class: "muted" }, "Summed over " + ((traffic.engines || []).length - silent.length) + " engine(s) since each started" +
+      (silent.length ? `; not answering: ${silent.join(", ")}` : "") + ". ",
+      h("button", { type: "button", class: "secondary", onclick: () => route() }, "Refresh")))];
+}
+
 async function publisherApiPage(id) {
-  const [a, revs, policies, envs, conns] = await Promise.all([
+  const [a, revs, policies, envs, conns, traffic] = await Promise.all([
     api("GET", `/apis/${enc(id)}`), api("GET", `/apis/${enc(id)}/revisions`), api("GET", "/throttle-policies?level=SUBSCRIPTION"),
-    api("GET", "/environments"), api("GET", `/connections?filter.api=${enc(id)}&page_size=1000`).catch(() => null)]);
+    api("GET", "/environments"), api("GET", `/connections?filter.api=${enc(id)}&page_size=1000`).catch(() => null),
+    api("GET", "/traffic").catch(() => null)]);
   const s = a.spec;
   const topics = h("table", {}, h("thead", {}, h("tr", {}, ["Topic", "URL mapping", "Direction", ""].map((t) => h("th", {}, t)))),
     h("tbody", {}, s.topics.map((t) => h("tr", {},
@@ -230,6 +260,7 @@ async function publisherApiPage(id) {
         s.sandboxEndpoint && s.sandboxEndpoint.url ? [" · sandbox ", h("code", {}, s.sandboxEndpoint.url)] : null),
       conns ? h("p", { class: "muted" }, `Live connections: ${conns.connections.length}` +
         (conns.unreachableEngines.length ? ` (engines not answering: ${conns.unreachableEngines.join(", ")})` : "")) : null),
+    trafficCard(traffic, id),
     h("h2", {}, "Topics"), h("section", { class: "card" }, topics, addTopic),
     h("h2", {}, "Business plans"), h("section", { class: "card" }, plans),
     h("h2", {}, "Lifecycle"), h("section", { class: "card" }, h("p", {}, "Current state: ", a.state), lifecycle),

@@ -196,6 +196,22 @@ async function chat(browser, apiId, token) {
   await shot(bob, "3-try-it-chat");
   await clickButton(bob, "Disconnect");
   await bob.waitForFunction(() => document.getElementById("try-status").textContent.startsWith("Closed: 1000"));
+  step("publisher: the API page's traffic card counts what the consoles relayed");
+  const stats = await newPage(browser);
+  await signIn(stats, `#/publisher/api/${encodeURIComponent(apiId)}`);
+  const stat = (name) => stats.$eval(`td[data-stat="${name}"]`, (el) => el.textContent);
+  await stats.waitForSelector('table[aria-label="Traffic"]');
+  for (let i = 0; i < 50 && Number((await stat("Connections now"))) !== 2; i++) {  // bob's close reaches the engine
+    await new Promise((r) => setTimeout(r, 100));
+    await retryDetached(() => clickButton(stats, "Refresh"));
+    await stats.waitForSelector('table[aria-label="Traffic"]');
+  }
+  const want = { "Connections now": /^2$/, "Connections since start": /^([3-9]|[1-9]\d+)$/, "Frames client → backend": /^[1-9]\d* \(\d+ bytes\)$/,
+    "Frames backend → client": /^[1-9]\d* \(\d+ bytes\)$/, "Throttled frames": /^0$/ };
+  for (const [name, re] of Object.entries(want)) {
+    const got = await stat(name);
+    if (!re.test(got)) throw new Error(`traffic card: ${name} is "${got}", want ${re}`);
+  }
   step("narrow window: the portal still renders");
   const narrow = await newPage(browser, 420, 800);
   await signIn(narrow, "#/portal");
