@@ -1,6 +1,9 @@
 // File: engine/quota/quota_client.cc
 #include "engine/quota/quota_client.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include "absl/strings/str_cat.h"
 #include "engine/common/log.h"
 
@@ -22,6 +25,12 @@ QuotaClient::~QuotaClient() { Stop(); }
 
 void QuotaClient::Start() {
   thread_ = std::thread([this] {
+    // A write to a Redis that went away must fail with EPIPE, not kill the process (main.cc
+    // ignores SIGPIPE; an embedding test binary may not).
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     WSGATE_LOG(kInfo, "cluster-wide quotas on %s (%u engine(s), leases of at most %u events, fallback %s)",
                store_->Describe(), options_.lease.engines, static_cast<unsigned>(options_.lease.max_lease),
                throttle::QuotaModeName(FallbackMode(options_.fallback)));

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 namespace wsgate::engine::quota {
 
 struct FakeStoreState {
+  std::mutex mu;  // clients on threads share it
   std::map<std::string, uint64_t> counters;  // key -> events granted
   bool down = false;
   int takes = 0, pings = 0;
@@ -24,6 +26,7 @@ class FakeStore final : public QuotaStore {
  public:
   explicit FakeStore(std::shared_ptr<FakeStoreState> state) : state_(std::move(state)) {}
   absl::StatusOr<TakeResult> Take(const TakeRequest& req) override {
+    std::lock_guard<std::mutex> lock(state_->mu);
     ++state_->takes;
     if (state_->down) return absl::UnavailableError("connect: Connection refused");
     uint64_t& used = state_->counters[req.key];
@@ -35,6 +38,7 @@ class FakeStore final : public QuotaStore {
     return TakeResult{grant, req.limit - used};
   }
   absl::Status Ping() override {
+    std::lock_guard<std::mutex> lock(state_->mu);
     ++state_->pings;
     return state_->down ? absl::UnavailableError("connect: Connection refused") : absl::OkStatus();
   }
