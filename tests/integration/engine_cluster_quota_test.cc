@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/admin/metrics.h"
+#include "engine/quota/quota_client.h"
 #include "engine/quota/store_url.h"
 #include "tests/support/engine_fixture.h"
 #include "tests/support/redis_server.h"
@@ -241,6 +242,62 @@ TEST_F(ClusterQuotaTest, FailClosedRefusesWith4003AndFailOpenAdmitsWhileRedisIsD
   for (int i = 0; i < 20; ++i) SendOne(*open);
   EXPECT_EQ(Events(*second_), 21u);
   EXPECT_EQ(second_->CollectStats().client_to_backend.throttled_frames, 0u);
+}
+
+// The lease script against a real Redis, over TCP and the Unix socket: the adaptive lease, the
+// debt added to it, the cap at the limit, the key's expiry, and EVAL after SCRIPT FLUSH.
+TEST(RedisStoreTest, TheLeaseScriptGrantsAdaptiveLeasesAndRecoversFromAFlushedScriptCache) {
+  if (RedisServer::Binary().empty())
+    GTEST_SKIP() << "redis-server is not installed (apt-get install redis-server; tools/setup.sh does)";
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start()) << redis.error();
+  auto tcp = engine::quota::ParseStoreAddress(redis.url() + "/1");
+  ASSERT_TRUE(tcp.ok());
+  auto store = engine::quota::MakeStore(*tcp, 2000);
+  engine::quota::TakeRequest req;
+  req.key = "wsgate:quota:{sub:s1}:86400:1799971200";
+  req.limit = 100;
+  req.params = {2, 4, 10};
+  req.ttl_s = 500;
+  auto r = store->Take(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->granted, 10u);  // clamp(100 / 8) = 10
+  EXPECT_EQ(r->remaining, 90u);
+  req.debt = 7;
+  r = store->Take(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->granted, 17u);  // 10 + the 7 owed
+  EXPECT_EQ(r->remaining, 73u);
+  std::string out;
+  const std::string cli = "redis-cli";
+  ASSERT_EQ(RunToEnd({"/usr/bin/env", cli, "-p", std::to_string(redis.port()), "-n", "1", "TTL", req.key}, 5000, &out), 0);
+  EXPECT_GT(std::stoi(out), 490);
+  EXPECT_LE(std::stoi(out), 500);
+  ASSERT_EQ(RunToEnd({"/usr/bin/env", cli, "-p", std::to_string(redis.port()), "SCRIPT", "FLUSH"}, 5000, &out), 0);
+  req.debt = 0;
+  r = store->Take(req);  // NOSCRIPT: sent again with EVAL
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->granted, 10u);
+  // Over the Unix socket, same database: the same counter.
+  auto unix_address = engine::quota::ParseStoreAddress("unix://" + redis.socket_path() + "?db=1");
+  ASSERT_TRUE(unix_address.ok()) << unix_address.status();
+  auto local = engine::quota::MakeStore(*unix_address, 2000);
+  req.params.max_lease = 1000;
+  r = local->Take(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->granted, 8u);  // ceil(63 / 8)
+  req.debt = 1000;
+  r = local->Take(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->granted, 55u);  // capped at what is left
+  EXPECT_EQ(r->remaining, 0u);
+  r = local->Take(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->granted, 0u);
+  EXPECT_TRUE(store->Ping().ok());
+  redis.Kill();
+  EXPECT_EQ(store->Ping().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->Take(req).status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

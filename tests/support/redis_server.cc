@@ -74,7 +74,8 @@ bool RedisServer::Start() {
     {
       std::ofstream f(conf);
       f << "bind 127.0.0.1\nport " << port_ << "\ndir " << dir_
-        << "\nsave \"\"\nappendonly no\nprotected-mode no\ndaemonize no\nlogfile \"\"\n";
+        << "\nsave \"\"\nappendonly no\nprotected-mode no\ndaemonize no\nlogfile \"\"\nunixsocket " << socket_path()
+        << "\nunixsocketperm 700\n";
     }
     process_ = std::make_unique<Subprocess>(std::vector<std::string>{Binary(), conf});
     if (process_->started() && process_->WaitForOutput("Ready to accept connections", 10000)) return true;

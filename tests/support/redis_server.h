@@ -35,6 +35,8 @@ class RedisServer {
   bool running() const { return process_ != nullptr; }
   uint16_t port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // It also listens on a Unix socket (unix:// + this).
+  std::string socket_path() const { return dir_ + "/redis.sock"; }
   const std::string& error() const { return error_; }
 
  private:
