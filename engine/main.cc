@@ -19,6 +19,7 @@
 #include "engine/common/log_format.h"
 #include "engine/config/snapshot_file.h"
 #include "engine/control/control_service.h"
+#include "engine/quota/store_url.h"
 #include "engine/server/access_log.h"
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   std::string admin_listen = "127.0.0.1:9102", access_log_path;
   bool admin_listen_any = false, access_log_open = false;
   int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = -1;
+  wsgate::engine::quota::QuotaFlags quota_flags;  // cluster-wide quotas (issue 19)
   FlagParser flags("wsgate-engine",
                    "The wsgate data plane: terminates WebSocket clients, authenticates the upgrade, routes each topic\n"
                    "to its backend and relays frames both ways, on one io_uring shard per core. Its configuration\n"
@@ -124,8 +126,34 @@ int main(int argc, char** argv) {
                   "stdout; \"\" = none",
                   "PATH|-");
   flags.AddBool("access-log-open", &access_log_open, "also write an access-log line when a connection's relay starts");
+  // --- cluster-wide quotas (issue 19, redis)
+  flags.AddString("quota-store", &quota_flags.store,
+                  "where event quotas are counted: local (this engine only), or a Redis shared by every engine, "
+                  "redis://HOST:PORT[/DB] or unix:///PATH[?db=N]; engines then take leases of events from it",
+                  "URL");
+  flags.AddString("quota-fallback", &quota_flags.fallback,
+                  "when the quota store is unreachable: fail-local (each limit / --quota-engines on this engine), "
+                  "fail-open (admit) or fail-closed (refuse with 4003)",
+                  "MODE");
+  flags.AddInt("quota-engines", &quota_flags.engines,
+               "engines sharing --quota-store: sizes the leases and fail-local's share of each limit", 1, 10000);
+  flags.AddInt("quota-max-lease", &quota_flags.max_lease,
+               "events per lease at most; the cluster admits at most limit + engines x this per window", 1, 1000000);
+  flags.AddInt("quota-timeout-ms", &quota_flags.timeout_ms, "quota store connect and command timeout", 10, 60000);
   if (int exit_code = flags.ParseCommandLine(argc, argv); exit_code >= 0) return exit_code;
-  if (!check_config_path.empty()) return CheckConfig(check_config_path, {tls_cert, tls_key});
+  auto quota_options = wsgate::engine::quota::CompileQuotaFlags(quota_flags);
+  if (!check_config_path.empty()) {
+    int rc = CheckConfig(check_config_path, {tls_cert, tls_key});
+    if (!quota_options.ok()) {
+      std::cerr << "wsgate-engine: " << quota_options.status().message() << "\n";
+      return 1;
+    }
+    return rc;
+  }
+  if (!quota_options.ok()) {
+    wsgate::common::StartupError(quota_options.status().message());
+    return 2;
+  }
   if (access_log_open && access_log_path.empty()) {
     std::cerr << "wsgate-engine: --access-log-open needs --access-log PATH|-\n";
     return 2;
@@ -211,6 +239,7 @@ int main(int argc, char** argv) {
   options.max_connections_per_shard = static_cast<int>(max_connections);
   options.buffer_count = static_cast<unsigned>(buffers);
   options.buffer_size = static_cast<unsigned>(buffer_size);
+  options.quota = *quota_options;
   wsgate::engine::server::Server server(options);
   if (!config_path.empty()) {
     auto snapshot = wsgate::engine::config::LoadSnapshotFile(config_path);

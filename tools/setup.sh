@@ -21,6 +21,7 @@ packages=(
   libabsl-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev libssl-dev libbenchmark-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libzip-dev
+  libhiredis-dev redis-server  # cluster-wide quotas (issue 19): the engine links hiredis; the quota tests start their own redis-server
   prometheus  # promtool and the server the metrics tests scrape with (they start their own on an ephemeral port)
   clang libclang-rt-14-dev
   curl ca-certificates ccache

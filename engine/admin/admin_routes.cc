@@ -19,6 +19,7 @@ AdminServer::Handler EngineAdminHandler(server::Server& server) {
       in.config_apply_duration_us = server.last_apply_duration_us();
       in.ready = server.Ready(nullptr);
       in.draining = server.draining();
+      in.quota = server.cluster_quota();
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = RenderMetrics(in);
     } else if (req.path == "/healthz") {

@@ -149,6 +149,7 @@ std::string RenderMetrics(const MetricsInput& in) {
       out.Sample("wsgate_engine_throttled_frames_total", l, static_cast<double>(n));
     }
   }
+  if (in.quota != nullptr) RenderQuotaMetrics(out, *in.quota);
   return out.Take();
 }
 

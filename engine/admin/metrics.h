@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/server/stats.h"
+#include "engine/throttle/cluster.h"
 
 namespace wsgate::engine::admin {
 
@@ -23,8 +24,14 @@ struct MetricsInput {
   int64_t config_apply_duration_us = 0;
   bool ready = false;
   bool draining = false;
+  // Cluster-wide quotas (issue 19): the engine's, or null with --quota-store local (no families).
+  const throttle::ClusterQuota* quota = nullptr;
 };
 
 std::string RenderMetrics(const MetricsInput& in);
+
+class Exposition;
+// The wsgate_engine_quota_* families (quota_metrics.cc).
+void RenderQuotaMetrics(Exposition& out, const throttle::ClusterQuota& quota);
 
 }  // namespace wsgate::engine::admin

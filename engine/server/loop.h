@@ -171,6 +171,7 @@ class Loop {
   void ScanInto(Conn& c, SideId from, int32_t buf, const uint8_t* data, size_t n);
   void ResolveLimits(Conn& c, const config::Snapshot& snapshot);
   throttle::Counter* CounterFor(const std::string& key);
+  throttle::ClusterGate* GateFor(const std::string& key, const throttle::Policy& policy);
   // Engine frames that wait for a boundary of the stream toward `dst`: queued pending frames,
   // the pong, the throttle notice.
   void EmitDue(Conn& c, SideId dst);
@@ -247,6 +248,7 @@ class Loop {
   TimerWheel wheel_;
   throttle::Registry* throttle_ = nullptr;  // the Server's, shared by every shard
   absl::flat_hash_map<std::string, throttle::Counter*> counters_;  // CounterFor's memory
+  absl::flat_hash_map<std::pair<std::string, uint32_t>, throttle::ClusterGate*> gates_;  // GateFor's (issue 19)
   std::vector<io::Tag> starved_;  // recvs that stopped for lack of buffers (tags: a slot may be reused)
   std::shared_ptr<const config::Snapshot> snapshot_;
   auth::Authenticator authenticator_;

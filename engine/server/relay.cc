@@ -98,7 +98,18 @@ void Loop::ResolveLimits(Conn& c, const config::Snapshot& snap) {
   c.limits.Clear();
   for (const config::ThrottleScope& scope :
        config::ThrottleScopes(snap, c.identity.application_id, c.api_id, !c.identity.subscription_id.empty()))
-    c.limits.Add(*scope.policy, CounterFor(scope.counter_key));
+    c.limits.Add(*scope.policy, CounterFor(scope.counter_key), GateFor(scope.counter_key, *scope.policy));
+}
+
+// Cluster-wide quotas (issue 19): the engine's gate for a key and window length, remembered per
+// shard like the counters; null when this engine counts on its own.
+throttle::ClusterGate* Loop::GateFor(const std::string& key, const throttle::Policy& policy) {
+  throttle::ClusterQuota* cluster = throttle_->cluster();
+  if (cluster == nullptr || policy.unlimited || !policy.stop_on_quota_reach) return nullptr;
+  const uint32_t window_s = static_cast<uint32_t>(policy.window_s);
+  auto [it, inserted] = gates_.try_emplace(std::make_pair(key, window_s), nullptr);
+  if (inserted) it->second = cluster->Gate(key, window_s, CounterFor(key));
+  return it->second;
 }
 
 // The engine-wide counter for a key, remembered per shard: a push re-resolves every live

@@ -52,11 +52,22 @@ absl::Status ParseListenAddress(std::string_view text, std::string_view flag, so
   return absl::OkStatus();
 }
 
-Server::Server(ServerOptions options) : options_(std::move(options)), current_(config::EmptySnapshot()) {}
+Server::Server(ServerOptions options) : options_(std::move(options)), current_(config::EmptySnapshot()) {
+  if (options_.quota.store.kind != quota::StoreAddress::kLocalOnly) {
+    cluster_quota_ = std::make_unique<throttle::ClusterQuota>(options_.quota.lease);
+    throttle_.set_cluster(cluster_quota_.get());
+    quota_client_ = std::make_unique<quota::QuotaClient>(
+        options_.quota,
+        options_.make_quota_store ? options_.make_quota_store()
+                                  : quota::MakeStore(options_.quota.store, options_.quota.connect_timeout_ms),
+        cluster_quota_.get(), common::SystemClock::Get());
+  }
+}
 
 Server::~Server() {
   Drain(0);
   Wait();
+  if (quota_client_) quota_client_->Stop();  // it reads the counters: before throttle_ goes
 }
 
 namespace {
@@ -95,6 +106,7 @@ absl::Status ParseListenList(std::string_view list, bool tls, const std::functio
 }  // namespace
 
 absl::Status Server::Start() {
+  if (quota_client_) quota_client_->Start();
   std::vector<ListenAddress> ws, wss;
   WSGATE_RETURN_IF_ERROR(ParseListenList(options_.ws_listen, false, options_.host_has_ipv6, &ws));
   WSGATE_RETURN_IF_ERROR(ParseListenList(options_.wss_listen, true, options_.host_has_ipv6, &wss));

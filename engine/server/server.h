@@ -25,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "engine/config/compile.h"
+#include "engine/quota/quota_client.h"
 #include "engine/server/listener.h"
 #include "engine/server/registry.h"
 #include "engine/server/usage.h"
@@ -59,6 +60,11 @@ struct ServerOptions {
   // Whether [::] can be bound (listener.h's HostHasIpv6); false turns [::] into 0.0.0.0. Tests
   // replace it to take the no-IPv6 path on a host that has IPv6.
   std::function<bool()> host_has_ipv6 = HostHasIpv6;
+  // --- cluster-wide quotas (issue 19, redis): --quota-store and friends (store_url.h). The
+  // default (kLocalOnly) counts on this engine only.
+  quota::QuotaOptions quota;
+  // The quota store; null: MakeStore(quota.store) (tests pass a fake).
+  std::function<std::unique_ptr<quota::QuotaStore>()> make_quota_store;
 };
 
 struct ApplyResult {
@@ -120,6 +126,9 @@ class Server {
   // The current throttle windows (usage.h) from the applied snapshot and the shared counters.
   std::vector<UsageWindow> Usage(const UsageFilter& filter, int64_t now_unix_s);
 
+  // --- cluster-wide quotas (issue 19, redis): null with --quota-store local.
+  const throttle::ClusterQuota* cluster_quota() const { return cluster_quota_.get(); }
+
   // Stop accepting; close every relayed client with EngineSettings.drain_close_code (1012),
   // spread over the first half of the window with jitter; answer handshakes in progress 503.
   // Shards end when their connections are gone or after `timeout_ms` (< 0: the applied
@@ -136,6 +145,10 @@ class Server {
   uint16_t wss_port_ = 0;
   std::vector<uint16_t> ws_ports_, wss_ports_;
   int max_connections_ = 0;
+  // Cluster-wide quotas (issue 19): declared before the counters so the gates outlive the
+  // shards; the quota thread is stopped in ~Server after the shards have ended.
+  std::unique_ptr<throttle::ClusterQuota> cluster_quota_;
+  std::unique_ptr<quota::QuotaClient> quota_client_;
   throttle::Registry throttle_;  // shared by the shards; outlives them (declared first)
   std::atomic<int64_t> engine_connections_{0};  // settings.max_connections, across shards
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -1,6 +1,8 @@
 // File: engine/throttle/throttle.cc
 #include "engine/throttle/throttle.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace wsgate::engine::throttle {
@@ -52,9 +54,35 @@ size_t Registry::size() const {
   return counters_.size();
 }
 
-void Limits::Add(const Policy& policy, Counter* counter) {
+void Limits::Add(const Policy& policy, Counter* counter) { Add(policy, counter, nullptr); }
+
+void Limits::Add(const Policy& policy, Counter* counter, ClusterGate* gate) {
   if (policy.unlimited || counter == nullptr || n_ == kMaxLevels) return;
-  entries_[n_++] = Entry{counter, policy.events, static_cast<uint32_t>(policy.window_s), policy.stop_on_quota_reach};
+  entries_[n_++] = Entry{counter, policy.events, static_cast<uint32_t>(policy.window_s), policy.stop_on_quota_reach,
+                         policy.stop_on_quota_reach ? gate : nullptr};
+}
+
+// One relaxed load of the mode and of the gate's allowance, then the usual compare-and-swap on
+// the local counter; the refill check only reads the gate unless a lease runs low.
+bool Limits::AdmitGated(const Entry& e, uint64_t window) {
+  ClusterQuota& quota = e.gate->owner();
+  switch (quota.mode()) {
+    case QuotaMode::kCluster: {
+      const uint64_t allowed = std::min(e.limit, e.gate->Allowed(window, e.limit));
+      const bool ok = e.counter->TryAdd(window, allowed);
+      e.gate->MaybeRefill(window, e.counter->Count(window), e.limit);
+      return ok;
+    }
+    case QuotaMode::kLocal:
+      return e.counter->TryAdd(window, FallbackLimit(e.limit, quota.params().engines));
+    case QuotaMode::kOpen:
+      e.counter->Add(window);
+      return true;
+    case QuotaMode::kClosed:
+      quota.stats().fallback_refusals.fetch_add(1, std::memory_order_relaxed);
+      return false;
+  }
+  return false;
 }
 
 bool Limits::Admit(int64_t now_unix_s) {
@@ -65,7 +93,7 @@ bool Limits::Admit(int64_t now_unix_s) {
       e.counter->Add(window);
       continue;
     }
-    if (e.counter->TryAdd(window, e.limit)) continue;
+    if (e.gate != nullptr ? AdmitGated(e, window) : e.counter->TryAdd(window, e.limit)) continue;
     // Refused here: take back what the levels before this one counted.
     for (int j = 0; j < i; ++j) entries_[j].counter->Remove(static_cast<uint64_t>(now_unix_s) / entries_[j].window_s);
     return false;

@@ -5,6 +5,9 @@
 // policy is exhausted, a message is dropped (the shard tells the client with WSO2's 4003 text
 // frame) and the connection stays open.
 //
+// With --quota-store redis://, a stop-on-quota level also has a ClusterGate (cluster.h): the
+// same compare-and-swap, against this engine's share of the cluster-wide budget.
+//
 // Counters are engine-wide: the connections of one subscription (application, API) on every shard
 // share one Counter, so a limit is exact on one engine. A Counter packs the window number (24
 // bits) and the count (40 bits) into one atomic word: checking and counting is one
@@ -29,6 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "engine/throttle/cluster.h"
 #include "engine/throttle/connections.h"
 #include "engine/throttle/handshake_rate.h"
 #include "wsgate/v1/config.pb.h"
@@ -108,10 +112,15 @@ class Registry {
   ConnectionCounts& connections() { return connections_; }
   // The handshake rate limits' token buckets (issue 15), shared the same way.
   HandshakeRates& handshakes() { return handshakes_; }
+  // Cluster-wide quotas (issue 19, cluster.h): the engine's ClusterQuota, or null when every
+  // engine counts on its own (--quota-store local). Set before the shards start; not owned.
+  void set_cluster(ClusterQuota* cluster) { cluster_ = cluster; }
+  ClusterQuota* cluster() const { return cluster_; }
 
  private:
   ConnectionCounts connections_;
   HandshakeRates handshakes_;
+  ClusterQuota* cluster_ = nullptr;
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Counter>> counters_ ABSL_GUARDED_BY(mu_);
 };
@@ -123,6 +132,9 @@ class Limits {
   static constexpr int kMaxLevels = 3;
 
   void Add(const Policy& policy, Counter* counter);
+  // The same with the level's cluster gate (cluster.h; null: counted on this engine only). Only
+  // stop-on-quota levels consult it.
+  void Add(const Policy& policy, Counter* counter, ClusterGate* gate);
   void Clear() { n_ = 0; }
   bool empty() const { return n_ == 0; }
   int size() const { return n_; }
@@ -140,7 +152,10 @@ class Limits {
     uint64_t limit;
     uint32_t window_s;
     bool stop;
+    ClusterGate* gate;  // cluster-wide quotas (issue 19); null: this engine only
   };
+  // A gated level's admission (cluster.h): true when counted.
+  static bool AdmitGated(const Entry& e, uint64_t window);
   Entry entries_[kMaxLevels];
   uint8_t n_ = 0;
 };

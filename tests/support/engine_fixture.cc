@@ -40,6 +40,7 @@ void EngineFixture::SetUp() {
   so.cq_entries = cq_entries_;
   so.access_log = access_log_;
   so.measure_busy = true;
+  so.quota = quota_;
   engine_ = std::make_unique<engine::server::Server>(so);
   absl::Status s = engine_->Start();
   ASSERT_TRUE(s.ok()) << s;

@@ -86,6 +86,8 @@ class EngineFixture : public ::testing::Test {
   // The engine's ws listeners (ServerOptions::ws_listen) and its resolver (unset: the system's).
   std::string ws_listen_ = "127.0.0.1:0";
   engine::config::Resolver resolver_;
+  // Cluster-wide quotas (issue 19): the engine's --quota-* options (default: local counting).
+  engine::quota::QuotaOptions quota_;
 };
 
 }  // namespace wsgate::testing
