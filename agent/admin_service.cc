@@ -1,6 +1,7 @@
 // File: agent/admin_service.cc
 #include "agent/admin_service.h"
 
+#include <algorithm>
 #include <set>
 #include <type_traits>
 
@@ -27,6 +28,20 @@ template <typename T>
 absl::Status Set(absl::StatusOr<T> value, T* out) {
   if (!value.ok()) return value.status();
   *out = *std::move(value);
+  return absl::OkStatus();
+}
+
+// For a caller limited to its own applications: drops the entries of `items` (each with an
+// application_id) whose application another user owns.
+template <typename Repeated>
+absl::Status KeepOwnApplications(Catalog& catalog, const Caller& caller, Repeated* items) {
+  if (!caller.owns_only()) return absl::OkStatus();
+  std::set<std::string> own;
+  WSGATE_ASSIGN_OR_RETURN(auto apps, catalog.ListApplications());
+  for (const auto& a : apps)
+    if (a.owner() == caller.name) own.insert(a.id());
+  items->erase(std::remove_if(items->begin(), items->end(), [&](const auto& x) { return !own.count(x.application_id()); }),
+               items->end());
   return absl::OkStatus();
 }
 
@@ -195,16 +210,7 @@ WSGATE_RPC(ListSubscriptions, v1::ListSubscriptionsRequest, v1::ListSubscription
     if (!req->application().empty()) WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
     WSGATE_RETURN_IF_ERROR(
         Fill(catalog_.ListSubscriptions(req->application(), req->api()), resp->mutable_subscriptions()));
-    if (caller.owns_only()) {
-      std::set<std::string> own;
-      WSGATE_ASSIGN_OR_RETURN(auto apps, catalog_.ListApplications());
-      for (const auto& a : apps)
-        if (a.owner() == caller.name) own.insert(a.id());
-      auto* subs = resp->mutable_subscriptions();
-      subs->erase(std::remove_if(subs->begin(), subs->end(), [&](const auto& s) { return !own.count(s.application_id()); }),
-                  subs->end());
-    }
-    return absl::OkStatus();
+    return KeepOwnApplications(catalog_, caller, resp->mutable_subscriptions());
   });
 }
 static absl::Status NoToken(const std::string& jti) {
@@ -382,6 +388,30 @@ WSGATE_RPC(GetEngineSnapshot, v1::EnvironmentRef, v1::Snapshot) {
 
 WSGATE_RPC(GetTraffic, v1::GetTrafficRequest, v1::GetTrafficResponse) {
   return Call(ctx, [&] { return Set(connections_.Traffic(*req), resp); });
+}
+
+// API keys (issue 14 item 4): like keys, a subscriber's own applications' only; another user's
+// key answers NOT_FOUND, as if absent.
+WSGATE_RPC(CreateApiKey, v1::CreateApiKeyRequest, v1::ApiKeyInfo) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(catalog_.CreateApiKey(*req), resp);
+  });
+}
+WSGATE_RPC(ListApiKeys, v1::ListApiKeysRequest, v1::ListApiKeysResponse) {
+  return Call(ctx, [&](const Caller& caller) -> absl::Status {
+    if (!req->application().empty()) WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    WSGATE_RETURN_IF_ERROR(Fill(catalog_.ListApiKeys(req->application()), resp->mutable_keys()));
+    return KeepOwnApplications(catalog_, caller, resp->mutable_keys());
+  });
+}
+WSGATE_RPC(RevokeApiKey, v1::ApiKeyRef, v1::Empty) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(Own(caller, catalog_.ApiKeyOwner(req->id()),
+                               absl::NotFoundError(absl::StrCat("api key: no API key '", req->id(),
+                                                                "' (see `wsgatectl apikey list`)"))));
+    return catalog_.RevokeApiKey(req->id());
+  });
 }
 
 #undef WSGATE_RPC

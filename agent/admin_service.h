@@ -103,6 +103,10 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status GetCurrentUser(grpc::ServerContext*, const v1::Empty*, v1::User*) override;
   // Traffic across engines for `wsgatectl top` (traffic.cc).
   grpc::Status GetTraffic(grpc::ServerContext*, const v1::GetTrafficRequest*, v1::GetTrafficResponse*) override;
+  // API keys (issue 14 item 4): a subscriber's own applications' only.
+  grpc::Status CreateApiKey(grpc::ServerContext*, const v1::CreateApiKeyRequest*, v1::ApiKeyInfo*) override;
+  grpc::Status ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest*, v1::ListApiKeysResponse*) override;
+  grpc::Status RevokeApiKey(grpc::ServerContext*, const v1::ApiKeyRef*, v1::Empty*) override;
 
  private:
   // Checks the credential and the RPC's roles, then runs fn (which returns absl::Status; it may

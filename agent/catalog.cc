@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -88,6 +88,15 @@ constexpr const char* kSchemaV8 = R"sql(
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, roles INTEGER NOT NULL, credential_sha256 BLOB NOT NULL UNIQUE,
   created_ms INTEGER NOT NULL, rotated_ms INTEGER NOT NULL);
+)sql";
+
+// Schema v9 (issue 14 item 4): applications' API keys, by SHA-256 only (catalog_api_keys.cc).
+// Restrictions are space-separated lists (API ids, CIDRs, origins: none holds a space).
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL,
+  sha256 BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, apis TEXT NOT NULL, ip_ranges TEXT NOT NULL,
+  origins TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_s INTEGER NOT NULL);
 )sql";
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
@@ -191,7 +200,8 @@ absl::Status Catalog::Migrate() {
     WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
   }
   if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
-  // Later migrations go here: if (version < 9) { ... }
+  if (version < 9) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV9));    // API keys
+  // Later migrations go here: if (version < 10) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -387,6 +397,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
     api->set_max_lifetime_ms(spec.max_lifetime_ms());
     api->set_handshake_rate(spec.handshake_rate());
     api->set_handshake_burst(spec.handshake_burst());
+    *api->mutable_security_schemes() = spec.security();
   }
   WSGATE_RETURN_IF_ERROR(deployed.status());
 
@@ -436,6 +447,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   Statement policies = db_.Prepare("SELECT policy FROM policies");
   while (policies.Next()) s.add_throttle_policies()->ParseFromString(policies.Text(0));
   WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
+  WSGATE_RETURN_IF_ERROR(AddApiKeysToSnapshot(now, s));       // catalog_api_keys.cc
   return s;
 }
 

@@ -201,6 +201,13 @@ class Catalog {
   absl::StatusOr<std::string> TokenOwner(const std::string& token, const std::string& jti,
                                          std::string* jti_out = nullptr);
 
+  // API keys (catalog_api_keys.cc, schema v9; issue 14 item 4). The key text is in Create's reply
+  // only (the table keeps its SHA-256); every change is a data-plane change. List: "" = all.
+  absl::StatusOr<v1::ApiKeyInfo> CreateApiKey(const v1::CreateApiKeyRequest& req);
+  absl::StatusOr<std::vector<v1::ApiKeyInfo>> ListApiKeys(const std::string& application);
+  absl::Status RevokeApiKey(const std::string& id);
+  absl::StatusOr<std::string> ApiKeyOwner(const std::string& id);
+
  private:
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -255,6 +262,11 @@ class Catalog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The live opaque tokens' hashes into `s`.
   absl::Status AddOpaqueTokensToSnapshot(int64_t now_s, v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // API keys (catalog_api_keys.cc) matching `where` (SQL over api_keys k; `arg` binds its one ?).
+  absl::StatusOr<std::vector<v1::ApiKeyInfo>> LoadApiKeys(const std::string& where, const std::string& arg)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The unexpired API keys' hashes and restrictions into `s`.
+  absl::Status AddApiKeysToSnapshot(int64_t now_s, v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // catalog_apply.cc's steps (each runs inside ApplyCatalog's transaction).
   class Applier;

@@ -140,6 +140,7 @@ absl::Status Catalog::DeleteApplication(const std::string& ref) {
     // Its subscriptions, keys and tokens go with it (its live sockets close on the push).
     for (const char* sql : {"DELETE FROM issued_tokens WHERE consumer_key IN (SELECT consumer_key FROM consumer_keys WHERE application_id = ?)",
                             "DELETE FROM opaque_tokens WHERE consumer_key IN (SELECT consumer_key FROM consumer_keys WHERE application_id = ?)",
+                            "DELETE FROM api_keys WHERE application_id = ?",
                             "DELETE FROM subscriptions WHERE application_id = ?",
                             "DELETE FROM consumer_keys WHERE application_id = ?", "DELETE FROM applications WHERE id = ?"})
       WSGATE_RETURN_IF_ERROR(db_.Prepare(sql).Bind(1, a.id()).Run());

@@ -225,11 +225,14 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
       return absl::InvalidArgumentError(absl::StrCat("access.ip_", ip.status().message()));
   }
   if (spec.security().empty()) spec.add_security("oauth2");
-  for (const auto& scheme : spec.security()) {
+  for (auto& scheme : *spec.mutable_security()) {
     std::string lower = absl::AsciiStrToLower(scheme);
     if (lower == "basic" || lower == "basic_auth")
-      return Invalid("security", "Basic authentication does not work for WebSocket APIs; use oauth2");
-    if (lower != "oauth2") return Invalid("security", absl::StrCat("unsupported scheme '", scheme, "' (oauth2 only)"));
+      return Invalid("security", "Basic authentication does not work for WebSocket APIs; use oauth2 or api_key");
+    if (lower == "apikey" || lower == "api-key") lower = "api_key";  // WSO2's spellings
+    if (lower != "oauth2" && lower != "api_key")
+      return Invalid("security", absl::StrCat("unsupported scheme '", scheme, "' (oauth2 or api_key)"));
+    scheme = lower;
   }
   // One context belongs to one API name (its versions share it).
   Statement st = db_.Prepare("SELECT name FROM apis WHERE context = ? AND name <> ? LIMIT 1");

@@ -186,6 +186,10 @@ const std::vector<JsonRoute>& JsonRoutes() {
       {"DELETE", "/api/v1/applications/{application}/keys/{key_type}", "DeleteKeys", ""},
       {"POST", "/api/v1/applications/{application}/tokens", "IssueToken", "*"},
       {"GET", "/api/v1/applications/{application}/usage", "GetUsage", ""},
+      {"GET", "/api/v1/applications/{application}/api-keys", "ListApiKeys", ""},  // issue 14 item 4
+      {"POST", "/api/v1/applications/{application}/api-keys", "CreateApiKey", "*"},
+      {"GET", "/api/v1/api-keys", "ListApiKeys", ""},
+      {"DELETE", "/api/v1/api-keys/{id}", "RevokeApiKey", ""},
       {"GET", "/api/v1/subscriptions", "ListSubscriptions", ""},
       {"POST", "/api/v1/subscriptions", "CreateSubscription", "*"},
       {"PATCH", "/api/v1/subscriptions/{subscription}", "UpdateSubscription", "*"},

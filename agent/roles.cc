@@ -73,6 +73,9 @@ constexpr Row kTable[] = {
     {"IssueToken", kSubscriber, true},
     {"RevokeToken", kSubscriber, true},
     {"GetUsage", kSubscriber, true},
+    {"CreateApiKey", kSubscriber, true},  // issue 14 item 4
+    {"ListApiKeys", kSubscriber, true},
+    {"RevokeApiKey", kSubscriber, true},
     // Signing keys and throttle policies: admin; plans are read by those who set or pick them.
     {"RotateSigningKey", kAdmin, false},
     {"ListSigningKeys", kAdmin, false},

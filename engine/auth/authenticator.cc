@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/auth/api_key.h"
 #include "engine/common/absl_compat.h"
 #include "engine/tls/crypto.h"
 
@@ -12,12 +13,7 @@ namespace {
 
 using common::Sv;
 
-AuthResult Refuse(int status, std::string message) {
-  AuthResult r;
-  r.status = status;
-  r.message = std::move(message);
-  return r;
-}
+AuthResult Refuse(int status, std::string message) { return AuthResult::Refused(status, std::move(message)); }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -37,6 +33,13 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
   const config::Api& api = *route.api;
   if (api.state == v1::BLOCKED) return Refuse(403, "API is blocked");
   if (!ApiServes(api.state)) return Refuse(404, std::string(config::kNoApiMessage));
+  // Issue 14 item 4: the API key, unless a bearer token decides (WSO2 tries OAuth2 first).
+  const bool has_token = !credentials.authorization.empty() || credentials.has_query_token;
+  if (api.api_key && credentials.has_api_key && !(api.oauth2 && has_token))
+    return AuthenticateApiKey(snapshot, route, credentials, now_unix_s);
+  if (!api.oauth2 && has_token)
+    return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": this API accepts only API keys (the apikey header or ?apikey=)"));
+  if (!api.oauth2 && !route.topic->unsecured) return Refuse(401, std::string(kMissingApiKey));
 
   // 1. The token: the header wins; Basic (or any other scheme) is refused.
   std::string_view token;
@@ -112,23 +115,30 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
   if (!token_key_type.empty() && token_key_type != v1::KeyType_Name(key.key_type))
     return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": key type mismatch"));
   id.application_id = key.application_id;
-  auto app_it = snapshot.applications.find(key.application_id);
+  return Admit(snapshot, route, scopes, std::move(result));
+}
+
+AuthResult Admit(const config::Snapshot& snapshot, const config::RouteResult& route,
+                 const std::vector<std::string>& scopes, AuthResult result) {
+  const config::Api& api = *route.api;
+  Identity& id = result.identity;
+  auto app_it = snapshot.applications.find(id.application_id);
   if (app_it == snapshot.applications.end()) return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": unknown application"));
   if (app_it->second.blocked) return Refuse(403, "Blocked from accessing the API");
 
-  const config::Subscription* sub = snapshot.FindSubscription(key.application_id, api.id);
+  const config::Subscription* sub = snapshot.FindSubscription(id.application_id, api.id);
   if (sub == nullptr)
     return Refuse(403, "User is NOT authorized to access the Resource. API Subscription validation failed.");
   if (sub->state == v1::BLOCKED_ALL || sub->state == v1::ON_HOLD ||
-      (sub->state == v1::BLOCKED_PRODUCTION && key.key_type == v1::PRODUCTION))
+      (sub->state == v1::BLOCKED_PRODUCTION && id.key_type == v1::PRODUCTION))
     return Refuse(403, "Subscription is blocked or not yet approved");
   id.subscription_id = sub->id;
 
-  result.endpoint = key.key_type == v1::SANDBOX ? (api.sandbox ? &*api.sandbox : nullptr)
-                                                : (api.production ? &*api.production : nullptr);
+  result.endpoint = id.key_type == v1::SANDBOX ? (api.sandbox ? &*api.sandbox : nullptr)
+                                               : (api.production ? &*api.production : nullptr);
   if (result.endpoint == nullptr)
-    return Refuse(503, key.key_type == v1::SANDBOX ? "this API has no sandbox endpoint"
-                                                   : "this API has no production endpoint");
+    return Refuse(503, id.key_type == v1::SANDBOX ? "this API has no sandbox endpoint"
+                                                  : "this API has no production endpoint");
 
   const std::vector<std::string>& required = route.topic->scopes;
   if (!required.empty()) {
@@ -146,10 +156,16 @@ uint16_t Authenticator::Recheck(const config::Snapshot& snapshot, std::string_vi
   if (api_it == snapshot.apis_by_id.end() || !ApiServes(api_it->second->state)) return 1001;
   if (identity.anonymous) return 0;
   if (identity.ExpiredAt(now_unix_s, snapshot.token_validation.clock_skew_s)) return 4001;
+  if (!identity.api_key_sha256.empty())  // api_key.h
+    return ApiKeyStillListed(snapshot, identity) ? RecheckAdmission(snapshot, api_id, identity) : 4001;
   if (!identity.jti.empty() && snapshot.revoked_jtis.contains(identity.jti)) return 4001;
   if (!identity.opaque_sha256.empty() && !snapshot.opaque_tokens.contains(identity.opaque_sha256)) return 4001;
   auto key_it = snapshot.consumer_keys.find(identity.client_id);
   if (key_it == snapshot.consumer_keys.end() || key_it->second.application_id != identity.application_id) return 4001;
+  return RecheckAdmission(snapshot, api_id, identity);
+}
+
+uint16_t RecheckAdmission(const config::Snapshot& snapshot, std::string_view api_id, const Identity& identity) {
   auto app_it = snapshot.applications.find(identity.application_id);
   if (app_it == snapshot.applications.end() || app_it->second.blocked) return 4001;
   const config::Subscription* sub = snapshot.FindSubscription(identity.application_id, api_id);

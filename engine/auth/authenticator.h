@@ -3,7 +3,9 @@
 // The handshake's credential decision (DESIGN.md "Data flow"): find the token (Authorization:
 // Bearer wins over ?access_token=), verify it (JWT by kid, or an opaque token by SHA-256), then
 // check consumer key, application, API state, subscription, key type → endpoint, and topic
-// scopes. Each refusal is an HTTP status with WSO2-compatible text.
+// scopes. On APIs with the api_key scheme an API key (api_key.h) is the other credential; a
+// bearer token wins over it where oauth2 is enabled too (WSO2 tries OAuth2 first). Each refusal
+// is an HTTP status with WSO2-compatible text.
 //
 // Per shard: an Authenticator owns a bounded cache of verified JWTs (signature and claims), so a
 // reconnecting client costs one hash lookup instead of an RSA verify. The snapshot-dependent
@@ -16,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,18 +27,27 @@
 #include "engine/auth/jwt.h"
 #include "engine/config/router.h"
 #include "engine/config/snapshot.h"
+#include "engine/policy/address.h"
 
 namespace wsgate::engine::auth {
 
 inline constexpr std::string_view kMissingCredentials =
     "No Authorization Header or access_token query parameter present";
 inline constexpr std::string_view kInvalidCredentials = "Invalid Credentials";
+// Issue 14 item 4: no credential on an API whose only scheme is api_key.
+inline constexpr std::string_view kMissingApiKey = "No apikey header or apikey query parameter present";
 
 // Where the client put its credential.
 struct Credentials {
   std::string_view authorization;  // the Authorization header value, if any
   std::string access_token;        // the decoded ?access_token= value, if any
   bool has_query_token = false;
+  // Issue 14 item 4 (api_key.h): the API key (the `apikey` header wins over ?apikey=), and what
+  // its restrictions are checked against: the Origin (else the Referer's origin), the client address.
+  std::string api_key;
+  bool has_api_key = false;
+  std::optional<std::string> origin;
+  policy::IpAddress client = policy::IpAddress::FromV4(0);
 };
 
 // Who is calling; kept by the connection for the life of the socket, so a later snapshot can be
@@ -46,6 +58,7 @@ struct Identity {
   std::string subscription_id;
   std::string jti;           // empty for opaque tokens
   std::string opaque_sha256; // for opaque tokens: their hash, so removing the token closes the socket
+  std::string api_key_sha256;  // for API keys (issue 14 item 4): likewise
   int64_t expires_unix_s = 0;
   v1::KeyType key_type = v1::PRODUCTION;
   bool anonymous = false;    // an unsecured topic
@@ -63,7 +76,22 @@ struct AuthResult {
   std::string message;  // the response body when refused
   Identity identity;
   const config::Endpoint* endpoint = nullptr;  // production or sandbox, by key type
+
+  static AuthResult Refused(int status, std::string message) {
+    AuthResult r;
+    r.status = status;
+    r.message = std::move(message);
+    return r;
+  }
 };
+
+// The admission every credential shares once it names an application and key type (in
+// result.identity): the application is not blocked, it is subscribed to the API (not blocked for
+// the key type, not on hold), the key type has an endpoint, and `scopes` hold one of the topic's.
+AuthResult Admit(const config::Snapshot& snapshot, const config::RouteResult& route,
+                 const std::vector<std::string>& scopes, AuthResult result);
+// Its re-check on a live connection: 0, or 4001.
+uint16_t RecheckAdmission(const config::Snapshot& snapshot, std::string_view api_id, const Identity& identity);
 
 class Authenticator {
  public:

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/common/absl_compat.h"
 #include "engine/config/admission_settings.h"
+#include "engine/config/api_keys.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
 #include "engine/config/settings.h"
@@ -240,6 +241,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     if (!api->production && !api->sandbox)
       return FieldError(path, "needs a production_endpoint or a sandbox_endpoint");
     WSGATE_RETURN_IF_ERROR(CompileAccess(a.access(), path + ".access", &api->origins, &api->ip));
+    WSGATE_RETURN_IF_ERROR(CompileSecuritySchemes(a, path + ".security_schemes", *api));  // api_keys.h
     if (!api->throttle_policy.empty() && !out->throttle_policies.contains(api->throttle_policy))
       return FieldError(path + ".throttle_policy", absl::StrCat("unknown policy '", api->throttle_policy, "'"));
     for (int j = 0; j < a.topics_size(); ++j) {
@@ -333,6 +335,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
         OpaqueToken{t.client_id(), t.expires_unix_s(), std::vector<std::string>(t.scopes().begin(), t.scopes().end())};
   }
   for (const auto& r : in.revoked_tokens()) out->revoked_jtis.insert(r.jti());
+  WSGATE_RETURN_IF_ERROR(CompileApiKeys(in, *out));  // api_keys.h
   return out;
 }
 

@@ -51,6 +51,9 @@ struct Api {
   uint32_t handshake_rate = 0;  // 0: Settings.handshake_rate_per_api
   uint32_t handshake_burst = 0;
   uint64_t max_message_bytes = 0;  // 0: Settings::max_message_bytes
+  // Issue 14 item 4: the security schemes it accepts (v1::Api.security_schemes; empty = oauth2).
+  bool oauth2 = true;
+  bool api_key = false;
 };
 
 struct Application {
@@ -79,6 +82,16 @@ struct OpaqueToken {
   std::string client_id;
   int64_t expires_unix_s = 0;
   std::vector<std::string> scopes;
+};
+
+// Issue 14 item 4: an application's API key (v1::ApiKey), found by the SHA-256 of its text.
+struct ApiKey {
+  std::string id, application_id;
+  v1::KeyType key_type = v1::PRODUCTION;
+  int64_t expires_unix_s = 0;  // 0: never
+  std::vector<std::string> apis;  // API ids; empty: any
+  policy::IpRules ip;             // empty: any address
+  std::optional<policy::OriginRules> origins;  // unset: any origin
 };
 
 struct Settings {
@@ -138,6 +151,7 @@ struct Snapshot {
   absl::flat_hash_map<std::string, SigningKey> signing_keys;          // by kid
   absl::flat_hash_map<std::string, OpaqueToken> opaque_tokens;        // by raw 32-byte SHA-256
   absl::flat_hash_set<std::string> revoked_jtis;
+  absl::flat_hash_map<std::string, ApiKey> api_keys;                  // by raw 32-byte SHA-256
   absl::flat_hash_map<std::string, throttle::Policy> throttle_policies;  // by name, checked
   Settings settings;
   TokenValidation token_validation;

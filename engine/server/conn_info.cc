@@ -31,7 +31,7 @@ void Loop::LogAccess(const Conn& c, bool open) {
   r.topic = c.info.topic;
   r.application_id = c.identity.application_id;
   r.subscription_id = c.identity.subscription_id;
-  if (!c.identity.client_id.empty()) r.key_type = v1::KeyType_Name(c.identity.key_type);
+  if (!c.identity.client_id.empty() || !c.identity.api_key_sha256.empty()) r.key_type = v1::KeyType_Name(c.identity.key_type);
   r.subprotocol = c.info.subprotocol;
   r.status = c.info.http_status;
   r.client_close_code = c.info.client_close_code;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/auth/api_key.h"
 #include "engine/common/absl_compat.h"
 #include "engine/common/base64.h"
 #include "engine/common/log.h"
@@ -36,20 +37,23 @@ namespace {
 using common::Sv;
 constexpr size_t kMaxEarlyBytes = 1 << 20;  // client bytes buffered before the relay starts
 
-// The Origin and client-address rules (config/access.h) for one request. The client address is
-// the peer's unless the peer is a trusted proxy (X-Forwarded-For, every such header, in order).
-config::AccessDecision CheckAccess(const Conn& c, const http::Request& req, const config::Settings& env,
-                                   const config::Api& api) {
+// The client address for IP rules and API key restrictions: the peer's unless the peer is a
+// trusted proxy (X-Forwarded-For, every such header, in order).
+policy::IpAddress ClientIp(const Conn& c, const http::Request& req, const config::Settings& env) {
+  policy::IpAddress peer = policy::IpAddress::Parse(c.client_ip).value_or(policy::IpAddress::FromBytes({}));
+  if (env.trusted_proxies.empty()) return peer;
+  std::vector<std::string_view> forwarded;
+  for (size_t i = 0; i < req.header_count; ++i)
+    if (absl::EqualsIgnoreCase(Sv(req.headers[i].name), "x-forwarded-for")) forwarded.push_back(req.headers[i].value);
+  return policy::ClientAddress(peer, forwarded, env.trusted_proxies);
+}
+
+// The Origin and client-address rules (config/access.h) for one request.
+config::AccessDecision CheckAccess(const http::Request& req, const config::Settings& env, const config::Api& api,
+                                   const policy::IpAddress& client) {
   std::optional<std::string_view> origin;
   if (const http::Header* h = req.Find("origin")) origin = h->value;
-  policy::IpAddress peer = policy::IpAddress::Parse(c.client_ip).value_or(policy::IpAddress::FromBytes({}));
-  if (!env.trusted_proxies.empty()) {
-    std::vector<std::string_view> forwarded;
-    for (size_t i = 0; i < req.header_count; ++i)
-      if (absl::EqualsIgnoreCase(Sv(req.headers[i].name), "x-forwarded-for")) forwarded.push_back(req.headers[i].value);
-    peer = policy::ClientAddress(peer, forwarded, env.trusted_proxies);
-  }
-  return config::CheckAccess(env, api, origin, peer);
+  return config::CheckAccess(env, api, origin, client);
 }
 
 // "example.com:9099" → "example.com"; "[::1]:9099" → "[::1]".
@@ -108,7 +112,8 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.counters = counters.get();
   counters->environment = route.api->environment;
   if (!AdmitHandshakeRate(c, route.api)) return;
-  if (config::AccessDecision access = CheckAccess(c, req, snap.settings, *route.api); access.status != 0) {
+  policy::IpAddress client = ClientIp(c, req, snap.settings);
+  if (config::AccessDecision access = CheckAccess(req, snap.settings, *route.api, client); access.status != 0) {
     ++stats_.access_refusals;
     return Respond(c, access.status, access.message);
   }
@@ -121,6 +126,18 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   http::QueryValue q = http::FindQueryParam(req.query, "access_token");
   creds.has_query_token = q.count > 0;
   creds.access_token = std::move(q.value);
+  if (route.api->api_key) {  // issue 14 item 4: the header wins over ?apikey=
+    if (const http::Header* h = req.Find("apikey")) {
+      creds.api_key = std::string(h->value);
+      creds.has_api_key = true;
+    } else if (http::QueryValue k = http::FindQueryParam(req.query, "apikey"); k.count > 0) {
+      creds.api_key = std::move(k.value);
+      creds.has_api_key = true;
+    }
+    if (const http::Header* h = req.Find("origin")) creds.origin = std::string(h->value);
+    else if (const http::Header* r = req.Find("referer")) creds.origin = auth::RefererOrigin(r->value);
+    creds.client = client;
+  }
   auth::AuthResult auth = authenticator_.Authenticate(snap, route, creds, now_s_);
   if (auth.status != 0) return Respond(c, auth.status, auth.message);
   if (!auth.endpoint->resolve_error.empty()) {
@@ -144,12 +161,12 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.client_accept = ws::AcceptKey(check.key);
 
   // The upstream request: fresh key, the client's subprotocols, X-Forwarded-For. The access
-  // token never reaches the backend (neither the header nor the query parameter).
+  // token and the API key never reach the backend (neither the headers nor the query parameters).
   uint8_t nonce[16];
   tls::RandomBytes(nonce, sizeof(nonce));
   std::string key = common::Base64Encode(nonce, sizeof(nonce));
   c.expected_accept = ws::AcceptKey(key);
-  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParam(req.query, "access_token"));
+  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParam(http::RemoveQueryParam(req.query, "access_token"), "apikey"));
   http::UpstreamRequest up;
   up.target = target;
   up.host = c.endpoint->host_header;

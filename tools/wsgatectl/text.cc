@@ -82,6 +82,8 @@ std::string ApiText(const v1::ApiInfo& a) {
   if (!s.production_endpoint().url().empty()) absl::StrAppend(&out, "  production endpoint ", s.production_endpoint().url(), "\n");
   if (!s.sandbox_endpoint().url().empty()) absl::StrAppend(&out, "  sandbox endpoint    ", s.sandbox_endpoint().url(), "\n");
   if (s.is_default_version()) absl::StrAppend(&out, "  default version (also at ", s.context(), "/...)\n");
+  if (s.security_size() > 1 || (s.security_size() == 1 && s.security(0) != "oauth2"))  // issue 14 item 4
+    absl::StrAppend(&out, "  security: ", absl::StrJoin(s.security(), ", "), "\n");
   absl::StrAppend(&out, "  plans: ", s.plans().empty() ? "none" : absl::StrJoin(s.plans(), ", "), "\n");
   out += OverridesText(s);
   absl::StrAppend(&out, "  topics:", s.topics().empty() ? " none" : "", "\n");

@@ -339,12 +339,12 @@ absl::Status Operations(Importer& im, const YAML::Node& ops, v1::ApiSpec& spec) 
 
 void Security(Importer& im, const YAML::Node& schemes, v1::ApiSpec& spec) {
   for (const std::string& s : Strings(schemes)) {
-    if (s == "oauth2") {
-      spec.add_security("oauth2");
+    if (s == "oauth2" || s == "api_key") {  // api_key: WSO2 4.3's API keys (issue 14 item 4)
+      spec.add_security(s);
     } else if (s == "oauth_basic_auth_api_key_mandatory" || s == "oauth_basic_auth_mandatory") {
       continue;  // WSO2's "one of the listed schemes is mandatory" flags: oauth2 is always required here
     } else {
-      im.Warn("data.securityScheme", absl::StrCat("'", s, "' is not supported (oauth2 only; ignored)"));
+      im.Warn("data.securityScheme", absl::StrCat("'", s, "' is not supported (oauth2 and api_key only; ignored)"));
     }
   }
 }

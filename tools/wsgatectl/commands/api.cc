@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "agent/settings.h"
 #include "tools/wsgatectl/commands/commands.h"
 #include "tools/wsgatectl/invoke_urls.h"
@@ -15,10 +16,22 @@
 namespace wsgate::tools::ctl {
 namespace {
 
+constexpr const char* kSecurityHelp =
+    "security schemes, comma-separated: oauth2 (Bearer token or ?access_token=) and/or api_key (apikey header or "
+    "?apikey=; keys from `wsgatectl apikey create`); default oauth2";
+
+// --security "oauth2,api_key" into `spec`.
+void SetSecurity(const std::string& text, v1::ApiSpec* spec) {
+  spec->clear_security();
+  for (absl::string_view scheme : absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty()))
+    spec->add_security(std::string(scheme));
+}
+
 struct CreateFlags {
-  std::string context, version, endpoint, sandbox, description;
+  std::string context, version, endpoint, sandbox, description, security;
   bool default_version = false;
   void Register(common::FlagParser& f) {
+    f.AddString("security", &security, kSecurityHelp, "SCHEMES");
     f.AddString("context", &context, "context, e.g. /chats", "/CTX");
     f.AddString("version", &version, "version, e.g. 1.0.0", "V");
     f.AddString("endpoint", &endpoint, "production endpoint, ws:// or wss://", "URL");
@@ -38,6 +51,7 @@ absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
   s->set_version(flags.version);
   s->set_description(flags.description);
   s->set_is_default_version(flags.default_version);
+  SetSecurity(flags.security, s);
   if (!flags.endpoint.empty()) s->mutable_production_endpoint()->set_url(flags.endpoint);
   if (!flags.sandbox.empty()) s->mutable_sandbox_endpoint()->set_url(flags.sandbox);
   v1::ApiInfo resp;
@@ -93,9 +107,10 @@ absl::Status Get(Ctx& ctx) {
 
 struct UpdateFlags {
   std::string endpoint, sandbox, description, policy, max_message_size, connect_timeout;
-  std::string idle_timeout, max_lifetime, handshake_rate, handshake_burst;
+  std::string idle_timeout, max_lifetime, handshake_rate, handshake_burst, security;
   bool default_version = false, not_default_version = false, no_policy = false;
   void Register(common::FlagParser& f) {
+    f.AddString("security", &security, kSecurityHelp, "SCHEMES");
     f.AddString("policy", &policy, "attach an API-level throttle policy (policy create --level api)", "POLICY");
     f.AddBool("no-policy", &no_policy, "detach the API-level policy (unlimited)");
     f.AddString("max-message-size", &max_message_size,
@@ -193,6 +208,10 @@ absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
   if (flags.default_version || flags.not_default_version) {
     req.mutable_spec()->set_is_default_version(flags.default_version);
     req.add_update_fields("is_default_version");
+  }
+  if (!flags.security.empty()) {
+    SetSecurity(flags.security, req.mutable_spec());
+    req.add_update_fields("security");
   }
   if (absl::Status s = AddOverrides(ctx, flags, req); !s.ok()) return s;
   if (req.update_fields().empty()) return absl::InvalidArgumentError("nothing to update (see --help)");

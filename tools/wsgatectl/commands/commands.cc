@@ -13,6 +13,7 @@ std::vector<Command> AllCommands() {
   AddAppCommands(commands);
   AddSubscriptionCommands(commands);
   AddKeysCommands(commands);
+  AddApiKeyCommands(commands);
   AddTokenCommands(commands);
   AddSigningKeyCommands(commands);
   AddPolicyCommands(commands);
