@@ -138,6 +138,13 @@ void BM_DeltaIncremental(benchmark::State& state) {
 }
 BENCHMARK(BM_DeltaIncremental)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
+double RssMiB() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
 // The engine end to end: ApplyDelta over the control socket to a Server with 2 shards.
 void BM_ApplyDeltaRpc(benchmark::State& state) {
   server::ServerOptions options;
@@ -147,6 +154,8 @@ void BM_ApplyDeltaRpc(benchmark::State& state) {
   server::Server engine(options);
   if (!engine.Start().ok()) return state.SkipWithError("engine start failed");
   if (!engine.Apply(Proto()).ok()) return state.SkipWithError("full apply failed");
+  malloc_trim(0);
+  state.counters["rss_full_MiB"] = RssMiB();  // the engine holding the 1M-key snapshot (and its proto)
   std::string path = absl::StrCat("/tmp/wsgate-delta-bench-", getpid(), ".sock");
   control::ControlServer control(engine, {path, "bench"});
   if (!control.Start().ok()) return state.SkipWithError("control start failed");
@@ -164,18 +173,13 @@ void BM_ApplyDeltaRpc(benchmark::State& state) {
     server_us += engine.last_apply_duration_us();
   }
   state.counters["server_us"] = benchmark::Counter(static_cast<double>(server_us), benchmark::Counter::kAvgIterations);
+  malloc_trim(0);
+  state.counters["rss_after_MiB"] = RssMiB();  // after the deltas: old snapshots freed, the log kept
   control.Stop();
   engine.Drain(0);
   engine.Wait();
 }
 BENCHMARK(BM_ApplyDeltaRpc)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->Iterations(200);
-
-double RssMiB() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
-}
 
 // RSS growth of the 1M consumer keys + 1M revocations + 1M opaque tokens + 500k subscriptions
 // indexes. Arg 0: flat_hash_map (the snapshot's layout before), 1: CowIndex.
