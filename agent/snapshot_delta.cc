@@ -44,10 +44,10 @@ bool Diff(const Repeated& from, const Repeated& to, bool may_change, Key key, Up
 
 std::optional<v1::ApplyDeltaRequest> CredentialDelta(const v1::Snapshot& from, const v1::Snapshot& to) {
   if (from.agent_id() != to.agent_id() || to.version() <= from.version()) return std::nullopt;
-  // Everything but the credentials must be the same.
+  // Everything but the credentials (and when it was built: informational) must be the same.
   MessageDifferencer same;
   const auto* d = v1::Snapshot::descriptor();
-  for (const char* field : {"version", "subscriptions", "consumer_keys", "signing_keys", "opaque_tokens", "revoked_tokens"})
+  for (const char* field : {"version", "created_unix_ms", "subscriptions", "consumer_keys", "signing_keys", "opaque_tokens", "revoked_tokens"})
     same.IgnoreField(d->FindFieldByName(field));
   if (!same.Compare(from, to)) return std::nullopt;
 

@@ -90,6 +90,7 @@ TEST(CredentialDelta, AnythingElseNeedsTheFullSnapshot) {
       << "an opaque token is added or removed, never changed";
   EXPECT_FALSE(changed([](v1::Snapshot& s) { *s.add_consumer_keys() = s.consumer_keys(0); })) << "a duplicate key";
   EXPECT_TRUE(changed([](v1::Snapshot& s) { s.mutable_signing_keys(0)->set_retire_after_unix_s(99); }));
+  EXPECT_TRUE(changed([](v1::Snapshot& s) { s.set_created_unix_ms(12345); })) << "when it was built is not config";
   // Another agent's snapshot, or one that does not move forward.
   v1::Snapshot other = Base();
   other.set_agent_id("agent-2");
