@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "agent/engine_health.h"
+#include "agent/snapshot_delta.h"
 #include "engine/common/log.h"
 #include "wsgate/v1/engine.grpc.pb.h"
 
@@ -51,6 +52,10 @@ struct Pusher::Engine {
   v1::EngineInfo info;           // guarded by Pusher::mu_
   uint64_t checked_generation = 0;  // the Notify generation its last completed check started after
   EngineHealth health;              // this thread's only: the WARN/INFO line once per transition
+  // This thread's only: the snapshot the engine last acknowledged from this agent, the base of
+  // the next delta (CredentialDelta). Null until a full push succeeded.
+  std::unique_ptr<v1::Snapshot> acked;
+  std::string acked_engine_id;  // the engine process that acknowledged it (a restart forgets it)
 };
 
 Pusher::Pusher(Catalog& catalog, std::vector<EngineTarget> targets) : catalog_(catalog) {
@@ -187,25 +192,7 @@ void Pusher::Run(Engine& engine) {
         if (!snapshot.ok()) {
           error = std::string(snapshot.status().message());
         } else {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(Deadline(10000));
-          v1::ApplySnapshotRequest req;
-          *req.mutable_snapshot() = *std::move(snapshot);
-          v1::ApplyResponse resp;
-          grpc::Status push = engine.stub->ApplySnapshot(&ctx, req, &resp);
-          if (push.ok()) {
-            ok = true;
-            std::lock_guard lock(mu_);
-            engine.info.set_applied_version(resp.applied_version());
-            engine.info.set_last_ack_unix_ms(NowMs());
-            WSGATE_LOG(kInfo, "engine %s applied config version %d (%d connections closed)", engine.target,
-                       static_cast<int64_t>(resp.applied_version()), static_cast<int64_t>(resp.connections_closed()));
-          } else {
-            error = push.error_message();
-            // Each retry's refusal is DEBUG: the WARN is EngineHealth's "lags behind", once.
-            WSGATE_LOG(kDebug, "engine %s refused config version %d: %s", engine.target,
-                       static_cast<int64_t>(req.snapshot().version()), error);
-          }
+          ok = Push(engine, status, *std::move(snapshot), &error);
         }
       }
     } else {
@@ -228,6 +215,58 @@ void Pusher::Run(Engine& engine) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || generation_ != seen_generation; });
   }
+}
+
+bool Pusher::Push(Engine& engine, const v1::EngineStatus& status, v1::Snapshot snapshot, std::string* error) {
+  v1::ApplyResponse resp;
+  grpc::Status push;
+  bool as_delta = false;
+  // Only credentials changed since what the engine applied: a delta, which the engine applies
+  // without recompiling (issue 20). It answers FAILED_PRECONDITION when its applied version is
+  // not the delta's base after all (another agent, a restart in between): then the full one.
+  if (engine.acked != nullptr && status.engine_id() == engine.acked_engine_id &&
+      status.agent_id() == engine.acked->agent_id() && status.applied_version() == engine.acked->version()) {
+    if (std::optional<v1::ApplyDeltaRequest> delta = CredentialDelta(*engine.acked, snapshot)) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline(10000));
+      push = engine.stub->ApplyDelta(&ctx, *delta, &resp);
+      as_delta = push.error_code() != grpc::StatusCode::FAILED_PRECONDITION;
+      if (!as_delta)
+        WSGATE_LOG(kInfo, "engine %s refused a delta on version %d (%s); sending the full snapshot", engine.target,
+                   static_cast<int64_t>(delta->base_version()), push.error_message());
+    }
+  }
+  if (!as_delta) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline(10000));
+    v1::ApplySnapshotRequest req;
+    *req.mutable_snapshot() = std::move(snapshot);
+    push = engine.stub->ApplySnapshot(&ctx, req, &resp);
+    snapshot = std::move(*req.mutable_snapshot());
+  }
+  if (!push.ok()) {
+    *error = push.error_message();
+    // Each retry's refusal is DEBUG: the WARN is EngineHealth's "lags behind", once.
+    WSGATE_LOG(kDebug, "engine %s refused config version %d%s: %s", engine.target, static_cast<int64_t>(snapshot.version()),
+               as_delta ? " (a delta)" : "", *error);
+    engine.acked.reset();  // the next try is a full snapshot
+    return false;
+  }
+  // What the engine now holds is what it acknowledged: the next delta's base. (An older
+  // acknowledged version, a stale push, is no base: the next status poll sends the full one.)
+  if (resp.applied_version() == snapshot.version()) {
+    engine.acked = std::make_unique<v1::Snapshot>(std::move(snapshot));
+    engine.acked_engine_id = status.engine_id();
+  } else {
+    engine.acked.reset();
+  }
+  std::lock_guard lock(mu_);
+  engine.info.set_applied_version(resp.applied_version());
+  engine.info.set_last_ack_unix_ms(NowMs());
+  WSGATE_LOG(kInfo, "engine %s applied config version %d%s (%d connections closed)", engine.target,
+             static_cast<int64_t>(resp.applied_version()), as_delta ? " as a delta" : "",
+             static_cast<int64_t>(resp.connections_closed()));
+  return true;
 }
 
 }  // namespace wsgate::agent

@@ -3,10 +3,13 @@
 // Keeps every engine serving the catalog's current config. One thread per engine target:
 // it polls the engine's status (every 2 s, or at once when the catalog changes), and whenever the
 // engine's applied version or agent differs from the catalog's — after a change, an engine
-// restart, or a failed push — it compiles a snapshot and sends ApplySnapshot, retrying with
+// restart, or a failed push — it compiles a snapshot and sends it, retrying with
 // backoff (0.2 s doubling to 2 s, the poll interval). The gRPC channel's own reconnect backoff is
 // bounded to 1 s, so an engine that restarts after any downtime gets its config within ~2-3 s.
-// Status() reports each engine's applied version and lag.
+// Status() reports each engine's applied version and lag. When only credentials changed since the
+// snapshot the engine acknowledged (keys, tokens, revocations, subscriptions, signing keys), it
+// sends ApplyDelta instead (snapshot_delta.h), and the full snapshot when the engine refuses the
+// delta's base (FAILED_PRECONDITION).
 //
 // Each engine belongs to one gateway environment (`--engine unix:/run/wsgate/e1.sock@Edge`; no
 // "@ENV": the catalog's default environment) and gets that environment's snapshot only: its
@@ -63,6 +66,10 @@ class Pusher {
  private:
   struct Engine;
   void Run(Engine& engine);
+  // Sends `snapshot` to an engine whose status is `status`: as a delta when only credentials
+  // changed since what it acknowledged (snapshot_delta.h), else (or when it refuses the delta's
+  // base) in full. False with *error on failure.
+  bool Push(Engine& engine, const v1::EngineStatus& status, v1::Snapshot snapshot, std::string* error);
 
   Catalog& catalog_;
   std::vector<std::unique_ptr<Engine>> engines_;

@@ -303,9 +303,9 @@ VerifiedJwt VerifyJwt(std::string_view token, const config::Snapshot& snapshot, 
       !ParseJwtPayload(payload, &out.claims))
     return fail(JwtError::kMalformed);
 
-  auto key_it = snapshot.signing_keys.find(common::Sv(out.claims.kid));
-  if (key_it == snapshot.signing_keys.end()) return fail(JwtError::kUnknownKey);
-  const tls::PublicKey& key = *key_it->second.key;
+  const config::SigningKey* signing_key = snapshot.signing_keys.Find(out.claims.kid);
+  if (signing_key == nullptr) return fail(JwtError::kUnknownKey);
+  const tls::PublicKey& key = *signing_key->key;
   if (out.claims.alg != tls::JwsName(key.algorithm())) return fail(JwtError::kAlgMismatch);
   if (!key.Verify(token.substr(0, d2), signature)) return fail(JwtError::kBadSignature);
 

@@ -45,7 +45,7 @@ absl::Status CompileApiKeys(const v1::Snapshot& in, Snapshot& out) {
       if (!origins.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ".", origins.status().message()));
       key.origins = *std::move(origins);
     }
-    if (!out.api_keys.emplace(k.sha256(), std::move(key)).second)
+    if (!out.api_keys.Insert(k.sha256(), std::move(key)))
       return absl::InvalidArgumentError(path + ".sha256: duplicate key");
   }
   return absl::OkStatus();

@@ -16,6 +16,7 @@
 #include "engine/config/api_keys.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
+#include "engine/config/credentials.h"
 #include "engine/config/settings.h"
 
 namespace wsgate::engine::config {
@@ -285,56 +286,27 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     out->apis.push_back(std::move(api));
   }
 
+  out->applications.Reserve(static_cast<size_t>(in.applications_size()));
   for (int i = 0; i < in.applications_size(); ++i) {
     const auto& a = in.applications(i);
     if (a.id().empty()) return FieldError(absl::StrCat("applications[", i, "].id"), "must not be empty");
-    out->applications[a.id()] = Application{a.id(), a.name(), a.blocked(), a.throttle_policy()};
+    out->applications.Insert(a.id(), Application{a.id(), a.name(), a.blocked(), a.throttle_policy()});
   }
-  for (int i = 0; i < in.subscriptions_size(); ++i) {
-    const auto& sub = in.subscriptions(i);
-    std::string path = absl::StrCat("subscriptions[", i, "]");
-    if (!out->applications.contains(sub.application_id()))
-      return FieldError(path + ".application_id", absl::StrCat("unknown application '", sub.application_id(), "'"));
-    if (!sub.plan().empty() && !out->throttle_policies.empty() && !out->throttle_policies.contains(sub.plan()))
-      return FieldError(path + ".plan", absl::StrCat("unknown policy '", sub.plan(), "'"));
-    out->subscriptions[absl::StrCat(sub.application_id(), "\n", sub.api_id())] =
-        Subscription{sub.id(), sub.application_id(), sub.api_id(), sub.plan(),
-                     sub.state() == v1::SUBSCRIPTION_STATE_UNSPECIFIED ? v1::ACTIVE : sub.state()};
-  }
-  for (int i = 0; i < in.consumer_keys_size(); ++i) {
-    const auto& k = in.consumer_keys(i);
-    std::string path = absl::StrCat("consumer_keys[", i, "]");
-    if (k.client_id().empty()) return FieldError(path + ".client_id", "must not be empty");
-    if (!out->applications.contains(k.application_id()))
-      return FieldError(path + ".application_id", absl::StrCat("unknown application '", k.application_id(), "'"));
-    out->consumer_keys[k.client_id()] =
-        ConsumerKey{k.client_id(), k.application_id(), k.key_type() == v1::SANDBOX ? v1::SANDBOX : v1::PRODUCTION};
-  }
-  for (int i = 0; i < in.signing_keys_size(); ++i) {
-    const auto& k = in.signing_keys(i);
-    std::string path = absl::StrCat("signing_keys[", i, "]");
-    if (k.kid().empty()) return FieldError(path + ".kid", "must not be empty");
-    tls::SignatureAlgorithm alg;
-    switch (k.algorithm()) {
-      case v1::RS256:
-      case v1::SIGNING_ALGORITHM_UNSPECIFIED: alg = tls::SignatureAlgorithm::kRs256; break;
-      case v1::ES256: alg = tls::SignatureAlgorithm::kEs256; break;
-      case v1::EDDSA: alg = tls::SignatureAlgorithm::kEdDsa; break;
-      default: return FieldError(path + ".algorithm", "unknown algorithm");
-    }
-    auto key = tls::PublicKey::FromPem(alg, k.public_key_pem());
-    if (!key.ok()) return FieldError(path + ".public_key_pem", key.status().message());
-    if (out->signing_keys.contains(k.kid())) return FieldError(path + ".kid", absl::StrCat("duplicate kid '", k.kid(), "'"));
-    out->signing_keys[k.kid()] = SigningKey{k.kid(), *std::move(key), k.retire_after_unix_s()};
-  }
-  for (int i = 0; i < in.opaque_tokens_size(); ++i) {
-    const auto& t = in.opaque_tokens(i);
-    if (t.sha256().size() != 32)
-      return FieldError(absl::StrCat("opaque_tokens[", i, "].sha256"), "must be 32 bytes");
-    out->opaque_tokens[t.sha256()] =
-        OpaqueToken{t.client_id(), t.expires_unix_s(), std::vector<std::string>(t.scopes().begin(), t.scopes().end())};
-  }
-  for (const auto& r : in.revoked_tokens()) out->revoked_jtis.insert(r.jti());
+  // Credentials (credentials.h: the same checks a delta's entries get).
+  out->subscriptions.Reserve(static_cast<size_t>(in.subscriptions_size()));
+  out->subscription_keys.Reserve(static_cast<size_t>(in.subscriptions_size()));
+  for (int i = 0; i < in.subscriptions_size(); ++i)
+    WSGATE_RETURN_IF_ERROR(AddSubscription(in.subscriptions(i), absl::StrCat("subscriptions[", i, "]"), out.get()));
+  out->consumer_keys.Reserve(static_cast<size_t>(in.consumer_keys_size()));
+  for (int i = 0; i < in.consumer_keys_size(); ++i)
+    WSGATE_RETURN_IF_ERROR(AddConsumerKey(in.consumer_keys(i), absl::StrCat("consumer_keys[", i, "]"), out.get()));
+  for (int i = 0; i < in.signing_keys_size(); ++i)
+    WSGATE_RETURN_IF_ERROR(AddSigningKey(in.signing_keys(i), absl::StrCat("signing_keys[", i, "]"), false, out.get()));
+  out->opaque_tokens.Reserve(static_cast<size_t>(in.opaque_tokens_size()));
+  for (int i = 0; i < in.opaque_tokens_size(); ++i)
+    WSGATE_RETURN_IF_ERROR(AddOpaqueToken(in.opaque_tokens(i), absl::StrCat("opaque_tokens[", i, "]"), out.get()));
+  out->revoked_jtis.Reserve(static_cast<size_t>(in.revoked_tokens_size()));
+  for (const auto& r : in.revoked_tokens()) AddRevokedToken(r, out.get());
   WSGATE_RETURN_IF_ERROR(CompileApiKeys(in, *out));  // api_keys.h
   return out;
 }
@@ -361,11 +333,14 @@ uint64_t Snapshot::MaxMessageBytes(std::string_view api_id) const {
 }
 
 const Subscription* Snapshot::FindSubscription(std::string_view application_id, std::string_view api_id) const {
+  return subscriptions.Find(SubscriptionKey(application_id, api_id));
+}
+
+std::string SubscriptionKey(std::string_view application_id, std::string_view api_id) {
   std::string key;
   key.reserve(application_id.size() + api_id.size() + 1);
   key.append(application_id).append("\n").append(api_id);
-  auto it = subscriptions.find(key);
-  return it == subscriptions.end() ? nullptr : &it->second;
+  return key;
 }
 
 std::shared_ptr<const Snapshot> EmptySnapshot() {

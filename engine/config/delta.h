@@ -16,4 +16,9 @@ namespace wsgate::engine::config {
 // agent then sends a full snapshot); INVALID_ARGUMENT when its version does not move forward.
 absl::StatusOr<v1::Snapshot> MergeDelta(const v1::Snapshot& base, const v1::ApplyDeltaRequest& delta);
 
+// The same merge in place, without the base check (the caller made it), in O(size of the
+// snapshot + size of the delta): the engine folds the deltas it applied incrementally into its
+// proto copy this way, only when that copy is needed (/config_dump, a recompile).
+void MergeDeltaInto(const v1::ApplyDeltaRequest& delta, v1::Snapshot* snapshot);
+
 }  // namespace wsgate::engine::config

@@ -4,7 +4,9 @@
 // is a prebuilt index here (vhost → API prefix → API; topic templates in match order; client id →
 // consumer key; (application, API) → subscription; kid → verifier; token hash → opaque token).
 // Built once on the control thread by Compile() (compile.h), then shared read-only by every shard
-// through a shared_ptr<const Snapshot>; never mutated after that.
+// through a shared_ptr<const Snapshot>; never mutated after that. A credential delta builds the
+// next Snapshot from a copy of the current one (incremental.h): the credential indexes are
+// CowIndex (cow_index.h) and the APIs shared_ptr, so the copy shares all but what the delta touches.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "engine/config/cow_index.h"
 #include "engine/config/syntax.h"
 #include "engine/policy/address.h"
 #include "engine/policy/origin.h"
@@ -74,7 +77,7 @@ struct ConsumerKey {
 
 struct SigningKey {
   std::string kid;
-  std::unique_ptr<tls::PublicKey> key;
+  std::shared_ptr<const tls::PublicKey> key;  // shared by the snapshots a delta derives
   int64_t retire_after_unix_s = 0;
 };
 
@@ -138,20 +141,24 @@ struct Snapshot {
   bool configured = false;
   uint64_t version = 0;
   std::string agent_id;
-  std::vector<std::unique_ptr<Api>> apis;
+  std::vector<std::shared_ptr<const Api>> apis;
   // Host → vhost (exact names and aliases, then wildcards, then the default vhost; vhost.h), and
   // per vhost (by its position in the snapshot): request path prefix → API. A prefix is the
   // versioned context ("/chats/1.0.0") and, for default-version APIs, the bare context ("/chats").
   VhostIndex vhost_index;
   std::vector<absl::flat_hash_map<std::string, const Api*>> routes;
   absl::flat_hash_map<std::string, const Api*> apis_by_id;
-  absl::flat_hash_map<std::string, Application> applications;         // by id
-  absl::flat_hash_map<std::string, Subscription> subscriptions;       // by application_id + '\n' + api_id
-  absl::flat_hash_map<std::string, ConsumerKey> consumer_keys;        // by client_id
-  absl::flat_hash_map<std::string, SigningKey> signing_keys;          // by kid
-  absl::flat_hash_map<std::string, OpaqueToken> opaque_tokens;        // by raw 32-byte SHA-256
-  absl::flat_hash_set<std::string> revoked_jtis;
-  absl::flat_hash_map<std::string, ApiKey> api_keys;                  // by raw 32-byte SHA-256
+  CowIndex<Application> applications;    // by id
+  CowIndex<Subscription> subscriptions;  // by application_id + '\n' + api_id (SubscriptionKey)
+  CowIndex<std::string> subscription_keys;  // subscription id → its key in `subscriptions`
+  // False when two subscriptions share an (application, API): the last one wins the lookup, and
+  // removing it by id would have to find the other, so deltas touching subscriptions recompile.
+  bool subscriptions_unique = true;
+  CowIndex<ConsumerKey> consumer_keys;  // by client_id
+  CowIndex<SigningKey> signing_keys;    // by kid
+  CowIndex<OpaqueToken> opaque_tokens;  // by raw 32-byte SHA-256
+  CowSet revoked_jtis;
+  CowIndex<ApiKey> api_keys;             // by raw 32-byte SHA-256 (api_keys.h)
   absl::flat_hash_map<std::string, throttle::Policy> throttle_policies;  // by name, checked
   Settings settings;
   TokenValidation token_validation;
@@ -166,6 +173,9 @@ struct Snapshot {
   // The route table of the vhost a Host header selects (vhost.h), or null when none does.
   const absl::flat_hash_map<std::string, const Api*>* RoutesForHost(std::string_view host) const;
 };
+
+// The `subscriptions` key of an (application, API) pair.
+std::string SubscriptionKey(std::string_view application_id, std::string_view api_id);
 
 // An empty, unconfigured snapshot (version 0): every upgrade answers 503 until the first push.
 std::shared_ptr<const Snapshot> EmptySnapshot();

@@ -17,8 +17,7 @@ std::vector<ThrottleScope> ThrottleScopes(const Snapshot& snap, std::string_view
   };
   if (has_subscription)
     if (const Subscription* sub = snap.FindSubscription(application_id, api_id)) add(sub->plan, "sub", sub->id);
-  if (auto app = snap.applications.find(common::Sv(application_id)); app != snap.applications.end())
-    add(app->second.throttle_policy, "app", app->second.id);
+  if (const Application* app = snap.applications.Find(application_id)) add(app->throttle_policy, "app", app->id);
   if (auto api = snap.apis_by_id.find(common::Sv(api_id)); api != snap.apis_by_id.end())
     add(api->second->throttle_policy, "api", api->second->id);
   return out;

@@ -1,6 +1,7 @@
 // File: engine/server/server.cc
 #include "engine/server/server.h"
 #include "engine/config/delta.h"
+#include "engine/config/incremental.h"
 
 #include <sys/resource.h>
 
@@ -218,6 +219,12 @@ absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
   if (!compiled.ok()) return compiled.status();
   current_ = *compiled;
   current_proto_ = snapshot;
+  pending_deltas_.clear();
+  last_apply_incremental_ = false;
+  return SwapLocked(started);
+}
+
+ApplyResult Server::SwapLocked(std::chrono::steady_clock::time_point started) {
   // Swap on every shard and wait: when Apply returns, no shard serves the old config.
   std::vector<std::future<uint64_t>> done;
   for (auto& shard : shards_) {
@@ -229,17 +236,40 @@ absl::StatusOr<ApplyResult> Server::ApplyLocked(const v1::Snapshot& snapshot) {
   for (auto& f : done) result.connections_closed += f.get();
   last_apply_duration_us_ =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-  WSGATE_LOG(kInfo, "applied config version %d from agent '%s' (%d APIs; %d connections closed)",
+  WSGATE_LOG(kInfo, "applied config version %d from agent '%s' (%d APIs; %d connections closed%s; %d us)",
              static_cast<int64_t>(current_->version), current_->agent_id, static_cast<int>(current_->apis.size()),
-             static_cast<int64_t>(result.connections_closed));
+             static_cast<int64_t>(result.connections_closed), last_apply_incremental_ ? "; a delta" : "",
+             last_apply_duration_us_);
   return result;
 }
 
 absl::StatusOr<ApplyResult> Server::ApplyDelta(const v1::ApplyDeltaRequest& d) {
   std::lock_guard<std::mutex> lock(apply_mu_);
-  absl::StatusOr<v1::Snapshot> next = config::MergeDelta(current_proto_, d);
+  if (draining_) return absl::UnavailableError("the engine is draining (shutting down): the delta was not applied");
+  auto started = std::chrono::steady_clock::now();
+  // The compiled snapshot plus the delta (incremental.h), sharing all it does not touch.
+  auto next = config::ApplyCompiledDelta(*current_, d);
   if (!next.ok()) return next.status();
-  return ApplyLocked(*next);
+  if (*next == nullptr) {
+    // The rare delta the indexes cannot apply exactly: merge into the proto and recompile.
+    FoldDeltasLocked();
+    absl::StatusOr<v1::Snapshot> merged = config::MergeDelta(current_proto_, d);
+    if (!merged.ok()) return merged.status();
+    return ApplyLocked(*merged);
+  }
+  current_ = *std::move(next);
+  // The proto copy (for /config_dump and recompiles) catches up only when asked: merging 1M
+  // keys costs far more than the delta itself. Bounded, so the log cannot grow without limit.
+  pending_deltas_.push_back(d);
+  last_apply_incremental_ = true;
+  ApplyResult result = SwapLocked(started);
+  if (pending_deltas_.size() >= kMaxPendingDeltas) FoldDeltasLocked();
+  return result;
+}
+
+void Server::FoldDeltasLocked() {
+  for (const auto& d : pending_deltas_) config::MergeDeltaInto(d, &current_proto_);
+  pending_deltas_.clear();
 }
 
 uint64_t Server::applied_version() const {
@@ -288,9 +318,15 @@ bool Server::Ready(std::string* why) const {
   return reason == nullptr;
 }
 
-v1::Snapshot Server::AppliedProto() const {
+v1::Snapshot Server::AppliedProto() {
   std::lock_guard<std::mutex> lock(apply_mu_);
+  FoldDeltasLocked();
   return current_proto_;
+}
+
+bool Server::last_apply_incremental() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return last_apply_incremental_;
 }
 
 int64_t Server::last_apply_duration_us() const {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -94,8 +95,10 @@ class Server {
   // snapshot from the same agent with a version <= the applied one is acknowledged without
   // change. INVALID_ARGUMENT (field path) leaves the current config in force.
   absl::StatusOr<ApplyResult> Apply(const v1::Snapshot& snapshot);
-  // Applies a delta on top of the current proto snapshot. FAILED_PRECONDITION when
-  // base_version/agent_id do not match the applied snapshot.
+  // Applies a delta (ApplyDeltaRequest: keys, tokens, revocations, subscriptions, signing keys)
+  // to the compiled snapshot without recompiling it (config/incremental.h), swaps the result
+  // into every shard like Apply and waits. FAILED_PRECONDITION when base_version/agent_id do
+  // not match the applied snapshot (the agent then sends a full one).
   absl::StatusOr<ApplyResult> ApplyDelta(const v1::ApplyDeltaRequest& delta);
 
   uint64_t applied_version() const;
@@ -110,10 +113,14 @@ class Server {
   // Whether the engine should get traffic: a config applied (pushed or --config), every
   // listener bound (Start succeeded) and not draining. `why` (may be null) says what is missing.
   bool Ready(std::string* why) const;
-  // The applied snapshot as pushed (empty before the first one).
-  v1::Snapshot AppliedProto() const;
-  // How long the last successful Apply took to compile and swap on every shard.
+  // The applied snapshot as pushed, with the deltas applied since merged in (empty before the
+  // first one). Not const: it folds the pending deltas into the kept proto.
+  v1::Snapshot AppliedProto();
+  // How long the last successful Apply or ApplyDelta took, from the call to the last shard
+  // having swapped it in (compile or delta, then every shard).
   int64_t last_apply_duration_us() const;
+  // Whether that was a delta applied without recompiling.
+  bool last_apply_incremental() const;
 
   // The connection registry (registry.h; implemented in registry.cc). Each asks the shards on
   // their own loops and waits up to 2 s for an answer (UNAVAILABLE when a shard has ended).
@@ -139,6 +146,11 @@ class Server {
 
  private:
   absl::StatusOr<ApplyResult> ApplyLocked(const v1::Snapshot& snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Posts current_ to every shard and waits for all of them.
+  ApplyResult SwapLocked(std::chrono::steady_clock::time_point started) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Merges pending_deltas_ into current_proto_ (O(snapshot + deltas)).
+  void FoldDeltasLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  static constexpr size_t kMaxPendingDeltas = 1024;
 
   ServerOptions options_;
   uint16_t port_ = 0;
@@ -153,7 +165,11 @@ class Server {
   std::atomic<int64_t> engine_connections_{0};  // settings.max_connections, across shards
   std::vector<std::unique_ptr<Shard>> shards_;
   mutable std::mutex apply_mu_;  // serializes pushes; never taken on a shard thread
+  // The last full snapshot pushed, and the deltas applied since (in order): AppliedProto() merges
+  // them on demand.
   v1::Snapshot current_proto_ ABSL_GUARDED_BY(apply_mu_);
+  std::vector<v1::ApplyDeltaRequest> pending_deltas_ ABSL_GUARDED_BY(apply_mu_);
+  bool last_apply_incremental_ ABSL_GUARDED_BY(apply_mu_) = false;
   std::shared_ptr<const config::Snapshot> current_ ABSL_GUARDED_BY(apply_mu_);
   bool draining_ ABSL_GUARDED_BY(apply_mu_) = false;
   bool started_ ABSL_GUARDED_BY(apply_mu_) = false;

@@ -29,17 +29,17 @@ std::vector<UsageWindow> UsageOf(const config::Snapshot& snap, const throttle::R
     if (const throttle::Counter* c = registry.Find(absl::StrCat(key_prefix, ":", id))) w.used = c->Count(window);
     out.push_back(std::move(w));
   };
-  for (const auto& [key, sub] : snap.subscriptions) {
+  snap.subscriptions.ForEach([&](const std::string&, const config::Subscription& sub) {
     if ((!f.subscription_id.empty() && sub.id != f.subscription_id) ||
         (!f.application_id.empty() && sub.application_id != f.application_id) ||
         (!f.api_id.empty() && sub.api_id != f.api_id))
-      continue;
+      return;
     add("subscription", "sub", sub.id, sub.plan, sub.application_id, sub.api_id);
-  }
+  });
   if (f.subscription_id.empty()) {
-    for (const auto& [id, app] : snap.applications) {
+    snap.applications.ForEach([&](const std::string& id, const config::Application& app) {
       if (f.application_id.empty() || id == f.application_id) add("application", "app", id, app.throttle_policy, id, "");
-    }
+    });
     for (const auto& [id, api] : snap.apis_by_id) {
       if (f.api_id.empty() || id == f.api_id) add("api", "api", id, api->throttle_policy, "", id);
     }

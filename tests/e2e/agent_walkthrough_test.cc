@@ -73,6 +73,8 @@ TEST_F(AgentWalkthrough, CommandsTokenAndClientThroughTheEngine) {
   // Revoking the token closes the live listen-only socket (wscat exits 0 on a close frame).
   CtlOk({"token", "revoke", token});
   EXPECT_EQ(notifications->Wait(kTimeoutMs), 0) << notifications->output();
+  // Only credentials changed: the agent sent it as a delta (issue 20), not a full snapshot.
+  EXPECT_NE(agent_->output().find(" as a delta ("), std::string::npos) << agent_->output();
   auto refused = Wscat("/chats/1.0.0/notifications", token);
   EXPECT_NE(refused->Wait(kTimeoutMs), 0);
   EXPECT_NE(refused->output().find("401"), std::string::npos) << refused->output();
