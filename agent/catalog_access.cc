@@ -391,6 +391,7 @@ absl::StatusOr<std::string> Catalog::Jwks() {
     WSGATE_ASSIGN_OR_RETURN(auto key, SigningKey::FromPrivatePem(static_cast<v1::SigningAlgorithm>(st.Int(1)), st.Text(0), st.Text(2)));
     keys.push_back(key->Jwk());
   }
+  WSGATE_RETURN_IF_ERROR(AddBackendJwks(keys));  // catalog_backend.cc
   return DumpJson({{"keys", std::move(keys)}});
 }
 

@@ -137,6 +137,7 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
     });
     if (!held) return Refuse(403, "User NOT authorized to access the resource");
   }
+  result.scopes = std::move(scopes);
   return result;
 }
 
