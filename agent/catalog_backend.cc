@@ -68,15 +68,8 @@ absl::StatusOr<std::vector<v1::SigningKeyInfo>> Catalog::ListBackendKeys() {
       "WHERE active = 1 OR retire_after_s > ? ORDER BY created_ms");
   st.Bind(1, NowS());
   while (st.Next()) {
-    v1::SigningKeyInfo k;
-    k.set_kid(st.Text(0));
-    k.set_algorithm(static_cast<v1::SigningAlgorithm>(st.Int(1)));
-    k.set_public_key_pem(st.Text(2));
-    k.set_active(st.Int(3) != 0);
-    k.set_created_unix_ms(st.Int(4));
-    k.set_retire_after_unix_s(st.Int(5));
-    k.set_backend(true);
-    out.push_back(std::move(k));
+    out.push_back(SigningKeyRow(st));
+    out.back().set_backend(true);
   }
   WSGATE_RETURN_IF_ERROR(st.status());
   return out;

@@ -33,7 +33,7 @@ constexpr int kTimeoutMs = 15000;
 
 std::string Decode(const std::string& b64url) {
   std::string out;
-  EXPECT_TRUE(wsgate::engine::common::Base64UrlDecode(b64url, &out)) << b64url;
+  EXPECT_TRUE(wsgate::common::Base64UrlDecode(b64url, &out)) << b64url;
   return out;
 }
 
@@ -129,7 +129,8 @@ class BackendJwtE2e : public ::testing::Test {
                                         kTimeoutMs, &jwks),
               0);
     bool verified = false;
-    for (const auto& k : Json::parse(jwks)["keys"])
+    Json doc = Json::parse(jwks);
+    for (const auto& k : doc["keys"])
       if (k["kid"] == *kid) verified = VerifyEs256(k, parts[0] + "." + parts[1], Decode(parts[2]));
     EXPECT_TRUE(verified) << "kid " << *kid << " not in, or not verified by, " << jwks;
     return Json::parse(Decode(parts[1]));

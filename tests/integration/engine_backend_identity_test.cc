@@ -26,6 +26,7 @@ class EngineBackendIdentityTest : public EngineFixture {
     v1::Snapshot s = BaseSnapshot(version);
     v1::Api* api = s.mutable_apis(0);
     api->mutable_production_endpoint()->set_url(absl::StrCat("ws://127.0.0.1:", recorder_.port()));
+    api->mutable_sandbox_endpoint()->set_url(absl::StrCat("ws://127.0.0.1:", recorder_.port()));
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(backend_text, api->mutable_backend()));
     s.mutable_applications(0)->set_owner("alice");
     s.mutable_applications(0)->set_throttle_policy("Unlimited");
@@ -47,9 +48,9 @@ class EngineBackendIdentityTest : public EngineFixture {
     EXPECT_EQ(parts.size(), 3u) << jwt;
     if (parts.size() != 3) return Json();
     std::string header, payload, signature;
-    EXPECT_TRUE(engine::common::Base64UrlDecode(parts[0], &header));
-    EXPECT_TRUE(engine::common::Base64UrlDecode(parts[1], &payload));
-    EXPECT_TRUE(engine::common::Base64UrlDecode(parts[2], &signature));
+    EXPECT_TRUE(wsgate::common::Base64UrlDecode(parts[0], &header));
+    EXPECT_TRUE(wsgate::common::Base64UrlDecode(parts[1], &payload));
+    EXPECT_TRUE(wsgate::common::Base64UrlDecode(parts[2], &signature));
     EXPECT_EQ(Json::parse(header), Json::parse(R"({"typ":"JWT","alg":"ES256","kid":"backend-k1"})"));
     auto pub = engine::tls::PublicKey::FromPem(engine::tls::SignatureAlgorithm::kEs256, backend_key_->PublicKeyPem());
     EXPECT_TRUE((*pub)->Verify(parts[0] + "." + parts[1], signature)) << "bad signature";

@@ -12,7 +12,7 @@ const std::set<std::string>& BoolFlags() {
                                               "production-only", "unlimited", "no-wait", "help", "clear",
                                               "require-origin", "dry-run", "prune", "count-only", "no-policy",
                                               "binary", "standalone", "opaque", "once",
-                                              "backend-jwt", "clear-pass-headers", "backend"};
+                                              "backend-jwt", "no-backend-jwt", "clear-pass-headers", "backend"};
   return names;
 }
 

@@ -31,7 +31,8 @@ class CatalogBackendTest : public CatalogFixture {
   }
   std::vector<std::string> JwksKids() {
     std::vector<std::string> kids;
-    for (const auto& k : Json::parse(*catalog_->Jwks())["keys"]) kids.push_back(k["kid"]);
+    Json jwks = Json::parse(*catalog_->Jwks());
+    for (const auto& k : jwks["keys"]) kids.push_back(k["kid"]);
     return kids;
   }
 };
