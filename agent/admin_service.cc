@@ -271,10 +271,20 @@ WSGATE_RPC(RevokeToken, v1::RevokeTokenRequest, v1::Empty) {
   });
 }
 WSGATE_RPC(RotateSigningKey, v1::RotateSigningKeyRequest, v1::SigningKeyInfo) {
-  return Call(ctx, [&] { return Set(catalog_.RotateSigningKey(req->algorithm()), resp); });
+  return Call(ctx, [&] {
+    return Set(req->backend() ? catalog_.RotateBackendKey(req->algorithm()) : catalog_.RotateSigningKey(req->algorithm()),
+               resp);
+  });
 }
 WSGATE_RPC(ListSigningKeys, v1::Empty, v1::ListSigningKeysResponse) {
-  return Call(ctx, [&] { return Fill(catalog_.ListSigningKeys(), resp->mutable_keys()); });
+  return Call(ctx, [&]() -> absl::Status {
+    absl::Status s = Fill(catalog_.ListSigningKeys(), resp->mutable_keys());
+    if (!s.ok()) return s;
+    v1::ListSigningKeysResponse backend;  // issue 14 item 7: the backend-signing keys after them
+    s = Fill(catalog_.ListBackendKeys(), backend.mutable_keys());
+    for (auto& k : *backend.mutable_keys()) *resp->add_keys() = std::move(k);
+    return s;
+  });
 }
 WSGATE_RPC(CreateThrottlePolicy, v1::ThrottlePolicy, v1::ThrottlePolicy) {
   return Call(ctx, [&] { return Set(catalog_.CreatePolicy(*req), resp); });

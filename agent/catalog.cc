@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 11;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -201,7 +201,8 @@ absl::Status Catalog::Migrate() {
   }
   if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
   if (version < 9) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV9));    // API keys
-  // Later migrations go here: if (version < 10) { ... }
+  if (version < 11) WSGATE_RETURN_IF_ERROR(MigrateBackendKeys());  // backend JWT keys (catalog_backend.cc)
+  // Later migrations go here: if (version < 12) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -392,6 +393,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
     api->set_throttle_policy(spec.throttle_policy());
     *api->mutable_plans() = spec.plans();
     if (spec.has_access()) *api->mutable_access() = spec.access();
+    if (spec.has_backend()) *api->mutable_backend() = spec.backend();
     api->set_max_message_bytes(spec.max_message_bytes());
     api->set_idle_timeout_ms(spec.idle_timeout_ms());
     api->set_max_lifetime_ms(spec.max_lifetime_ms());
@@ -448,6 +450,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   while (policies.Next()) s.add_throttle_policies()->ParseFromString(policies.Text(0));
   WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
   WSGATE_RETURN_IF_ERROR(AddApiKeysToSnapshot(now, s));       // catalog_api_keys.cc
+  WSGATE_RETURN_IF_ERROR(AddBackendKeyToSnapshot(s));         // catalog_backend.cc
   return s;
 }
 

@@ -153,8 +153,13 @@ class Catalog {
   absl::Status RevokeTokenOfClient(const std::string& consumer_key, const std::string& token);
   absl::StatusOr<v1::SigningKeyInfo> RotateSigningKey(v1::SigningAlgorithm alg);
   absl::StatusOr<std::vector<v1::SigningKeyInfo>> ListSigningKeys();
-  // {"keys":[...]} with every key that may still verify a live token.
+  // {"keys":[...]} with every key that may still verify a live token (and, issue 14 item 7,
+  // every backend-signing key that may still verify a backend JWT).
   absl::StatusOr<std::string> Jwks();
+  // Issue 14 item 7 (catalog_backend.cc): the backend-signing key (ES256 by default); the old one
+  // stays in the JWKS until the JWTs it signed have expired. ListSigningKeys lists these too.
+  absl::StatusOr<v1::SigningKeyInfo> RotateBackendKey(v1::SigningAlgorithm alg);
+  absl::StatusOr<std::vector<v1::SigningKeyInfo>> ListBackendKeys();
   // The roles of an application owner, for scope role bindings (issue 14 item 1). The only place
   // roles come from: every role for the built-in `admin`, none for anyone else (until users
   // with roles exist).
@@ -246,6 +251,11 @@ class Catalog {
   bool PolicyExists(const std::string& name, v1::PolicyLevel level) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::unique_ptr<SigningKey>> ActiveKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertSigningKey(const SigningKey& key, bool active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Issue 14 item 7 (catalog_backend.cc).
+  absl::Status MigrateBackendKeys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertBackendKey(v1::SigningAlgorithm alg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddBackendJwks(Json& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AddBackendKeyToSnapshot(v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::AccessToken> IssueTokenLocked(const std::string& application_id, const std::string& consumer_key,
                                                    v1::KeyType type, const std::vector<std::string>& scopes,
                                                    uint32_t ttl_s, bool opaque) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

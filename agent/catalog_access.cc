@@ -343,6 +343,19 @@ absl::Status Catalog::InsertSigningKey(const SigningKey& key, bool active) {
       .Run();
 }
 
+namespace catalog_internal {
+v1::SigningKeyInfo SigningKeyRow(Statement& st) {
+  v1::SigningKeyInfo k;
+  k.set_kid(st.Text(0));
+  k.set_algorithm(static_cast<v1::SigningAlgorithm>(st.Int(1)));
+  k.set_public_key_pem(st.Text(2));
+  k.set_active(st.Int(3) != 0);
+  k.set_created_unix_ms(st.Int(4));
+  k.set_retire_after_unix_s(st.Int(5));
+  return k;
+}
+}  // namespace catalog_internal
+
 absl::StatusOr<std::unique_ptr<SigningKey>> Catalog::ActiveKey() {
   Statement st = db_.Prepare("SELECT kid, algorithm, private_pem FROM signing_keys WHERE active = 1");
   if (!st.Next()) return absl::InternalError("no active signing key");
@@ -369,16 +382,7 @@ absl::StatusOr<std::vector<v1::SigningKeyInfo>> Catalog::ListSigningKeys() {
       "SELECT kid, algorithm, public_pem, active, created_ms, retire_after_s FROM signing_keys "
       "WHERE active = 1 OR retire_after_s > ? ORDER BY created_ms");
   st.Bind(1, NowS());
-  while (st.Next()) {
-    v1::SigningKeyInfo k;
-    k.set_kid(st.Text(0));
-    k.set_algorithm(static_cast<v1::SigningAlgorithm>(st.Int(1)));
-    k.set_public_key_pem(st.Text(2));
-    k.set_active(st.Int(3) != 0);
-    k.set_created_unix_ms(st.Int(4));
-    k.set_retire_after_unix_s(st.Int(5));
-    out.push_back(std::move(k));
-  }
+  while (st.Next()) out.push_back(catalog_internal::SigningKeyRow(st));
   return out;
 }
 
@@ -392,6 +396,7 @@ absl::StatusOr<std::string> Catalog::Jwks() {
     WSGATE_ASSIGN_OR_RETURN(auto key, SigningKey::FromPrivatePem(static_cast<v1::SigningAlgorithm>(st.Int(1)), st.Text(0), st.Text(2)));
     keys.push_back(key->Jwk());
   }
+  WSGATE_RETURN_IF_ERROR(AddBackendJwks(keys));  // catalog_backend.cc
   return DumpJson({{"keys", std::move(keys)}});
 }
 

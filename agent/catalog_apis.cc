@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "agent/catalog_internal.h"
+#include "engine/http/forward.h"
 #include "agent/lifecycle.h"
 #include "agent/settings.h"
 #include "engine/common/base64.h"
@@ -223,6 +224,15 @@ absl::Status Catalog::ValidateSpec(v1::ApiSpec& spec) {
       return absl::InvalidArgumentError(absl::StrCat("access.allowed_", o.status().message()));
     if (auto ip = engine::policy::IpRules::Compile(allow, deny); !ip.ok())
       return absl::InvalidArgumentError(absl::StrCat("access.ip_", ip.status().message()));
+  }
+  if (spec.has_backend()) {  // issue 14 item 7: the engine's own rules (engine/http/forward.h)
+    v1::BackendIdentity& b = *spec.mutable_backend();
+    std::vector<std::string> pass(b.pass_headers().begin(), b.pass_headers().end());
+    if (std::string error = engine::http::CheckBackendIdentity(b.jwt(), b.jwt_header(), b.jwt_validity_s(), pass);
+        !error.empty())
+      return absl::InvalidArgumentError(error);
+    if (b.jwt() && b.jwt_header().empty()) b.set_jwt_header(std::string(engine::http::kDefaultJwtHeader));
+    if (b.jwt() && b.jwt_validity_s() == 0) b.set_jwt_validity_s(engine::http::kDefaultJwtValidityS);
   }
   if (spec.security().empty()) spec.add_security("oauth2");
   for (auto& scheme : *spec.mutable_security()) {

@@ -55,6 +55,10 @@ absl::Status ValidScopes(const std::string& field, const google::protobuf::Repea
 // INVALID_ARGUMENT "token_format: ..." (catalog_tokens.cc).
 absl::StatusOr<v1::TokenFormat> CheckTokenFormat(v1::TokenFormat format);
 
+// A signing key's row (kid, algorithm, public_pem, active, created_ms, retire_after_s), token or
+// backend key alike (catalog_access.cc, catalog_backend.cc).
+v1::SigningKeyInfo SigningKeyRow(Statement& st);
+
 // Column 0 of every row of `st`; a step error is returned, not taken for the end.
 absl::StatusOr<std::vector<std::string>> Ids(Statement& st);
 

@@ -11,6 +11,7 @@ v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot) {
     if (v.has_tls() && !v.tls().key_pem().empty()) v.mutable_tls()->set_key_pem(kRedacted);
   }
   for (v1::OpaqueToken& t : *out.mutable_opaque_tokens()) t.clear_sha256();
+  if (out.has_backend_signing_key()) out.mutable_backend_signing_key()->set_private_key_pem(kRedacted);
   return out;
 }
 

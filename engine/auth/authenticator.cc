@@ -147,6 +147,7 @@ AuthResult Admit(const config::Snapshot& snapshot, const config::RouteResult& ro
     });
     if (!held) return Refuse(403, "User NOT authorized to access the resource");
   }
+  result.scopes = std::move(scopes);
   return result;
 }
 

@@ -76,6 +76,7 @@ struct AuthResult {
   std::string message;  // the response body when refused
   Identity identity;
   const config::Endpoint* endpoint = nullptr;  // production or sandbox, by key type
+  std::vector<std::string> scopes;  // the token's (issue 14 item 7: the backend JWT's "scope")
 
   static AuthResult Refused(int status, std::string message) {
     AuthResult r;

@@ -18,6 +18,7 @@
 #include "engine/config/access.h"
 #include "engine/config/credentials.h"
 #include "engine/config/settings.h"
+#include "engine/http/forward.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -42,6 +43,31 @@ bool MoreSpecific(const Topic& a, const Topic& b) {
 absl::Status CheckMapping(const std::string& path, const Topic& topic) {
   absl::Status s = CheckUrlMapping(topic);
   return s.ok() ? s : FieldError(path, s.message());
+}
+
+// Issue 14 item 7: an API's backend identity (http/forward.h has the rules the agent checks too).
+absl::Status CompileBackend(const v1::BackendIdentity& in, const std::string& path, BackendIdentity* out) {
+  std::vector<std::string> pass(in.pass_headers().begin(), in.pass_headers().end());
+  std::string error = http::CheckBackendIdentity(in.jwt(), in.jwt_header(), in.jwt_validity_s(), pass);
+  if (!error.empty()) return FieldError(path + "." + error.substr(0, error.find(':')), error.substr(error.find(':') + 2));
+  out->jwt = in.jwt();
+  out->jwt_header = in.jwt_header().empty() ? std::string(http::kDefaultJwtHeader) : in.jwt_header();
+  out->jwt_header_lower = absl::AsciiStrToLower(out->jwt_header);
+  out->jwt_validity_s = in.jwt_validity_s() == 0 ? http::kDefaultJwtValidityS : in.jwt_validity_s();
+  for (std::string& name : pass) out->pass_headers.push_back(absl::AsciiStrToLower(name));
+  return absl::OkStatus();
+}
+
+absl::Status CompileBackendKey(const v1::BackendSigningKey& in, Snapshot* out) {
+  if (in.private_key_pem().empty()) return absl::OkStatus();
+  tls::SignatureAlgorithm alg = tls::SignatureAlgorithm::kEs256;
+  if (in.algorithm() == v1::RS256) alg = tls::SignatureAlgorithm::kRs256;
+  if (in.algorithm() == v1::EDDSA) alg = tls::SignatureAlgorithm::kEdDsa;
+  if (in.kid().empty()) return FieldError("backend_signing_key.kid", "must not be empty");
+  auto key = tls::PrivateKey::FromPem(alg, in.private_key_pem());
+  if (!key.ok()) return FieldError("backend_signing_key.private_key_pem", key.status().message());
+  out->backend_key = std::make_unique<BackendKey>(BackendKey{in.kid(), *std::move(key)});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Endpoint> CompileEndpoint(const std::string& path, const v1::Endpoint& in, const Resolver& resolver) {
@@ -204,6 +230,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     out->throttle_policies[p.name()] = *std::move(policy);
   }
 
+  WSGATE_RETURN_IF_ERROR(CompileBackendKey(in.backend_signing_key(), out.get()));
   for (int i = 0; i < in.apis_size(); ++i) {
     const v1::Api& a = in.apis(i);
     std::string path = absl::StrCat("apis[", i, "]");
@@ -243,6 +270,9 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
       return FieldError(path, "needs a production_endpoint or a sandbox_endpoint");
     WSGATE_RETURN_IF_ERROR(CompileAccess(a.access(), path + ".access", &api->origins, &api->ip));
     WSGATE_RETURN_IF_ERROR(CompileSecuritySchemes(a, path + ".security_schemes", *api));  // api_keys.h
+    WSGATE_RETURN_IF_ERROR(CompileBackend(a.backend(), path, &api->backend));
+    if (api->backend.jwt && out->backend_key == nullptr)
+      return FieldError(path + ".backend.jwt", "needs a backend_signing_key to sign with");
     if (!api->throttle_policy.empty() && !out->throttle_policies.contains(api->throttle_policy))
       return FieldError(path + ".throttle_policy", absl::StrCat("unknown policy '", api->throttle_policy, "'"));
     for (int j = 0; j < a.topics_size(); ++j) {
@@ -268,6 +298,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
                                 ? std::string(api->context)
                                 : absl::StrCat(api->context, "/{version}");
     versioned.replace(versioned.find("{version}"), 9, api->version);
+    api->backend.api_context = versioned;
     std::string bare = api->context;
     if (size_t v = bare.find("/{version}"); v != std::string::npos) bare.erase(v, 10);
     if (a.vhosts_size() == 0) return FieldError(path + ".vhosts", "an API must be deployed to at least one vhost");
@@ -290,7 +321,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   for (int i = 0; i < in.applications_size(); ++i) {
     const auto& a = in.applications(i);
     if (a.id().empty()) return FieldError(absl::StrCat("applications[", i, "].id"), "must not be empty");
-    out->applications.Insert(a.id(), Application{a.id(), a.name(), a.blocked(), a.throttle_policy()});
+    out->applications.Insert(a.id(), Application{a.id(), a.name(), a.blocked(), a.throttle_policy(), a.owner()});
   }
   // Credentials (credentials.h: the same checks a delta's entries get).
   out->subscriptions.Reserve(static_cast<size_t>(in.subscriptions_size()));

@@ -33,6 +33,16 @@
 
 namespace wsgate::engine::config {
 
+// Issue 14 item 7: what the backend learns about the caller (v1::BackendIdentity, compiled).
+struct BackendIdentity {
+  bool jwt = false;
+  std::string jwt_header;        // as sent, e.g. "X-JWT-Assertion"
+  std::string jwt_header_lower;  // for dropping a client's header of that name
+  uint32_t jwt_validity_s = 900;
+  std::vector<std::string> pass_headers;  // lowercase; empty: Origin and User-Agent only
+  std::string api_context;                // the versioned context, "/chats/1.0.0" (WSO2's apicontext)
+};
+
 struct Api {
   uint32_t index = 0;  // dense, for per-API counters
   std::string id, name, context, version;
@@ -57,12 +67,20 @@ struct Api {
   // Issue 14 item 4: the security schemes it accepts (v1::Api.security_schemes; empty = oauth2).
   bool oauth2 = true;
   bool api_key = false;
+  BackendIdentity backend;         // issue 14 item 7
 };
 
 struct Application {
   std::string id, name;
   bool blocked = false;
   std::string throttle_policy;
+  std::string owner;  // the subscriber (backend JWT claim)
+};
+
+// The key backend JWTs are signed with (v1::Snapshot.backend_signing_key).
+struct BackendKey {
+  std::string kid;
+  std::unique_ptr<tls::PrivateKey> key;
 };
 
 struct Subscription {
@@ -165,6 +183,8 @@ struct Snapshot {
   // wss termination: the default certificate plus per-vhost ones (SNI). Null: no TLS configured,
   // so the wss listener refuses connections.
   std::shared_ptr<const tls::ServerTlsContext> server_tls;
+  // Issue 14 item 7: null when the agent pushed none (an API with backend.jwt is refused then).
+  std::unique_ptr<BackendKey> backend_key;
 
   // The largest message an API's connections may send or receive (its override, else the
   // engine-wide setting); an unknown api_id gets the engine-wide setting.

@@ -43,6 +43,7 @@ std::string FormatUpstreamRequest(const UpstreamRequest& r) {
   if (!r.extensions.empty()) absl::StrAppend(&out, "Sec-WebSocket-Extensions: ", Sv(r.extensions), "\r\n");
   if (!r.origin.empty()) absl::StrAppend(&out, "Origin: ", Sv(r.origin), "\r\n");
   if (!r.user_agent.empty()) absl::StrAppend(&out, "User-Agent: ", Sv(r.user_agent), "\r\n");
+  out.append(r.extra_headers);
   absl::StrAppend(&out, "X-Forwarded-For: ", Sv(r.forwarded_for), r.forwarded_for.empty() ? "" : ", ", Sv(r.client_ip),
                   "\r\n\r\n");
   return out;

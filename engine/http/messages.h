@@ -28,6 +28,9 @@ struct UpstreamRequest {
   std::string_view forwarded_for;  // the client's X-Forwarded-For ("" none)
   std::string_view client_ip;    // appended to X-Forwarded-For
   std::string_view extensions;   // the client's permessage-deflate offers (extensions.h; "" none)
+  // Issue 14 item 7: whole header lines ("Name: value\r\n"): the API's pass-through headers
+  // (forward.h) and its backend JWT.
+  std::string_view extra_headers;
 };
 std::string FormatUpstreamRequest(const UpstreamRequest& r);
 

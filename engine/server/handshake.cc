@@ -21,6 +21,7 @@
 #include "engine/config/access.h"
 #include "engine/config/router.h"
 #include "engine/http/extensions.h"
+#include "engine/http/forward.h"
 #include "engine/http/messages.h"
 #include "engine/http/response.h"
 #include "engine/http/upgrade.h"
@@ -173,10 +174,22 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   up.key = key;
   up.protocols = check.protocols;
   up.extensions = c.client_extensions;
-  if (const http::Header* origin = req.Find("origin")) up.origin = origin->value;
-  if (const http::Header* ua = req.Find("user-agent")) up.user_agent = ua->value;
+  const config::BackendIdentity& backend = route.api->backend;
+  if (backend.pass_headers.empty()) {  // no allow-list: Origin and User-Agent, nothing else
+    if (const http::Header* origin = req.Find("origin")) up.origin = origin->value;
+    if (const http::Header* ua = req.Find("user-agent")) up.user_agent = ua->value;
+  }
   if (const http::Header* xff = req.Find("x-forwarded-for")) up.forwarded_for = xff->value;
   up.client_ip = c.client_ip;
+  // Issue 14 item 7: the listed client headers, then the backend JWT (a client's own copy of
+  // its header is never passed).
+  std::string extra = http::PassHeaders(req, backend.pass_headers, backend.jwt ? backend.jwt_header_lower : "");
+  if (backend.jwt && snap.backend_key != nullptr && !c.identity.anonymous) {
+    auth::BackendClaims claims = auth::ClaimsFor(snap, *route.api, c.identity, auth.scopes);
+    absl::StrAppend(&extra, backend.jwt_header, ": ",
+                    backend_jwts_.Get(*snap.backend_key, claims, backend.jwt_validity_s, now_s_), "\r\n");
+  }
+  up.extra_headers = extra;
   std::string out = http::FormatUpstreamRequest(up);
   c.early_client = c.request.substr(consumed);
   c.request = std::string();

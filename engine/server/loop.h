@@ -39,6 +39,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "engine/auth/authenticator.h"
+#include "engine/auth/backend_jwt.h"
 #include "engine/common/clock.h"
 #include "engine/common/log.h"
 #include "engine/config/snapshot.h"
@@ -252,6 +253,7 @@ class Loop {
   std::vector<io::Tag> starved_;  // recvs that stopped for lack of buffers (tags: a slot may be reused)
   std::shared_ptr<const config::Snapshot> snapshot_;
   auth::Authenticator authenticator_;
+  auth::BackendJwtCache backend_jwts_;  // issue 14 item 7: signed backend JWTs (handshake.cc)
   ShardStats stats_;
   uint64_t wake_value_ = 0;
   bool wake_armed_ = false;

@@ -139,6 +139,23 @@ absl::StatusOr<std::unique_ptr<PrivateKey>> PrivateKey::Generate(SignatureAlgori
   return std::unique_ptr<PrivateKey>(new PrivateKey(alg, std::move(impl)));
 }
 
+absl::StatusOr<std::unique_ptr<PrivateKey>> PrivateKey::FromPem(SignatureAlgorithm alg, std::string_view pem) {
+  if (pem.size() > (1 << 20)) return absl::InvalidArgumentError("private key PEM too large");
+  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  auto impl = std::make_unique<Impl>();
+  if (bio) impl->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!impl->key) return absl::InvalidArgumentError("not a PEM private key");
+  // The public half must pass PublicKey's checks for `alg` (key type, size, curve).
+  bssl::UniquePtr<BIO> out(BIO_new(BIO_s_mem()));
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!PEM_write_bio_PUBKEY(out.get(), impl->key.get()) || !BIO_mem_contents(out.get(), &data, &len))
+    return absl::InvalidArgumentError("not a usable private key");
+  auto pub = PublicKey::FromPem(alg, std::string_view(reinterpret_cast<const char*>(data), len));
+  if (!pub.ok()) return pub.status();
+  return std::unique_ptr<PrivateKey>(new PrivateKey(alg, std::move(impl)));
+}
+
 std::string PrivateKey::Sign(std::string_view data) const {
   EVP_PKEY* key = impl_->key.get();
   if (alg_ == SignatureAlgorithm::kEs256) {
@@ -169,6 +186,15 @@ std::string PrivateKey::Sign(std::string_view data) const {
 std::string PrivateKey::PublicKeyPem() const {
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!PEM_write_bio_PUBKEY(bio.get(), impl_->key.get())) return {};
+  const uint8_t* data;
+  size_t len;
+  BIO_mem_contents(bio.get(), &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+std::string PrivateKey::PrivateKeyPem() const {
+  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!PEM_write_bio_PKCS8PrivateKey(bio.get(), impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr)) return {};
   const uint8_t* data;
   size_t len;
   BIO_mem_contents(bio.get(), &data, &len);

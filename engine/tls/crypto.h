@@ -50,16 +50,22 @@ class PublicKey {
   std::unique_ptr<Impl> impl_;
 };
 
-// A signing key. The engine never signs tokens; this exists for tests, benchmarks and the
-// development certificate generator.
+// A signing key. The engine never signs access tokens; it signs backend JWTs (auth/backend_jwt.h)
+// with the agent's pushed key (FromPem), and tests, benchmarks and the development certificate
+// generator use Generate.
 class PrivateKey {
  public:
   static absl::StatusOr<std::unique_ptr<PrivateKey>> Generate(SignatureAlgorithm alg);
+  // A PEM private key (PKCS#8 or traditional) that must match `alg` (RSA >= 2048 bits, P-256,
+  // Ed25519). INVALID_ARGUMENT otherwise; the message never quotes the key.
+  static absl::StatusOr<std::unique_ptr<PrivateKey>> FromPem(SignatureAlgorithm alg, std::string_view pem);
   ~PrivateKey();
   SignatureAlgorithm algorithm() const { return alg_; }
   // A JWS signature (raw r||s for ES256).
   std::string Sign(std::string_view data) const;
   std::string PublicKeyPem() const;
+  // PKCS#8 PEM, for tests and benchmarks that push a key as the agent does.
+  std::string PrivateKeyPem() const;
 
  private:
   struct Impl;

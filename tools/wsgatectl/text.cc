@@ -96,6 +96,10 @@ std::string ApiText(const v1::ApiInfo& a) {
   for (const auto& scope : s.scopes())  // declared scopes (issue 14)
     absl::StrAppend(&out, "  scope ", scope.name(), scope.roles().empty() ? "" : "  roles: " + absl::StrJoin(scope.roles(), ","),
                     scope.description().empty() ? "" : "  " + scope.description(), "\n");
+  if (s.backend().jwt())  // issue 14 item 7
+    absl::StrAppend(&out, "  backend JWT: ", s.backend().jwt_header(), ", valid ", s.backend().jwt_validity_s(), " s\n");
+  if (!s.backend().pass_headers().empty())
+    absl::StrAppend(&out, "  headers passed to the backend: ", absl::StrJoin(s.backend().pass_headers(), ", "), "\n");
   std::vector<std::string> deployed;
   for (uint32_t r : a.deployed_revisions()) deployed.push_back(std::to_string(r));
   absl::StrAppend(&out, "  deployed revisions: ", deployed.empty() ? "none" : absl::StrJoin(deployed, ", "));

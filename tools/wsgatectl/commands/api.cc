@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "agent/settings.h"
 #include "tools/wsgatectl/commands/commands.h"
 #include "tools/wsgatectl/invoke_urls.h"
@@ -26,12 +27,48 @@ void SetSecurity(const std::string& text, v1::ApiSpec* spec) {
   for (absl::string_view scheme : absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty()))
     spec->add_security(std::string(scheme));
 }
+// Issue 14 item 7: the backend JWT and the client headers passed to the backend (create and update).
+struct BackendFlags {
+  bool jwt = false, no_jwt = false, clear_pass = false;
+  std::string header, validity;
+  std::vector<std::string> pass;
+  void Register(common::FlagParser& f, bool update) {
+    f.AddBool("backend-jwt", &jwt, "send the backend a signed JWT about the caller (WSO2's X-JWT-Assertion)");
+    if (update) f.AddBool("no-backend-jwt", &no_jwt, "stop sending the backend JWT");
+    f.AddString("backend-jwt-header", &header, "the backend JWT's header (default X-JWT-Assertion)", "NAME");
+    f.AddString("backend-jwt-validity", &validity, "the backend JWT's validity, 1m..1h (default 15m)", "DURATION");
+    f.AddList("pass-header", &pass,
+              "a client header passed to the backend (repeatable; replaces the list; then only listed ones pass)",
+              "NAME");
+    if (update) f.AddBool("clear-pass-headers", &clear_pass, "forget the pass-header list (Origin and User-Agent pass)");
+  }
+  bool given() const { return jwt || no_jwt || clear_pass || !header.empty() || !validity.empty() || !pass.empty(); }
+  // Onto `b` (the API's current settings on update).
+  absl::Status Apply(v1::BackendIdentity* b) const {
+    if (jwt && no_jwt) return absl::InvalidArgumentError("--backend-jwt and --no-backend-jwt: give one of them");
+    if (clear_pass && !pass.empty()) return absl::InvalidArgumentError("--pass-header and --clear-pass-headers: give one");
+    if (jwt || no_jwt) b->set_jwt(jwt);
+    if (!header.empty()) b->set_jwt_header(header);
+    if (!validity.empty()) {
+      absl::Duration d;
+      if (!absl::ParseDuration(validity, &d) || d < absl::Seconds(1) || d != absl::Trunc(d, absl::Seconds(1)))
+        return absl::InvalidArgumentError(
+            absl::StrCat("--backend-jwt-validity: '", validity, "' is not a duration in whole seconds (e.g. 15m)"));
+      b->set_jwt_validity_s(static_cast<uint32_t>(absl::ToInt64Seconds(d)));
+    }
+    if (clear_pass || !pass.empty()) b->clear_pass_headers();
+    for (const auto& p : pass) b->add_pass_headers(p);
+    return absl::OkStatus();
+  }
+};
 
 struct CreateFlags {
   std::string context, version, endpoint, sandbox, description, security;
   bool default_version = false;
+  BackendFlags backend;
   void Register(common::FlagParser& f) {
     f.AddString("security", &security, kSecurityHelp, "SCHEMES");
+    backend.Register(f, false);
     f.AddString("context", &context, "context, e.g. /chats", "/CTX");
     f.AddString("version", &version, "version, e.g. 1.0.0", "V");
     f.AddString("endpoint", &endpoint, "production endpoint, ws:// or wss://", "URL");
@@ -54,6 +91,8 @@ absl::Status Create(Ctx& ctx, const CreateFlags& flags) {
   SetSecurity(flags.security, s);
   if (!flags.endpoint.empty()) s->mutable_production_endpoint()->set_url(flags.endpoint);
   if (!flags.sandbox.empty()) s->mutable_sandbox_endpoint()->set_url(flags.sandbox);
+  if (flags.backend.given())
+    if (absl::Status st = flags.backend.Apply(s->mutable_backend()); !st.ok()) return st;
   v1::ApiInfo resp;
   if (absl::Status st = Call(ctx, &Stub::CreateApi, req, resp); !st.ok()) return st;
   Print(ctx, resp, absl::StrCat("Created API ", resp.spec().name(), ":", resp.spec().version(), " (",
@@ -109,8 +148,10 @@ struct UpdateFlags {
   std::string endpoint, sandbox, description, policy, max_message_size, connect_timeout;
   std::string idle_timeout, max_lifetime, handshake_rate, handshake_burst, security;
   bool default_version = false, not_default_version = false, no_policy = false;
+  BackendFlags backend;
   void Register(common::FlagParser& f) {
     f.AddString("security", &security, kSecurityHelp, "SCHEMES");
+    backend.Register(f, true);
     f.AddString("policy", &policy, "attach an API-level throttle policy (policy create --level api)", "POLICY");
     f.AddBool("no-policy", &no_policy, "detach the API-level policy (unlimited)");
     f.AddString("max-message-size", &max_message_size,
@@ -214,6 +255,15 @@ absl::Status Update(Ctx& ctx, const UpdateFlags& flags) {
     req.add_update_fields("security");
   }
   if (absl::Status s = AddOverrides(ctx, flags, req); !s.ok()) return s;
+  if (flags.backend.given()) {  // the whole BackendIdentity is replaced: start from the current one
+    v1::ApiRef ref;
+    ref.set_api(req.api());
+    v1::ApiInfo current;
+    if (absl::Status s = Call(ctx, &Stub::GetApi, ref, current); !s.ok()) return s;
+    *req.mutable_spec()->mutable_backend() = current.spec().backend();
+    if (absl::Status s = flags.backend.Apply(req.mutable_spec()->mutable_backend()); !s.ok()) return s;
+    req.add_update_fields("backend");
+  }
   if (req.update_fields().empty()) return absl::InvalidArgumentError("nothing to update (see --help)");
   v1::ApiInfo resp;
   if (absl::Status s = Call(ctx, &Stub::UpdateApi, req, resp); !s.ok()) return s;
@@ -262,9 +312,10 @@ void AddApiCommands(std::vector<Command>& commands) {
                                  "API [--endpoint URL] [--sandbox-endpoint URL] [--description T] [--default-version] "
                                  "[--policy P | --no-policy] [--max-message-size SIZE] [--connect-timeout DURATION] "
                                  "[--idle-timeout DURATION] [--max-lifetime DURATION] [--handshake-rate N] "
-                                 "[--handshake-burst N]",
-                                 "change an API's endpoints, description, default-version flag, API-level policy or "
-                                 "limits",
+                                 "[--handshake-burst N] [--backend-jwt | --no-backend-jwt] [--backend-jwt-header NAME] "
+                                 "[--backend-jwt-validity DURATION] [--pass-header NAME]... [--clear-pass-headers]",
+                                 "change an API's endpoints, description, default-version flag, API-level policy, "
+                                 "limits or backend identity",
                                  1, 1, &Update));
   commands.push_back(
       MakeCommand("api delete", "API", "delete an API (not while deployed or subscribed)", 1, 1, &Delete));

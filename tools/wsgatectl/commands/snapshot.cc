@@ -67,6 +67,10 @@ absl::Status Write(Ctx& ctx, const SnapshotFlags& flags) {
       vhost.mutable_tls()->clear_key_pem();
       ++keys_left_out;
     }
+    if (!snapshot.backend_signing_key().private_key_pem().empty()) {  // issue 14 item 7
+      snapshot.mutable_backend_signing_key()->clear_private_key_pem();
+      ++keys_left_out;
+    }
   }
   std::string env = flags.env.empty() ? "the default environment" : absl::StrCat("environment '", flags.env, "'");
   std::string text;
@@ -80,7 +84,7 @@ absl::Status Write(Ctx& ctx, const SnapshotFlags& flags) {
   } else {
     text = absl::StrCat("# wsgate.v1.Snapshot of ", env, ", config version ", snapshot.version(),
                         keys_left_out > 0 ? absl::StrCat(" (", keys_left_out,
-                                                         " vhost TLS private key(s) left out: use --standalone "
+                                                         " private key(s) (vhost TLS, backend JWT) left out: use --standalone "
                                                          "for a file an engine can serve)")
                                           : std::string(),
                         "\n");

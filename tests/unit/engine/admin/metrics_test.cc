@@ -108,7 +108,11 @@ TEST(ConfigDump, PrivateKeysAndTokenHashesAreRemoved) {
   auto* t = s.add_opaque_tokens();
   t->set_sha256(std::string(32, '\x7f'));
   t->set_client_id("client");
+  s.mutable_backend_signing_key()->set_kid("backend-1");  // issue 14 item 7
+  s.mutable_backend_signing_key()->set_private_key_pem("-----BEGIN PRIVATE KEY-----\nBACKENDKEY\n-----END PRIVATE KEY-----\n");
   std::string json = ConfigDumpJson(s);
+  EXPECT_EQ(json.find("BACKENDKEY"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"private_key_pem\": \"REDACTED\""), std::string::npos) << json;
   EXPECT_EQ(json.find("SECRETKEY"), std::string::npos) << json;
   EXPECT_EQ(json.find("f39/f39/"), std::string::npos) << json;  // base64 of the 0x7f bytes
   EXPECT_NE(json.find("\"key_pem\": \"REDACTED\""), std::string::npos) << json;
