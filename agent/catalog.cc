@@ -19,7 +19,7 @@
 namespace wsgate::agent {
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 10;
 
 // Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
 // to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
@@ -88,6 +88,19 @@ constexpr const char* kSchemaV8 = R"sql(
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, roles INTEGER NOT NULL, credential_sha256 BLOB NOT NULL UNIQUE,
   created_ms INTEGER NOT NULL, rotated_ms INTEGER NOT NULL);
+)sql";
+
+// v10 (issue 14 item 6, helper idp): external identity providers (the spec as a blob; the last
+// good JWKS key set as a serialized v1::IdentityProvider holding only `keys`) and the client ids
+// registered to applications (catalog_idp.cc).
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE IF NOT EXISTS identity_providers (
+  name TEXT PRIMARY KEY, issuer TEXT NOT NULL UNIQUE, spec BLOB NOT NULL, keys BLOB NOT NULL,
+  fetched_ms INTEGER NOT NULL, last_error TEXT NOT NULL, next_fetch_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS idp_clients (
+  idp TEXT NOT NULL REFERENCES identity_providers(name), client_id TEXT NOT NULL,
+  application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (idp, client_id));
 )sql";
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
@@ -191,7 +204,8 @@ absl::Status Catalog::Migrate() {
     WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
   }
   if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
-  // Later migrations go here: if (version < 9) { ... }
+  if (version < 10) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV10));  // identity providers (idp)
+  // Later migrations go here: if (version < 11) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
   return tx.Commit();
 }
@@ -436,6 +450,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   Statement policies = db_.Prepare("SELECT policy FROM policies");
   while (policies.Next()) s.add_throttle_policies()->ParseFromString(policies.Text(0));
   WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
+  WSGATE_RETURN_IF_ERROR(AddIdentityProvidersToSnapshot(s));  // catalog_idp.cc
   return s;
 }
 

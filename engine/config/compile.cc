@@ -15,6 +15,7 @@
 #include "engine/config/admission_settings.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
+#include "engine/config/idp.h"
 #include "engine/config/settings.h"
 
 namespace wsgate::engine::config {
@@ -311,20 +312,11 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
   for (int i = 0; i < in.signing_keys_size(); ++i) {
     const auto& k = in.signing_keys(i);
     std::string path = absl::StrCat("signing_keys[", i, "]");
-    if (k.kid().empty()) return FieldError(path + ".kid", "must not be empty");
-    tls::SignatureAlgorithm alg;
-    switch (k.algorithm()) {
-      case v1::RS256:
-      case v1::SIGNING_ALGORITHM_UNSPECIFIED: alg = tls::SignatureAlgorithm::kRs256; break;
-      case v1::ES256: alg = tls::SignatureAlgorithm::kEs256; break;
-      case v1::EDDSA: alg = tls::SignatureAlgorithm::kEdDsa; break;
-      default: return FieldError(path + ".algorithm", "unknown algorithm");
-    }
-    auto key = tls::PublicKey::FromPem(alg, k.public_key_pem());
-    if (!key.ok()) return FieldError(path + ".public_key_pem", key.status().message());
+    WSGATE_ASSIGN_OR_RETURN(SigningKey key, CompileSigningKey(path, k));
     if (out->signing_keys.contains(k.kid())) return FieldError(path + ".kid", absl::StrCat("duplicate kid '", k.kid(), "'"));
-    out->signing_keys[k.kid()] = SigningKey{k.kid(), *std::move(key), k.retire_after_unix_s()};
+    out->signing_keys[k.kid()] = std::move(key);
   }
+  WSGATE_RETURN_IF_ERROR(CompileIdentityProviders(in, out.get()));
   for (int i = 0; i < in.opaque_tokens_size(); ++i) {
     const auto& t = in.opaque_tokens(i);
     if (t.sha256().size() != 32)
