@@ -21,7 +21,8 @@ constexpr const char* kStatusNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_A
 
 // The verbs Admin RPC names start with; the rest of the name is the object's kind.
 constexpr std::string_view kVerbs[] = {"Create", "Update", "Delete", "Add", "Set", "Change", "Restore", "Deploy",
-                                       "Undeploy", "Generate", "Issue", "Revoke", "Rotate", "SendTo", "Close"};
+                                       "Undeploy", "Generate", "Issue", "Revoke", "Rotate", "SendTo", "Close",
+                                       "Register", "Unregister"};
 
 // A string field of `m` by name, "" when absent or not a string.
 std::string StringField(const google::protobuf::Message& m, const char* name) {

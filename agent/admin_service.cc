@@ -242,7 +242,8 @@ WSGATE_RPC(GenerateKeys, v1::GenerateKeysRequest, v1::KeyPair) {
 WSGATE_RPC(ListKeys, v1::ApplicationRef, v1::ListKeysResponse) {
   return Call(ctx, [&](const Caller& caller) {
     WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
-    return Fill(catalog_.ListKeys(req->application()), resp->mutable_keys());
+    WSGATE_RETURN_IF_ERROR(Fill(catalog_.ListKeys(req->application()), resp->mutable_keys()));
+    return Fill(catalog_.ListIdpClients(req->application()), resp->mutable_idp_clients());
   });
 }
 WSGATE_RPC(DeleteKeys, v1::DeleteKeysRequest, v1::Empty) {
@@ -421,6 +422,34 @@ WSGATE_RPC(RevokeApiKey, v1::ApiKeyRef, v1::Empty) {
                                absl::NotFoundError(absl::StrCat("api key: no API key '", req->id(),
                                                                 "' (see `wsgatectl apikey list`)"))));
     return catalog_.RevokeApiKey(req->id());
+  });
+}
+// External identity providers (issue 14 item 6).
+WSGATE_RPC(CreateIdentityProvider, v1::IdentityProviderSpec, v1::IdentityProviderInfo) {
+  return Call(ctx, [&] { return Set(catalog_.CreateIdentityProvider(*req), resp); });
+}
+WSGATE_RPC(GetIdentityProvider, v1::IdentityProviderRef, v1::IdentityProviderInfo) {
+  return Call(ctx, [&] { return Set(catalog_.GetIdentityProvider(req->name()), resp); });
+}
+WSGATE_RPC(ListIdentityProviders, v1::Empty, v1::ListIdentityProvidersResponse) {
+  return Call(ctx, [&] { return Fill(catalog_.ListIdentityProviders(), resp->mutable_identity_providers()); });
+}
+WSGATE_RPC(UpdateIdentityProvider, v1::UpdateIdentityProviderRequest, v1::IdentityProviderInfo) {
+  return Call(ctx, [&] { return Set(catalog_.UpdateIdentityProvider(*req), resp); });
+}
+WSGATE_RPC(DeleteIdentityProvider, v1::IdentityProviderRef, v1::Empty) {
+  return Call(ctx, [&] { return catalog_.DeleteIdentityProvider(req->name()); });
+}
+WSGATE_RPC(RegisterIdpClient, v1::RegisterIdpClientRequest, v1::IdpClient) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return Set(catalog_.RegisterIdpClient(*req), resp);
+  });
+}
+WSGATE_RPC(UnregisterIdpClient, v1::UnregisterIdpClientRequest, v1::Empty) {
+  return Call(ctx, [&](const Caller& caller) {
+    WSGATE_RETURN_IF_ERROR(OwnApplication(caller, req->application()));
+    return catalog_.UnregisterIdpClient(*req);
   });
 }
 

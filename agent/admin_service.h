@@ -107,6 +107,15 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status CreateApiKey(grpc::ServerContext*, const v1::CreateApiKeyRequest*, v1::ApiKeyInfo*) override;
   grpc::Status ListApiKeys(grpc::ServerContext*, const v1::ListApiKeysRequest*, v1::ListApiKeysResponse*) override;
   grpc::Status RevokeApiKey(grpc::ServerContext*, const v1::ApiKeyRef*, v1::Empty*) override;
+  // External identity providers (issue 14 item 6, catalog_idp.cc).
+  grpc::Status CreateIdentityProvider(grpc::ServerContext*, const v1::IdentityProviderSpec*, v1::IdentityProviderInfo*) override;
+  grpc::Status GetIdentityProvider(grpc::ServerContext*, const v1::IdentityProviderRef*, v1::IdentityProviderInfo*) override;
+  grpc::Status ListIdentityProviders(grpc::ServerContext*, const v1::Empty*, v1::ListIdentityProvidersResponse*) override;
+  grpc::Status UpdateIdentityProvider(grpc::ServerContext*, const v1::UpdateIdentityProviderRequest*,
+                                      v1::IdentityProviderInfo*) override;
+  grpc::Status DeleteIdentityProvider(grpc::ServerContext*, const v1::IdentityProviderRef*, v1::Empty*) override;
+  grpc::Status RegisterIdpClient(grpc::ServerContext*, const v1::RegisterIdpClientRequest*, v1::IdpClient*) override;
+  grpc::Status UnregisterIdpClient(grpc::ServerContext*, const v1::UnregisterIdpClientRequest*, v1::Empty*) override;
 
  private:
   // Checks the credential and the RPC's roles, then runs fn (which returns absl::Status; it may

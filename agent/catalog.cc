@@ -99,6 +99,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
   origins TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_s INTEGER NOT NULL);
 )sql";
 
+// v10 (issue 14 item 6, helper idp): external identity providers (the spec as a blob; the last
+// good JWKS key set as a serialized v1::IdentityProvider holding only `keys`) and the client ids
+// registered to applications (catalog_idp.cc).
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE IF NOT EXISTS identity_providers (
+  name TEXT PRIMARY KEY, issuer TEXT NOT NULL UNIQUE, spec BLOB NOT NULL, keys BLOB NOT NULL,
+  fetched_ms INTEGER NOT NULL, last_error TEXT NOT NULL, next_fetch_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS idp_clients (
+  idp TEXT NOT NULL REFERENCES identity_providers(name), client_id TEXT NOT NULL,
+  application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  PRIMARY KEY (idp, client_id));
+)sql";
+
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
   v1::ThrottlePolicy p;
   p.set_name(name);
@@ -201,6 +214,7 @@ absl::Status Catalog::Migrate() {
   }
   if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
   if (version < 9) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV9));    // API keys
+  if (version < 10) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV10));  // identity providers (idp)
   if (version < 11) WSGATE_RETURN_IF_ERROR(MigrateBackendKeys());  // backend JWT keys (catalog_backend.cc)
   // Later migrations go here: if (version < 12) { ... }
   WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
@@ -451,6 +465,7 @@ absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environme
   WSGATE_RETURN_IF_ERROR(AddOpaqueTokensToSnapshot(now, s));  // catalog_tokens.cc
   WSGATE_RETURN_IF_ERROR(AddApiKeysToSnapshot(now, s));       // catalog_api_keys.cc
   WSGATE_RETURN_IF_ERROR(AddBackendKeyToSnapshot(s));         // catalog_backend.cc
+  WSGATE_RETURN_IF_ERROR(AddIdentityProvidersToSnapshot(s));  // catalog_idp.cc
   return s;
 }
 

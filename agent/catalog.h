@@ -212,6 +212,24 @@ class Catalog {
   absl::StatusOr<std::vector<v1::ApiKeyInfo>> ListApiKeys(const std::string& application);
   absl::Status RevokeApiKey(const std::string& id);
   absl::StatusOr<std::string> ApiKeyOwner(const std::string& id);
+  // External identity providers (catalog_idp.cc, schema v10; issue 14 item 6). Every change is a
+  // data-plane change (engines get the provider with its keys and clients).
+  absl::StatusOr<v1::IdentityProviderInfo> CreateIdentityProvider(v1::IdentityProviderSpec spec);
+  absl::StatusOr<v1::IdentityProviderInfo> GetIdentityProvider(const std::string& name);
+  absl::StatusOr<std::vector<v1::IdentityProviderInfo>> ListIdentityProviders();
+  absl::StatusOr<v1::IdentityProviderInfo> UpdateIdentityProvider(const v1::UpdateIdentityProviderRequest& req);
+  // FAILED_PRECONDITION while clients are registered with it.
+  absl::Status DeleteIdentityProvider(const std::string& name);
+  absl::StatusOr<v1::IdpClient> RegisterIdpClient(const v1::RegisterIdpClientRequest& req);
+  absl::Status UnregisterIdpClient(const v1::UnregisterIdpClientRequest& req);
+  absl::StatusOr<std::vector<v1::IdpClient>> ListIdpClients(const std::string& application);
+  // For agent/jwks_fetcher.h: every provider's (name, jwks_url), and the outcome of one fetch of
+  // `jwks_url` (ignored when the provider is gone or its URL changed meanwhile): `keys` (sorted
+  // by kid) on success, else `error` (the last good keys stay). Only a changed key set is a
+  // data-plane change.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> IdpFetchTargets();
+  absl::Status RecordIdpFetch(const std::string& name, const std::string& jwks_url,
+                              const std::vector<v1::SigningKey>* keys, const std::string& error, int64_t next_fetch_ms);
 
  private:
   explicit Catalog(CatalogOptions options) : options_(std::move(options)) {}
@@ -277,6 +295,14 @@ class Catalog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The unexpired API keys' hashes and restrictions into `s`.
   absl::Status AddApiKeysToSnapshot(int64_t now_s, v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Status AddIdentityProvidersToSnapshot(v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::IdentityProviderInfo> LoadIdentityProvider(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckIdpSpec(v1::IdentityProviderSpec& spec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ApplyCatalog's identity_providers step (inside its transaction): create or update each
+  // declared one, and with `prune` delete the undeclared.
+  absl::Status ApplyIdentityProviders(const v1::CatalogDocument& doc, bool prune, v1::ApplyCatalogResponse& resp)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // catalog_apply.cc's steps (each runs inside ApplyCatalog's transaction).
   class Applier;

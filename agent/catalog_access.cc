@@ -142,7 +142,8 @@ absl::Status Catalog::DeleteApplication(const std::string& ref) {
                             "DELETE FROM opaque_tokens WHERE consumer_key IN (SELECT consumer_key FROM consumer_keys WHERE application_id = ?)",
                             "DELETE FROM api_keys WHERE application_id = ?",
                             "DELETE FROM subscriptions WHERE application_id = ?",
-                            "DELETE FROM consumer_keys WHERE application_id = ?", "DELETE FROM applications WHERE id = ?"})
+                            "DELETE FROM consumer_keys WHERE application_id = ?", "DELETE FROM idp_clients WHERE application_id = ?",
+                            "DELETE FROM applications WHERE id = ?"})
       WSGATE_RETURN_IF_ERROR(db_.Prepare(sql).Bind(1, a.id()).Run());
     return absl::OkStatus();
   });

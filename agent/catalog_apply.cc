@@ -74,6 +74,7 @@ class Catalog::Applier {
     WSGATE_RETURN_IF_ERROR(CheckKeys(doc));
     for (int i = 0; i < doc.environments_size(); ++i)
       WSGATE_RETURN_IF_ERROR(At(absl::StrCat("environments[", i, "]"), Environment(doc.environments(i))));
+    WSGATE_RETURN_IF_ERROR(c_.ApplyIdentityProviders(doc, prune, resp_));  // catalog_idp.cc
     for (int i = 0; i < doc.policies_size(); ++i)
       WSGATE_RETURN_IF_ERROR(At(absl::StrCat("policies[", i, "]"), Policy(doc.policies(i))));
     for (int i = 0; i < doc.apis_size(); ++i)
@@ -560,6 +561,8 @@ absl::StatusOr<v1::CatalogDocument> Catalog::ExportCatalog() {
     return std::pair(a.application(), a.api()) < std::pair(b.application(), b.api());
   });
   for (auto& s : declared) *doc.add_subscriptions() = std::move(s);
+  WSGATE_ASSIGN_OR_RETURN(std::vector<v1::IdentityProviderInfo> idps, ListIdentityProviders());  // by name
+  for (auto& p : idps) *doc.add_identity_providers() = std::move(*p.mutable_spec());
   return doc;
 }
 

@@ -229,6 +229,14 @@ const std::vector<JsonRoute>& JsonRoutes() {
       {"DELETE", "/api/v1/users/{name}", "DeleteUser", ""},
       {"POST", "/api/v1/users/{name}/credential", "RotateUserCredential", ""},
       {"GET", "/api/v1/me", "GetCurrentUser", ""},
+      // External identity providers (issue 14 item 6).
+      {"GET", "/api/v1/identity-providers", "ListIdentityProviders", ""},
+      {"POST", "/api/v1/identity-providers", "CreateIdentityProvider", "*"},
+      {"GET", "/api/v1/identity-providers/{name}", "GetIdentityProvider", ""},
+      {"PATCH", "/api/v1/identity-providers/{spec.name}", "UpdateIdentityProvider", "*"},
+      {"DELETE", "/api/v1/identity-providers/{name}", "DeleteIdentityProvider", ""},
+      {"POST", "/api/v1/applications/{application}/idp-clients", "RegisterIdpClient", "*"},
+      {"DELETE", "/api/v1/applications/{application}/idp-clients/{idp}/{client_id}", "UnregisterIdpClient", ""},
   };
   return kRoutes;
 }

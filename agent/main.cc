@@ -15,6 +15,7 @@
 #include "agent/catalog.h"
 #include "agent/console_server.h"
 #include "agent/json_api.h"
+#include "agent/jwks_fetcher.h"
 #include "agent/listen_policy.h"
 #include "agent/oauth_server.h"
 #include "agent/paths.h"
@@ -69,6 +70,10 @@ int main(int argc, char** argv) {
   flags.AddBool("insecure-listen", &insecure_listen,
                 "allow --admin-listen/--token-listen off loopback without TLS (only behind a TLS proxy on this host)");
   flags.AddString("issuer", &issuer, "the iss claim of issued tokens", "TEXT");
+  JwksFetchOptions jwks;
+  flags.AddInt("jwks-min-refresh", &jwks.bounds.min_refresh_s,
+               "identity providers' JWKS: seconds an answer stays fresh at least, whatever its Cache-Control max-age",
+               1, 86400);
   flags.AddInt("token-max-failures", &max_failures_per_client,
                "failed authentications of one client id per 60 s before the token endpoint answers 429", 1, 1000000);
   flags.AddInt("token-max-failures-per-address", &max_failures_per_address,
@@ -129,9 +134,15 @@ int main(int argc, char** argv) {
                  target->target, target->environment);
     targets.push_back(*std::move(target));
   }
+  jwks.bounds.first_retry_s = std::min(jwks.bounds.first_retry_s, jwks.bounds.min_refresh_s);
   Pusher pusher(**catalog, targets);
-  (*catalog)->SetChangeListener([&pusher](uint64_t) { pusher.Notify(); });
+  JwksFetcher jwks_fetcher(**catalog, jwks);  // identity providers' keys (issue 14 item 6)
+  (*catalog)->SetChangeListener([&pusher, &jwks_fetcher](uint64_t) {
+    pusher.Notify();
+    jwks_fetcher.Notify();
+  });
   pusher.Start();
+  jwks_fetcher.Start();
 
   ConnectionFanout connections(**catalog, targets);
   CallMethods call_methods;
@@ -185,6 +196,7 @@ int main(int argc, char** argv) {
              token_listen, oauth.port(), data_dir,
              engines.empty() ? "none" : absl::StrJoin(engines, ", "));
   MetricsServer metrics(**catalog, pusher, rpc_counters, &oauth_counters);
+  metrics.SetJwksFetcher(&jwks_fetcher);
   if (!metrics_listen.empty()) {
     if (absl::Status s = metrics.Start(metrics_listen, metrics_allow_remote); !s.ok()) {
       wsgate::common::StartupError(s.message());
@@ -226,6 +238,7 @@ int main(int argc, char** argv) {
   metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  jwks_fetcher.Stop();
   pusher.Stop();
   WSGATE_LOG(kInfo, "stopped");
   return 0;

@@ -1,5 +1,6 @@
 // File: agent/metrics.cc
 #include "agent/metrics.h"
+#include "agent/jwks_fetcher.h"
 
 #include <httplib.h>
 
@@ -123,7 +124,9 @@ absl::Status MetricsServer::Start(const std::string& listen, bool allow_remote) 
     int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    res.set_content(RenderAgentMetrics(catalog_, pusher_, rpcs_, oauth_, now_ms), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = RenderAgentMetrics(catalog_, pusher_, rpcs_, oauth_, now_ms);
+    if (jwks_ != nullptr) text += RenderJwksMetrics(catalog_, *jwks_);
+    res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
   return BindAndServe(*http_, "metrics-listen", listen, allow_remote,
                       "the metrics name engines and APIs: add --metrics-allow-remote to serve them off the host", &port_,

@@ -31,6 +31,8 @@ class Server;
 
 namespace wsgate::agent {
 
+class JwksFetcher;
+
 // Counts by a pair of bounded labels: Admin RPCs by (method, code name) — the Admin service's
 // methods, gRPC's codes — and OAuth requests by (endpoint, HTTP status).
 class PairCounters {
@@ -60,12 +62,15 @@ class MetricsServer {
   absl::Status Start(const std::string& listen, bool allow_remote);
   void Stop();
   int port() const { return port_; }
+  // Issue 14 item 6: also serve the JWKS fetcher's series (RenderJwksMetrics, jwks_fetcher.h).
+  void SetJwksFetcher(const JwksFetcher* fetcher) { jwks_ = fetcher; }
 
  private:
   Catalog& catalog_;
   Pusher& pusher_;
   const PairCounters& rpcs_;
   const PairCounters* oauth_;
+  const JwksFetcher* jwks_ = nullptr;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;

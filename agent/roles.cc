@@ -113,6 +113,15 @@ constexpr Row kTable[] = {
     {"DeleteUser", kAdmin, false},
     {"RotateUserCredential", kAdmin, false},
     {"GetCurrentUser", kAnyRole, false},
+    // External identity providers (issue 14 item 6): admin; a subscriber maps a provider's
+    // client id to its own applications, as it generates their keys.
+    {"CreateIdentityProvider", kAdmin, false},
+    {"GetIdentityProvider", kAdmin, false},
+    {"ListIdentityProviders", kAdmin, false},
+    {"UpdateIdentityProvider", kAdmin, false},
+    {"DeleteIdentityProvider", kAdmin, false},
+    {"RegisterIdpClient", kSubscriber, true},
+    {"UnregisterIdpClient", kSubscriber, true},
 };
 
 }  // namespace

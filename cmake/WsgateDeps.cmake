@@ -31,6 +31,11 @@ find_library(GRPCPP_REFLECTION_LIBRARY grpc++_reflection REQUIRED)
 # OpenSSL 3 for the agent's token signing (never in the engine's process).
 find_package(OpenSSL 3 REQUIRED)
 
+# The agent's JWKS fetches from external identity providers (libcurl4-openssl-dev: curl built
+# against OpenSSL 3, so only ever in the agent's process, never the engine's).
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.85)
+add_library(wsgate::dep::curl ALIAS PkgConfig::CURL)
+
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 add_library(wsgate::dep::sqlite3 ALIAS PkgConfig::SQLITE3)
 

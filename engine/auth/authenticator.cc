@@ -26,6 +26,23 @@ bool ApiServes(v1::LifecycleState state) {
   return state == v1::PUBLISHED || state == v1::DEPRECATED || state == v1::PRE_RELEASED;
 }
 
+// The keys that verify a token of `idp` (an identity provider's issuer; empty: the agent's own),
+// or null when the snapshot no longer has that provider.
+const absl::flat_hash_map<std::string, config::SigningKey>* KeysOf(const config::Snapshot& snapshot, std::string_view idp) {
+  if (idp.empty()) return &snapshot.signing_keys;
+  auto it = snapshot.identity_providers.find(Sv(idp));
+  return it == snapshot.identity_providers.end() ? nullptr : &it->second.signing_keys;
+}
+
+// The consumer key a client id names: the agent's own, or an identity provider's registered client.
+const config::ConsumerKey* FindKey(const config::Snapshot& snapshot, std::string_view idp, std::string_view client_id) {
+  if (idp.empty()) return snapshot.consumer_keys.Find(client_id);
+  auto it = snapshot.identity_providers.find(Sv(idp));
+  if (it == snapshot.identity_providers.end()) return nullptr;
+  auto key_it = it->second.clients.find(Sv(client_id));
+  return key_it == it->second.clients.end() ? nullptr : &key_it->second;
+}
+
 }  // namespace
 
 AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const config::RouteResult& route,
@@ -72,7 +89,8 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
   if (LooksLikeJwt(token)) {
     auto cached = cache_.find(Sv(token));
     const JwtClaims* claims = nullptr;
-    if (cached != cache_.end() && snapshot.signing_keys.contains(cached->second.kid) &&
+    const auto* keys = cached == cache_.end() ? nullptr : KeysOf(snapshot, cached->second.claims.idp);
+    if (keys != nullptr && keys->contains(cached->second.kid) &&
         now_unix_s < cached->second.claims.exp + snapshot.token_validation.clock_skew_s) {
       ++cache_hits_;
       claims = &cached->second.claims;
@@ -88,6 +106,7 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
     if (!claims->jti.empty() && snapshot.revoked_jtis.contains(claims->jti))
       return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": token revoked"));
     id.client_id = claims->client_id;
+    id.idp = claims->idp;
     id.jti = claims->jti;
     id.expires_unix_s = claims->exp;
     scopes = claims->scopes;
@@ -108,9 +127,11 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
   }
 
   // 3. Who it belongs to, and whether they may use this API and topic.
-  const config::ConsumerKey* key_entry = id.client_id.empty() ? nullptr : snapshot.consumer_keys.Find(id.client_id);
-  if (key_entry == nullptr) return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": unknown consumer key"));
-  const config::ConsumerKey& key = *key_entry;
+  const config::ConsumerKey* found = id.client_id.empty() ? nullptr : FindKey(snapshot, id.idp, id.client_id);
+  if (found == nullptr)
+    return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), id.idp.empty() ? ": unknown consumer key"
+                                                                           : ": client not registered for this identity provider"));
+  const config::ConsumerKey& key = *found;
   id.key_type = key.key_type;
   if (!token_key_type.empty() && token_key_type != v1::KeyType_Name(key.key_type))
     return Refuse(401, absl::StrCat(Sv(kInvalidCredentials), ": key type mismatch"));
@@ -161,7 +182,8 @@ uint16_t Authenticator::Recheck(const config::Snapshot& snapshot, std::string_vi
     return ApiKeyStillListed(snapshot, identity) ? RecheckAdmission(snapshot, api_id, identity) : 4001;
   if (!identity.jti.empty() && snapshot.revoked_jtis.contains(identity.jti)) return 4001;
   if (!identity.opaque_sha256.empty() && !snapshot.opaque_tokens.contains(identity.opaque_sha256)) return 4001;
-  const config::ConsumerKey* key = snapshot.consumer_keys.Find(identity.client_id);
+  // An identity provider's key rollover changes no consumer key: a live socket stays open.
+  const config::ConsumerKey* key = FindKey(snapshot, identity.idp, identity.client_id);
   if (key == nullptr || key->application_id != identity.application_id) return 4001;
   return RecheckAdmission(snapshot, api_id, identity);
 }

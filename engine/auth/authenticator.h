@@ -54,6 +54,7 @@ struct Credentials {
 // re-checked against it (revocation, subscription removal, blocking, expiry).
 struct Identity {
   std::string client_id;
+  std::string idp;  // issue 14 item 6: the identity provider's issuer (client_id is its client); empty: the agent's
   std::string application_id;
   std::string subscription_id;
   std::string jti;           // empty for opaque tokens

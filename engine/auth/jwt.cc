@@ -252,7 +252,8 @@ bool ParseJwtPayload(std::string_view json, JwtClaims* out) {
       out->aud.emplace_back();
       return r.ReadString(&out->aud.back());
     }
-    if (key == "scope") {
+    if (key == "scope") {  // a string (RFC 8693 §4.2); some providers send an array
+      if (r.Peek('[')) return r.ReadStringArray(&out->scopes);
       std::string s;
       if (!r.ReadString(&s)) return false;
       SplitScopes(s, &out->scopes);
@@ -285,6 +286,29 @@ std::string_view Describe(JwtError error) {
   return "invalid token";
 }
 
+bool ReadIdpClaims(std::string_view payload_json, const config::IdentityProvider& idp, JwtClaims* out) {
+  std::string named, fallback;
+  bool has_named = false;
+  std::vector<std::string> scopes;
+  JsonReader r(payload_json);
+  bool ok = r.ReadObject([&](const std::string& key) {
+    if (key == idp.client_id_claim) return has_named = r.ReadString(&named);
+    if (key == "client_id") return r.ReadString(&fallback);
+    if (key == idp.scope_claim) {
+      if (r.Peek('[')) return r.ReadStringArray(&scopes);
+      std::string text;
+      if (!r.ReadString(&text)) return false;
+      SplitScopes(text, &scopes);
+      return true;
+    }
+    return r.Skip();
+  });
+  if (!ok) return false;
+  out->client_id = has_named ? std::move(named) : std::move(fallback);
+  out->scopes = std::move(scopes);
+  return true;
+}
+
 bool LooksLikeJwt(std::string_view token) { return std::count(token.begin(), token.end(), '.') == 2; }
 
 VerifiedJwt VerifyJwt(std::string_view token, const config::Snapshot& snapshot, int64_t now_unix_s) {
@@ -303,7 +327,16 @@ VerifiedJwt VerifyJwt(std::string_view token, const config::Snapshot& snapshot, 
       !ParseJwtPayload(payload, &out.claims))
     return fail(JwtError::kMalformed);
 
-  const config::SigningKey* signing_key = snapshot.signing_keys.Find(out.claims.kid);
+  auto idp_it = snapshot.identity_providers.find(common::Sv(out.claims.iss));
+  const config::IdentityProvider* idp = idp_it == snapshot.identity_providers.end() ? nullptr : &idp_it->second;
+  // A provider's token is checked with that provider's keys only; any other with the agent's.
+  const config::SigningKey* signing_key = nullptr;
+  if (idp != nullptr) {
+    auto key_it = idp->signing_keys.find(common::Sv(out.claims.kid));
+    if (key_it != idp->signing_keys.end()) signing_key = &key_it->second;
+  } else {
+    signing_key = snapshot.signing_keys.Find(out.claims.kid);
+  }
   if (signing_key == nullptr) return fail(JwtError::kUnknownKey);
   const tls::PublicKey& key = *signing_key->key;
   if (out.claims.alg != tls::JwsName(key.algorithm())) return fail(JwtError::kAlgMismatch);
@@ -314,12 +347,17 @@ VerifiedJwt VerifyJwt(std::string_view token, const config::Snapshot& snapshot, 
   if (!out.claims.has_exp) return fail(JwtError::kMissingExp);
   if (now_unix_s >= out.claims.exp + skew) return fail(JwtError::kExpired);
   if (out.claims.has_nbf && now_unix_s + skew < out.claims.nbf) return fail(JwtError::kNotYetValid);
-  if (!rules.issuer.empty() && out.claims.iss != rules.issuer) return fail(JwtError::kWrongIssuer);
-  if (!rules.audiences.empty()) {
+  if (idp == nullptr && !rules.issuer.empty() && out.claims.iss != rules.issuer) return fail(JwtError::kWrongIssuer);
+  const std::vector<std::string>& audiences = idp != nullptr ? idp->audiences : rules.audiences;
+  if (!audiences.empty()) {
     bool ok = std::any_of(out.claims.aud.begin(), out.claims.aud.end(), [&](const std::string& a) {
-      return std::find(rules.audiences.begin(), rules.audiences.end(), a) != rules.audiences.end();
+      return std::find(audiences.begin(), audiences.end(), a) != audiences.end();
     });
     if (!ok) return fail(JwtError::kWrongAudience);
+  }
+  if (idp != nullptr) {
+    if (!ReadIdpClaims(payload, *idp, &out.claims)) return fail(JwtError::kMalformed);
+    out.claims.idp = idp->issuer;
   }
   return out;
 }

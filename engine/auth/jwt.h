@@ -28,6 +28,9 @@ struct JwtClaims {
   std::vector<std::string> scopes;      // from "scope" (space-separated) or "scp" (array)
   int64_t exp = 0, nbf = 0, iat = 0;
   bool has_exp = false, has_nbf = false;
+  // Issue 14 item 6: the issuer of the identity provider whose keys verified it (its client id
+  // and scopes then come from that provider's claims); empty for the agent's own tokens.
+  std::string idp;
 };
 
 // Parses the JSON header and payload (no signature check). Exposed for tests and fuzzing.
@@ -56,6 +59,14 @@ struct VerifiedJwt {
 // True if `token` looks like a JWS (exactly two dots), as WSO2 decides.
 bool LooksLikeJwt(std::string_view token);
 
+// A token whose `iss` is an identity provider's (snapshot.identity_providers) is verified with that
+// provider's keys and audiences only, and its client id and scopes are read from the provider's
+// claims (ReadIdpClaims); any other token with the agent's keys and TokenValidation.
 VerifiedJwt VerifyJwt(std::string_view token, const config::Snapshot& snapshot, int64_t now_unix_s);
+
+// Sets out->client_id from idp.client_id_claim (else "client_id") and out->scopes from
+// idp.scope_claim (a space-separated string or an array of strings). False on malformed JSON or a
+// claim of another type.
+bool ReadIdpClaims(std::string_view payload_json, const config::IdentityProvider& idp, JwtClaims* out);
 
 }  // namespace wsgate::engine::auth

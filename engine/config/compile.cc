@@ -17,6 +17,7 @@
 #include "engine/common/status_macros.h"
 #include "engine/config/access.h"
 #include "engine/config/credentials.h"
+#include "engine/config/idp.h"
 #include "engine/config/settings.h"
 #include "engine/http/forward.h"
 
@@ -333,6 +334,7 @@ absl::StatusOr<std::shared_ptr<Snapshot>> CompileMutable(const v1::Snapshot& in,
     WSGATE_RETURN_IF_ERROR(AddConsumerKey(in.consumer_keys(i), absl::StrCat("consumer_keys[", i, "]"), out.get()));
   for (int i = 0; i < in.signing_keys_size(); ++i)
     WSGATE_RETURN_IF_ERROR(AddSigningKey(in.signing_keys(i), absl::StrCat("signing_keys[", i, "]"), false, out.get()));
+  WSGATE_RETURN_IF_ERROR(CompileIdentityProviders(in, out.get()));  // idp.h
   out->opaque_tokens.Reserve(static_cast<size_t>(in.opaque_tokens_size()));
   for (int i = 0; i < in.opaque_tokens_size(); ++i)
     WSGATE_RETURN_IF_ERROR(AddOpaqueToken(in.opaque_tokens(i), absl::StrCat("opaque_tokens[", i, "]"), out.get()));

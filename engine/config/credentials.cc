@@ -2,6 +2,7 @@
 #include "engine/config/credentials.h"
 
 #include "absl/strings/str_cat.h"
+#include "engine/common/status_macros.h"
 
 namespace wsgate::engine::config {
 namespace {
@@ -44,7 +45,7 @@ absl::Status AddConsumerKey(const v1::ConsumerKey& k, const std::string& path, S
   return absl::OkStatus();
 }
 
-absl::Status AddSigningKey(const v1::SigningKey& k, const std::string& path, bool replace, Snapshot* out) {
+absl::StatusOr<SigningKey> CompileSigningKey(const std::string& path, const v1::SigningKey& k) {
   if (k.kid().empty()) return FieldError(path + ".kid", "must not be empty");
   tls::SignatureAlgorithm alg;
   switch (k.algorithm()) {
@@ -56,9 +57,14 @@ absl::Status AddSigningKey(const v1::SigningKey& k, const std::string& path, boo
   }
   auto key = tls::PublicKey::FromPem(alg, k.public_key_pem());
   if (!key.ok()) return FieldError(path + ".public_key_pem", key.status().message());
+  return SigningKey{k.kid(), *std::move(key), k.retire_after_unix_s()};
+}
+
+absl::Status AddSigningKey(const v1::SigningKey& k, const std::string& path, bool replace, Snapshot* out) {
+  WSGATE_ASSIGN_OR_RETURN(SigningKey key, CompileSigningKey(path, k));
   if (!replace && out->signing_keys.contains(k.kid()))
     return FieldError(path + ".kid", absl::StrCat("duplicate kid '", k.kid(), "'"));
-  out->signing_keys.Insert(k.kid(), SigningKey{k.kid(), *std::move(key), k.retire_after_unix_s()});
+  out->signing_keys.Insert(k.kid(), std::move(key));
   return absl::OkStatus();
 }
 

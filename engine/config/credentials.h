@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/config/snapshot.h"
 #include "wsgate/v1/config.pb.h"
 
@@ -23,6 +24,8 @@ absl::Status AddSubscription(const v1::Subscription& in, const std::string& path
 // when that entry is this id's.
 void RemoveSubscription(std::string_view id, Snapshot* out);
 absl::Status AddConsumerKey(const v1::ConsumerKey& in, const std::string& path, Snapshot* out);
+// A signing key's checks (kid, algorithm, PEM), shared with identity providers' keys (idp.h).
+absl::StatusOr<SigningKey> CompileSigningKey(const std::string& path, const v1::SigningKey& in);
 // `replace`: an existing kid is replaced (a delta's upsert) instead of refused (a duplicate in
 // a full snapshot).
 absl::Status AddSigningKey(const v1::SigningKey& in, const std::string& path, bool replace, Snapshot* out);

@@ -152,6 +152,16 @@ struct TokenValidation {
   uint32_t clock_skew_s = 30;
 };
 
+// An external identity provider (issue 14 item 6): tokens whose `iss` is `issuer` are verified
+// with `signing_keys` only, and their client id claim selects one of `clients`.
+struct IdentityProvider {
+  std::string name, issuer;
+  std::vector<std::string> audiences;
+  std::string client_id_claim = "azp", scope_claim = "scope";
+  absl::flat_hash_map<std::string, SigningKey> signing_keys;  // by kid
+  absl::flat_hash_map<std::string, ConsumerKey> clients;      // by the provider's client id
+};
+
 struct Snapshot {
   // False until a config was pushed by an agent or loaded with --config: the engine's startup
   // snapshot (EmptySnapshot(), or CompileDefaults() with just its certificate). Route() answers
@@ -177,6 +187,7 @@ struct Snapshot {
   CowIndex<OpaqueToken> opaque_tokens;  // by raw 32-byte SHA-256
   CowSet revoked_jtis;
   CowIndex<ApiKey> api_keys;             // by raw 32-byte SHA-256 (api_keys.h)
+  absl::flat_hash_map<std::string, IdentityProvider> identity_providers;  // by issuer (idp.h)
   absl::flat_hash_map<std::string, throttle::Policy> throttle_policies;  // by name, checked
   Settings settings;
   TokenValidation token_validation;

@@ -155,7 +155,7 @@ TEST_F(DeclarativeConfig, ExportApplyExportIsIdenticalAndDiffIsEmpty) {
   CtlOk(a, {"keys", "generate", "ChatApp", "--type", "PRODUCTION"});  // secrets must not be exported
   CtlOk(a, {"export", "-f", dir_ + "/first"});
   std::map<std::string, std::string> first = Files(dir_ + "/first");
-  ASSERT_EQ(first.size(), 5u);
+  ASSERT_EQ(first.size(), 6u);  // + identity_providers.yaml (issue 14 item 6)
   EXPECT_NE(first["apis.yaml"].find("url_mapping: /rooms?room={uri.var.roomID}"), std::string::npos) << first["apis.yaml"];
   EXPECT_NE(first["apis.yaml"].find("scopes:\n      - name: chat:rooms\n        roles: [subscriber]"), std::string::npos)
       << first["apis.yaml"];  // issue 14: declared scopes travel

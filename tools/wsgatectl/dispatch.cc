@@ -11,7 +11,7 @@ const std::set<std::string>& BoolFlags() {
   static const std::set<std::string> names = {"default-version", "not-default-version", "unsecured", "regenerate",
                                               "production-only", "unlimited", "no-wait", "help", "clear",
                                               "require-origin", "dry-run", "prune", "count-only", "no-policy",
-                                              "binary", "standalone", "opaque", "once",
+                                              "binary", "standalone", "opaque", "once", "clear-audiences",
                                               "backend-jwt", "no-backend-jwt", "clear-pass-headers", "backend"};
   return names;
 }

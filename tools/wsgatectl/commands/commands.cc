@@ -28,6 +28,7 @@ std::vector<Command> AllCommands() {
   AddUsageCommands(commands);
   AddSnapshotCommands(commands);
   AddUserCommands(commands);
+  AddIdpCommands(commands);
   AddCliCommands(commands);
   AddTopCommands(commands);
   return commands;

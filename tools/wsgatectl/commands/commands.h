@@ -29,6 +29,7 @@ void AddConnCommands(std::vector<Command>& commands);          // conn ... (oper
 void AddAuditCommands(std::vector<Command>& commands);         // audit (operations)
 void AddUsageCommands(std::vector<Command>& commands);         // usage (operations)
 void AddUserCommands(std::vector<Command>& commands);          // user ... (roles)
+void AddIdpCommands(std::vector<Command>& commands);           // idp ... (issue 14 item 6)
 void AddTopCommands(std::vector<Command>& commands);           // top (operations)
 void AddDeclarativeCommands(std::vector<Command>& commands);   // export, diff, apply (cfg-decl)
 void AddImportCommands(std::vector<Command>& commands);        // import wso2|asyncapi, export wso2 (cfg-decl)

@@ -107,7 +107,7 @@ TEST(AllCommands, PathsAreUniqueAndRunnable) {
     EXPECT_TRUE(command.bind(parser) != nullptr) << command.path;
     EXPECT_TRUE(command.max_args < 0 || command.min_args <= command.max_args) << command.path;
   }
-  EXPECT_EQ(paths.size(), 82u);  // 63 + snapshot (pkg) + user ×5 (roles) + version, completion, context ×4 (cli) + api scope ×3 (scopes) + top + apikey ×3 (apikeys)
+  EXPECT_EQ(paths.size(), 89u);  // 63 + snapshot (pkg) + user ×5 (roles) + version, completion, context ×4 (cli) + api scope ×3 (scopes) + top + apikey ×3 (apikeys) + idp ×5, keys register|unregister (idp)
 }
 
 absl::Status Nop(Ctx&) { return absl::OkStatus(); }
