@@ -26,12 +26,12 @@ bool ApiServes(v1::LifecycleState state) {
   return state == v1::PUBLISHED || state == v1::DEPRECATED || state == v1::PRE_RELEASED;
 }
 
-// The keys that verify a token of `idp` (an identity provider's issuer; empty: the agent's own),
-// or null when the snapshot no longer has that provider.
-const absl::flat_hash_map<std::string, config::SigningKey>* KeysOf(const config::Snapshot& snapshot, std::string_view idp) {
-  if (idp.empty()) return &snapshot.signing_keys;
+// Whether the key `kid` still verifies tokens of `idp` (an identity provider's issuer; empty: the
+// agent's own keys); false when the snapshot no longer has that provider or key.
+bool StillHasKey(const config::Snapshot& snapshot, std::string_view idp, std::string_view kid) {
+  if (idp.empty()) return snapshot.signing_keys.contains(kid);
   auto it = snapshot.identity_providers.find(Sv(idp));
-  return it == snapshot.identity_providers.end() ? nullptr : &it->second.signing_keys;
+  return it != snapshot.identity_providers.end() && it->second.signing_keys.contains(Sv(kid));
 }
 
 // The consumer key a client id names: the agent's own, or an identity provider's registered client.
@@ -89,8 +89,7 @@ AuthResult Authenticator::Authenticate(const config::Snapshot& snapshot, const c
   if (LooksLikeJwt(token)) {
     auto cached = cache_.find(Sv(token));
     const JwtClaims* claims = nullptr;
-    const auto* keys = cached == cache_.end() ? nullptr : KeysOf(snapshot, cached->second.claims.idp);
-    if (keys != nullptr && keys->contains(cached->second.kid) &&
+    if (cached != cache_.end() && StillHasKey(snapshot, cached->second.claims.idp, cached->second.kid) &&
         now_unix_s < cached->second.claims.exp + snapshot.token_validation.clock_skew_s) {
       ++cache_hits_;
       claims = &cached->second.claims;

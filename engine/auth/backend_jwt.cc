@@ -50,11 +50,11 @@ BackendClaims ClaimsFor(const config::Snapshot& snapshot, const config::Api& api
   BackendClaims c;
   c.issuer = snapshot.token_validation.issuer.empty() ? std::string_view("wsgate")
                                                       : std::string_view(snapshot.token_validation.issuer);
-  if (auto app = snapshot.applications.find(identity.application_id); app != snapshot.applications.end()) {
-    c.application_id = app->second.id;
-    c.application_name = app->second.name;
-    c.application_tier = app->second.throttle_policy;
-    c.subscriber = app->second.owner;
+  if (const config::Application* app = snapshot.applications.Find(identity.application_id)) {
+    c.application_id = app->id;
+    c.application_name = app->name;
+    c.application_tier = app->throttle_policy;
+    c.subscriber = app->owner;
   }
   if (const config::Subscription* sub = snapshot.FindSubscription(identity.application_id, api.id)) c.tier = sub->plan;
   c.api_name = api.name;

@@ -67,7 +67,7 @@ absl::Status CompileBackendKey(const v1::BackendSigningKey& in, Snapshot* out) {
   if (in.kid().empty()) return FieldError("backend_signing_key.kid", "must not be empty");
   auto key = tls::PrivateKey::FromPem(alg, in.private_key_pem());
   if (!key.ok()) return FieldError("backend_signing_key.private_key_pem", key.status().message());
-  out->backend_key = std::make_unique<BackendKey>(BackendKey{in.kid(), *std::move(key)});
+  out->backend_key = std::make_shared<const BackendKey>(BackendKey{in.kid(), *std::move(key)});
   return absl::OkStatus();
 }
 

@@ -195,7 +195,7 @@ struct Snapshot {
   // so the wss listener refuses connections.
   std::shared_ptr<const tls::ServerTlsContext> server_tls;
   // Issue 14 item 7: null when the agent pushed none (an API with backend.jwt is refused then).
-  std::unique_ptr<BackendKey> backend_key;
+  std::shared_ptr<const BackendKey> backend_key;
 
   // The largest message an API's connections may send or receive (its override, else the
   // engine-wide setting); an unknown api_id gets the engine-wide setting.
