@@ -82,7 +82,7 @@ absl::StatusOr<std::vector<v1::ApiKeyInfo>> Catalog::LoadApiKeys(const std::stri
   Statement st = db_.Prepare(absl::StrCat(
       "SELECT k.id, k.application_id, a.name, k.key_type, k.prefix, k.apis, k.ip_ranges, k.origins, k.created_ms, "
       "k.expires_s FROM api_keys k JOIN applications a ON a.id = k.application_id WHERE ",
-      where, " ORDER BY a.name, k.created_ms, k.id"));
+      where, " ORDER BY a.name, k.created_ms, k.rowid"));  // rowid: creation order within a millisecond
   if (!arg.empty()) st.Bind(1, arg);
   std::vector<v1::ApiKeyInfo> out;
   while (st.Next()) {
