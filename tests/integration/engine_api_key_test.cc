@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/ws/frame.h"
-#include "tests/support/dropping_backend.h"
+#include "tests/support/recording_backend.h"
 #include "tests/support/engine_fixture.h"
 
 namespace wsgate::testing {
@@ -41,11 +41,11 @@ class EngineApiKeyTest : public EngineFixture {
   // The upgrade request the engine sends a recording backend for a client on `path` with `headers`.
   std::string Forwarded(uint64_t version, std::vector<std::string> schemes, const std::string& path,
                         const std::vector<std::string>& headers) {
-    DroppingBackend recording;
+    RecordingBackend recording;
     Apply(WithKey(version, std::move(schemes), "ws://127.0.0.1:" + std::to_string(recording.port())));
     WsClient c;
     EXPECT_TRUE(c.Connect(engine_port(), path, headers)) << path << ": " << c.response();
-    return recording.request();
+    return recording.WaitForRequest(0);
   }
 };
 

@@ -14,7 +14,7 @@
 
 #include "engine/ws/frame.h"
 #include "engine/ws/handshake.h"
-#include "tests/support/dropping_backend.h"
+#include "tests/support/recording_backend.h"
 #include "tests/support/engine_fixture.h"
 #include "tests/support/ws_client.h"
 
@@ -125,7 +125,7 @@ TEST_F(EngineRelayTest, ProtocolViolationsClose1002And1009) {
 }
 
 TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
-  DroppingBackend dropping;
+  RecordingBackend dropping(RecordingBackend::kDropAfterUpgrade);
   v1::Snapshot s = BaseSnapshot(2);
   s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
   Apply(s);
@@ -135,7 +135,7 @@ TEST_F(EngineRelayTest, BackendTcpDeathClosesTheClientWith1011) {
       << c.response();
   // What the backend was asked: the mapped URL with the client's other query parameters, a fresh
   // key, the subprotocols, X-Forwarded-For, and no credential.
-  std::string req = dropping.request();
+  std::string req = dropping.WaitForRequest(0);
   EXPECT_EQ(req.rfind("GET /rooms?room=r1&lang=en HTTP/1.1\r\n", 0), 0u) << req;
   EXPECT_NE(req.find("Host: 127.0.0.1:" + std::to_string(dropping.port()) + "\r\n"), std::string::npos) << req;
   EXPECT_NE(req.find("Sec-WebSocket-Protocol: stomp, wamp\r\n"), std::string::npos) << req;
@@ -174,14 +174,14 @@ TEST_F(EngineRelayTest, UnsafePathsAre400AndUriVarsReachTheBackendEncoded) {
     EXPECT_EQ(status, 400) << path;
     EXPECT_EQ(body.rfind("Bad Request: the path contains ", 0), 0u) << path << ": " << body;
   }
-  DroppingBackend dropping;
+  RecordingBackend dropping(RecordingBackend::kDropAfterUpgrade);
   v1::Snapshot s = BaseSnapshot(2);
   s.mutable_apis(0)->mutable_production_endpoint()->set_url("ws://127.0.0.1:" + std::to_string(dropping.port()));
   Apply(s);
   WsClient c;
   ASSERT_TRUE(c.Connect(engine_port(), "/chats/1.0.0/rooms/room1&room=common?lang=en", {Bearer(Token())}))
       << c.response();
-  std::string req = dropping.request();
+  std::string req = dropping.WaitForRequest(0);
   EXPECT_EQ(req.rfind("GET /rooms?room=room1%26room%3Dcommon&lang=en HTTP/1.1\r\n", 0), 0u) << req;
 }
 

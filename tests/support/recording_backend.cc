@@ -16,7 +16,7 @@
 
 namespace wsgate::testing {
 
-RecordingBackend::RecordingBackend() {
+RecordingBackend::RecordingBackend(Mode mode) : mode_(mode) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -60,9 +60,16 @@ void RecordingBackend::Run() {
                        "Sec-WebSocket-Accept: " +
                        engine::ws::AcceptKey(Header(head, "sec-websocket-key")) + "\r\n\r\n";
     send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
-    std::lock_guard<std::mutex> lock(mu_);
-    requests_.push_back(head);
-    cv_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(head);
+      cv_.notify_all();
+    }
+    if (mode_ == kDropAfterUpgrade) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      close(c);  // no close frame: the TCP connection just dies
+      clients_.pop_back();
+    }
   }
 }
 

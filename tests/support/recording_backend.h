@@ -2,9 +2,10 @@
 //
 // A WebSocket backend on 127.0.0.1:0 that records every upgrade request it gets, answers 101,
 // and then holds the connection (no frames) until it is destroyed: for tests of what the
-// gateway sends a backend (headers, the backend JWT).
+// gateway sends a backend (headers, the backend JWT). With kDropAfterUpgrade it drops each TCP
+// connection 100 ms after its 101 instead, with no close frame, as a crashed backend would.
 //
-//   RecordingBackend backend;
+//   RecordingBackend backend;                       // or RecordingBackend(RecordingBackend::kDropAfterUpgrade)
 //   ... connect a client through the gateway to ws://127.0.0.1:<backend.port()> ...
 //   std::string head = backend.WaitForRequest(0);       // "" after 5 s without one
 //   std::string jwt = RecordingBackend::Header(head, "x-jwt-assertion");
@@ -22,7 +23,8 @@ namespace wsgate::testing {
 
 class RecordingBackend {
  public:
-  RecordingBackend();
+  enum Mode { kHold, kDropAfterUpgrade };
+  explicit RecordingBackend(Mode mode = kHold);
   ~RecordingBackend();
   RecordingBackend(const RecordingBackend&) = delete;
   RecordingBackend& operator=(const RecordingBackend&) = delete;
@@ -39,6 +41,7 @@ class RecordingBackend {
 
  private:
   void Run();
+  Mode mode_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
