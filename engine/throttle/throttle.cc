@@ -54,8 +54,6 @@ size_t Registry::size() const {
   return counters_.size();
 }
 
-void Limits::Add(const Policy& policy, Counter* counter) { Add(policy, counter, nullptr); }
-
 void Limits::Add(const Policy& policy, Counter* counter, ClusterGate* gate) {
   if (policy.unlimited || counter == nullptr || n_ == kMaxLevels) return;
   entries_[n_++] = Entry{counter, policy.events, static_cast<uint32_t>(policy.window_s), policy.stop_on_quota_reach,

@@ -131,10 +131,9 @@ class Limits {
  public:
   static constexpr int kMaxLevels = 3;
 
-  void Add(const Policy& policy, Counter* counter);
-  // The same with the level's cluster gate (cluster.h; null: counted on this engine only). Only
+  // `gate`: the level's cluster gate (cluster.h; null: counted on this engine only). Only
   // stop-on-quota levels consult it.
-  void Add(const Policy& policy, Counter* counter, ClusterGate* gate);
+  void Add(const Policy& policy, Counter* counter, ClusterGate* gate = nullptr);
   void Clear() { n_ = 0; }
   bool empty() const { return n_ == 0; }
   int size() const { return n_; }

@@ -79,11 +79,6 @@ std::string RecordingBackend::WaitForRequest(size_t i, int timeout_ms) {
   return requests_.size() > i ? requests_[i] : std::string();
 }
 
-size_t RecordingBackend::request_count() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_.size();
-}
-
 std::string RecordingBackend::Header(const std::string& head, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
     size_t colon = line.find(':');

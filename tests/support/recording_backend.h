@@ -33,7 +33,6 @@ class RecordingBackend {
   // The `i`-th request head (from the request line to the blank line), waiting up to
   // `timeout_ms` for it; "" if it never came.
   std::string WaitForRequest(size_t i, int timeout_ms = 5000);
-  size_t request_count();
   // The value of the first header called `name` (case-insensitive) in `head`, or "".
   static std::string Header(const std::string& head, const std::string& name);
   // How many headers called `name` (case-insensitive) `head` holds.
