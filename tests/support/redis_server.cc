@@ -10,24 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/free_port.h"
+
 namespace wsgate::testing {
-namespace {
-
-uint16_t FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-}  // namespace
 
 std::string RedisServer::Binary() {
   if (const char* path = std::getenv("PATH")) {
@@ -69,7 +54,7 @@ bool RedisServer::Start() {
   // it, since the engines point there.
   const bool first = port_ == 0;
   for (int attempt = 0; attempt < (first ? 5 : 1); ++attempt) {
-    if (first) port_ = FreeLoopbackPort();
+    if (first) port_ = ReserveLoopbackPort();
     const std::string conf = dir_ + "/redis.conf";
     {
       std::ofstream f(conf);
