@@ -77,7 +77,7 @@ start_backend --echo
 # rows and an RS256 signing key for the upgrade row's JWT; a dev certificate for wss.
 token="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 hash="$(printf '%s' "$token" | sha256sum | cut -c1-64 | sed 's/../\\\\x&/g')"
-sed -e "s/BACKEND_PORT/$backend_port/" -e "s/TOKEN_SHA256/$hash/" docs/examples/chats.textproto >"$work/wsgate.textproto"
+sed -e "s|ws://localhost:8080|ws://localhost:$backend_port|" -e "s/sha256: \"[^\"]*\"/sha256: \"$hash\"/" docs/examples/chats.textproto >"$work/wsgate.textproto"
 # The walkthrough's AsyncGold plan allows 50,000 events a day; the benchmark's subscription gets a
 # plan it cannot use up, so wsgate checks and counts every frame, as in production, and drops none.
 sed -i 's/ plan: "AsyncGold"/ plan: "Bench"/' "$work/wsgate.textproto"
@@ -107,6 +107,14 @@ engine_pid=$!
 pids+=($engine_pid)
 sleep 1
 cat "$work/cert.pem" "$work/key.pem" >"$work/combined.pem"
+# The config is derived from docs/examples/chats.textproto by sed: if that file changed shape, the
+# rows would measure refused upgrades. Check the route and the token once before measuring.
+if ! "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$ws_port/chats/1.0.0/notifications" --mode handshake --conns 1 \
+     --duration 0.3 --warmup 0 --json-only -H "Authorization: Bearer $token" >"$work/probe.json" 2>&1; then
+  echo "compare.sh: wsgate refuses the benchmark's upgrade ($(tail -c 300 "$work/probe.json")); did docs/examples/chats.textproto change? Engine log:" >&2
+  tail -5 "$work/engine.log" >&2
+  exit 1
+fi
 
 # nginx: the same number of workers, WebSocket proxying, TLS with the same certificate.
 mkdir -p "$work/nginx"
@@ -329,7 +337,8 @@ fi
 
 if want tls; then
   for row in "wss 64 B closed loop (msgs/s)|--conns $conns --inflight 4 --size 64 --insecure --threads $load_threads" \
-             "wss upgrades/s|--mode handshake --conns 32 --insecure --threads $load_threads"; do
+             "wss upgrades/s|--mode handshake --conns 32 --insecure --threads $load_threads" \
+             "wss upgrades/s, resumed TLS sessions|--mode handshake --conns 32 --insecure --tls-resume --threads $load_threads"; do
     name="${row%%|*}"; read -r -a args <<<"${row#*|}"
     declare -A s
     for t in wsgate nginx haproxy; do
