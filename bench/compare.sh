@@ -10,6 +10,7 @@
 #   WSGATE_BENCH_SHARDS=2 bench/compare.sh            # workers per proxy (default 1)
 #   WSGATE_BENCH_ROWS=throughput bench/compare.sh     # only some rows (below)
 #   WSGATE_BENCH_IDLE_CONNS=8000 bench/compare.sh     # idle row size (default 5000)
+#   WSGATE_BENCH_TLS_KEY=rsa bench/compare.sh         # wss certificate: ec (P-256, default) or rsa (2048)
 #   WSGATE_ENGINE=/other/build/engine/wsgate-engine bench/compare.sh   # another engine binary
 #   ENGINE_ARGS="--admin-listen 127.0.0.1:0" bench/compare.sh          # extra engine flags (word-split)
 #                                                     # (the load generator and backend stay build/'s)
@@ -98,10 +99,20 @@ PY
 )
 printf 'signing_keys { kid: "bench" algorithm: RS256 public_key_pem: "%s" }\n' "$(awk '{printf "%s\\n", $0}' "$work/jwt.pub")" \
   >>"$work/wsgate.textproto"
-echo "engine: $engine"
+# The wss certificate every proxy serves: ECDSA P-256 (default, as the issue's measurement) or
+# RSA-2048 (WSGATE_BENCH_TLS_KEY=rsa); self-signed for localhost, made here with OpenSSL.
+tls_key_type="${WSGATE_BENCH_TLS_KEY:-ec}"
+case "$tls_key_type" in
+  ec) key_args=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+  rsa) key_args=(-newkey rsa:2048) ;;
+  *) echo "compare.sh: WSGATE_BENCH_TLS_KEY must be ec or rsa, not '$tls_key_type'" >&2; exit 2 ;;
+esac
+openssl req -x509 "${key_args[@]}" -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+  -days 2 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+echo "engine: $engine; wss certificate: $tls_key_type"
 taskset -c "$proxy_cpus" "$engine" --config "$work/wsgate.textproto" --shards "$shards" \
   --ws-listen "127.0.0.1:$ws_port" --wss-listen "127.0.0.1:$wss_port" --control "unix:$work/engine.sock" \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --tls-dev-cert --log-level warning ${ENGINE_ARGS:-} \
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning ${ENGINE_ARGS:-} \
   >"$work/engine.log" 2>&1 &
 engine_pid=$!
 pids+=($engine_pid)
@@ -404,4 +415,5 @@ fi
 
 echo
 echo "wsgate checks an opaque token (relay rows) or an RS256 JWT (ws upgrades) on every upgrade; nginx and HAProxy check nothing."
+echo "wss rows: every proxy serves the same $tls_key_type certificate (WSGATE_BENCH_TLS_KEY=ec|rsa)."
 echo "$shards worker(s) per proxy; load generator: $load_threads thread(s) on CPUs $load_cpus. Lower is better for latency and memory rows."
