@@ -30,6 +30,7 @@
 #include "engine/auth/authenticator.h"
 #include "engine/config/snapshot.h"
 #include "engine/http/request_parser.h"
+#include "engine/io/ring.h"
 #include "engine/server/conn_info.h"
 #include "engine/server/segment_queue.h"
 #include "engine/server/stats.h"
@@ -109,7 +110,10 @@ class RelaySink;  // relay.cc: the FrameScanner's sink
 
 // One end of the pair.
 struct Side {
-  int fd = -1;
+  int fd = -1;          // a descriptor, or with `direct` an index in the shard ring's fixed-file table
+  bool direct = false;  // issue 20: the socket lives in the ring's table, not the process's (direct.cc)
+  bool shut_down = false;  // a direct socket's shutdown op was prepared (once per socket)
+  io::File file() const { return io::File(fd, direct); }
   bool recv_armed = false;
   bool eof = false;         // the socket is gone (EOF, error, or shut down by us)
   bool close_seen = false;  // a close frame came from it, or it broke the protocol: nothing more is relayed from it

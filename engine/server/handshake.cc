@@ -212,14 +212,15 @@ void Loop::StartConnect(Conn& c) {
   SetDeadline(c, now_ms_ + left / static_cast<int64_t>(c.endpoint->addresses.size() - c.address_index));
   const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
   Side& backend = c.backend();
-  if (backend.fd >= 0) ::close(backend.fd);
-  backend.fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (backend.fd < 0) {
+  CloseSocket(backend);  // the previous address's socket (its connect has completed)
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
     ++stats_.backend_failures["socket"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: socket: ", strerror(errno)));
   }
   int one = 1;
-  setsockopt(backend.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Adopt(backend, fd);  // configured as a regular descriptor, then into the fixed-file table (direct.cc)
   c.connect_addr = addr;
   if (!Arm(c, kOpConnect)) return Respond(c, 503, "Service Unavailable: the gateway is overloaded; retry later");
 }
