@@ -218,7 +218,8 @@ void Loop::Free(Conn& c) {
   }
   if (access_log_ != nullptr) LogAccess(c, /*open=*/false);
   c.snapshot.reset();
-  pool_.GiveBack(std::move(c.parser));
+  if (c.hs != nullptr) pool_.GiveBack(std::move(c.hs->parser));
+  c.hs.reset();
   c.quota.Release(throttle_->connections());  // its connection-quota slots, exactly once
   --stats_.open_sockets;
   ReleaseEngineSlot();
@@ -256,9 +257,9 @@ void Loop::OnTimer(Conn& c) {
       break;
     case Phase::kConnecting:
       if (now < c.deadline_ms) break;
-      if (now < c.connect_deadline_ms && c.address_index + 1 < c.endpoint->addresses.size()) {
+      if (now < c.hs->connect_deadline_ms && c.hs->address_index + 1 < c.hs->endpoint->addresses.size()) {
         // This address's share is spent: cancel it; OnConnect (-ECANCELED) tries the next one.
-        SetDeadline(c, c.connect_deadline_ms);
+        SetDeadline(c, c.hs->connect_deadline_ms);
         Cancel(c, kOpConnect);
         break;
       }

@@ -28,8 +28,8 @@ bool Loop::Arm(Conn& c, Op op) {
       break;
     }
     case kOpConnect: {
-      socklen_t len = c.connect_addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-      queued = ring_.PrepConnect(c.backend().file(), reinterpret_cast<const sockaddr*>(&c.connect_addr), len, tag);
+      socklen_t len = c.hs->connect_addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+      queued = ring_.PrepConnect(c.backend().file(), reinterpret_cast<const sockaddr*>(&c.hs->connect_addr), len, tag);
       break;
     }
     case kOpShutdownClient:

@@ -183,5 +183,29 @@ TEST_F(DirectLoopTest, AShutdownTheQueueCannotTakeStillEndsTheConnection) {
   EXPECT_EQ(AcceptRaw().fd, 0);
 }
 
+// Issue 20's memory target: the heap an idle relaying connection holds (mallinfo2: in use, and
+// mmapped chunks), measured as the growth from 128 to 256
+// connections so per-shard fixed costs drop out.
+TEST_F(LoopTest, AnIdleRelayingConnectionHoldsAtMostTwoKibOfHeap) {
+  constexpr int kHalf = 128;  // a multiple of ConnTable's chunk
+  peers_.reserve(4 * kHalf);
+  auto relay = [&] {  // what the fake ring records is the test's memory, not the loop's
+    Relay();
+    ring_.ops.clear();
+    ring_.ops.shrink_to_fit();
+  };
+  for (int i = 0; i < kHalf; ++i) relay();
+  auto heap = [] {
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+  };
+  size_t half = heap();
+  for (int i = 0; i < kHalf; ++i) relay();
+  size_t per = (heap() - half) / kHalf;
+  EXPECT_EQ(loop_->stats().active_connections, 2u * kHalf);
+  EXPECT_LE(per, 2048u) << "bytes per idle connection; sizeof(Conn) " << sizeof(Conn);
+  std::printf("heap per idle relaying connection: %zu bytes (sizeof(Conn) %zu)\n", per, sizeof(Conn));
+}
+
 }  // namespace
 }  // namespace wsgate::engine::server
