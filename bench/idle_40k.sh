@@ -73,8 +73,9 @@ pass() {
     "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$ws_port/idle$k/1.0.0/x" --mode idle --conns $((n / clients)) \
       --sources many --warmup 0 --duration $((ramp + hold)) --verify 5 --json-only >"$work/bench$k.json" 2>"$work/bench$k.err" &
     bench_pids+=($!)
+    sleep "${STAGGER_S:-3}"  # a smaller connect storm: see "descriptors during the ramp" in docs/benchmarks.md
   done
-  sleep $((ramp + hold - 7))  # all open, before the verification messages
+  sleep $((ramp + hold - 7 - clients * ${STAGGER_S:-3}))  # all open, before the verification messages
   held=$(metric wsgate_engine_active_connections)
   direct=$(metric wsgate_engine_direct_sockets)
   full=$(metric wsgate_engine_direct_table_full_total)
