@@ -111,4 +111,19 @@ TEST(EngineDirectDescriptors, HoldsMoreProxiedConnectionsThanItsDescriptorLimitA
   ASSERT_EQ(std::system(cmd.c_str()), 0);
 }
 
+TEST(EngineDirectDescriptors, AFixedFileTableAboveTheDescriptorLimitIsRefusedNamingTheFlag) {
+  char tmpl[] = "/tmp/wsgate-e2e-direct-flag-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  Subprocess engine({"/usr/bin/prlimit", "--nofile=256:256", WSGATE_ENGINE, "--ws-listen", "127.0.0.1:0", "--wss-listen",
+                     "", "--shards", "1", "--fixed-files", "300", "--control", "unix:" + dir + "/engine.sock",
+                     "--admin-listen", ""});
+  EXPECT_EQ(engine.Wait(10000), 1) << engine.output();
+  EXPECT_NE(engine.output().find("--fixed-files 300: above the descriptor limit 256 (each fixed-file table is bounded by it)"),
+            std::string::npos)
+      << engine.output();
+  std::string cmd = "rm -rf " + dir;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+}
+
 }  // namespace
