@@ -12,6 +12,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -56,6 +57,7 @@ struct Conn {
   int64_t next_send_ns = 0;  // open loop: the next intended send time
   std::string key_accept;
   int source_index = 0;
+  bool verified = false;  // idle mode, --verify: its one message came back
 };
 
 // The payload: "WSGB", the send time as 16 hex digits, then padding.
@@ -118,7 +120,15 @@ class Worker final : public LoadWorker {
       conns_[i].next_send_ns = start_ns + (interval_ns_ > 0 ? static_cast<int64_t>(rng() % static_cast<uint64_t>(interval_ns_)) : 0);
       Connect(i);
     }
+    // Idle mode with --verify: once, near the end, every open connection sends one message.
+    const int64_t verify_at = o_.mode == "idle" && o_.verify > 0 ? end_ns - static_cast<int64_t>(o_.verify * 1e9) : INT64_MAX;
+    bool verify_sent = false;
     while (NowNs() < end_ns) {
+      if (!verify_sent && NowNs() >= verify_at) {
+        verify_sent = true;
+        for (size_t i = 0; i < conns_.size(); ++i)
+          if (conns_[i].state == Conn::kOpen) SendMessage(i, NowNs());
+      }
       // Open loop: wake exactly when the next message is due (a coarse tick would delay sends
       // and show up as latency); otherwise at least every millisecond to watch the clock.
       int64_t timeout_ns = 1000000;
@@ -358,6 +368,10 @@ class Worker final : public LoadWorker {
           totals_.latency.Record(NowNs() - stamp);
         }
         if (o_.mode == "closed") SendMessage(i, NowNs());
+        if (o_.mode == "idle" && !c.verified) {
+          c.verified = true;
+          ++totals_.verified;
+        }
       }
       pos += static_cast<size_t>(hl) + h.payload_length;
     }

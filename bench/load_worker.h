@@ -25,6 +25,7 @@ struct Options {
   int64_t conns = 10, size = 64, inflight = 1, threads = 1;
   int64_t rate = 0;
   double duration = 10, warmup = 2;
+  double verify = 0;  // idle mode: in the last `verify` seconds each open connection sends one message
   bool binary = true, insecure = false, json_only = false, fanout = false;
   bool tls_resume = false;  // wss: offer the previous session's ticket on each new connection
   std::string ca_file, source_addresses = "127.0.0.1";
@@ -44,6 +45,7 @@ struct Totals {
   uint64_t messages = 0, sent = 0, upgrades = 0, bytes = 0;
   uint64_t resumed = 0;  // measured upgrades whose TLS handshake resumed a session
   uint64_t opened = 0;  // upgrades that succeeded, warm-up included (0: every attempt failed)
+  uint64_t verified = 0;  // idle mode with --verify: connections whose one message came back
 };
 
 // Monotonic nanoseconds (the clock every stamp and deadline uses).

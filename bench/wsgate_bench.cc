@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
                 "--mode handshake, the report counts the handshakes that resumed)");
   flags.AddString("sources", &o.source_addresses, "127.0.0.1, or 'many' to spread over 127.0.0.1-250", "ADDR");
   flags.AddBool("json-only", &o.json_only, "print only the JSON line");
+  std::string verify = "0";
+  flags.AddString("verify", &verify,
+                  "idle mode: S seconds before the end every open connection sends one message; the JSON's "
+                  "\"verified\" counts those whose echo came back", "S");
   std::vector<char*> args{argv[0]};
   std::vector<std::string> storage;
   for (int i = 1; i < argc; ++i) storage.push_back(std::string(argv[i]) == "-H" ? "--header" : argv[i]);
@@ -85,6 +89,11 @@ int main(int argc, char** argv) {
   o.binary = !text;
   o.duration = std::atof(duration.c_str());
   o.warmup = std::atof(warmup.c_str());
+  o.verify = std::atof(verify.c_str());
+  if (o.verify < 0 || (o.verify > 0 && o.mode != "idle") || o.verify >= o.duration + o.warmup) {
+    std::cerr << "wsgate-bench: --verify: needs --mode idle and 0 < S < the run's length\n";
+    return 2;
+  }
   if (o.url.empty()) {
     std::cerr << "wsgate-bench: --url is required (see --help)\n";
     return 2;
@@ -147,6 +156,7 @@ int main(int argc, char** argv) {
     total.send_lag.Merge(w->totals().send_lag);
     total.errors.Merge(w->totals().errors);
     total.opened += w->totals().opened;
+    total.verified += w->totals().verified;
     total.messages += w->totals().messages;
     total.sent += w->totals().sent;
     total.upgrades += w->totals().upgrades;
@@ -162,6 +172,7 @@ int main(int argc, char** argv) {
       o.mode == "handshake" ? total.upgrades : total.messages, rate, static_cast<double>(total.sent) / o.duration,
       total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
       total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors.total(), open, total.errors.Json());
+  if (o.mode == "idle" && o.verify > 0) absl::StrAppend(&json, absl::StrFormat(R"(,"verified":%d)", total.verified));
   bool open_loop = o.mode == "open";
   bool behind = wsgate::bench::GeneratorBehind(total.send_lag.Percentile(99), total.latency.Percentile(99));
   if (o.mode == "handshake" && o.url.rfind("wss://", 0) == 0) absl::StrAppend(&json, absl::StrFormat(R"(,"resumed":%d)", total.resumed));

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string admin_listen = "127.0.0.1:9102", access_log_path;
   bool admin_listen_any = false, access_log_open = false;
+  int64_t fixed_files = -1;
   int64_t shards = 0, max_connections = 0, buffers = 4096, buffer_size = 16384, drain_timeout_ms = -1;
   wsgate::engine::quota::QuotaFlags quota_flags;  // cluster-wide quotas (issue 19)
   FlagParser flags("wsgate-engine",
@@ -115,6 +116,11 @@ int main(int argc, char** argv) {
   flags.AddString("config", &config_path, "a snapshot to serve at start (text proto, or JSON if it starts with '{')", "FILE");
   flags.AddInt("max-connections", &max_connections,
                "client connections per shard; more get 503 at accept (0: what the descriptor limit allows)", 0, 10000000);
+  flags.AddInt("fixed-files", &fixed_files,
+               "entries of each shard's io_uring fixed-file table (direct descriptors: sockets outside the "
+               "process's descriptor table; each table is bounded by the descriptor limit on its own); -1: the "
+               "descriptor limit, or 2 x --max-connections + 64 if smaller; 0: off",
+               -1, 1 << 20);
   flags.AddInt("buffers", &buffers, "receive buffers per shard (a power of two)", 16, 32768);
   flags.AddInt("buffer-size", &buffer_size, "bytes per receive buffer", 1024, 1 << 20);
   flags.AddInt("drain-timeout-ms", &drain_timeout_ms,
@@ -249,6 +255,7 @@ int main(int argc, char** argv) {
   options.shards = static_cast<int>(shards);
   options.reuse_port = reuse_port;
   options.max_connections_per_shard = static_cast<int>(max_connections);
+  options.fixed_files_per_shard = static_cast<int>(fixed_files);
   options.buffer_count = static_cast<unsigned>(buffers);
   options.buffer_size = static_cast<unsigned>(buffer_size);
   options.quota = *quota_options;

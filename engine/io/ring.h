@@ -17,6 +17,12 @@
 // sent. Buffer lifecycle: kernel-owned (in the ring) → completion (owned by the shard, referenced
 // by queued send segments) → Recycle() → kernel-owned.
 //
+// Direct descriptors (fixed files): a ring may hold a table of `fixed_files()` sockets of its
+// own, outside the process's descriptor table (which RLIMIT_NOFILE bounds; each table is bounded
+// by that limit on its own). An op names its socket as an io::File, a descriptor or (fixed) a
+// table index; InstallFile puts a regular descriptor into an index (the caller then closes the
+// descriptor), PrepCloseDirect empties one. Who uses which index is the caller's business.
+//
 // Preparation: every Prep* returns false when the op could not be queued even after submitting
 // what was prepared (the submission queue stayed full). Callers must handle it; an op is never
 // dropped silently. Owned by one thread; not thread-safe.
@@ -49,16 +55,34 @@ struct Tag {
 
 using Completion = io_uring_cqe;
 
+// The socket an op works on: a regular descriptor, or with `fixed` an index in the ring's
+// fixed-file table (the SQE carries IOSQE_FIXED_FILE). Converts from a plain descriptor.
+struct File {
+  File(int f, bool is_fixed = false) : fd(f), fixed(is_fixed) {}  // NOLINT(google-explicit-constructor)
+  int fd;
+  bool fixed;
+};
+
 class Ring {
  public:
   virtual ~Ring() = default;
 
   [[nodiscard]] virtual bool PrepMultishotAccept(int listen_fd, Tag tag) = 0;
-  [[nodiscard]] virtual bool PrepRecvMultishot(int fd, Tag tag) = 0;  // buffer-select
-  [[nodiscard]] virtual bool PrepSendmsg(int fd, const msghdr* msg, Tag tag) = 0;
-  [[nodiscard]] virtual bool PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) = 0;
+  [[nodiscard]] virtual bool PrepRecvMultishot(File f, Tag tag) = 0;  // buffer-select
+  [[nodiscard]] virtual bool PrepSendmsg(File f, const msghdr* msg, Tag tag) = 0;
+  [[nodiscard]] virtual bool PrepConnect(File f, const sockaddr* addr, socklen_t len, Tag tag) = 0;
+  [[nodiscard]] virtual bool PrepShutdown(File f, Tag tag) = 0;  // SHUT_RDWR
+  // Empties fixed-file index `index` (the socket closes once no op holds it).
+  [[nodiscard]] virtual bool PrepCloseDirect(unsigned index, Tag tag) = 0;
   [[nodiscard]] virtual bool PrepRead(int fd, void* buf, size_t len, Tag tag) = 0;
   [[nodiscard]] virtual bool PrepCancel(Tag target, Tag tag) = 0;
+  // The fixed-file table: its size (0: none, the kernel refused it or none was asked for), and
+  // installing a descriptor at an index (0, or -errno; the table keeps its own reference, so the
+  // caller closes `fd` afterwards) or emptying one at once (the fallback of PrepCloseDirect).
+  virtual unsigned fixed_files() const { return 0; }
+  virtual int InstallFile(unsigned index, int fd) = 0;
+  virtual void RemoveFile(unsigned index) = 0;
+
   // Submits what is prepared now, without waiting (e.g. a cancel that should land before the
   // kernel posts more completions).
   virtual void SubmitNow() = 0;

@@ -61,6 +61,12 @@ absl::Status Uring::Init(const RingOptions& options) {
     io_uring_buf_ring_add(buf_ring_, Buffer(static_cast<uint16_t>(i)), options.buffer_size, static_cast<uint16_t>(i),
                           mask, static_cast<int>(i));
   io_uring_buf_ring_advance(buf_ring_, static_cast<int>(options.buffer_count));
+  if (options.fixed_files > 0) {
+    // Bounded by RLIMIT_NOFILE (EMFILE past it); older kernels answer EINVAL.
+    rc = io_uring_register_files_sparse(&ring_, options.fixed_files);
+    if (rc == 0) fixed_files_ = options.fixed_files;
+    else fixed_files_error_ = absl::StrCat("io_uring_register_files_sparse(", options.fixed_files, "): ", strerror(-rc));
+  }
   return absl::OkStatus();
 }
 
@@ -71,7 +77,7 @@ std::string Uring::Describe() const {
   if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) flags += "COOP_TASKRUN ";
   if (flags.empty()) flags = "default ";
   return absl::StrCat(flags, "entries=", options_.entries, " cq=", ring_.cq.ring_entries, " buffers=",
-                      options_.buffer_count, "x", options_.buffer_size);
+                      options_.buffer_count, "x", options_.buffer_size, " fixed_files=", fixed_files_);
 }
 
 io_uring_sqe* Uring::Sqe() {
@@ -152,24 +158,61 @@ bool Uring::PrepMultishotAccept(int listen_fd, Tag tag) {
   return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC); });
 }
 
-bool Uring::PrepRecvMultishot(int fd, Tag tag) {
+namespace {
+void Target(io_uring_sqe* sqe, File f) {
+  if (f.fixed) sqe->flags |= IOSQE_FIXED_FILE;
+}
+}  // namespace
+
+bool Uring::PrepRecvMultishot(File f, Tag tag) {
   return Prep(tag, [&](io_uring_sqe* sqe) {
-    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+    io_uring_prep_recv_multishot(sqe, f.fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = options_.buffer_group;
+    Target(sqe, f);
   });
 }
 
-bool Uring::PrepSendmsg(int fd, const msghdr* msg, Tag tag) {
-  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL); });
+bool Uring::PrepSendmsg(File f, const msghdr* msg, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) {
+    io_uring_prep_sendmsg(sqe, f.fd, msg, MSG_NOSIGNAL);
+    Target(sqe, f);
+  });
 }
 
-bool Uring::PrepSend(int fd, const void* data, size_t len, Tag tag) {
-  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd, data, len, MSG_NOSIGNAL); });
+bool Uring::PrepSend(File f, const void* data, size_t len, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) {
+    io_uring_prep_send(sqe, f.fd, data, len, MSG_NOSIGNAL);
+    Target(sqe, f);
+  });
 }
 
-bool Uring::PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) {
-  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr, len); });
+bool Uring::PrepConnect(File f, const sockaddr* addr, socklen_t len, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) {
+    io_uring_prep_connect(sqe, f.fd, addr, len);
+    Target(sqe, f);
+  });
+}
+
+bool Uring::PrepShutdown(File f, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) {
+    io_uring_prep_shutdown(sqe, f.fd, SHUT_RDWR);
+    Target(sqe, f);
+  });
+}
+
+bool Uring::PrepCloseDirect(unsigned index, Tag tag) {
+  return Prep(tag, [&](io_uring_sqe* sqe) { io_uring_prep_close_direct(sqe, index); });
+}
+
+int Uring::InstallFile(unsigned index, int fd) {
+  int rc = io_uring_register_files_update(&ring_, index, &fd, 1);
+  return rc == 1 ? 0 : (rc < 0 ? rc : -EIO);
+}
+
+void Uring::RemoveFile(unsigned index) {
+  int none = -1;
+  (void)io_uring_register_files_update(&ring_, index, &none, 1);
 }
 
 bool Uring::PrepRead(int fd, void* buf, size_t len, Tag tag) {

@@ -8,6 +8,10 @@
 // completion queue is full and it will not take more work), the completions that are ready are
 // moved aside into a backlog, which Drain() hands out first, in order, and the submit is retried.
 //
+// With RingOptions::fixed_files, a sparse fixed-file table (io_uring_register_files_sparse,
+// kernel 5.19+); a kernel that refuses it leaves the ring without one (fixed_files() 0, the
+// reason in fixed_files_error()), not failed.
+//
 // Owned by one thread (IORING_SETUP_SINGLE_ISSUER); not thread-safe.
 #pragma once
 
@@ -30,6 +34,7 @@ struct RingOptions {
   unsigned buffer_count = 4096;   // power of two
   unsigned buffer_size = 16384;
   uint16_t buffer_group = 1;
+  unsigned fixed_files = 0;       // the fixed-file table's size; 0: none
 };
 
 class Uring final : public Ring {
@@ -44,12 +49,19 @@ class Uring final : public Ring {
   std::string Describe() const;
 
   [[nodiscard]] bool PrepMultishotAccept(int listen_fd, Tag tag) override;
-  [[nodiscard]] bool PrepRecvMultishot(int fd, Tag tag) override;
-  [[nodiscard]] bool PrepSendmsg(int fd, const msghdr* msg, Tag tag) override;
-  [[nodiscard]] bool PrepSend(int fd, const void* data, size_t len, Tag tag);
-  [[nodiscard]] bool PrepConnect(int fd, const sockaddr* addr, socklen_t len, Tag tag) override;
+  [[nodiscard]] bool PrepRecvMultishot(File f, Tag tag) override;
+  [[nodiscard]] bool PrepSendmsg(File f, const msghdr* msg, Tag tag) override;
+  [[nodiscard]] bool PrepSend(File f, const void* data, size_t len, Tag tag);
+  [[nodiscard]] bool PrepConnect(File f, const sockaddr* addr, socklen_t len, Tag tag) override;
+  [[nodiscard]] bool PrepShutdown(File f, Tag tag) override;
+  [[nodiscard]] bool PrepCloseDirect(unsigned index, Tag tag) override;
   [[nodiscard]] bool PrepRead(int fd, void* buf, size_t len, Tag tag) override;
   [[nodiscard]] bool PrepCancel(Tag target, Tag tag) override;
+  unsigned fixed_files() const override { return fixed_files_; }
+  // Why the table asked for in RingOptions is missing (empty: it is there, or none was asked for).
+  const std::string& fixed_files_error() const { return fixed_files_error_; }
+  int InstallFile(unsigned index, int fd) override;
+  void RemoveFile(unsigned index) override;
   void SubmitNow() override { io_uring_submit(&ring_); }
 
   void Wait(int64_t timeout_ns) override;
@@ -85,6 +97,8 @@ class Uring final : public Ring {
   std::unique_ptr<uint8_t[]> buffers_;
   std::vector<Completion> backlog_;  // completions moved aside by Sqe(); older than the ring's
   uint64_t backlogged_ = 0;
+  unsigned fixed_files_ = 0;
+  std::string fixed_files_error_;
 };
 
 }  // namespace wsgate::engine::io

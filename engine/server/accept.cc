@@ -116,9 +116,10 @@ void Loop::AdmitSocket(int fd, bool tls) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  c->client().fd = fd;
   c->phase = Phase::kRequest;
+  c->hs = std::make_unique<Handshake>();
   c->client_ip = PeerAddress(fd);
+  Adopt(c->client(), fd);  // into the ring's fixed-file table when it has room (direct.cc)
   c->info.id = (static_cast<uint64_t>(options_.index) << 40) | ++conn_seq_;
   c->info.accepted_ms = now_ms_;
   SetDeadline(*c, now_ms_ + snapshot_->settings.handshake_timeout_ms);

@@ -124,7 +124,7 @@ void Loop::AbortBackend(Conn& c) {
   if (backend.fd < 0) return;
   if (c.phase == Phase::kConnecting) Cancel(c, kOpConnect);
   if (backend.recv_armed) Cancel(c, kOpRecvBackend);
-  ::shutdown(backend.fd, SHUT_RDWR);
+  ShutdownSocket(c, SideId::kBackend);
   backend.eof = true;
 }
 
@@ -146,7 +146,7 @@ void Loop::Shutdown(Conn& c) {
   AbortBackend(c);
   c.phase = Phase::kClosed;
   // shutdown() completes pending recvs (EOF) and sends (error); the cancel makes sure.
-  if (client.fd >= 0) ::shutdown(client.fd, SHUT_RDWR);
+  ShutdownSocket(c, SideId::kClient);
   if (client.recv_armed) Cancel(c, kOpRecvClient);
   ReleaseQueue(c, SideId::kClient);
   ReleaseQueue(c, SideId::kBackend);

@@ -30,6 +30,7 @@
 #include "engine/auth/authenticator.h"
 #include "engine/config/snapshot.h"
 #include "engine/http/request_parser.h"
+#include "engine/io/ring.h"
 #include "engine/server/conn_info.h"
 #include "engine/server/segment_queue.h"
 #include "engine/server/stats.h"
@@ -85,6 +86,10 @@ struct Outbound {
   // split by an engine frame counts twice, which errs on the safe side). Backpressure weighs a
   // queue by these as well as by its bytes, so tiny messages cannot pin every buffer a shard has.
   uint32_t pinned = 0;
+  // Set when the relay starts: the handshake's last bytes toward this side are queued, and once
+  // they are out the queue's slots are freed (issue 20: an idle relay holds no queue storage; the
+  // first relayed message allocates them again, once).
+  bool shrink_when_empty = false;
 
   // Every push and pop of `queue` and `wire` goes through these, which keep `pinned` exact.
   void Push(SegmentQueue<Segment>& q, Segment s) {
@@ -107,9 +112,28 @@ struct Outbound {
 
 class RelaySink;  // relay.cc: the FrameScanner's sink
 
+// What only the handshake phases need (Conn::hs, allocated at accept, freed when the relay starts).
+struct Handshake {
+  std::string request;
+  std::unique_ptr<http::RequestParser> parser;
+  std::string early_client;    // client bytes after its request head, before the relay
+  std::string upstream_bytes;  // the backend's response so far (and frames right after it)
+  std::string expected_accept;
+  std::string client_protocols;
+  std::string client_extensions;  // the permessage-deflate offers passed upstream (http/extensions.h)
+  std::string client_accept;  // our Sec-WebSocket-Accept for the client
+  const config::Endpoint* endpoint = nullptr;
+  uint32_t address_index = 0;      // the endpoint address being tried
+  int64_t connect_deadline_ms = 0;  // connect + upstream handshake, all addresses together
+  sockaddr_storage connect_addr{};
+};
+
 // One end of the pair.
 struct Side {
-  int fd = -1;
+  int fd = -1;          // a descriptor, or with `direct` an index in the shard ring's fixed-file table
+  bool direct = false;  // issue 20: the socket lives in the ring's table, not the process's (direct.cc)
+  bool shut_down = false;  // a direct socket's shutdown op was prepared (once per socket)
+  io::File file() const { return io::File(fd, direct); }
   bool recv_armed = false;
   bool eof = false;         // the socket is gone (EOF, error, or shut down by us)
   bool close_seen = false;  // a close frame came from it, or it broke the protocol: nothing more is relayed from it
@@ -144,21 +168,11 @@ struct Conn {
   Side& client() { return sides[0]; }
   Side& backend() { return sides[1]; }
 
-  // Handshake (emptied when the relay starts: an idle relay holds as little as possible).
-  std::string request;
-  std::unique_ptr<http::RequestParser> parser;
-  std::string early_client;    // client bytes after its request head, before the relay
-  std::string upstream_bytes;  // the backend's response so far (and frames right after it)
-  std::string expected_accept;
-  std::string client_protocols;
-  std::string client_extensions;  // the permessage-deflate offers passed upstream (http/extensions.h)
-  std::string client_accept;  // our Sec-WebSocket-Accept for the client
+  // The handshake's state, from accept until the relay starts (then freed: an idle relay holds
+  // as little as possible — issue 20 moved it out of Conn, ~380 bytes per idle connection).
+  std::unique_ptr<Handshake> hs;
   std::string client_ip;
   std::shared_ptr<const config::Snapshot> snapshot;  // pinned during the handshake
-  const config::Endpoint* endpoint = nullptr;
-  uint32_t address_index = 0;      // the endpoint address being tried
-  int64_t connect_deadline_ms = 0;  // connect + upstream handshake, all addresses together
-  sockaddr_storage connect_addr{};
 
   // Identity, for re-checks after a push and for counters.
   std::string api_id;

@@ -12,12 +12,12 @@ Conn* ConnTable::Allocate(size_t limit) {
     uint32_t slot = free_.back();
     free_.pop_back();
     in_free_list_[slot] = false;
-    c = conns_[slot].get();
+    c = &At(slot);
   } else {
-    conns_.push_back(std::make_unique<Conn>());
+    if (size_ % kChunk == 0) chunks_.push_back(std::make_unique<Conn[]>(kChunk));
     in_free_list_.push_back(false);
-    c = conns_.back().get();
-    c->slot = static_cast<uint32_t>(conns_.size() - 1);
+    c = &At(size_);
+    c->slot = size_++;
   }
   WSGATE_CHECK_MSG(c->phase == Phase::kFree && !c->timer.linked(), "allocating a connection slot that is in use");
   uint32_t slot = c->slot, generation = (c->generation + 1) & 0xFFFFFF;
@@ -30,8 +30,8 @@ Conn* ConnTable::Allocate(size_t limit) {
 }
 
 Conn* ConnTable::Lookup(const io::Tag& tag) const {
-  if (tag.slot >= conns_.size()) return nullptr;
-  Conn* c = conns_[tag.slot].get();
+  if (tag.slot >= size_) return nullptr;
+  Conn* c = &chunks_[tag.slot / kChunk][tag.slot % kChunk];  // the table is const, not its Conns
   if (c->generation != tag.generation || c->phase == Phase::kFree) return nullptr;
   return c;
 }

@@ -70,19 +70,19 @@ void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
   if (c.phase != Phase::kRequest) {
     if (c.phase == Phase::kConnecting || c.phase == Phase::kUpstreamHandshake) {
       // Frames sent before our 101: keep them (bounded) for the relay.
-      if (c.early_client.size() + n > kMaxEarlyBytes)
+      if (c.hs->early_client.size() + n > kMaxEarlyBytes)
         return Respond(c, 400, "Bad Request: too much data before the handshake completed");
-      c.early_client.append(reinterpret_cast<const char*>(data), n);
+      c.hs->early_client.append(reinterpret_cast<const char*>(data), n);
     }
     return;  // kFinishing: discard
   }
-  c.request.append(reinterpret_cast<const char*>(data), n);
-  if (c.parser == nullptr) {
+  c.hs->request.append(reinterpret_cast<const char*>(data), n);
+  if (c.hs->parser == nullptr) {
     http::Limits limits;
     limits.max_head_bytes = snapshot_->settings.max_header_bytes;
-    c.parser = pool_.TakeParser(limits);
+    c.hs->parser = pool_.TakeParser(limits);
   }
-  http::ParseResult r = c.parser->Feed(c.request);
+  http::ParseResult r = c.hs->parser->Feed(c.hs->request);
   if (r.kind == http::ParseResult::kNeedMore) return;
   if (r.kind == http::ParseResult::kError)
     return Respond(c, r.status, absl::StrCat(Sv(http::StatusText(r.status)), ": ", Sv(r.reason)));
@@ -90,7 +90,7 @@ void Loop::OnClientBytes(Conn& c, const uint8_t* data, size_t n) {
 }
 
 void Loop::HandleRequest(Conn& c, size_t consumed) {
-  const http::Request& req = c.parser->request();
+  const http::Request& req = c.hs->parser->request();
   if (draining_) return Respond(c, 503, "Service Unavailable: the gateway is shutting down");
   if (RefuseIfOverloaded(c)) return;  // 503 with Retry-After (admission.cc)
   http::UpgradeCheck check = http::CheckUpgrade(req);
@@ -146,7 +146,7 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
     return Respond(c, 502, absl::StrCat("Bad Gateway: ", auth.endpoint->resolve_error));
   }
 
-  c.endpoint = auth.endpoint;
+  c.hs->endpoint = auth.endpoint;
   c.identity = std::move(auth.identity);
   c.api_id = route.api->id;
   c.may_publish = route.topic->publish;
@@ -154,26 +154,26 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   c.info.app_throttled = &counters->throttled_by_app[c.identity.application_id];
   ResolveLimits(c, snap);
   if (!AdmitConnection(c, snap)) return;  // 429, before the backend is contacted
-  c.client_protocols = std::string(check.protocols);
-  c.client_extensions = http::DeflateOffers(req);  // others are not forwarded
+  c.hs->client_protocols = std::string(check.protocols);
+  c.hs->client_extensions = http::DeflateOffers(req);  // others are not forwarded
   // Throttling may drop messages: then no context takeover either way (http/extensions.h).
-  if (!c.client_extensions.empty() && !c.limits.empty())
-    c.client_extensions = http::WithServerNoContextTakeover(c.client_extensions);
-  c.client_accept = ws::AcceptKey(check.key);
+  if (!c.hs->client_extensions.empty() && !c.limits.empty())
+    c.hs->client_extensions = http::WithServerNoContextTakeover(c.hs->client_extensions);
+  c.hs->client_accept = ws::AcceptKey(check.key);
 
   // The upstream request: fresh key, the client's subprotocols, X-Forwarded-For. The access
   // token and the API key never reach the backend (neither the headers nor the query parameters).
   uint8_t nonce[16];
   tls::RandomBytes(nonce, sizeof(nonce));
   std::string key = common::Base64Encode(nonce, sizeof(nonce));
-  c.expected_accept = ws::AcceptKey(key);
-  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParams(req.query, {"access_token", "apikey"}));
+  c.hs->expected_accept = ws::AcceptKey(key);
+  std::string target = config::UpstreamTarget(*c.hs->endpoint, route, http::RemoveQueryParams(req.query, {"access_token", "apikey"}));
   http::UpstreamRequest up;
   up.target = target;
-  up.host = c.endpoint->host_header;
+  up.host = c.hs->endpoint->host_header;
   up.key = key;
   up.protocols = check.protocols;
-  up.extensions = c.client_extensions;
+  up.extensions = c.hs->client_extensions;
   const config::BackendIdentity& backend = route.api->backend;
   if (backend.pass_headers.empty()) {  // no allow-list: Origin and User-Agent, nothing else
     if (const http::Header* origin = req.Find("origin")) up.origin = origin->value;
@@ -191,36 +191,37 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   }
   up.extra_headers = extra;
   std::string out = http::FormatUpstreamRequest(up);
-  c.early_client = c.request.substr(consumed);
-  c.request = std::string();
-  pool_.GiveBack(std::move(c.parser));
+  c.hs->early_client = c.hs->request.substr(consumed);
+  c.hs->request = std::string();
+  pool_.GiveBack(std::move(c.hs->parser));
   EnqueueOwned(c, SideId::kBackend, std::move(out));  // sent once the connect completes
   StartConnect(c);
 }
 
 void Loop::StartConnect(Conn& c) {
   c.phase = Phase::kConnecting;
-  uint32_t timeout = c.endpoint->connect_timeout_ms ? c.endpoint->connect_timeout_ms
+  uint32_t timeout = c.hs->endpoint->connect_timeout_ms ? c.hs->endpoint->connect_timeout_ms
                                                     : c.snapshot->settings.upstream_connect_timeout_ms;
-  if (c.address_index == 0) {
-    c.connect_deadline_ms = now_ms_ + timeout;
+  if (c.hs->address_index == 0) {
+    c.hs->connect_deadline_ms = now_ms_ + timeout;
     c.info.connect_started_ms = now_ms_;
   }
   // Each address gets an equal share of the time left (the last one all of it), so an address
   // that never answers (a dropped SYN) leaves time for the next: OnTimer cancels the attempt.
-  int64_t left = std::max<int64_t>(c.connect_deadline_ms - now_ms_, 1);
-  SetDeadline(c, now_ms_ + left / static_cast<int64_t>(c.endpoint->addresses.size() - c.address_index));
-  const sockaddr_storage& addr = c.endpoint->addresses[c.address_index];
+  int64_t left = std::max<int64_t>(c.hs->connect_deadline_ms - now_ms_, 1);
+  SetDeadline(c, now_ms_ + left / static_cast<int64_t>(c.hs->endpoint->addresses.size() - c.hs->address_index));
+  const sockaddr_storage& addr = c.hs->endpoint->addresses[c.hs->address_index];
   Side& backend = c.backend();
-  if (backend.fd >= 0) ::close(backend.fd);
-  backend.fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (backend.fd < 0) {
+  CloseSocket(backend);  // the previous address's socket (its connect has completed)
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
     ++stats_.backend_failures["socket"];
     return Respond(c, 502, absl::StrCat("Bad Gateway: socket: ", strerror(errno)));
   }
   int one = 1;
-  setsockopt(backend.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  c.connect_addr = addr;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Adopt(backend, fd);  // configured as a regular descriptor, then into the fixed-file table (direct.cc)
+  c.hs->connect_addr = addr;
   if (!Arm(c, kOpConnect)) return Respond(c, 503, "Service Unavailable: the gateway is overloaded; retry later");
 }
 
@@ -228,8 +229,8 @@ void Loop::OnConnect(Conn& c, int res) {
   --c.inflight;
   if (c.phase != Phase::kConnecting) return;
   if (res < 0) {
-    if (c.address_index + 1 < c.endpoint->addresses.size()) {
-      ++c.address_index;  // e.g. localhost: ::1 refused, try 127.0.0.1
+    if (c.hs->address_index + 1 < c.hs->endpoint->addresses.size()) {
+      ++c.hs->address_index;  // e.g. localhost: ::1 refused, try 127.0.0.1
       return StartConnect(c);
     }
     ++stats_.backend_connect_failures;
@@ -238,11 +239,11 @@ void Loop::OnConnect(Conn& c, int res) {
   }
   c.phase = Phase::kUpstreamHandshake;
   stats_.connect_latency.ObserveMs(now_ms_ - c.info.connect_started_ms);
-  SetDeadline(c, c.connect_deadline_ms);  // the handshake may use what the connect left
-  if (c.endpoint->tls) {
+  SetDeadline(c, c.hs->connect_deadline_ms);  // the handshake may use what the connect left
+  if (c.hs->endpoint->tls) {
     // wss:// backend: the TLS handshake runs first; the queued upgrade request is encrypted
     // and sent once it completes (Encrypt() retries it on every StartSend).
-    c.backend().tls = std::make_unique<tls::TlsSession>(c.endpoint->tls_context->NewSsl(c.endpoint->host), false);
+    c.backend().tls = std::make_unique<tls::TlsSession>(c.hs->endpoint->tls_context->NewSsl(c.hs->endpoint->host), false);
     c.backend().tls->Connect();
   }
   ArmRecv(c, SideId::kBackend);
@@ -251,9 +252,9 @@ void Loop::OnConnect(Conn& c, int res) {
 
 void Loop::OnBackendBytes(Conn& c, const uint8_t* data, size_t n) {
   if (c.phase != Phase::kUpstreamHandshake) return;
-  c.upstream_bytes.append(reinterpret_cast<const char*>(data), n);
+  c.hs->upstream_bytes.append(reinterpret_cast<const char*>(data), n);
   http::UpstreamAnswer a =
-      http::ParseUpgradeResponse(c.upstream_bytes, c.expected_accept, c.client_protocols, c.client_extensions);
+      http::ParseUpgradeResponse(c.hs->upstream_bytes, c.hs->expected_accept, c.hs->client_protocols, c.hs->client_extensions);
   if (a.kind == http::UpstreamAnswer::kNeedMore) return;
   if (a.kind == http::UpstreamAnswer::kRefused) {
     WSGATE_LOG(kInfo, "shard %d: upstream handshake refused: %s", options_.index, a.error);
@@ -291,18 +292,18 @@ void Loop::StartRelay(Conn& c, size_t response_head_bytes, std::string_view prot
   if (access_log_ != nullptr && access_log_->log_open()) LogAccess(c, /*open=*/true);
 
   // Our 101 to the client, only now that the backend said 101.
-  EnqueueOwned(c, SideId::kClient, http::SwitchingProtocols(c.client_accept, protocol, answer));
+  EnqueueOwned(c, SideId::kClient, http::SwitchingProtocols(c.hs->client_accept, protocol, answer));
+  c.client().out.shrink_when_empty = true;  // once the 101 is out (output.cc)
+  Outbound& to_backend = c.backend().out;
+  if (to_backend.queue.empty() && !to_backend.sending()) to_backend.queue.shrink();  // the upgrade request is out
+  else to_backend.shrink_when_empty = true;
 
-  std::string backend_early = c.upstream_bytes.substr(response_head_bytes);
-  std::string client_early = std::move(c.early_client);
+  std::string backend_early = c.hs->upstream_bytes.substr(response_head_bytes);
+  std::string client_early = std::move(c.hs->early_client);
   // What only the handshake needed goes now: an idle relay holds as little as possible.
-  c.upstream_bytes = std::string();
-  c.expected_accept = std::string();
-  c.client_accept = std::string();
-  c.client_protocols = std::string();
-  c.client_extensions = std::string();
+  pool_.GiveBack(std::move(c.hs->parser));
+  c.hs.reset();
   c.snapshot.reset();  // the relay keeps ids, not pointers into a snapshot
-  c.endpoint = nullptr;
   if (!backend_early.empty())
     ScanInto(c, SideId::kBackend, -1, reinterpret_cast<const uint8_t*>(backend_early.data()), backend_early.size());
   if (!client_early.empty() && c.phase == Phase::kRelay)

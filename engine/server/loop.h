@@ -9,6 +9,7 @@
 //   relay.cc      frame scanning, data frames and throttling, control frames, engine frames
 //   output.cc     queueing, encrypting and sending; backpressure. Never closes a connection.
 //   admission.cc  connection quotas (429), idle timeout, maximum lifetime, the spread drain
+//   direct.cc     direct descriptors: sockets in the ring's fixed-file table, their shutdown and close
 //   close.cc      close frames, a side lost, finishing and shutting down, HTTP error answers
 //
 // Lifetime rule (Envoy's deferred delete): a connection is freed only by Settle(), which runs
@@ -48,6 +49,7 @@
 #include "engine/server/busy_time.h"
 #include "engine/server/conn.h"
 #include "engine/server/conn_table.h"
+#include "engine/server/fixed_slots.h"
 #include "engine/server/registry.h"
 #include "engine/server/shard.h"
 #include "engine/server/stats.h"
@@ -69,9 +71,13 @@ enum Op : uint8_t {
   kOpCancel,
   kOpCancelAccept,
   kOpAcceptTls,
+  kOpShutdownClient,  // issue 20: shutdown(2) of a direct socket, in the ring
+  kOpShutdownBackend,
+  kOpCloseDirect,     // a fixed-file entry emptied; the tag's slot is the fixed-file index
 };
 constexpr Op RecvOp(SideId s) { return s == SideId::kClient ? kOpRecvClient : kOpRecvBackend; }
 constexpr Op SendOp(SideId s) { return s == SideId::kClient ? kOpSendClient : kOpSendBackend; }
+constexpr Op ShutdownOp(SideId s) { return s == SideId::kClient ? kOpShutdownClient : kOpShutdownBackend; }
 
 // The descriptors a loop serves, owned by its Shard (or a test).
 struct LoopFds {
@@ -148,6 +154,17 @@ class Loop {
   // given back in Free. False (nothing taken) when the cap is reached.
   bool TakeEngineSlot();
   void ReleaseEngineSlot();
+
+  // --- direct.cc (issue 20): direct descriptors
+  // Gives `side` the socket `fd`: installed in the ring's fixed-file table (and `fd` closed) when
+  // the table has a free entry, else kept as a regular descriptor.
+  void Adopt(Side& side, int fd);
+  // shutdown(SHUT_RDWR) of `s`'s socket: a direct one through the ring (an op in flight).
+  void ShutdownSocket(Conn& c, SideId s);
+  // Lets go of `side`'s socket (no op of it may be in flight): close(2), or for a direct one the
+  // ring's close of its entry, whose completion frees the index (OnCloseDirect).
+  void CloseSocket(Side& side);
+  void OnCloseDirect(const io::Completion& cqe);
 
   // --- transport.cc
   // Prepares `op` for `c` from its own state (fd, scratch, address) and counts it in flight.
@@ -246,6 +263,7 @@ class Loop {
   std::function<void()> on_wake_;
   BufferPool pool_;
   ConnTable table_;
+  FixedSlots fixed_;  // the ring's fixed-file indexes (direct.cc); capacity 0: regular descriptors only
   TimerWheel wheel_;
   throttle::Registry* throttle_ = nullptr;  // the Server's, shared by every shard
   absl::flat_hash_map<std::string, throttle::Counter*> counters_;  // CounterFor's memory
@@ -277,7 +295,7 @@ class Loop {
   std::vector<std::pair<int, bool>> deferred_accepts_;  // fd, tls
   throttle::OverloadDecision overload_;  // the latest evaluation (admission.cc)
   int64_t next_overload_check_ms_ = 0;
-  common::LogLimiter accept_log_, refuse_log_, ring_log_;
+  common::LogLimiter accept_log_, refuse_log_, ring_log_, direct_log_;
   bool draining_ = false;
   bool stop_ = false;
   int64_t drain_deadline_ms_ = 0;

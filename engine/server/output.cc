@@ -186,6 +186,10 @@ void Loop::OnSend(Conn& c, SideId to, int res) {
     if (s.buf >= 0) pool_.Unref(s.buf);
     out.PopFront(q);
   }
+  if (out.shrink_when_empty && q.empty()) {
+    out.shrink_when_empty = false;
+    q.shrink();
+  }
   if (c.phase == Phase::kClosed) return;
   if (side.pong_due || (to == SideId::kClient && c.notices)) EmitDue(c, to);  // they waited for room
   if (!out.queue.empty() || !out.wire.empty()) StartSend(c, to);

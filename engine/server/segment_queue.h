@@ -29,20 +29,34 @@ class SegmentQueue {
     ++size_;
   }
   void pop_front() {
-    slots_[head_] = T();  // release what the segment owned
+    Release(slots_[head_]);
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
   }
   void pop_back() {
     --size_;
-    slots_[(head_ + size_) & (capacity_ - 1)] = T();
+    Release(slots_[(head_ + size_) & (capacity_ - 1)]);
   }
   void clear() {
     while (size_ > 0) pop_front();
     head_ = 0;
   }
+  // Frees the slots of an empty queue (the next push allocates again).
+  void shrink() {
+    if (size_ != 0) return;
+    slots_.reset();
+    capacity_ = 0;
+    head_ = 0;
+  }
 
  private:
+  // Frees what a popped element owned. Assigning T() is not enough: a std::string assigned an
+  // empty one keeps its heap buffer (libstdc++), so every idle connection kept the bytes of its
+  // upgrade request and 101 (~600 bytes) in its queues' slots. Moving out and destroying frees it.
+  static void Release(T& slot) {
+    { T gone = std::move(slot); }
+    slot = T();
+  }
   void Grow() {
     // Start small: an idle connection's queues stay at two slots; a busy one doubles to its peak.
     size_t capacity = capacity_ == 0 ? 2 : capacity_ * 2;

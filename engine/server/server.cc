@@ -134,7 +134,9 @@ absl::Status Server::Start() {
   max_connections_ = options_.max_connections_per_shard;
   {
     // Each proxied connection holds two descriptors; a limit the fd table cannot honour turns
-    // into EMFILE at accept, so the default stays below it.
+    // into EMFILE at accept, so the default stays below it. With direct descriptors (issue 20)
+    // each shard's fixed-file table holds sockets too, bounded by the limit on its own: a shard
+    // fits its table plus its share of the process's descriptor table.
     rlimit nofile{};
     getrlimit(RLIMIT_NOFILE, &nofile);
     if (nofile.rlim_cur < nofile.rlim_max) {
@@ -142,17 +144,27 @@ absl::Status Server::Start() {
       setrlimit(RLIMIT_NOFILE, &nofile);
       getrlimit(RLIMIT_NOFILE, &nofile);
     }
-    int64_t fit = (static_cast<int64_t>(nofile.rlim_cur) - 64) / 2 / count;
+    const int64_t limit = static_cast<int64_t>(std::min<rlim_t>(nofile.rlim_cur, 1 << 20));
+    fixed_files_ = options_.fixed_files_per_shard;
+    if (fixed_files_ < 0) {
+      int64_t want = limit;
+      if (max_connections_ > 0) want = std::min<int64_t>(want, int64_t{max_connections_} * 2 + 64);
+      fixed_files_ = static_cast<int>(want);
+    } else if (fixed_files_ > limit) {
+      return absl::InvalidArgumentError(absl::StrCat("--fixed-files ", fixed_files_, ": above the descriptor limit ",
+                                                     limit, " (each fixed-file table is bounded by it)"));
+    }
+    int64_t fit = ((limit - 64) / count + fixed_files_) / 2;
     if (fit < 1) fit = 1;
     if (max_connections_ == 0) {
       max_connections_ = static_cast<int>(std::min<int64_t>(fit, 1000000));
-      WSGATE_LOG(kInfo, "max connections per shard: %d (descriptor limit %d, %d shards)", max_connections_,
-                 static_cast<int>(nofile.rlim_cur), count);
+      WSGATE_LOG(kInfo, "max connections per shard: %d (descriptor limit %d, %d shards, fixed-file table %d each)",
+                 max_connections_, static_cast<int>(nofile.rlim_cur), count, fixed_files_);
     } else if (max_connections_ > fit) {
       WSGATE_LOG(kWarning,
                  "--max-connections %d per shard needs %d descriptors but the limit is %d: past ~%d connections "
                  "per shard clients get 503 at accept; raise the limit (ulimit -n / LimitNOFILE=)",
-                 max_connections_, static_cast<int>(int64_t{max_connections_} * 2 * count + 64),
+                 max_connections_, static_cast<int>(int64_t{max_connections_} * 2 * count + 64 - int64_t{fixed_files_} * count),
                  static_cast<int>(nofile.rlim_cur), static_cast<int>(fit));
     }
   }
@@ -173,6 +185,7 @@ absl::Status Server::Start() {
     for (size_t k = 1; k < ws.size(); ++k) so.more_listen.push_back(ws[k].addr);
     for (size_t k = 1; k < wss.size(); ++k) so.more_listen.push_back(wss[k].addr);
     so.max_connections = max_connections_;
+    so.fixed_files = static_cast<unsigned>(fixed_files_);
     so.ring_entries = options_.ring_entries;
     so.cq_entries = options_.cq_entries;
     so.buffer_count = options_.buffer_count;

@@ -50,6 +50,10 @@ struct ServerOptions {
   // 0: derived from the descriptor limit (raised to its hard maximum at Start): each proxied
   // connection holds two descriptors, and 64 stay spare for listeners, the ring and logs.
   int max_connections_per_shard = 0;
+  // Issue 20: entries of each shard's fixed-file table (direct descriptors), each bounded by the
+  // descriptor limit on its own. -1: derived (the limit, or 2 × max_connections_per_shard + 64
+  // when that is given and smaller); 0: off, regular descriptors only.
+  int fixed_files_per_shard = -1;
   unsigned ring_entries = 4096;            // io_uring submission queue per shard
   unsigned cq_entries = 0;                 // completion queue; 0: 4 × ring_entries
   unsigned buffer_count = 4096;            // per shard, power of two
@@ -157,6 +161,7 @@ class Server {
   uint16_t wss_port_ = 0;
   std::vector<uint16_t> ws_ports_, wss_ports_;
   int max_connections_ = 0;
+  int fixed_files_ = 0;  // per shard, resolved at Start
   // Cluster-wide quotas (issue 19): declared before the counters so the gates outlive the
   // shards; the quota thread is stopped in ~Server after the shards have ended.
   std::unique_ptr<throttle::ClusterQuota> cluster_quota_;

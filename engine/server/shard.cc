@@ -45,6 +45,7 @@ Loop::Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const commo
       clock_(clock),
       on_wake_(std::move(on_wake)),
       pool_(ring),
+      fixed_(ring.fixed_files()),
       wheel_(kTimerResolutionMs, kTimerSlots, clock.NowMs()),
       access_log_(options.access_log) {
   listeners_.push_back({fds_.listen, false});
@@ -54,10 +55,11 @@ Loop::Loop(const ShardOptions& options, LoopFds fds, io::Ring& ring, const commo
 
 Loop::~Loop() {
   // Connections cut off at the end of a drain may still have ops in flight; the ring is going
-  // away with them, so only the descriptors (and sends' scratch) need releasing.
+  // away with them, so only the descriptors (and sends' scratch) need releasing; direct ones go
+  // with the ring's table.
   table_.ForEach([&](Conn& c) {
     for (Side& s : c.sides) {
-      if (s.fd >= 0) ::close(s.fd);
+      if (s.fd >= 0 && !s.direct) ::close(s.fd);
       pool_.ReturnScratch(s.out.scratch);
       s.out.scratch = nullptr;
     }
@@ -140,6 +142,8 @@ void Loop::OnCompletion(const io::Completion& cqe) {
       return OnAccept(cqe);
     case kOpCancelAccept:
       return;
+    case kOpCloseDirect:
+      return OnCloseDirect(cqe);
     case kOpWake:
       wake_armed_ = false;  // AfterBatch reads the eventfd again
       if (on_wake_) on_wake_();
@@ -165,7 +169,9 @@ void Loop::OnCompletion(const io::Completion& cqe) {
     case kOpSendClient: OnSend(*c, SideId::kClient, cqe.res); break;
     case kOpSendBackend: OnSend(*c, SideId::kBackend, cqe.res); break;
     case kOpConnect: OnConnect(*c, cqe.res); break;
-    case kOpCancel: --c->inflight; break;
+    case kOpCancel:
+    case kOpShutdownClient:
+    case kOpShutdownBackend: --c->inflight; break;
     default: WSGATE_CHECK_MSG(false, "unknown op in completion");
   }
   Settle(*c);
@@ -208,12 +214,12 @@ void Loop::Free(Conn& c) {
     }
     s.out.queued = 0;
     s.tls.reset();
-    if (s.fd >= 0) ::close(s.fd);
-    s.fd = -1;
+    CloseSocket(s);  // a direct socket's index is given back when the ring's close completes
   }
   if (access_log_ != nullptr) LogAccess(c, /*open=*/false);
   c.snapshot.reset();
-  pool_.GiveBack(std::move(c.parser));
+  if (c.hs != nullptr) pool_.GiveBack(std::move(c.hs->parser));
+  c.hs.reset();
   c.quota.Release(throttle_->connections());  // its connection-quota slots, exactly once
   --stats_.open_sockets;
   ReleaseEngineSlot();
@@ -251,9 +257,9 @@ void Loop::OnTimer(Conn& c) {
       break;
     case Phase::kConnecting:
       if (now < c.deadline_ms) break;
-      if (now < c.connect_deadline_ms && c.address_index + 1 < c.endpoint->addresses.size()) {
+      if (now < c.hs->connect_deadline_ms && c.hs->address_index + 1 < c.hs->endpoint->addresses.size()) {
         // This address's share is spent: cancel it; OnConnect (-ECANCELED) tries the next one.
-        SetDeadline(c, c.connect_deadline_ms);
+        SetDeadline(c, c.hs->connect_deadline_ms);
         Cancel(c, kOpConnect);
         break;
       }
@@ -415,9 +421,13 @@ absl::Status Shard::Start(std::shared_ptr<const config::Snapshot> initial) {
     ro.cq_entries = options_.cq_entries;
     ro.buffer_count = options_.buffer_count;
     ro.buffer_size = options_.buffer_size;
+    ro.fixed_files = options_.fixed_files;
     absl::Status s = ring->Init(ro);
     if (s.ok()) {
       WSGATE_LOG(kDebug, "shard %d: io_uring %s", options_.index, ring->Describe());
+      if (!ring->fixed_files_error().empty())
+        WSGATE_LOG(kWarning, "shard %d: direct descriptors are off (%s): sockets use regular descriptors, which the "
+                   "descriptor limit bounds for the whole process", options_.index, ring->fixed_files_error());
       ring_ = std::move(ring);
       LoopFds fds{listen_fd_, wss_listen_fd_, wake_fd_};
       for (size_t i = 0; i < more_fds_.size(); ++i) fds.more_listeners.emplace_back(more_fds_[i], options_.more_listen[i].tls);

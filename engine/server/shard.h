@@ -53,6 +53,8 @@ struct ShardOptions {
   };
   std::vector<ListenAddress> more_listen;
   int max_connections = 50000;
+  // Issue 20: the ring's fixed-file table (direct descriptors), entries; 0: regular descriptors.
+  unsigned fixed_files = 0;
   unsigned ring_entries = 4096;
   unsigned cq_entries = 0;  // 0: 4 × ring_entries (tests shrink it to overflow the completion queue)
   unsigned buffer_count = 4096;

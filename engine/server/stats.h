@@ -62,7 +62,11 @@ namespace wsgate::engine::server {
   /* --- operations: the connection registry (ops-registry) --- */                                 \
   X(registry_sends, "frames queued to a client by SendToConnection")                                \
   X(registry_sends_refused, "SendToConnection refused: the client's outbound queue was over its bound") \
-  X(registry_closes, "connections closed by CloseConnection")
+  X(registry_closes, "connections closed by CloseConnection")                                      \
+  /* --- issue 20: direct descriptors --- */                                                        \
+  X(direct_sockets, "gauge: sockets held in the rings' fixed-file tables (direct descriptors)")     \
+  X(direct_table_full, "sockets kept as regular descriptors because the fixed-file table was full") \
+  X(direct_install_errors, "sockets the kernel would not install in the fixed-file table")
 
 struct DirectionCounters {
   uint64_t frames = 0;            // forwarded data frames

@@ -18,20 +18,24 @@ bool Loop::Arm(Conn& c, Op op) {
   switch (op) {
     case kOpRecvClient:
     case kOpRecvBackend:
-      queued = ring_.PrepRecvMultishot(c.side(op == kOpRecvClient ? SideId::kClient : SideId::kBackend).fd, tag);
+      queued = ring_.PrepRecvMultishot(c.side(op == kOpRecvClient ? SideId::kClient : SideId::kBackend).file(), tag);
       break;
     case kOpSendClient:
     case kOpSendBackend: {
       Side& s = c.side(op == kOpSendClient ? SideId::kClient : SideId::kBackend);
       WSGATE_DCHECK(s.out.scratch != nullptr);
-      queued = ring_.PrepSendmsg(s.fd, &s.out.scratch->msg, tag);
+      queued = ring_.PrepSendmsg(s.file(), &s.out.scratch->msg, tag);
       break;
     }
     case kOpConnect: {
-      socklen_t len = c.connect_addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-      queued = ring_.PrepConnect(c.backend().fd, reinterpret_cast<const sockaddr*>(&c.connect_addr), len, tag);
+      socklen_t len = c.hs->connect_addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+      queued = ring_.PrepConnect(c.backend().file(), reinterpret_cast<const sockaddr*>(&c.hs->connect_addr), len, tag);
       break;
     }
+    case kOpShutdownClient:
+    case kOpShutdownBackend:
+      queued = ring_.PrepShutdown(c.side(op == kOpShutdownClient ? SideId::kClient : SideId::kBackend).file(), tag);
+      break;
     default:
       WSGATE_CHECK_MSG(false, "Arm: not a connection op");
   }

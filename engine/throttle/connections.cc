@@ -61,6 +61,7 @@ int ConnectionCounts::TryAcquireAll(const std::vector<ConnectionQuota>& quotas, 
       hold->Release(*this);
       return static_cast<int>(i);
     }
+    if (hold->keys_ == nullptr) hold->keys_.reset(new std::string[ConnectionHold::kMaxKeys]);
     hold->keys_[hold->n_++] = quotas[i].key;
   }
   return -1;
@@ -69,8 +70,8 @@ int ConnectionCounts::TryAcquireAll(const std::vector<ConnectionQuota>& quotas, 
 void ConnectionHold::Release(ConnectionCounts& counts) {
   for (int i = 0; i < n_; ++i) {
     counts.Release(keys_[i]);
-    keys_[i] = std::string();
   }
+  keys_.reset();
   n_ = 0;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ class ConnectionHold {
 
  private:
   friend class ConnectionCounts;
-  std::string keys_[kMaxKeys];
+  std::unique_ptr<std::string[]> keys_;  // kMaxKeys, allocated while a slot is held (most hold none)
   uint8_t n_ = 0;
 };
 

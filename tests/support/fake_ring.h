@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -41,11 +42,12 @@ class FakeClock final : public common::Clock {
 
 class FakeRing final : public engine::io::Ring {
  public:
-  enum class Kind { kAccept, kRecv, kSendmsg, kConnect, kRead, kCancel };
+  enum class Kind { kAccept, kRecv, kSendmsg, kConnect, kRead, kCancel, kShutdown, kCloseDirect };
   struct Op {
-    Op(Kind k, int f, engine::io::Tag t) : kind(k), fd(f), tag(t) {}
+    Op(Kind k, engine::io::File f, engine::io::Tag t) : kind(k), fd(f.fd), fixed(f.fixed), tag(t) {}
     Kind kind;
-    int fd = -1;
+    int fd = -1;         // a descriptor, or with `fixed` a fixed-file index (kCloseDirect: the index)
+    bool fixed = false;
     engine::io::Tag tag;
     engine::io::Tag target;    // kCancel
     const msghdr* msg = nullptr;  // kSendmsg: what the loop asked to send (valid until completed)
@@ -57,13 +59,32 @@ class FakeRing final : public engine::io::Ring {
 
   // --- Prep: recorded; `refuse` makes the next N fail as a full submission queue would.
   bool PrepMultishotAccept(int fd, engine::io::Tag tag) override { return Record(Op(Kind::kAccept, fd, tag)); }
-  bool PrepRecvMultishot(int fd, engine::io::Tag tag) override { return Record(Op(Kind::kRecv, fd, tag)); }
-  bool PrepSendmsg(int fd, const msghdr* msg, engine::io::Tag tag) override {
-    Op op{Kind::kSendmsg, fd, tag};
+  bool PrepRecvMultishot(engine::io::File f, engine::io::Tag tag) override { return Record(Op(Kind::kRecv, f, tag)); }
+  bool PrepSendmsg(engine::io::File f, const msghdr* msg, engine::io::Tag tag) override {
+    Op op{Kind::kSendmsg, f, tag};
     op.msg = msg;
     return Record(op);
   }
-  bool PrepConnect(int fd, const sockaddr*, socklen_t, engine::io::Tag tag) override { return Record(Op(Kind::kConnect, fd, tag)); }
+  bool PrepConnect(engine::io::File f, const sockaddr*, socklen_t, engine::io::Tag tag) override {
+    return Record(Op(Kind::kConnect, f, tag));
+  }
+  bool PrepShutdown(engine::io::File f, engine::io::Tag tag) override { return Record(Op(Kind::kShutdown, f, tag)); }
+  bool PrepCloseDirect(unsigned index, engine::io::Tag tag) override {
+    return Record(Op(Kind::kCloseDirect, engine::io::File(static_cast<int>(index), true), tag));
+  }
+  // The fixed-file table: `fixed_table` entries (0 by default: the loop uses plain descriptors);
+  // `installed[i]` is the descriptor put at index i (-1: empty).
+  unsigned fixed_files() const override { return static_cast<unsigned>(installed.size()); }
+  int InstallFile(unsigned index, int fd) override {
+    if (index >= installed.size()) return -EINVAL;
+    if (refuse_install) return -ENFILE;
+    installed[index] = fd;
+    return 0;
+  }
+  void RemoveFile(unsigned index) override { installed[index] = -1; }
+  void SetFixedFiles(unsigned n) { installed.assign(n, -1); }
+  std::vector<int> installed;
+  bool refuse_install = false;
   bool PrepRead(int fd, void* buf, size_t, engine::io::Tag tag) override {
     Op op{Kind::kRead, fd, tag};
     op.read_buf = buf;
