@@ -18,6 +18,7 @@ namespace {
 constexpr Oid kBoolOid = 16;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
+constexpr Oid kTextOid = 25;
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -50,7 +51,7 @@ class PostgresStatement : public StatementBackend {
  public:
   PostgresStatement(PostgresStore& store, std::string sql) : store_(store), sql_(std::move(sql)) {}
 
-  void BindText(int index, std::string_view text) override { Set(index, std::string(text), 0, 0); }
+  void BindText(int index, std::string_view text) override { Set(index, std::string(text), kTextOid, 0); }
   void BindInt(int index, int64_t value) override { Set(index, absl::StrCat(value), kInt8Oid, 0); }
   void BindBlob(int index, std::string_view bytes) override { Set(index, std::string(bytes), kByteaOid, 1); }
 
@@ -77,7 +78,7 @@ class PostgresStatement : public StatementBackend {
     size_t i = static_cast<size_t>(index - 1);
     if (values_.size() <= i) {
       values_.resize(i + 1);
-      types_.resize(i + 1, 0);
+      types_.resize(i + 1, kTextOid);  // one the SQL does not use still needs a type
       formats_.resize(i + 1, 0);
       bound_.resize(i + 1, false);
     }

@@ -2,7 +2,7 @@
 //
 // The PostgreSQL StoreBackend (agent/store.h) over libpq, for catalogs several agents share
 // (`--catalog postgres://USER@HOST:PORT/DB`). The catalog's `?` / `?N` placeholders become `$N`;
-// statements run with PQexecParams (text parameters, int8 for integers, binary bytea for blobs;
+// statements run with PQexecParams (text, int8 for integers, binary bytea for blobs;
 // text results, bytea decoded from hex); transactions are BEGIN/COMMIT with SAVEPOINTs for nesting,
 // and a COMMIT after a statement failed inside the transaction is an error (PostgreSQL would
 // otherwise answer it with a silent ROLLBACK). A constraint violation (SQLSTATE class 23) is

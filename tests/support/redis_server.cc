@@ -1,62 +1,21 @@
 // File: tests/support/redis_server.cc
 #include "tests/support/redis_server.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 
+#include "tests/support/local_server.h"
+
 namespace wsgate::testing {
-namespace {
 
-uint16_t FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
+std::string RedisServer::Binary() { return FindProgram("redis-server", {"/usr/bin/redis-server", "/usr/sbin/redis-server"}); }
 
-}  // namespace
-
-std::string RedisServer::Binary() {
-  if (const char* path = std::getenv("PATH")) {
-    std::string p = path;
-    size_t start = 0;
-    while (start <= p.size()) {
-      size_t end = p.find(':', start);
-      if (end == std::string::npos) end = p.size();
-      std::string candidate = p.substr(start, end - start) + "/redis-server";
-      if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-      start = end + 1;
-    }
-  }
-  for (const char* c : {"/usr/bin/redis-server", "/usr/sbin/redis-server"})
-    if (::access(c, X_OK) == 0) return c;
-  return "";
-}
-
-RedisServer::RedisServer() {
-  char tmpl[] = "/tmp/wsgate-redis-XXXXXX";
-  if (const char* d = ::mkdtemp(tmpl)) dir_ = d;
-}
+RedisServer::RedisServer() : dir_(MakeTempDir("wsgate-redis-")) {}
 
 RedisServer::~RedisServer() {
   Kill();
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  RemoveTree(dir_);
 }
 
 bool RedisServer::Start() {
