@@ -60,10 +60,12 @@ class AgentStack : public ::testing::Test {
     ASSERT_NE(engine_port_, "0") << engine_->output();
   }
   void StartAgent() {
-    agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
+    std::vector<std::string> argv{
         WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
-        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"});
+        "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), agent_args_.begin(), agent_args_.end());
+    agent_ = std::make_unique<Subprocess>(argv);
     size_t at = 0;
     admin_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
     token_port_ = std::to_string(PortAfter(*agent_, "(port ", &at));
@@ -160,6 +162,7 @@ class AgentStack : public ::testing::Test {
   }
 
   std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, metrics_port_, keys_;
+  std::vector<std::string> agent_args_;  // more wsgate-agent flags (set before SetUp), e.g. --catalog
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
 
