@@ -21,6 +21,9 @@ namespace wsgate::agent {
 namespace {
 
 constexpr int kSchemaVersion = 11;
+// NOTIFY channel of committed config versions, and how often watchers check without one.
+constexpr const char* kCatalogChannel = "wsgate_catalog";
+constexpr int kWatchFallbackMs = 2000;
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
   v1::ThrottlePolicy p;
@@ -96,7 +99,23 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& target
   WSGATE_RETURN_IF_ERROR(c->Seed());
   Statement st = c->db_.Prepare("SELECT value FROM meta WHERE key = 'agent_id'");
   if (st.Next()) c->agent_id_ = st.Text(0);
+  c->notified_version_ = c->config_version();
+  Catalog* self = c.get();
+  WSGATE_ASSIGN_OR_RETURN(c->watcher_, c->db_.Watch(kCatalogChannel, [self] { self->CheckVersion(); }, kWatchFallbackMs));
   return c;
+}
+
+void Catalog::CheckVersion() {
+  uint64_t version = 0;
+  std::function<void(uint64_t)> listener;
+  {
+    std::lock_guard lock(mu_);
+    version = config_version();
+    if (version <= notified_version_) return;
+    notified_version_ = version;
+    listener = listener_;
+  }
+  if (listener) listener(version);
 }
 
 absl::Status Catalog::Migrate() {
@@ -129,10 +148,15 @@ absl::Status Catalog::Migrate() {
 }
 
 absl::Status Catalog::Seed() {
-  Statement has = db_.Prepare("SELECT COUNT(*) FROM meta WHERE key = 'agent_id'");
-  if (has.Next() && has.Int(0) > 0) return absl::OkStatus();
+  auto seeded = [this] {
+    Statement has = db_.Prepare("SELECT COUNT(*) FROM meta WHERE key = 'agent_id'");
+    return has.Next() && has.Int(0) > 0;
+  };
+  if (seeded()) return absl::OkStatus();
   Transaction tx(db_);
   WSGATE_RETURN_IF_ERROR(tx.Begin());
+  WSGATE_RETURN_IF_ERROR(SchemaFor(db_.dialect()).lock(db_));  // agents starting together seed once
+  if (seeded()) return absl::OkStatus();
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO meta VALUES('agent_id', ?)").Bind(1, NewId()).Run());
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO meta VALUES('config_version', '1')").Run());
   // WSO2's default subscription policies for streaming APIs, and an unlimited application policy.
@@ -176,15 +200,22 @@ absl::Status Catalog::Mutate(bool data_plane, const std::function<absl::Status()
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WSGATE_RETURN_IF_ERROR(tx.Begin());
+    // The version row first (bumped for a data-plane change, else only written): its row lock
+    // makes mutations through different agents on one PostgreSQL catalog run one after the other,
+    // each reading what the one before committed (SQLite's BEGIN IMMEDIATE already serializes
+    // everything). A failure rolls it back.
+    WSGATE_RETURN_IF_ERROR(db_.Prepare(data_plane ? "UPDATE meta SET value = CAST(value AS BIGINT) + 1 WHERE key = 'config_version'"
+                                                  : "UPDATE meta SET value = value WHERE key = 'config_version'")
+                               .Run());
     WSGATE_RETURN_IF_ERROR(fn());
     if (data_plane) {
-      WSGATE_RETURN_IF_ERROR(
-          db_.Prepare("UPDATE meta SET value = CAST(value AS BIGINT) + 1 WHERE key = 'config_version'").Run());
       Statement st = db_.Prepare("SELECT value FROM meta WHERE key = 'config_version'");
       if (st.Next()) version = std::stoull(st.Text(0));
+      WSGATE_RETURN_IF_ERROR(db_.Notify(kCatalogChannel, std::to_string(version)));  // at commit
     }
     WSGATE_RETURN_IF_ERROR(tx.Commit());
     if (!applying_) listener = listener_;
+    if (data_plane && !applying_) notified_version_ = version;
   }
   if (data_plane && listener) listener(version);
   return absl::OkStatus();

@@ -320,6 +320,13 @@ class Catalog {
   Db db_ ABSL_GUARDED_BY(mu_);
   std::string agent_id_;
   std::function<void(uint64_t)> listener_;
+  // Several agents on one PostgreSQL catalog (issue 19 item 2): each data-plane commit NOTIFYs
+  // kCatalogChannel; the watcher (its own connection and thread) calls CheckVersion on every
+  // notification and every 2 s, which calls the listener when the version passed the last one it
+  // was called with (this agent's own commits set it directly).
+  void CheckVersion();
+  uint64_t notified_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<StoreWatcher> watcher_;  // last: its thread stops before the rest is destroyed
 };
 
 // Parses "Name:Version" (the CLI's API reference); false when there is no ':'.

@@ -2,8 +2,12 @@
 #include "agent/postgres.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -46,6 +50,85 @@ std::string DecodeBytea(const char* p, int n) {
 }
 
 class PostgresStore;
+
+// Connects with the agent's defaults: connect_timeout 5 s unless the URI sets one (the URI's own
+// value, expanded from dbname after it, overrides it).
+PGconn* ConnectPg(const std::string& uri) {
+  const char* keys[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {"5", uri.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+}
+
+// LISTEN on its own connection, in its own thread: `on_change` after each notification, after a
+// reconnection (notifications sent meanwhile are lost) and every `fallback_ms` regardless.
+class PostgresWatcher : public StoreWatcher {
+ public:
+  PostgresWatcher(std::string uri, std::string channel, std::function<void()> on_change, int fallback_ms)
+      : uri_(std::move(uri)), channel_(std::move(channel)), on_change_(std::move(on_change)), fallback_ms_(fallback_ms) {}
+  ~PostgresWatcher() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (conn_ != nullptr) PQfinish(conn_);
+  }
+
+  absl::Status Start() {
+    if (!Listen())
+      return absl::UnavailableError(absl::StrCat("LISTEN ", channel_, " on ", RedactedUri(uri_), ": ",
+                                                 Trimmed(PQerrorMessage(conn_))));
+    thread_ = std::thread([this] { Run(); });
+    return absl::OkStatus();
+  }
+
+ private:
+  bool Listen() {
+    if (conn_ == nullptr)
+      conn_ = ConnectPg(uri_);
+    else
+      PQreset(conn_);
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return false;
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    char* name = PQescapeIdentifier(conn_, channel_.c_str(), channel_.size());
+    if (name == nullptr) return false;
+    Result r(PQexec(conn_, absl::StrCat("LISTEN ", name).c_str()));
+    PQfreemem(name);
+    return PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+  }
+
+  void Run() {
+    auto last = std::chrono::steady_clock::now();
+    while (!stop_) {
+      bool changed = false;
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        if (Listen()) {
+          changed = true;  // whatever was notified while it was down
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+      } else {
+        pollfd p{PQsocket(conn_), POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0 && PQconsumeInput(conn_) == 1) {
+          while (PGnotify* n = PQnotifies(conn_)) {
+            changed = true;
+            PQfreemem(n);
+          }
+        }
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now - last >= std::chrono::milliseconds(fallback_ms_)) changed = true;
+      if (changed && !stop_) {
+        last = now;
+        on_change_();
+      }
+    }
+  }
+
+  std::string uri_, channel_;
+  std::function<void()> on_change_;
+  int fallback_ms_;
+  PGconn* conn_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 class PostgresStatement : public StatementBackend {
  public:
@@ -117,11 +200,9 @@ class PostgresStore : public StoreBackend {
       return absl::InvalidArgumentError(absl::StrCat("'", RedactedUri(uri), "' is not a PostgreSQL URI: ", why));
     }
     PQconninfoFree(options);
+    uri_ = uri;
     name_ = RedactedUri(uri);
-    // connect_timeout first: the URI's own value, expanded from dbname, overrides it.
-    const char* keys[] = {"connect_timeout", "dbname", nullptr};
-    const char* values[] = {"5", uri.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    conn_ = ConnectPg(uri);
     if (conn_ == nullptr) return absl::ResourceExhaustedError("libpq: out of memory");
     return Setup();
   }
@@ -155,6 +236,20 @@ class PostgresStore : public StoreBackend {
 
   absl::StatusOr<std::unique_ptr<StatementBackend>> Prepare(std::string_view sql) override {
     return std::make_unique<PostgresStatement>(*this, PostgresPlaceholders(sql));
+  }
+
+  absl::Status Notify(const std::string& channel, const std::string& payload) override {
+    PostgresStatement st(*this, "SELECT pg_notify($1, $2)");
+    st.BindText(1, channel);
+    st.BindText(2, payload);
+    return st.Step().status();
+  }
+
+  absl::StatusOr<std::unique_ptr<StoreWatcher>> Watch(const std::string& channel, std::function<void()> on_change,
+                                                      int fallback_ms) override {
+    auto w = std::make_unique<PostgresWatcher>(uri_, channel, std::move(on_change), fallback_ms);
+    if (absl::Status s = w->Start(); !s.ok()) return s;
+    return std::unique_ptr<StoreWatcher>(std::move(w));
   }
 
   // Reconnects a lost connection when no transaction depends on it.
@@ -193,6 +288,7 @@ class PostgresStore : public StoreBackend {
   }
 
   PGconn* conn_ = nullptr;
+  std::string uri_;
   std::string name_;
   bool in_tx_ = false;
 };

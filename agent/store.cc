@@ -96,6 +96,16 @@ absl::Status Db::Exec(std::string_view sql) {
   return backend_->Exec(sql);
 }
 
+absl::Status Db::Notify(const std::string& channel, const std::string& payload) {
+  return backend_ ? backend_->Notify(channel, payload) : absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<StoreWatcher>> Db::Watch(const std::string& channel, std::function<void()> on_change,
+                                                        int fallback_ms) {
+  if (backend_ == nullptr) return absl::FailedPreconditionError("the catalog is not open");
+  return backend_->Watch(channel, std::move(on_change), fallback_ms);
+}
+
 Dialect Db::dialect() const { return backend_ ? backend_->dialect() : Dialect::kSqlite; }
 
 Transaction::~Transaction() {

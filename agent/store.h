@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +45,12 @@ class StatementBackend {
   virtual int changes() const = 0;
 };
 
+// Watches a store for changes other processes commit (see StoreBackend::Watch); stops when destroyed.
+class StoreWatcher {
+ public:
+  virtual ~StoreWatcher() = default;
+};
+
 // What a backend implements for a connection.
 class StoreBackend {
  public:
@@ -54,6 +61,16 @@ class StoreBackend {
   virtual absl::StatusOr<std::unique_ptr<StatementBackend>> Prepare(std::string_view sql) = 0;
   // The statement that opens an outermost transaction.
   virtual const char* BeginSql() const = 0;
+  // Tells every watcher of `channel`, when the current transaction commits (PostgreSQL: NOTIFY).
+  // SQLite has no other writer (one agent per data directory): nothing to tell.
+  virtual absl::Status Notify(const std::string& channel, const std::string& payload) { return absl::OkStatus(); }
+  // Calls `on_change` from its own thread after each notification on `channel`, and at least every
+  // `fallback_ms` (a periodic check in case one is missed: a lost connection). Null where no other
+  // process writes (SQLite).
+  virtual absl::StatusOr<std::unique_ptr<StoreWatcher>> Watch(const std::string& channel,
+                                                              std::function<void()> on_change, int fallback_ms) {
+    return std::unique_ptr<StoreWatcher>();
+  }
 };
 
 class Db;
@@ -102,6 +119,9 @@ class Db {
   absl::Status Exec(std::string_view sql);
   Statement Prepare(std::string_view sql) { return Statement(*this, sql); }
   Dialect dialect() const;
+  absl::Status Notify(const std::string& channel, const std::string& payload);
+  absl::StatusOr<std::unique_ptr<StoreWatcher>> Watch(const std::string& channel, std::function<void()> on_change,
+                                                      int fallback_ms);
 
  private:
   friend class Statement;

@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/e2e/agent_stack.h"
+#include "tests/support/http_get.h"
 #include "tests/support/postgres_server.h"
 
 namespace wsgate::testing {
@@ -81,6 +83,44 @@ TEST_F(AgentPostgres, WalkthroughOnAPostgresCatalogSurvivesAnAgentRestart) {
   std::string out;
   EXPECT_EQ(Ctl({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint", "ws://h"}, &out), 1);
   EXPECT_NE(out.find("already exists"), std::string::npos) << out;
+}
+
+// Issue 19 item 2: a second host's agent and engine on the same catalog. What is changed through
+// agent A reaches agent B's engine within a second (LISTEN/NOTIFY), and A's tokens work there.
+TEST_F(AgentPostgres, AChangeThroughOneAgentReachesTheOtherAgentsEngineWithinASecond) {
+  Subprocess engine2({WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine2.sock", "--ws-listen", "127.0.0.1:0",
+                      "--shards", "1", "--admin-listen", "127.0.0.1:0"});
+  size_t at = 0, admin_at = 0;
+  int ws2 = PortAfter(engine2, "(port ", &at);
+  int admin2 = PortAfter(engine2, "(admin port ", &admin_at);
+  ASSERT_GT(ws2, 0) << engine2.output();
+  ASSERT_GT(admin2, 0) << engine2.output();
+  Subprocess agent2({WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data2", "--engine",
+                     "unix:" + dir_ + "/engine2.sock", "--admin-listen", "127.0.0.1:0", "--token-listen", "127.0.0.1:0",
+                     "--catalog", uri_});
+  ASSERT_TRUE(agent2.WaitForOutput("admin API on", kTimeoutMs)) << agent2.output();
+
+  std::string token = Walkthrough();  // through agent A
+  Subprocess client({WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + std::to_string(ws2) + "/chats/1.0.0/notifications",
+                     "-H", "Authorization: Bearer " + token});
+  EXPECT_TRUE(client.WaitForOutput("Subscribed to notifications!", kTimeoutMs)) << client.output();
+
+  CtlOk({"api", "create", "Echo", "--context", "/echo", "--version", "1.0.0", "--endpoint", "ws://localhost:" + backend_port_});
+  CtlOk({"api", "plans", "Echo:1.0.0", "AsyncGold"});
+  CtlOk({"api", "lifecycle", "Echo:1.0.0", "Publish"});
+  CtlOk({"revision", "create", "Echo:1.0.0"});
+  ASSERT_EQ(HttpGet(static_cast<uint16_t>(admin2), "/config_dump").body.find("/echo"), std::string::npos);
+  auto start = std::chrono::steady_clock::now();
+  CtlOk({"revision", "deploy", "Echo:1.0.0", "1", "--env", "Production and Sandbox", "--vhost", "localhost", "--no-wait"});
+  bool served = false;
+  while (!served && std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+    served = HttpGet(static_cast<uint16_t>(admin2), "/config_dump").body.find("/echo") != std::string::npos;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(served) << "agent B's engine never got the deployment made through agent A";
+  EXPECT_LT(ms, 1000) << "from A's commit to B's engine";
+  std::printf("deploy through agent A served by agent B's engine after %lld ms\n", static_cast<long long>(ms));
 }
 
 // Runs wsgate-agent with `catalog`; its exit code and output.
