@@ -61,8 +61,12 @@ class Catalog {
   // `target`: a SQLite path, "sqlite:PATH" or "postgres://USER@HOST:PORT/DB" (agent/store.h).
   static absl::StatusOr<std::unique_ptr<Catalog>> Open(const std::string& target, CatalogOptions options);
 
-  // Called after each committed data-plane change with the new config version (outside the lock).
+  // Called after each committed data-plane change with the new config version (outside the lock),
+  // also for another agent's change on a shared PostgreSQL catalog (from the watcher's thread).
   void SetChangeListener(std::function<void(uint64_t)> listener);
+  // Stops watching for other agents' changes (joins the watcher's thread): before the listener's
+  // target goes away at shutdown.
+  void StopWatching() { watcher_.reset(); }
 
   std::string agent_id() const;
   uint64_t config_version() const;

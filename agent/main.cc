@@ -248,6 +248,7 @@ int main(int argc, char** argv) {
   metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*catalog)->StopWatching();  // no more calls into the pusher from another agent's changes
   jwks_fetcher.Stop();
   pusher.Stop();
   WSGATE_LOG(kInfo, "stopped");
