@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/catalog_internal.h"
 #include "agent/lifecycle.h"
+#include "agent/schema.h"
 #include "engine/common/base64.h"
 #include "engine/common/status_macros.h"
 #include "engine/config/syntax.h"
@@ -20,97 +21,9 @@ namespace wsgate::agent {
 namespace {
 
 constexpr int kSchemaVersion = 11;
-
-// Schema v1. Entities whose shape may grow (API specs, policies) are stored as protobuf blobs next
-// to the columns that are looked up or constrained; the SQL stays portable to PostgreSQL.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE apis (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, context TEXT NOT NULL,
-  state INTEGER NOT NULL, spec BLOB NOT NULL, next_revision INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-  UNIQUE (name, version), UNIQUE (context, version));
-CREATE TABLE revisions (
-  api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE, number INTEGER NOT NULL,
-  description TEXT NOT NULL, spec BLOB NOT NULL, created_ms INTEGER NOT NULL,
-  PRIMARY KEY (api_id, number));
-CREATE TABLE deployments (
-  api_id TEXT NOT NULL, revision INTEGER NOT NULL, environment TEXT NOT NULL, vhost TEXT NOT NULL,
-  deployed_ms INTEGER NOT NULL, PRIMARY KEY (api_id, environment),
-  FOREIGN KEY (api_id, revision) REFERENCES revisions(api_id, number));
-CREATE TABLE applications (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL, owner TEXT NOT NULL,
-  throttle_policy TEXT NOT NULL, blocked INTEGER NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE subscriptions (
-  id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id),
-  api_id TEXT NOT NULL REFERENCES apis(id), plan TEXT NOT NULL, state INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL, UNIQUE (application_id, api_id));
-CREATE TABLE consumer_keys (
-  application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL,
-  consumer_key TEXT NOT NULL UNIQUE, secret_sha256 BLOB NOT NULL, created_ms INTEGER NOT NULL,
-  PRIMARY KEY (application_id, key_type));
-CREATE TABLE signing_keys (
-  kid TEXT PRIMARY KEY, algorithm INTEGER NOT NULL, private_pem TEXT NOT NULL, public_pem TEXT NOT NULL,
-  active INTEGER NOT NULL, created_ms INTEGER NOT NULL, retire_after_s INTEGER NOT NULL);
-CREATE TABLE issued_tokens (
-  jti TEXT PRIMARY KEY, consumer_key TEXT NOT NULL, expires_s INTEGER NOT NULL);
-CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_s INTEGER NOT NULL);
-CREATE TABLE policies (name TEXT PRIMARY KEY, level INTEGER NOT NULL, policy BLOB NOT NULL, builtin INTEGER NOT NULL);
-)sql";
-
-// v2: the scopes an admin granted each application (space-separated), the only ones its tokens
-// may carry.
-constexpr const char* kSchemaV2 = "ALTER TABLE applications ADD COLUMN scopes TEXT NOT NULL DEFAULT '';";
-
-// v4 (issue 13, operations): the audit log of admin mutations (catalog_audit.cc). Written with
-// IF NOT EXISTS so that it applies after whichever version it finds.
-constexpr const char* kSchemaV4 = R"sql(
-CREATE TABLE IF NOT EXISTS audit_log (
-  seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, caller TEXT NOT NULL, method TEXT NOT NULL,
-  object_kind TEXT NOT NULL, object TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time_ms);
-)sql";
-
-// v5 (issue 14 items 1 and 5, helper scopes): per-application token format (TokenFormat, 0 =
-// JWT) and agent-managed opaque tokens, stored as SHA-256 only. API scope declarations live in
-// the spec blobs; MigrateScopes declares the scopes older topics name. Idempotent, like v4: the
-// column is added only when missing.
-constexpr const char* kSchemaV5Column = "ALTER TABLE applications ADD COLUMN token_format INTEGER NOT NULL DEFAULT 0;";
-constexpr const char* kSchemaV5 = R"sql(
-CREATE TABLE IF NOT EXISTS opaque_tokens (
-  id TEXT PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, consumer_key TEXT NOT NULL, scopes TEXT NOT NULL,
-  expires_s INTEGER NOT NULL);
-)sql";
-
-// v8 (issue 14 item 8, roles): admin users, their roles (bits of agent/roles.h's Role) and the
-// SHA-256 of their credential (catalog_users.cc).
-constexpr const char* kSchemaV8 = R"sql(
-CREATE TABLE IF NOT EXISTS users (
-  name TEXT PRIMARY KEY, roles INTEGER NOT NULL, credential_sha256 BLOB NOT NULL UNIQUE,
-  created_ms INTEGER NOT NULL, rotated_ms INTEGER NOT NULL);
-)sql";
-
-// Schema v9 (issue 14 item 4): applications' API keys, by SHA-256 only (catalog_api_keys.cc).
-// Restrictions are space-separated lists (API ids, CIDRs, origins: none holds a space).
-constexpr const char* kSchemaV9 = R"sql(
-CREATE TABLE IF NOT EXISTS api_keys (
-  id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL,
-  sha256 BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, apis TEXT NOT NULL, ip_ranges TEXT NOT NULL,
-  origins TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_s INTEGER NOT NULL);
-)sql";
-
-// v10 (issue 14 item 6, helper idp): external identity providers (the spec as a blob; the last
-// good JWKS key set as a serialized v1::IdentityProvider holding only `keys`) and the client ids
-// registered to applications (catalog_idp.cc).
-constexpr const char* kSchemaV10 = R"sql(
-CREATE TABLE IF NOT EXISTS identity_providers (
-  name TEXT PRIMARY KEY, issuer TEXT NOT NULL UNIQUE, spec BLOB NOT NULL, keys BLOB NOT NULL,
-  fetched_ms INTEGER NOT NULL, last_error TEXT NOT NULL, next_fetch_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS idp_clients (
-  idp TEXT NOT NULL REFERENCES identity_providers(name), client_id TEXT NOT NULL,
-  application_id TEXT NOT NULL REFERENCES applications(id), key_type INTEGER NOT NULL, created_ms INTEGER NOT NULL,
-  PRIMARY KEY (idp, client_id));
-)sql";
+// NOTIFY channel of committed config versions, and how often watchers check without one.
+constexpr const char* kCatalogChannel = "wsgate_catalog";
+constexpr int kWatchFallbackMs = 2000;
 
 v1::ThrottlePolicy Builtin(const std::string& name, uint64_t events, const std::string& description) {
   v1::ThrottlePolicy p;
@@ -178,54 +91,72 @@ bool SplitApiRef(const std::string& ref, std::string* name, std::string* version
 // ---------------------------------------------------------------------------------------------
 // Opening, schema, seeding
 
-absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, CatalogOptions options) {
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const std::string& target, CatalogOptions options) {
   std::unique_ptr<Catalog> c(new Catalog(std::move(options)));
   std::lock_guard lock(c->mu_);
-  WSGATE_RETURN_IF_ERROR(c->db_.Open(path));
+  WSGATE_RETURN_IF_ERROR(c->db_.Open(target));
   WSGATE_RETURN_IF_ERROR(c->Migrate());
   WSGATE_RETURN_IF_ERROR(c->Seed());
   Statement st = c->db_.Prepare("SELECT value FROM meta WHERE key = 'agent_id'");
   if (st.Next()) c->agent_id_ = st.Text(0);
+  c->notified_version_ = c->config_version();
+  Catalog* self = c.get();
+  WSGATE_ASSIGN_OR_RETURN(c->watcher_, c->db_.Watch(kCatalogChannel, [self] { self->CheckVersion(); }, kWatchFallbackMs));
   return c;
 }
 
+void Catalog::CheckVersion() {
+  uint64_t version = 0;
+  std::function<void(uint64_t)> listener;
+  {
+    std::lock_guard lock(mu_);
+    version = config_version();
+    if (version <= notified_version_) return;
+    notified_version_ = version;
+    listener = listener_;
+  }
+  if (listener) listener(version);
+}
+
 absl::Status Catalog::Migrate() {
-  Statement st = db_.Prepare("PRAGMA user_version");
-  int64_t version = st.Next() ? st.Int(0) : 0;
+  const SchemaSql& sql = SchemaFor(db_.dialect());  // agent/schema_sqlite.cc, agent/schema_postgres.cc
+  WSGATE_ASSIGN_OR_RETURN(int64_t version, sql.version(db_));
   if (version > kSchemaVersion)
     return absl::FailedPreconditionError(absl::StrCat("the catalog has schema version ", version,
                                                       ", newer than this agent understands (", kSchemaVersion, ")"));
   if (version == kSchemaVersion) return absl::OkStatus();
   Transaction tx(db_);
   WSGATE_RETURN_IF_ERROR(tx.Begin());
-  if (version < 1) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV1));
-  if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV2));
-  if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments());  // catalog_envs.cc
-  if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV4));    // the audit log
+  WSGATE_RETURN_IF_ERROR(sql.lock(db_));
+  WSGATE_ASSIGN_OR_RETURN(version, sql.version(db_));  // another agent may have migrated meanwhile
+  if (version < 1) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v1));
+  if (version < 2) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v2));
+  if (version < 3) WSGATE_RETURN_IF_ERROR(MigrateEnvironments(sql.v3));  // catalog_envs.cc
+  if (version < 4) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v4));              // the audit log
   if (version < 5) {  // token formats, opaque tokens, declared API scopes
-    bool has_column = false;
-    {
-      Statement column = db_.Prepare("SELECT COUNT(*) FROM pragma_table_info('applications') WHERE name = 'token_format'");
-      has_column = column.Next() && column.Int(0) > 0;
-    }
-    if (!has_column) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5Column));
-    WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV5));
+    WSGATE_RETURN_IF_ERROR(sql.add_token_format(db_));
+    WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v5));
     WSGATE_RETURN_IF_ERROR(MigrateScopes());  // catalog_apis.cc
   }
-  if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV8));    // admin users (roles)
-  if (version < 9) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV9));    // API keys
-  if (version < 10) WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV10));  // identity providers (idp)
-  if (version < 11) WSGATE_RETURN_IF_ERROR(MigrateBackendKeys());  // backend JWT keys (catalog_backend.cc)
-  // Later migrations go here: if (version < 12) { ... }
-  WSGATE_RETURN_IF_ERROR(db_.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion)));
+  if (version < 8) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v8));                 // admin users (roles)
+  if (version < 9) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v9));                 // API keys
+  if (version < 10) WSGATE_RETURN_IF_ERROR(db_.Exec(sql.v10));               // identity providers (idp)
+  if (version < 11) WSGATE_RETURN_IF_ERROR(MigrateBackendKeys(sql.v11));     // backend JWT keys (catalog_backend.cc)
+  // Later migrations go here (their SQL in both agent/schema_*.cc): if (version < 12) { ... }
+  if (version < kSchemaVersion) WSGATE_RETURN_IF_ERROR(sql.set_version(db_, kSchemaVersion));
   return tx.Commit();
 }
 
 absl::Status Catalog::Seed() {
-  Statement has = db_.Prepare("SELECT COUNT(*) FROM meta WHERE key = 'agent_id'");
-  if (has.Next() && has.Int(0) > 0) return absl::OkStatus();
+  auto seeded = [this] {
+    Statement has = db_.Prepare("SELECT COUNT(*) FROM meta WHERE key = 'agent_id'");
+    return has.Next() && has.Int(0) > 0;
+  };
+  if (seeded()) return absl::OkStatus();
   Transaction tx(db_);
   WSGATE_RETURN_IF_ERROR(tx.Begin());
+  WSGATE_RETURN_IF_ERROR(SchemaFor(db_.dialect()).lock(db_));  // agents starting together seed once
+  if (seeded()) return absl::OkStatus();
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO meta VALUES('agent_id', ?)").Bind(1, NewId()).Run());
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO meta VALUES('config_version', '1')").Run());
   // WSO2's default subscription policies for streaming APIs, and an unlimited application policy.
@@ -269,15 +200,22 @@ absl::Status Catalog::Mutate(bool data_plane, const std::function<absl::Status()
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     WSGATE_RETURN_IF_ERROR(tx.Begin());
+    // The version row first (bumped for a data-plane change, else only written): its row lock
+    // makes mutations through different agents on one PostgreSQL catalog run one after the other,
+    // each reading what the one before committed (SQLite's BEGIN IMMEDIATE already serializes
+    // everything). A failure rolls it back.
+    WSGATE_RETURN_IF_ERROR(db_.Prepare(data_plane ? "UPDATE meta SET value = CAST(value AS BIGINT) + 1 WHERE key = 'config_version'"
+                                                  : "UPDATE meta SET value = value WHERE key = 'config_version'")
+                               .Run());
     WSGATE_RETURN_IF_ERROR(fn());
     if (data_plane) {
-      WSGATE_RETURN_IF_ERROR(
-          db_.Prepare("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version'").Run());
       Statement st = db_.Prepare("SELECT value FROM meta WHERE key = 'config_version'");
       if (st.Next()) version = std::stoull(st.Text(0));
+      WSGATE_RETURN_IF_ERROR(db_.Notify(kCatalogChannel, std::to_string(version)));  // at commit
     }
     WSGATE_RETURN_IF_ERROR(tx.Commit());
     if (!applying_) listener = listener_;
+    if (data_plane && !applying_) notified_version_ = version;
   }
   if (data_plane && listener) listener(version);
   return absl::OkStatus();

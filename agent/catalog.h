@@ -2,7 +2,7 @@
 //
 // The agent's catalog: APIs (the editable "current API"), revisions, deployments, applications,
 // subscriptions, consumer keys, signing keys, revocations and throttle policies, with WSO2's
-// rules (wso2-websocket-facts.md §2). State lives in SQLite (agent/sqlite.h); every mutation is
+// rules (wso2-websocket-facts.md §2). State lives in SQLite or PostgreSQL (agent/store.h); every mutation is
 // one transaction, and every mutation that changes what engines serve bumps the config version
 // and notifies the listener (the pusher), which sends engines a new snapshot.
 //
@@ -30,7 +30,7 @@
 #include "absl/status/statusor.h"
 #include "agent/scope_grant.h"
 #include "agent/signer.h"
-#include "agent/sqlite.h"
+#include "agent/store.h"
 #include "wsgate/v1/admin.pb.h"
 #include "wsgate/v1/config.pb.h"
 
@@ -58,10 +58,15 @@ struct ClientIdentity {
 
 class Catalog {
  public:
-  static absl::StatusOr<std::unique_ptr<Catalog>> Open(const std::string& path, CatalogOptions options);
+  // `target`: a SQLite path, "sqlite:PATH" or "postgres://USER@HOST:PORT/DB" (agent/store.h).
+  static absl::StatusOr<std::unique_ptr<Catalog>> Open(const std::string& target, CatalogOptions options);
 
-  // Called after each committed data-plane change with the new config version (outside the lock).
+  // Called after each committed data-plane change with the new config version (outside the lock),
+  // also for another agent's change on a shared PostgreSQL catalog (from the watcher's thread).
   void SetChangeListener(std::function<void(uint64_t)> listener);
+  // Stops watching for other agents' changes (joins the watcher's thread): before the listener's
+  // target goes away at shutdown.
+  void StopWatching() { watcher_.reset(); }
 
   std::string agent_id() const;
   uint64_t config_version() const;
@@ -236,7 +241,7 @@ class Catalog {
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Seed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Schema v3: environments (seeded with the default one from options_) and certificates.
-  absl::Status MigrateEnvironments() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status MigrateEnvironments(const char* schema_v3) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Schema v5: declares, in every stored API spec and revision, the scopes its topics name.
   absl::Status MigrateScopes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Environment> LoadEnvironment(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -270,7 +275,7 @@ class Catalog {
   absl::StatusOr<std::unique_ptr<SigningKey>> ActiveKey() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertSigningKey(const SigningKey& key, bool active) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Issue 14 item 7 (catalog_backend.cc).
-  absl::Status MigrateBackendKeys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status MigrateBackendKeys(const char* schema_v11) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertBackendKey(v1::SigningAlgorithm alg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AddBackendJwks(Json& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AddBackendKeyToSnapshot(v1::Snapshot& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -314,11 +319,18 @@ class Catalog {
 
   CatalogOptions options_;
   // Recursive so that ApplyCatalog (catalog_apply.cc) can run the public mutations inside its one
-  // transaction; their Transactions nest as SAVEPOINTs (agent/sqlite.h).
+  // transaction; their Transactions nest as SAVEPOINTs (agent/store.h).
   mutable std::recursive_mutex mu_;
   Db db_ ABSL_GUARDED_BY(mu_);
   std::string agent_id_;
   std::function<void(uint64_t)> listener_;
+  // Several agents on one PostgreSQL catalog (issue 19 item 2): each data-plane commit NOTIFYs
+  // kCatalogChannel; the watcher (its own connection and thread) calls CheckVersion on every
+  // notification and every 2 s, which calls the listener when the version passed the last one it
+  // was called with (this agent's own commits set it directly).
+  void CheckVersion();
+  uint64_t notified_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<StoreWatcher> watcher_;  // last: its thread stops before the rest is destroyed
 };
 
 // Parses "Name:Version" (the CLI's API reference); false when there is no ':'.

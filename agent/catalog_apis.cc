@@ -143,18 +143,29 @@ bool DeclareTopicScopes(v1::ApiSpec& spec) {
 }  // namespace
 
 absl::Status Catalog::MigrateScopes() {
+  // Rows by their primary key (API id; revision api_id and number; apis.number is a constant 0).
   for (const char* table : {"apis", "revisions"}) {
-    Statement st = db_.Prepare(absl::StrCat("SELECT rowid, spec FROM ", table));
-    std::vector<std::pair<int64_t, std::string>> updates;
+    const bool revisions = std::string_view(table) == "revisions";
+    Statement st = db_.Prepare(revisions ? "SELECT api_id, number, spec FROM revisions" : "SELECT id, 0, spec FROM apis");
+    struct Update {
+      std::string id;
+      int64_t number;
+      std::string blob;
+    };
+    std::vector<Update> updates;
     while (st.Next()) {
       v1::ApiSpec spec;
-      spec.ParseFromString(st.Text(1));
-      if (DeclareTopicScopes(spec)) updates.emplace_back(st.Int(0), Serialize(spec));
+      spec.ParseFromString(st.Text(2));
+      if (DeclareTopicScopes(spec)) updates.push_back({st.Text(0), st.Int(1), Serialize(spec)});
     }
     WSGATE_RETURN_IF_ERROR(st.status());
-    for (const auto& [rowid, blob] : updates)
-      WSGATE_RETURN_IF_ERROR(
-          db_.Prepare(absl::StrCat("UPDATE ", table, " SET spec = ? WHERE rowid = ?")).BindBlob(1, blob).Bind(2, rowid).Run());
+    for (const auto& u : updates)
+      WSGATE_RETURN_IF_ERROR(db_.Prepare(revisions ? "UPDATE revisions SET spec = ?1 WHERE api_id = ?2 AND number = ?3"
+                                                   : "UPDATE apis SET spec = ?1 WHERE id = ?2 AND ?3 = 0")
+                                 .BindBlob(1, u.blob)
+                                 .Bind(2, u.id)
+                                 .Bind(3, u.number)
+                                 .Run());
   }
   return absl::OkStatus();
 }
@@ -527,7 +538,8 @@ absl::StatusOr<v1::Deployment> Catalog::DeployRevision(const std::string& ref, u
     out.set_vhost(vhost);
     out.set_deployed_unix_ms(NowMs());
     // One revision per environment: deploying another replaces it (WSO2).
-    return db_.Prepare("INSERT OR REPLACE INTO deployments VALUES(?, ?, ?, ?, ?)")
+    return db_.Prepare("INSERT INTO deployments VALUES(?, ?, ?, ?, ?) ON CONFLICT (api_id, environment) DO UPDATE SET "
+                       "revision = excluded.revision, vhost = excluded.vhost, deployed_ms = excluded.deployed_ms")
         .Bind(1, row.id)
         .Bind(2, static_cast<int64_t>(number))
         .Bind(3, environment)

@@ -584,6 +584,7 @@ absl::StatusOr<v1::ApplyCatalogResponse> Catalog::ApplyCatalog(const v1::ApplyCa
       WSGATE_RETURN_IF_ERROR(tx.Commit());
       resp.set_committed(true);
       listener = listener_;
+      notified_version_ = std::max(notified_version_, after);
     }
     resp.set_config_version(resp.committed() ? after : before);
   }

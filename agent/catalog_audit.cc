@@ -12,6 +12,8 @@ namespace wsgate::agent {
 absl::Status Catalog::RecordAudit(const v1::AuditEntry& e) {
   std::lock_guard lock(mu_);
   int64_t time_ms = e.time_unix_ms() != 0 ? e.time_unix_ms() : catalog_internal::NowMs();
+  Transaction tx(db_);  // the entry and the trimming together
+  WSGATE_RETURN_IF_ERROR(tx.Begin());
   WSGATE_RETURN_IF_ERROR(db_.Prepare("INSERT INTO audit_log(time_ms, caller, method, object_kind, object, code, message) "
                                      "VALUES(?, ?, ?, ?, ?, ?, ?)")
                              .Bind(1, time_ms)
@@ -25,9 +27,10 @@ absl::Status Catalog::RecordAudit(const v1::AuditEntry& e) {
   WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM audit_log WHERE seq <= (SELECT MAX(seq) FROM audit_log) - ?")
                              .Bind(1, options_.audit_max_rows)
                              .Run());
-  return db_.Prepare("DELETE FROM audit_log WHERE time_ms < ?")
-      .Bind(1, catalog_internal::NowMs() - options_.audit_max_age_s * 1000)
-      .Run();
+  WSGATE_RETURN_IF_ERROR(db_.Prepare("DELETE FROM audit_log WHERE time_ms < ?")
+                             .Bind(1, catalog_internal::NowMs() - options_.audit_max_age_s * 1000)
+                             .Run());
+  return tx.Commit();
 }
 
 absl::StatusOr<std::vector<v1::AuditEntry>> Catalog::ListAudit(int64_t since_unix_ms, uint32_t limit) {

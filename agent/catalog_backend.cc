@@ -18,11 +18,6 @@ using namespace catalog_internal;  // NOLINT(build/namespaces): the catalog's ow
 
 namespace {
 
-constexpr const char* kSchemaV11 = R"sql(
-CREATE TABLE IF NOT EXISTS backend_keys (
-  kid TEXT PRIMARY KEY, algorithm INTEGER NOT NULL, private_pem TEXT NOT NULL, public_pem TEXT NOT NULL,
-  active INTEGER NOT NULL, created_ms INTEGER NOT NULL, retire_after_s INTEGER NOT NULL);
-)sql";
 
 // A retired key stays published until the last JWT it signed has expired (the longest validity
 // an API may set, plus a minute of clock skew).
@@ -44,8 +39,8 @@ absl::Status Catalog::InsertBackendKey(v1::SigningAlgorithm alg) {
       .Run();
 }
 
-absl::Status Catalog::MigrateBackendKeys() {
-  WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV11));
+absl::Status Catalog::MigrateBackendKeys(const char* schema_v11) {
+  WSGATE_RETURN_IF_ERROR(db_.Exec(schema_v11));
   Statement has = db_.Prepare("SELECT COUNT(*) FROM backend_keys WHERE active = 1");
   if (has.Next() && has.Int(0) > 0) return absl::OkStatus();
   return InsertBackendKey(v1::ES256);

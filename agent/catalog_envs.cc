@@ -17,16 +17,6 @@
 namespace wsgate::agent {
 namespace {
 
-// Schema v3: an environment is a blob (type, description, vhosts) keyed by its name, with its
-// settings next to it; certificates per (environment, vhost), the key only readable by the agent
-// (the catalog file is 0600).
-constexpr const char* kSchemaV3 = R"sql(
-CREATE TABLE environments (
-  name TEXT PRIMARY KEY, env BLOB NOT NULL, settings BLOB NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE certificates (
-  environment TEXT NOT NULL REFERENCES environments(name) ON DELETE CASCADE, vhost TEXT NOT NULL,
-  cert_pem TEXT NOT NULL, key_pem TEXT NOT NULL, info BLOB NOT NULL, PRIMARY KEY (environment, vhost));
-)sql";
 
 bool IsHostChar(char c) { return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_'; }
 
@@ -107,8 +97,8 @@ std::string VhostNames(const v1::Environment& env) {
 
 }  // namespace
 
-absl::Status Catalog::MigrateEnvironments() {
-  WSGATE_RETURN_IF_ERROR(db_.Exec(kSchemaV3));
+absl::Status Catalog::MigrateEnvironments(const char* schema_v3) {
+  WSGATE_RETURN_IF_ERROR(db_.Exec(schema_v3));
   // WSO2's default environment, as the agent served it before environments were objects: vhost
   // localhost (also for 127.0.0.1), now the default vhost, so it answers under any Host.
   v1::Environment env;
@@ -295,7 +285,8 @@ absl::StatusOr<v1::CertificateInfo> Catalog::SetCertificate(const std::string& e
     WSGATE_ASSIGN_OR_RETURN(info, InspectCertificate(cert_pem, key_pem, v->name(), NowS()));
     info.set_environment(environment);
     info.set_vhost(v->name());
-    return db_.Prepare("INSERT OR REPLACE INTO certificates VALUES(?, ?, ?, ?, ?)")
+    return db_.Prepare("INSERT INTO certificates VALUES(?, ?, ?, ?, ?) ON CONFLICT (environment, vhost) DO UPDATE SET "
+                       "cert_pem = excluded.cert_pem, key_pem = excluded.key_pem, info = excluded.info")
         .Bind(1, environment)
         .Bind(2, v->name())
         .Bind(3, cert_pem)

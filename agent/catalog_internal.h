@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/sqlite.h"
+#include "agent/store.h"
 #include "wsgate/v1/admin.pb.h"
 
 namespace wsgate::agent::catalog_internal {

@@ -18,6 +18,11 @@
 #include "engine/common/status_macros.h"
 
 namespace wsgate::agent {
+namespace {
+// A revoked jti, kept until the token would have expired anyway.
+constexpr const char* kRevokeJti =
+    "INSERT INTO revoked_tokens VALUES(?, ?) ON CONFLICT (jti) DO UPDATE SET expires_s = excluded.expires_s";
+}  // namespace
 
 namespace catalog_internal {
 absl::StatusOr<v1::TokenFormat> CheckTokenFormat(v1::TokenFormat format) {
@@ -176,7 +181,7 @@ absl::Status Catalog::RevokeTokenOfClient(const std::string& consumer_key, const
     Statement st = db_.Prepare("SELECT expires_s FROM issued_tokens WHERE jti = ? AND consumer_key = ?");
     st.Bind(1, jti).Bind(2, consumer_key);
     if (!st.Next()) return absl::OkStatus();
-    return db_.Prepare("INSERT OR REPLACE INTO revoked_tokens VALUES(?, ?)").Bind(1, jti).Bind(2, st.Int(0)).Run();
+    return db_.Prepare(kRevokeJti).Bind(1, jti).Bind(2, st.Int(0)).Run();
   });
 }
 
@@ -200,7 +205,7 @@ absl::Status Catalog::RevokeToken(const std::string& token, const std::string& j
     Statement st = db_.Prepare("SELECT expires_s FROM issued_tokens WHERE jti = ?");
     st.Bind(1, jti);
     if (!st.Next()) return absl::NotFoundError(absl::StrCat("jti: no live token with jti '", jti, "' was issued by this agent"));
-    return db_.Prepare("INSERT OR REPLACE INTO revoked_tokens VALUES(?, ?)").Bind(1, jti).Bind(2, st.Int(0)).Run();
+    return db_.Prepare(kRevokeJti).Bind(1, jti).Bind(2, st.Int(0)).Run();
   });
 }
 

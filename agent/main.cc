@@ -28,6 +28,7 @@
 int main(int argc, char** argv) {
   using namespace wsgate::agent;
   std::string data_dir = DefaultDataDir();
+  std::string catalog_flag;  // "": <data-dir>/catalog.db
   std::vector<std::string> engines;
   std::string admin_listen = "127.0.0.1:9400";
   std::string token_listen = "127.0.0.1:9401";
@@ -43,12 +44,16 @@ int main(int argc, char** argv) {
   wsgate::common::FlagParser flags(
       "wsgate-agent",
       "The wsgate control plane: the catalog of APIs, applications, subscriptions, keys and policies\n"
-      "(SQLite in --data-dir), the OAuth2 token endpoint, and the config pushed to every engine.\n\n"
+      "(SQLite in --data-dir, or PostgreSQL with --catalog), the OAuth2 token endpoint, and the config pushed to every engine.\n\n"
       "  wsgate-agent --engine unix:/run/wsgate/engine.sock\n"
       "  wsgatectl api list            # talks to it with the admin credential in the data directory\n\n"
       "Signals: SIGTERM/SIGINT stop it cleanly; every acknowledged change is already on disk.");
   flags.AddString("data-dir", &data_dir, "state: catalog.db, admin.token, agent.lock (0600, one agent per dir); $WSGATE_HOME or ~/.local/state/wsgate",
                   "DIR");
+  flags.AddString("catalog", &catalog_flag,
+                  "where the catalog lives: sqlite:PATH (default: <data-dir>/catalog.db) or a PostgreSQL database, "
+                  "postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=...] (docs/operations.md)",
+                  "sqlite:PATH|postgres://...");
   flags.AddList("engine", &engines,
                 "an engine's control socket (its --control) to keep up to date, and the gateway environment it serves "
                 "(default: \"Production and Sandbox\"); without --engine, the engine's own default "
@@ -93,6 +98,11 @@ int main(int argc, char** argv) {
   // the catalog holds the private signing keys.
   umask(077);
 
+  absl::StatusOr<std::string> catalog_target = CatalogTarget(catalog_flag, data_dir);
+  if (!catalog_target.ok()) {
+    std::cerr << "wsgate-agent: " << catalog_target.status().message() << "\n";
+    return 2;
+  }
   absl::StatusOr<TlsFiles> tls = LoadTlsFiles(tls_cert, tls_key);
   absl::Status listen_ok = tls.status();
   if (listen_ok.ok()) listen_ok = CheckListen("--admin-listen", admin_listen, tls->enabled(), insecure_listen);
@@ -117,9 +127,9 @@ int main(int argc, char** argv) {
   }
   CatalogOptions options;
   options.issuer = issuer;
-  auto catalog = Catalog::Open(data_dir + "/catalog.db", options);
+  auto catalog = Catalog::Open(*catalog_target, options);
   if (!catalog.ok()) {
-    wsgate::common::StartupError(catalog.status().message());
+    wsgate::common::StartupError(CatalogOpenError(*catalog_target, catalog.status()));
     return 1;
   }
   std::vector<EngineTarget> targets;
@@ -238,6 +248,7 @@ int main(int argc, char** argv) {
   metrics.Stop();
   oauth.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*catalog)->StopWatching();  // no more calls into the pusher from another agent's changes
   jwks_fetcher.Stop();
   pusher.Stop();
   WSGATE_LOG(kInfo, "stopped");

@@ -14,7 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent/postgres.h"
 #include "agent/signer.h"
+#include "agent/store.h"
 #include "engine/common/log.h"
 
 namespace wsgate::agent {
@@ -105,6 +107,26 @@ absl::StatusOr<std::string> AdminCredential(const std::string& dir, bool create)
   close(fd);
   if (!ok) return absl::DataLossError(absl::StrCat("cannot write ", path));
   return token;
+}
+
+absl::StatusOr<std::string> CatalogTarget(const std::string& flag, const std::string& data_dir) {
+  if (flag.empty()) return data_dir + "/catalog.db";
+  absl::StatusOr<StoreTarget> t = ParseStoreTarget(flag);
+  if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--catalog: ", t.status().message()));
+  return flag;
+}
+
+std::string CatalogOpenError(const std::string& target, const absl::Status& status) {
+  absl::StatusOr<StoreTarget> t = ParseStoreTarget(target);
+  if (!t.ok() || t->dialect == Dialect::kSqlite) return std::string(status.message());
+  if (absl::IsInvalidArgument(status))
+    return absl::StrCat("--catalog: ", status.message(),
+                        " (the form is postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=...])");
+  if (absl::IsUnavailable(status))
+    return absl::StrCat("--catalog ", RedactedUri(target), ": ", status.message(),
+                        " (is PostgreSQL running there, and may this user connect to that database? "
+                        "create it with `createdb -O USER DB`, or fix --catalog)");
+  return absl::StrCat("--catalog ", RedactedUri(target), ": ", status.message());
 }
 
 }  // namespace wsgate::agent

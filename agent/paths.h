@@ -22,5 +22,11 @@ absl::Status EnsurePrivateDir(const std::string& dir);
 absl::Status LockDataDir(const std::string& dir);
 // <dir>/admin.token: read it, or with `create`, make a new random one (mode 0600) if missing.
 absl::StatusOr<std::string> AdminCredential(const std::string& dir, bool create);
+// The catalog the agent opens (agent/store.h): `--catalog` as given ("sqlite:PATH" or
+// "postgres://USER@HOST:PORT/DB?..."), or <data_dir>/catalog.db when it is empty.
+// INVALID_ARGUMENT naming --catalog and the accepted forms otherwise.
+absl::StatusOr<std::string> CatalogTarget(const std::string& flag, const std::string& data_dir);
+// A failure to open `target`, for the operator: names --catalog and what to do.
+std::string CatalogOpenError(const std::string& target, const absl::Status& status);
 
 }  // namespace wsgate::agent

@@ -38,6 +38,10 @@ add_library(wsgate::dep::curl ALIAS PkgConfig::CURL)
 
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 add_library(wsgate::dep::sqlite3 ALIAS PkgConfig::SQLITE3)
+# The catalog on PostgreSQL (issue 19, --catalog postgres://...): libpq (libpq-dev 15, built
+# against OpenSSL 3, so only ever in the agent's process, never the engine's).
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+add_library(wsgate::dep::pq ALIAS PkgConfig::PQ)
 
 # The agent's OAuth2 HTTP endpoint (libcpp-httplib-dev 0.11, built against OpenSSL 3, so never in
 # the engine's process) and the JSON it writes (nlohmann-json3-dev 3.11, header-only).

@@ -27,6 +27,7 @@ packages=(
   curl ca-certificates ccache
   help2man dpkg-dev file systemd  # man pages, dpkg-shlibdeps, `systemd-analyze verify` (tools/package_test.sh)
   prometheus  # promtool: the agent's /metrics is checked with `promtool check metrics`
+  libpq-dev postgresql  # the catalog on PostgreSQL (issue 19): the agent links libpq; the catalog tests start their own server (initdb, ephemeral port)
   libcurl4-openssl-dev  # the agent fetches identity providers' JWKS with libcurl (OpenSSL flavour; agent only)
   python3-cryptography  # tests/e2e/idp_server.py signs the external IdP's tokens (RSA and EC)
   iproute2  # `ip netns`: the multi-host tests put each agent+engine pair in its own network namespace

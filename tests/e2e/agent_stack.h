@@ -64,7 +64,7 @@ class AgentStack : public ::testing::Test {
     ASSERT_NE(engine_port_, "0") << engine_->output();
   }
   void StartAgent() {
-    std::vector<std::string> argv = {
+    std::vector<std::string> argv{
         WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
         "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"};
@@ -206,8 +206,8 @@ class AgentStack : public ::testing::Test {
     return token.substr(0, token.find('"'));
   }
 
-  std::vector<std::string> agent_args_;
   std::string dir_, backend_port_, engine_port_, admin_port_, token_port_, metrics_port_, keys_;
+  std::vector<std::string> agent_args_;  // more wsgate-agent flags (set before SetUp), e.g. --catalog
   std::unique_ptr<Subprocess> backend_, engine_, agent_;
 };
 

@@ -1,47 +1,22 @@
 // File: tests/support/redis_server.cc
 #include "tests/support/redis_server.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 
 #include "tests/support/free_port.h"
+#include "tests/support/local_server.h"
 
 namespace wsgate::testing {
 
-std::string RedisServer::Binary() {
-  if (const char* path = std::getenv("PATH")) {
-    std::string p = path;
-    size_t start = 0;
-    while (start <= p.size()) {
-      size_t end = p.find(':', start);
-      if (end == std::string::npos) end = p.size();
-      std::string candidate = p.substr(start, end - start) + "/redis-server";
-      if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-      start = end + 1;
-    }
-  }
-  for (const char* c : {"/usr/bin/redis-server", "/usr/sbin/redis-server"})
-    if (::access(c, X_OK) == 0) return c;
-  return "";
-}
+std::string RedisServer::Binary() { return FindProgram("redis-server", {"/usr/bin/redis-server", "/usr/sbin/redis-server"}); }
 
-RedisServer::RedisServer() {
-  char tmpl[] = "/tmp/wsgate-redis-XXXXXX";
-  if (const char* d = ::mkdtemp(tmpl)) dir_ = d;
-}
+RedisServer::RedisServer() : dir_(MakeTempDir("wsgate-redis-")) {}
 
 RedisServer::~RedisServer() {
   Kill();
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  RemoveTree(dir_);
 }
 
 bool RedisServer::Start() {
@@ -58,7 +33,7 @@ bool RedisServer::Start() {
     const std::string conf = dir_ + "/redis.conf";
     {
       std::ofstream f(conf);
-      f << "bind 127.0.0.1\nport " << port_ << "\ndir " << dir_
+      f << "bind 127.0.0.1" << (extra_bind_.empty() ? "" : " " + extra_bind_) << "\nport " << port_ << "\ndir " << dir_
         << "\nsave \"\"\nappendonly no\nprotected-mode no\ndaemonize no\nlogfile \"\"\nunixsocket " << socket_path()
         << "\nunixsocketperm 700\n";
     }

@@ -2,6 +2,8 @@
 #include "tests/support/subprocess.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -23,13 +25,21 @@ int64_t NowMs() {
 }
 }  // namespace
 
-Subprocess::Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+Subprocess::Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                       const std::string& user) {
+  // Looked up before fork: getpwnam is not async-signal-safe.
+  const passwd* pw = user.empty() ? nullptr : ::getpwnam(user.c_str());
+  if (!user.empty() && pw == nullptr) return;
+  const uid_t uid = pw ? pw->pw_uid : 0;
+  const gid_t gid = pw ? pw->pw_gid : 0;
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return;
   pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (pw != nullptr && (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) _exit(126);
+    if (pw != nullptr) ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // changing credentials cleared it
     if (::getppid() != parent) _exit(127);
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);

@@ -17,8 +17,10 @@ namespace wsgate::testing {
 
 class Subprocess {
  public:
-  // `env`: extra NAME=VALUE entries on top of this process's environment.
-  explicit Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  // `env`: extra NAME=VALUE entries on top of this process's environment. `user`: run as that
+  // system user (when this process is root: initdb and postgres refuse root).
+  explicit Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                      const std::string& user = "");
   ~Subprocess();  // SIGKILLs the child if it still runs
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "wsgate/v1/admin.pb.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -55,6 +56,7 @@ TEST(AuditRpcTest, ObjectIsTheReferenceTheRequestNamed) {
 class AuditTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-audit-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -64,7 +66,7 @@ class AuditTableTest : public ::testing::Test {
     ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
   }
   void Open(CatalogOptions options) {
-    auto c = Catalog::Open(dir_ + "/catalog.db", options);
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), options);
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
   }

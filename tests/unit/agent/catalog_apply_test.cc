@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "agent/catalog.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -18,10 +19,11 @@ using google::protobuf::util::MessageDifferencer;
 class CatalogApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-apply-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
     catalog_->SetChangeListener([this](uint64_t v) { pushed_.push_back(v); });

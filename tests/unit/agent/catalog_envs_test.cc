@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/catalog.h"
 #include "agent/certificate.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -82,10 +83,11 @@ constexpr long kDay = 86400;
 class CatalogEnvsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-envs-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
   }
@@ -142,6 +144,7 @@ TEST_F(CatalogEnvsTest, TheDefaultEnvironmentIsWso2sWithLocalhostAsItsDefaultVho
 
 // A v2 catalog (before environments were objects) keeps serving what it deployed.
 TEST_F(CatalogEnvsTest, MigratingFromV2SeedsTheDefaultEnvironment) {
+  if (::wsgate::testing::TestCatalogIsPostgres()) GTEST_SKIP() << "SQLite only: rewrites an older SQLite catalog file";
   Deploy("chats", "", "");
   catalog_.reset();
   {
@@ -149,7 +152,7 @@ TEST_F(CatalogEnvsTest, MigratingFromV2SeedsTheDefaultEnvironment) {
     ASSERT_TRUE(db.Open(dir_ + "/catalog.db").ok());
     ASSERT_TRUE(db.Exec("DROP TABLE certificates; DROP TABLE environments; PRAGMA user_version = 2;").ok());
   }
-  auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+  auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
   ASSERT_TRUE(c.ok()) << c.status();
   catalog_ = *std::move(c);
   auto snap = catalog_->BuildSnapshot();

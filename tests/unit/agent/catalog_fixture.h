@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "agent/catalog.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 
 class CatalogFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-catalog-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -28,7 +30,7 @@ class CatalogFixture : public ::testing::Test {
   }
   void Reopen() {
     catalog_.reset();
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
     catalog_->SetChangeListener([this](uint64_t v) { pushed_.push_back(v); });

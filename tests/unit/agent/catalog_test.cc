@@ -12,6 +12,7 @@
 #include "agent/json.h"
 #include "tests/unit/agent/catalog_fixture.h"
 #include "engine/common/base64.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -353,6 +354,7 @@ TEST_F(CatalogTest, TokensCarryOnlyScopesAnAdminGranted) {
 // A catalog written by the previous agent (schema v1, no scopes column) opens, and its
 // applications have no scopes.
 TEST_F(CatalogTest, SchemaV1CatalogMigratesWithNoScopes) {
+  if (::wsgate::testing::TestCatalogIsPostgres()) GTEST_SKIP() << "SQLite only: rewrites an older SQLite catalog file";
   v1::CreateApplicationRequest app;
   app.set_name("Old");
   ASSERT_TRUE(catalog_->CreateApplication(app).ok());
@@ -378,7 +380,7 @@ TEST_F(CatalogTest, TokenClaimsAreJsonWhateverTheIssuerAndOwner) {
   catalog_.reset();
   CatalogOptions options;
   options.issuer = "https://idp.example/\"quoted\"\\x\n";
-  auto c = Catalog::Open(dir_ + "/catalog.db", options);
+  auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), options);
   ASSERT_TRUE(c.ok()) << c.status();
   catalog_ = *std::move(c);
   v1::CreateApplicationRequest app;

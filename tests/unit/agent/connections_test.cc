@@ -1,6 +1,7 @@
 // Unit tests for the agent's connection fan-out (agent/connections.h): its page tokens, and the
 // errors for ids and filters that name nothing, against a catalog and engines that are not there.
 #include "agent/connections.h"
+#include "tests/support/postgres_server.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -27,10 +28,11 @@ TEST(FanoutTokenTest, RoundTripsAndRefusesTokensItDidNotGive) {
 class FanoutTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-fanout-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto catalog = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto catalog = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     catalog_ = *std::move(catalog);
   }

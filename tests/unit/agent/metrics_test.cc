@@ -1,6 +1,7 @@
 // Unit tests for the agent's metrics (agent/metrics.h): the listener's loopback rule and the
 // exposition text for a catalog and a pusher with no engines.
 #include "agent/metrics.h"
+#include "tests/support/postgres_server.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,10 +12,11 @@ namespace {
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-metrics-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
     pusher_ = std::make_unique<Pusher>(*catalog_, std::vector<EngineTarget>{{"unix:" + dir_ + "/engine.sock", "Production and Sandbox"}});

@@ -12,6 +12,7 @@
 #include "agent/json.h"
 #include "agent/oauth_server.h"
 #include "engine/common/base64.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -21,10 +22,11 @@ constexpr const char* kForm = "application/x-www-form-urlencoded";
 class OAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = ::wsgate::testing::TestCatalogSkipReason(); !why.empty()) GTEST_SKIP() << why;
     char tmpl[] = "/tmp/wsgate-oauth-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+    auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
     ASSERT_TRUE(c.ok()) << c.status();
     catalog_ = *std::move(c);
     v1::CreateApplicationRequest app;

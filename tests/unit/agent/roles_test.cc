@@ -13,6 +13,7 @@
 #include "agent/catalog.h"
 #include "google/protobuf/descriptor.h"
 #include "wsgate/v1/admin.grpc.pb.h"
+#include "tests/support/postgres_server.h"
 
 namespace wsgate::agent {
 namespace {
@@ -166,7 +167,7 @@ TEST_F(UsersTest, UsersSurviveReopening) {
   auto dave = catalog_->CreateUser("dave", {"publisher"});
   ASSERT_TRUE(dave.ok());
   catalog_.reset();
-  auto c = Catalog::Open(dir_ + "/catalog.db", CatalogOptions());
+  auto c = Catalog::Open(::wsgate::testing::TestCatalogTarget(dir_), CatalogOptions());
   ASSERT_TRUE(c.ok()) << c.status();
   auto who = (*c)->AuthenticateUser(dave->credential());
   ASSERT_TRUE(who.ok()) << who.status();
