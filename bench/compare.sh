@@ -10,6 +10,7 @@
 #   WSGATE_BENCH_SHARDS=2 bench/compare.sh            # workers per proxy (default 1)
 #   WSGATE_BENCH_ROWS=throughput bench/compare.sh     # only some rows (below)
 #   WSGATE_BENCH_IDLE_CONNS=8000 bench/compare.sh     # idle row size (default 5000)
+#   WSGATE_BENCH_TLS_KEY=rsa bench/compare.sh         # wss certificate: ec (P-256, default) or rsa (2048)
 #   WSGATE_ENGINE=/other/build/engine/wsgate-engine bench/compare.sh   # another engine binary
 #   ENGINE_ARGS="--admin-listen 127.0.0.1:0" bench/compare.sh          # extra engine flags (word-split)
 #                                                     # (the load generator and backend stay build/'s)
@@ -77,7 +78,7 @@ start_backend --echo
 # rows and an RS256 signing key for the upgrade row's JWT; a dev certificate for wss.
 token="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 hash="$(printf '%s' "$token" | sha256sum | cut -c1-64 | sed 's/../\\\\x&/g')"
-sed -e "s/BACKEND_PORT/$backend_port/" -e "s/TOKEN_SHA256/$hash/" docs/examples/chats.textproto >"$work/wsgate.textproto"
+sed -e "s|ws://localhost:8080|ws://localhost:$backend_port|" -e "s/sha256: \"[^\"]*\"/sha256: \"$hash\"/" docs/examples/chats.textproto >"$work/wsgate.textproto"
 # The walkthrough's AsyncGold plan allows 50,000 events a day; the benchmark's subscription gets a
 # plan it cannot use up, so wsgate checks and counts every frame, as in production, and drops none.
 sed -i 's/ plan: "AsyncGold"/ plan: "Bench"/' "$work/wsgate.textproto"
@@ -98,15 +99,33 @@ PY
 )
 printf 'signing_keys { kid: "bench" algorithm: RS256 public_key_pem: "%s" }\n' "$(awk '{printf "%s\\n", $0}' "$work/jwt.pub")" \
   >>"$work/wsgate.textproto"
-echo "engine: $engine"
+# The wss certificate every proxy serves: ECDSA P-256 (default, as the issue's measurement) or
+# RSA-2048 (WSGATE_BENCH_TLS_KEY=rsa); self-signed for localhost, made here with OpenSSL.
+tls_key_type="${WSGATE_BENCH_TLS_KEY:-ec}"
+case "$tls_key_type" in
+  ec) key_args=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+  rsa) key_args=(-newkey rsa:2048) ;;
+  *) echo "compare.sh: WSGATE_BENCH_TLS_KEY must be ec or rsa, not '$tls_key_type'" >&2; exit 2 ;;
+esac
+openssl req -x509 "${key_args[@]}" -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+  -days 2 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+echo "engine: $engine; wss certificate: $tls_key_type"
 taskset -c "$proxy_cpus" "$engine" --config "$work/wsgate.textproto" --shards "$shards" \
   --ws-listen "127.0.0.1:$ws_port" --wss-listen "127.0.0.1:$wss_port" --control "unix:$work/engine.sock" \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --tls-dev-cert --log-level warning ${ENGINE_ARGS:-} \
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning ${ENGINE_ARGS:-} \
   >"$work/engine.log" 2>&1 &
 engine_pid=$!
 pids+=($engine_pid)
 sleep 1
 cat "$work/cert.pem" "$work/key.pem" >"$work/combined.pem"
+# The config is derived from docs/examples/chats.textproto by sed: if that file changed shape, the
+# rows would measure refused upgrades. Check the route and the token once before measuring.
+if ! "$build/bench/wsgate-bench" --url "ws://127.0.0.1:$ws_port/chats/1.0.0/notifications" --mode handshake --conns 1 \
+     --duration 0.3 --warmup 0 --json-only -H "Authorization: Bearer $token" >"$work/probe.json" 2>&1; then
+  echo "compare.sh: wsgate refuses the benchmark's upgrade ($(tail -c 300 "$work/probe.json")); did docs/examples/chats.textproto change? Engine log:" >&2
+  tail -5 "$work/engine.log" >&2
+  exit 1
+fi
 
 # nginx: the same number of workers, WebSocket proxying, TLS with the same certificate.
 mkdir -p "$work/nginx"
@@ -329,7 +348,8 @@ fi
 
 if want tls; then
   for row in "wss 64 B closed loop (msgs/s)|--conns $conns --inflight 4 --size 64 --insecure --threads $load_threads" \
-             "wss upgrades/s|--mode handshake --conns 32 --insecure --threads $load_threads"; do
+             "wss upgrades/s|--mode handshake --conns 32 --insecure --threads $load_threads" \
+             "wss upgrades/s, resumed TLS sessions|--mode handshake --conns 32 --insecure --tls-resume --threads $load_threads"; do
     name="${row%%|*}"; read -r -a args <<<"${row#*|}"
     declare -A s
     for t in wsgate nginx haproxy; do
@@ -395,4 +415,5 @@ fi
 
 echo
 echo "wsgate checks an opaque token (relay rows) or an RS256 JWT (ws upgrades) on every upgrade; nginx and HAProxy check nothing."
+echo "wss rows: every proxy serves the same $tls_key_type certificate (WSGATE_BENCH_TLS_KEY=ec|rsa)."
 echo "$shards worker(s) per proxy; load generator: $load_threads thread(s) on CPUs $load_cpus. Lower is better for latency and memory rows."

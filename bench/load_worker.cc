@@ -104,6 +104,7 @@ class Worker final : public LoadWorker {
         return;
       }
       tls_ctx_ = *ctx;
+      if (o_.tls_resume) tls_ctx_->EnableResumption();
     }
     payload_.assign(static_cast<size_t>(std::max<int64_t>(o_.size, kStampBytes)), 'x');
     measure_from_ = measure_from_ns;
@@ -218,6 +219,7 @@ class Worker final : public LoadWorker {
     ++totals_.opened;
     if (Measuring() && o_.mode == "handshake") {
       ++totals_.upgrades;
+      if (c.tls && c.tls->resumed()) ++totals_.resumed;
       totals_.latency.Record(NowNs() - c.handshake_start);
     }
     if (o_.mode == "handshake") return Close(i);

@@ -26,6 +26,7 @@ struct Options {
   int64_t rate = 0;
   double duration = 10, warmup = 2;
   bool binary = true, insecure = false, json_only = false, fanout = false;
+  bool tls_resume = false;  // wss: offer the previous session's ticket on each new connection
   std::string ca_file, source_addresses = "127.0.0.1";
 };
 
@@ -41,6 +42,7 @@ struct Totals {
   Histogram send_lag;  // open loop: queued minus intended send time, per message
   ErrorTally errors;   // by cause, warm-up included
   uint64_t messages = 0, sent = 0, upgrades = 0, bytes = 0;
+  uint64_t resumed = 0;  // measured upgrades whose TLS handshake resumed a session
   uint64_t opened = 0;  // upgrades that succeeded, warm-up included (0: every attempt failed)
 };
 

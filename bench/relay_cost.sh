@@ -56,7 +56,7 @@ pids+=($!)
 token="relay-cost-token"
 hash="$(printf '%s' "$token" | sha256sum | cut -c1-64 | sed 's/../\\\\x&/g')"
 # An unexhaustible plan, so every frame is relayed whatever N is.
-sed -e "s/BACKEND_PORT/$backend_port/" -e "s/TOKEN_SHA256/$hash/" -e 's/events: 50000/events: 1000000000/' \
+sed -e "s|ws://localhost:8080|ws://localhost:$backend_port|" -e "s/sha256: \"[^\"]*\"/sha256: \"$hash\"/" -e 's/events: 50000/events: 1000000000/' \
   docs/examples/chats.textproto >"$work/chats.textproto"
 valgrind --tool=callgrind --fair-sched=yes --callgrind-out-file="$work/cg.out" \
   '--toggle-collect=wsgate::engine::server::*Loop::Run()' \

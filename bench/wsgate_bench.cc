@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
                 "chat-room fan-out (open loop): one sender per thread, every other connection on the URL receives");
   flags.AddBool("insecure", &o.insecure, "wss: do not verify the server's certificate");
   flags.AddString("ca-file", &o.ca_file, "wss: verify against this CA bundle", "FILE");
+  flags.AddBool("tls-resume", &o.tls_resume,
+                "wss: offer the session ticket of an earlier connection on each new one (TLS resumption; with "
+                "--mode handshake, the report counts the handshakes that resumed)");
   flags.AddString("sources", &o.source_addresses, "127.0.0.1, or 'many' to spread over 127.0.0.1-250", "ADDR");
   flags.AddBool("json-only", &o.json_only, "print only the JSON line");
   std::vector<char*> args{argv[0]};
@@ -147,6 +150,7 @@ int main(int argc, char** argv) {
     total.messages += w->totals().messages;
     total.sent += w->totals().sent;
     total.upgrades += w->totals().upgrades;
+    total.resumed += w->totals().resumed;
     total.bytes += w->totals().bytes;
     open += w->open_connections();
   }
@@ -160,6 +164,7 @@ int main(int argc, char** argv) {
       total.latency.Percentile(99.9) * us, total.latency.max() * us, total.errors.total(), open, total.errors.Json());
   bool open_loop = o.mode == "open";
   bool behind = wsgate::bench::GeneratorBehind(total.send_lag.Percentile(99), total.latency.Percentile(99));
+  if (o.mode == "handshake" && o.url.rfind("wss://", 0) == 0) absl::StrAppend(&json, absl::StrFormat(R"(,"resumed":%d)", total.resumed));
   if (open_loop)
     absl::StrAppend(&json, absl::StrFormat(R"(,"send_lag_p50_us":%.1f,"send_lag_p99_us":%.1f,"send_lag_max_us":%.1f,"generator_behind":%s)",
                                            total.send_lag.Percentile(50) * us, total.send_lag.Percentile(99) * us,
@@ -174,6 +179,9 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(total.errors.total()),
                 causes.empty() ? "" : absl::StrCat(" (", causes, ")").c_str());
     if (o.fanout) std::printf("  sent: %.0f/s\n", static_cast<double>(total.sent) / o.duration);
+    if (o.mode == "handshake" && o.url.rfind("wss://", 0) == 0)
+      std::printf("  TLS: %llu of %llu handshakes resumed a session%s\n", static_cast<unsigned long long>(total.resumed),
+                  static_cast<unsigned long long>(total.upgrades), o.tls_resume ? "" : " (--tls-resume offers them)");
     std::printf("  latency p50 %.1f us  p90 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
                 total.latency.Percentile(50) * us, total.latency.Percentile(90) * us, total.latency.Percentile(99) * us,
                 total.latency.Percentile(99.9) * us, total.latency.max() * us);

@@ -23,6 +23,7 @@
 #include "engine/server/access_log.h"
 #include "engine/server/server.h"
 #include "engine/tls/crypto.h"
+#include "engine/tls/ticket_keys.h"
 #include "engine/tls/tls.h"
 
 namespace {
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   std::string control_tcp;  // removed; kept as a flag only to explain why
   bool reuse_port = false;
   std::vector<std::string> ws_listens, wss_listens;  // empty: [::]:9099 and [::]:8099
-  std::string tls_cert, tls_key;
+  std::string tls_cert, tls_key, tls_ticket_keys;
   bool tls_dev_cert = false;
   std::string config_path;
   std::string admin_listen = "127.0.0.1:9102", access_log_path;
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
                    "  wsgate-engine --control unix:/run/wsgate/engine.sock\n"
                    "  wsgate-engine --config chats.textproto --ws-listen 127.0.0.1:9099\n\n"
                    "Signals: SIGTERM/SIGINT drain (close clients with 1012, spread over the drain window; exit 0); SIGHUP\n"
-                   "reloads --config and reopens --access-log; SIGUSR1 reopens --access-log.");
+                   "reloads --config and --tls-ticket-keys and reopens --access-log; SIGUSR1 reopens --access-log.");
   flags.AddString("control", &control,
                   "control API Unix socket, unix:/ABSOLUTE/PATH (created mode 0600; one engine per path, locked "
                   "through PATH.lock)",
@@ -101,6 +102,11 @@ int main(int argc, char** argv) {
   flags.AddBool("tls-dev-cert", &tls_dev_cert,
                 "create a self-signed certificate for localhost at --tls-cert/--tls-key if they do not exist "
                 "(development only; clients need wscat -n or the file as their CA)");
+  flags.AddString("tls-ticket-keys", &tls_ticket_keys,
+                  "session-ticket keys for TLS resumption: one base64 key per line (openssl rand -base64 48), mode 0600; "
+                  "the first encrypts, every line decrypts; re-read on SIGHUP. Give every engine behind one load "
+                  "balancer the same file (default: a random key per process, rotated every 12 h)",
+                  "FILE");
   flags.AddInt("shards", &shards, "relay threads, each with its own io_uring; 0 = one per CPU", 0, 1024);
   flags.AddString("check-config", &check_config_path,
                   "check FILE as --config would read it (syntax, every field, endpoint host names, certificate "
@@ -180,6 +186,11 @@ int main(int argc, char** argv) {
     std::cerr << "wsgate-engine: --tls-cert and --tls-key go together\n";
     return 2;
   }
+  if (!tls_ticket_keys.empty()) {
+    auto keys = wsgate::engine::tls::LoadTicketKeyFile(tls_ticket_keys);
+    if (!keys.ok()) wsgate::common::StartupError(absl::StrCat("--tls-ticket-keys: ", keys.status().message()));
+    wsgate::engine::tls::InstallTicketKeys(*std::move(keys));
+  }
   if (tls_dev_cert) {
     if (tls_cert.empty()) {
       std::cerr << "wsgate-engine: --tls-dev-cert needs --tls-cert and --tls-key (where to write them)\n";
@@ -231,6 +242,7 @@ int main(int argc, char** argv) {
   if (!tls_cert.empty()) {
     options.wss_listen = wss_listen;
     options.tls = {tls_cert, tls_key};
+    WSGATE_LOG(kInfo, "TLS session tickets: %s", wsgate::engine::tls::DescribeTicketKeys());
   } else {
     WSGATE_LOG(kInfo, "wss is off: no --tls-cert/--tls-key");
   }
@@ -305,6 +317,15 @@ int main(int argc, char** argv) {
     if (sig == SIGUSR1 || sig == SIGHUP) {
       if (access_log) access_log->Reopen();
       if (sig == SIGUSR1) continue;
+    }
+    if (sig == SIGHUP && !tls_ticket_keys.empty()) {
+      auto keys = wsgate::engine::tls::LoadTicketKeyFile(tls_ticket_keys);
+      if (!keys.ok()) {
+        WSGATE_LOG(kError, "SIGHUP: --tls-ticket-keys: %s; keeping the current keys", std::string(keys.status().message()));
+      } else {
+        wsgate::engine::tls::InstallTicketKeys(*std::move(keys));
+        WSGATE_LOG(kInfo, "SIGHUP: TLS session tickets: %s", wsgate::engine::tls::DescribeTicketKeys());
+      }
     }
     if (sig == SIGHUP) {
       if (config_path.empty()) {

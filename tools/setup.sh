@@ -30,6 +30,7 @@ packages=(
   libpq-dev postgresql  # the catalog on PostgreSQL (issue 19): the agent links libpq; the catalog tests start their own server (initdb, ephemeral port)
   libcurl4-openssl-dev  # the agent fetches identity providers' JWKS with libcurl (OpenSSL flavour; agent only)
   python3-cryptography  # tests/e2e/idp_server.py signs the external IdP's tokens (RSA and EC)
+  iproute2  # `ip netns`: the multi-host tests put each agent+engine pair in its own network namespace
   chromium    # the web console's end-to-end test drives it headless (puppeteer-core, below)
 )
 # Node.js + npm only for wscat. Machines that already have a Node.js with its own npm (e.g. from

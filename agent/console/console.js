@@ -71,14 +71,15 @@ function showError(form, err) {
   if (!box) form.append((box = h("p", { class: "form-error", role: "alert" })));
   box.textContent = "";
   const snake = (s) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-  const want = err.field ? snake(err.field).replace(/^spec\./, "") : "";
+  const want = err.field ? snake(err.field).replace(/^spec\./, "").replace(/\[\d+\]/g, "") : "";
   const input = want && [...form.querySelectorAll("[data-field]")].find((i) => {
     const f = snake(i.dataset.field);
     return f === want || want.endsWith("." + f) || f.endsWith("." + want);
   });
-  if (input) {
+  const slot = input && document.getElementById(input.id + "-err");
+  if (slot) {
     input.setAttribute("aria-invalid", "true");
-    document.getElementById(input.id + "-err").textContent = err.message;
+    slot.textContent = err.message;
     input.focus();
   } else {
     box.textContent = err.message;
@@ -152,10 +153,15 @@ function signInPage() {
 }
 
 // ---- Publisher ---------------------------------------------------------------------------
+// The security schemes an API may accept (WSO2's securityScheme): [value, label, checked by default].
+const SECURITY = [["oauth2", "OAuth2 access tokens", true], ["api_key", "API keys (apikey header or ?apikey=)", false]];
+const securityText = (spec) => (spec.security && spec.security.length ? spec.security : ["oauth2"]).join(", ");
+
 async function publisherPage() {
   const { apis } = await api("GET", "/apis");
   const create = h("form", { "aria-label": "Create API", onsubmit: onSubmit(async (d) => {
-    const spec = { name: d.get("name"), context: d.get("context"), version: d.get("version"), productionEndpoint: { url: d.get("production") } };
+    const spec = { name: d.get("name"), context: d.get("context"), version: d.get("version"), productionEndpoint: { url: d.get("production") },
+      security: d.getAll("security") };
     if (d.get("sandbox")) spec.sandboxEndpoint = { url: d.get("sandbox") };
     const made = await api("POST", "/apis", { spec });
     location.hash = "#/publisher/api/" + enc(made.id);
@@ -167,6 +173,8 @@ async function publisherPage() {
     h("div", { class: "row" },
       field("Production endpoint", "production", { field: "production_endpoint.url", placeholder: "ws://localhost:8080", required: true }),
       field("Sandbox endpoint (optional)", "sandbox", { field: "sandbox_endpoint.url", placeholder: "ws://localhost:8080" })),
+    h("div", { class: "row" }, SECURITY.map(([value, label, checked]) => h("label", { class: "check" },
+      h("span", {}, h("input", { type: "checkbox", name: "security", value, "data-field": "security", checked }), " ", label)))),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Create")));
   render(h("h1", {}, "WebSocket APIs"),
     apis.length ? h("table", {}, h("thead", {}, h("tr", {}, ["Name", "Version", "Context", "State", "Deployed"].map((t) => h("th", {}, t)))),
@@ -256,6 +264,7 @@ async function publisherApiPage(id) {
   }) }, h("div", { class: "row" }, field("Description", "description", {})), h("div", { class: "actions" }, h("button", { type: "submit" }, "Deploy New Revision")));
   render(h("h1", {}, `${s.name} ${s.version}`),
     h("section", { class: "card" }, h("p", {}, "Context ", h("code", {}, s.context), " · state ", h("span", { class: "badge", id: "api-state" }, a.state)),
+      h("p", {}, "Security ", h("code", { id: "api-security" }, securityText(s))),
       h("p", {}, "Production endpoint ", h("code", {}, (s.productionEndpoint && s.productionEndpoint.url) || "—"),
         s.sandboxEndpoint && s.sandboxEndpoint.url ? [" · sandbox ", h("code", {}, s.sandboxEndpoint.url)] : null),
       conns ? h("p", { class: "muted" }, `Live connections: ${conns.connections.length}` +
@@ -369,7 +378,8 @@ async function wizardPage(id) {
   render(head, h("section", { class: "card" }, tokenForm), out);
 }
 
-// A WebSocket console through the engine: the token goes in ?access_token= (browsers cannot set headers).
+// A WebSocket console through the engine: the token goes in ?access_token=, an API key in ?apikey=
+// (browsers cannot set headers).
 function tryIt(a, gw) {
   const base = basePath(a.spec);
   const log = h("div", { class: "log", role: "log", "aria-label": "Messages", id: "try-log" });
@@ -395,9 +405,10 @@ function tryIt(a, gw) {
     const d = new FormData(connect);
     const values = {};
     for (const [k, v] of d.entries()) if (k.startsWith("param-")) values[k.slice(6)] = v;
-    const url = String(d.get("gateway")).replace(/\/$/, "") + base + exampleTopic(String(d.get("topic")), values) + "?access_token=" + enc(String(d.get("token")).trim());
+    const param = d.get("credentialType") === "apikey" ? "apikey" : "access_token";
+    const url = String(d.get("gateway")).replace(/\/$/, "") + base + exampleTopic(String(d.get("topic")), values) + `?${param}=` + enc(String(d.get("token")).trim());
     if (ws) ws.close(1000);
-    line("sys", "connecting to " + url.replace(/access_token=[^&]+/, "access_token=…"));
+    line("sys", "connecting to " + url.replace(/(access_token|apikey)=[^&]+/, "$1=…"));
     ws = new WebSocket(url);
     ws.onopen = () => { status.textContent = "Connected."; line("sys", "connected"); };
     ws.onmessage = (m) => line("in", typeof m.data === "string" ? m.data : "[binary message]");
@@ -405,7 +416,8 @@ function tryIt(a, gw) {
     ws.onerror = () => line("sys", "connection error (a refused upgrade shows as close 1006: check the token, the topic and the gateway URL)");
   } }, h("div", { class: "row" },
     field("Gateway", "gateway", { value: (gw[0] && gw[0].ws) || "ws://" + location.hostname + ":9099" }), topicSelect),
-    params, h("div", { class: "row" }, field("Access token", "token", { value: state.lastToken, type: "password" })),
+    params, h("div", { class: "row" }, field("Credential", "credentialType", { options: [{ value: "token", label: "Access token" }, { value: "apikey", label: "API key" }] }),
+      field("Access token or API key", "token", { value: state.lastToken, type: "password" })),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Connect"),
       h("button", { type: "button", class: "secondary", onclick: () => ws && ws.close(1000, "bye") }, "Disconnect")));
   return h("section", { class: "card", id: "try-it" }, connect, status, log, send);
@@ -427,9 +439,40 @@ async function applicationsPage() {
     h("h2", {}, "Create application"), h("section", { class: "card" }, create));
 }
 
+// An application's API keys (issue 14 item 4): the list (never the key text), a form that creates
+// one and shows it once, and Revoke (live sockets using the key close with 4001).
+function apiKeysCard(id, apiKeys, created) {
+  const list = (xs) => String(xs || "").split(/[\s,]+/).filter(Boolean);
+  const create = h("form", { "aria-label": "Create API key", onsubmit: onSubmit(async (d) => {
+    const made = await api("POST", `/applications/${enc(id)}/api-keys`, { keyType: d.get("keyType"),
+      validityS: Math.round(Number(d.get("validityDays")) * 86400), apis: list(d.get("apis")), ipRanges: list(d.get("ipRanges")), origins: list(d.get("origins")) });
+    apiKeysCard.created = made;
+    toast("API key created"); route();
+  }) }, h("div", { class: "row" }, field("Key type", "keyType", { options: ["PRODUCTION", "SANDBOX"], field: "key_type" }),
+    field("Valid for (days; 0: never expires)", "validityDays", { type: "number", value: "30", field: "validity_s" })),
+    h("div", { class: "row" }, field("Only these APIs (Name:Version, optional)", "apis", { placeholder: "Chats:1.0.0" }),
+      field("Only these client addresses (CIDR, optional)", "ipRanges", { placeholder: "10.0.0.0/8 2001:db8::/32", field: "ip_ranges" }),
+      field("Only these origins (optional)", "origins", { placeholder: "https://*.example.com" })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Create API key")));
+  const shown = created ? h("div", { class: "secret" }, h("p", {}, "API key ", h("code", { id: "api-key" }, created.apiKey)),
+    h("small", {}, "Shown once: copy it now. Send it as the apikey header or ?apikey=.")) : null;
+  const rows = apiKeys.map((k) => h("tr", { "data-key": k.id }, h("td", { class: "mono" }, k.prefix + "…"), h("td", {}, k.keyType),
+    h("td", {}, (k.apis || []).join(", ") || "any subscribed API"),
+    h("td", {}, [...(k.ipRanges || []), ...(k.origins || [])].join(", ") || "—"),
+    h("td", {}, Number(k.expiresUnixS) ? "expires " + when(Number(k.expiresUnixS) * 1000) : "never expires"),
+    h("td", {}, h("button", { type: "button", class: "danger", "aria-label": "Revoke API key " + k.prefix,
+      onclick: () => act(() => api("DELETE", `/api-keys/${enc(k.id)}`), "API key revoked: live connections using it are closed") }, "Revoke"))));
+  return [h("h2", {}, "API keys"), h("section", { class: "card", id: "api-keys" }, shown,
+    rows.length ? h("table", {}, h("thead", {}, h("tr", {}, ["Key", "Type", "APIs", "Restricted to", "Expiry", ""].map((t) => h("th", {}, t)))), h("tbody", {}, rows))
+      : h("p", { class: "muted" }, "No API keys: APIs that accept API keys take one instead of a token."), create)];
+}
+
 async function applicationPage(id) {
-  const [app, subs, keys] = await Promise.all([api("GET", `/applications/${enc(id)}`),
-    api("GET", `/subscriptions?application=${enc(id)}`), api("GET", `/applications/${enc(id)}/keys`)]);
+  const [app, subs, keys, apiKeys] = await Promise.all([api("GET", `/applications/${enc(id)}`),
+    api("GET", `/subscriptions?application=${enc(id)}`), api("GET", `/applications/${enc(id)}/keys`),
+    api("GET", `/applications/${enc(id)}/api-keys`)]);
+  const created = apiKeysCard.created && apiKeysCard.created.applicationId === id ? apiKeysCard.created : null;
+  apiKeysCard.created = null;  // shown once
   const revoke = h("form", { "aria-label": "Revoke token", onsubmit: onSubmit(async (d) => {
     await api("POST", "/tokens/revoke", { token: d.get("token") });
     toast("Token revoked: live connections using it are closed"); route();
@@ -444,6 +487,7 @@ async function applicationPage(id) {
       h("tr", {}, h("td", {}, k.keyType), h("td", { class: "mono" }, k.consumerKey), h("td", {}, when(k.createdUnixMs)),
         h("td", {}, h("button", { type: "button", class: "danger", onclick: () => act(() => api("DELETE", `/applications/${enc(id)}/keys/${k.keyType}`), "Keys deleted") }, "Delete"))))))
       : h("p", { class: "muted" }, "No keys yet.")),
+    apiKeysCard(id, apiKeys.keys || [], created),
     h("h2", {}, "Revoke a token"), h("section", { class: "card" }, revoke));
 }
 

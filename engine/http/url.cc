@@ -125,10 +125,13 @@ QueryValue FindQueryParam(std::string_view query, std::string_view key) {
   return result;
 }
 
-std::string RemoveQueryParam(std::string_view query, std::string_view key) {
+std::string RemoveQueryParams(std::string_view query, std::initializer_list<std::string_view> keys) {
   std::string out;
+  out.reserve(query.size());
   ForEachPair(query, [&](std::string_view pair) {
-    if (PercentDecode(RawKey(pair)) == key) return true;
+    const std::string decoded = PercentDecode(RawKey(pair));
+    for (std::string_view key : keys)
+      if (decoded == key) return true;
     if (!out.empty()) out.push_back('&');
     out.append(pair);
     return true;

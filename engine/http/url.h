@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -45,8 +46,9 @@ struct QueryValue {
 // Looks `key` up among the decoded keys of `query` (the part after '?').
 QueryValue FindQueryParam(std::string_view query, std::string_view key);
 
-// `query` with every pair whose decoded key is `key` removed; the other pairs keep their bytes
-// and order. Used to strip access_token before forwarding.
-std::string RemoveQueryParam(std::string_view query, std::string_view key);
+// `query` with every pair whose decoded key is one of `keys` removed, in one pass; the other pairs
+// keep their bytes and order. Used to strip the credentials (access_token, apikey) before
+// forwarding.
+std::string RemoveQueryParams(std::string_view query, std::initializer_list<std::string_view> keys);
 
 }  // namespace wsgate::engine::http

@@ -167,7 +167,7 @@ void Loop::HandleRequest(Conn& c, size_t consumed) {
   tls::RandomBytes(nonce, sizeof(nonce));
   std::string key = common::Base64Encode(nonce, sizeof(nonce));
   c.expected_accept = ws::AcceptKey(key);
-  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParam(http::RemoveQueryParam(req.query, "access_token"), "apikey"));
+  std::string target = config::UpstreamTarget(*c.endpoint, route, http::RemoveQueryParams(req.query, {"access_token", "apikey"}));
   http::UpstreamRequest up;
   up.target = target;
   up.host = c.endpoint->host_header;

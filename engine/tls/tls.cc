@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "engine/tls/ticket_keys.h"
 
 namespace wsgate::engine::tls {
 namespace {
@@ -142,6 +143,7 @@ absl::StatusOr<std::shared_ptr<ServerTlsContext>> ServerTlsContext::Create(const
       return fail(absl::InvalidArgumentError(
           absl::StrCat("certificate ", cert_name, " is not valid before ", AsnTime(X509_get0_notBefore(leaf)))));
     SSL_CTX_set_alpn_select_cb(e->ctx, SelectAlpn, nullptr);
+    UseTicketKeys(e->ctx);  // one key ring for every context: tickets survive config pushes
     char subject[256] = "";
     X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof(subject));
     e->description = absl::StrCat(spec.server_name.empty() ? "default" : spec.server_name, " (", subject, ", until ",
@@ -212,11 +214,32 @@ absl::StatusOr<std::shared_ptr<ClientTlsContext>> ClientTlsContext::Create(const
   return out;
 }
 
-ClientTlsContext::~ClientTlsContext() { SSL_CTX_free(ctx_); }
+ClientTlsContext::~ClientTlsContext() {
+  SSL_SESSION_free(session_);
+  SSL_CTX_free(ctx_);
+}
+
+void ClientTlsContext::EnableResumption() {
+  SSL_CTX_set_app_data(ctx_, this);
+  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+  SSL_CTX_sess_set_new_cb(ctx_, RememberSession);
+}
+
+int ClientTlsContext::RememberSession(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<ClientTlsContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  std::lock_guard<std::mutex> lock(self->mu_);
+  SSL_SESSION_free(self->session_);
+  self->session_ = session;
+  return 1;  // we keep the reference
+}
 
 SSL* ClientTlsContext::NewSsl(const std::string& host) const {
   SSL* ssl = SSL_new(ctx_);
   SSL_set_tlsext_host_name(ssl, host.c_str());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (session_ != nullptr) SSL_set_session(ssl, session_);
+  }
   if (!insecure_) {
     // An IP literal is checked against IP SANs, a name against DNS SANs.
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
@@ -309,6 +332,8 @@ void TlsSession::Connect() {
 }
 
 bool TlsSession::handshake_done() const { return SSL_is_init_finished(ssl_) == 1; }
+
+bool TlsSession::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 std::string TlsSession::Describe() const {
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl_);

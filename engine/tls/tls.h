@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace wsgate::engine::tls {
 
@@ -40,7 +42,8 @@ struct CertSpec {
 };
 
 // Terminates wss: TLS 1.2 and 1.3, forward-secret AEAD suites only, ALPN http/1.1, SNI picks the
-// certificate by server name, session tickets and the session cache for resumption.
+// certificate by server name, session tickets (keys from engine/tls/ticket_keys.h, shared by
+// every context of the process) and the session cache for resumption.
 class ServerTlsContext {
  public:
   // Loads and checks every certificate: readable PEM, key matches, valid now (an expired or
@@ -65,13 +68,21 @@ class ClientTlsContext {
  public:
   static absl::StatusOr<std::shared_ptr<ClientTlsContext>> Create(const std::string& ca_file, bool insecure_skip_verify);
   ~ClientTlsContext();
-  // A client session with SNI and the expected host name set.
+  // A client session with SNI and the expected host name set (offering the remembered session
+  // after EnableResumption).
   SSL* NewSsl(const std::string& host) const;
+  // From now on, remembers the newest session ticket a server sends on this context's
+  // connections and offers it in every later NewSsl (TLS resumption, for wsgate-bench
+  // --tls-resume and tests). One session for every host: use one context per server name.
+  void EnableResumption();
 
  private:
   ClientTlsContext() = default;
+  static int RememberSession(SSL* ssl, SSL_SESSION* session);
   SSL_CTX* ctx_ = nullptr;
   bool insecure_ = false;
+  mutable std::mutex mu_;
+  SSL_SESSION* session_ = nullptr;  // guarded by mu_; owned
 };
 
 class TlsSession {
@@ -103,6 +114,8 @@ class TlsSession {
   // Starts a client handshake (produces the ClientHello).
   void Connect();
   bool handshake_done() const;
+  // Whether the handshake resumed an earlier session (a ticket) instead of a full one.
+  bool resumed() const;
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   // The negotiated protocol and cipher, for tests and logs ("TLSv1.3 TLS_AES_128_GCM_SHA256").

@@ -5,79 +5,37 @@
 // maps the provider's client id to its own application; provider tokens (RSA and EC) relay; the
 // provider rotates its RSA key mid-test and the socket of the old key stays open and relaying
 // while a token of the new key works after the refresh; unregistering the client closes 4001.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "tests/support/subprocess.h"
+#include "tests/e2e/agent_stack.h"
 
+namespace wsgate::testing {
 namespace {
 
-using wsgate::testing::Subprocess;
-
-constexpr int kTimeoutMs = 20000;
 constexpr const char* kIssuer = "https://idp.test/realms/demo";
 
-class AgentIdp : public ::testing::Test {
+// AgentStack with tests/e2e/idp_server.py started first and the agent refreshing JWKS every 1 s.
+class AgentIdp : public AgentStack {
  protected:
   void SetUp() override {
-    ASSERT_EQ(access(WSGATE_WSCAT, X_OK), 0) << "run tools/setup.sh";
-    char tmpl[] = "/tmp/wsgate-idp-e2e-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     idp_ = std::make_unique<Subprocess>(std::vector<std::string>{"/usr/bin/python3", WSGATE_IDP_SERVER, kIssuer});
     ASSERT_TRUE(idp_->WaitForOutput("/jwks\n", kTimeoutMs)) << idp_->output();
     size_t at = idp_->output().find("http://");
     jwks_url_ = idp_->output().substr(at, idp_->output().find('\n', at) - at);
-    backend_ = std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_CHAT_BACKEND, "--port", "0"});
-    at = 0;
-    backend_port_ = std::to_string(backend_->NumberAfter("Notifications on: ws://localhost:", kTimeoutMs, &at));
-    engine_ = std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_ENGINE, "--control", "unix:" + dir_ + "/e.sock",
-                                                                    "--ws-listen", "127.0.0.1:0", "--shards", "1",
-                                                                    "--admin-listen", "127.0.0.1:0"});
-    at = 0;
-    engine_port_ = std::to_string(engine_->NumberAfter("(port ", kTimeoutMs, &at));
-    agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine",
-        "unix:" + dir_ + "/e.sock", "--admin-listen", "127.0.0.1:0", "--token-listen", "127.0.0.1:0",
-        "--jwks-min-refresh", "1"});
-    at = 0;
-    admin_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));
-    ASSERT_NE(admin_port_, "0") << agent_->output();
+    agent_args_ = {"--jwks-min-refresh", "1"};
+    AgentStack::SetUp();
   }
   void TearDown() override {
-    agent_.reset();
-    engine_.reset();
-    backend_.reset();
+    AgentStack::TearDown();
     idp_.reset();
-    ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
   }
-  // wsgatectl as the user of `credential` ("" = the data directory's admin.token).
-  int Ctl(std::vector<std::string> args, const std::string& credential, std::string* out) {
-    args.insert(args.begin(), {WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/data"});
-    std::vector<std::string> env;
-    if (!credential.empty()) env.push_back("WSGATE_ADMIN_TOKEN=" + credential);
-    Subprocess p(args, env);
-    int code = p.Wait(kTimeoutMs);
-    *out = p.output();
-    return code;
-  }
-  std::string CtlOk(const std::vector<std::string>& args, const std::string& credential = "") {
-    std::string out;
-    EXPECT_EQ(Ctl(args, credential, &out), 0) << "wsgatectl " << args[0] << " " << args[1] << ": " << out;
-    return out;
-  }
-  std::string User(const std::string& name, const std::string& roles) {
-    std::string out = CtlOk({"user", "create", name, "--role", roles});
-    size_t at = out.find("Credential: ");
-    EXPECT_NE(at, std::string::npos) << out;
-    return out.substr(at + 12, out.find('\n', at) - at - 12);
+  // A provider token through wscat (under a pseudo-terminal, to see close codes).
+  std::unique_ptr<Subprocess> Wscat(const std::string& path, const std::string& token) {
+    return WscatTty(path, "Authorization: Bearer " + token);
   }
   // A token from the provider: signed by `kid`, naming `client`.
   std::string Mint(const std::string& kid, const std::string& client) {
@@ -88,14 +46,6 @@ class AgentIdp : public ::testing::Test {
     const std::string& out = idp_->output();
     size_t start = out.rfind("TOKEN ", from) + 6;
     return out.substr(start, out.find('\n', start) - start);
-  }
-  // wscat under a pseudo-terminal, so it prints the close code and reason.
-  std::unique_ptr<Subprocess> Wscat(const std::string& path, const std::string& token) {
-    return std::make_unique<Subprocess>(std::vector<std::string>{
-        "/usr/bin/script", "-qfec",
-        std::string(WSGATE_WSCAT) + " --no-color -c ws://127.0.0.1:" + engine_port_ + path +
-            " -H 'Authorization: Bearer " + token + "'",
-        "/dev/null"});
   }
   // Polls `idp get` until its text holds `want` (and not `absent`, when given).
   bool WaitForKeys(const std::string& want, const std::string& absent = "") {
@@ -108,8 +58,8 @@ class AgentIdp : public ::testing::Test {
     return false;
   }
 
-  std::string dir_, jwks_url_, backend_port_, engine_port_, admin_port_;
-  std::unique_ptr<Subprocess> idp_, backend_, engine_, agent_;
+  std::string jwks_url_;
+  std::unique_ptr<Subprocess> idp_;
 };
 
 TEST_F(AgentIdp, ProviderTokensRelaySurviveKeyRolloverAndCloseOnUnregister) {
@@ -130,9 +80,9 @@ TEST_F(AgentIdp, ProviderTokensRelaySurviveKeyRolloverAndCloseOnUnregister) {
   EXPECT_NE(out.find("CreateIdentityProvider needs the admin role"), std::string::npos) << out;
   EXPECT_EQ(Ctl({"idp", "create", "kc", "--issuer", kIssuer, "--jwks-url", "http://idp.example.com/jwks"}, "", &out), 1);
   EXPECT_NE(out.find("--jwks-url: http:// is allowed only to a loopback host"), std::string::npos) << out;
-  std::string created = CtlOk({"idp", "create", "kc", "--issuer", kIssuer, "--jwks-url", jwks_url_, "--audience", "wsgate"});
+  std::string created = CtlOk({"idp", "create", "kc", "--issuer", kIssuer, "--jwks-url", jwks_url_, "--audience", "wsgate"}, "");
   EXPECT_NE(created.find("client id claim: azp"), std::string::npos) << created;
-  ASSERT_TRUE(WaitForKeys("keys:            ec-1 (ES256), rsa-1 (RS256)")) << CtlOk({"idp", "get", "kc"});
+  ASSERT_TRUE(WaitForKeys("keys:            ec-1 (ES256), rsa-1 (RS256)")) << CtlOk({"idp", "get", "kc"}, "");
 
   // The subscriber maps the provider's client to its own application; another's is invisible.
   CtlOk({"app", "create", "AliceApp"}, alice);
@@ -158,7 +108,7 @@ TEST_F(AgentIdp, ProviderTokensRelaySurviveKeyRolloverAndCloseOnUnregister) {
   std::string old_rsa = Mint("rsa-1", "web-client");
   ASSERT_TRUE(idp_->WriteStdin("rotate\n"));
   ASSERT_TRUE(idp_->WaitForOutput("ROTATED rsa-2", kTimeoutMs));
-  ASSERT_TRUE(WaitForKeys("ec-1 (ES256), rsa-2 (RS256)", "rsa-1")) << CtlOk({"idp", "get", "kc"});
+  ASSERT_TRUE(WaitForKeys("ec-1 (ES256), rsa-2 (RS256)", "rsa-1")) << CtlOk({"idp", "get", "kc"}, "");
   // The new key works once the engine has the pushed snapshot (a push after the fetch: retry).
   std::unique_ptr<Subprocess> c;
   for (int i = 0; i < 20; ++i) {
@@ -185,9 +135,10 @@ TEST_F(AgentIdp, ProviderTokensRelaySurviveKeyRolloverAndCloseOnUnregister) {
         << s->output();
   }
   // A provider with registered clients cannot be deleted; without, it can.
-  EXPECT_NE(CtlOk({"audit"}).find("UnregisterIdpClient"), std::string::npos);
-  CtlOk({"idp", "delete", "kc"});
-  EXPECT_EQ(CtlOk({"idp", "list"}), "no identity providers\n");
+  EXPECT_NE(CtlOk({"audit"}, "").find("UnregisterIdpClient"), std::string::npos);
+  CtlOk({"idp", "delete", "kc"}, "");
+  EXPECT_EQ(CtlOk({"idp", "list"}, ""), "no identity providers\n");
 }
 
 }  // namespace
+}  // namespace wsgate::testing

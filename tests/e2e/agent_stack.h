@@ -6,6 +6,9 @@
 //
 //   class MyTest : public wsgate::testing::AgentStack {};
 //   TEST_F(MyTest, X) { std::string token = Walkthrough(); auto c = Wscat("/chats/1.0.0/notifications", token); }
+//
+// Role-restricted users, as a real deployment has them: `User("carl", "creator,publisher")`
+// returns carl's credential, and `CtlOk(args, carl)` runs wsgatectl as carl.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,6 +43,7 @@ class AgentStack : public ::testing::Test {
     backend_ = std::make_unique<Subprocess>(std::vector<std::string>{WSGATE_CHAT_BACKEND, "--port", "0"});
     size_t at = 0;
     backend_port_ = std::to_string(PortAfter(*backend_, "Notifications on: ws://localhost:", &at));
+    // A derived fixture's SetUp may have set agent_args_ (extra wsgate-agent flags) before this.
     ASSERT_NE(backend_port_, "0") << backend_->output();
     StartEngine();
     StartAgent();
@@ -60,7 +64,7 @@ class AgentStack : public ::testing::Test {
     ASSERT_NE(engine_port_, "0") << engine_->output();
   }
   void StartAgent() {
-    std::vector<std::string> argv{
+    std::vector<std::string> argv = {
         WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine", "unix:" + dir_ + "/engine.sock", "--admin-listen",
         "127.0.0.1:" + (admin_port_.empty() ? std::string("0") : admin_port_), "--token-listen",
         "127.0.0.1:" + (token_port_.empty() ? std::string("0") : token_port_), "--metrics-listen", "127.0.0.1:0"};
@@ -91,9 +95,50 @@ class AgentStack : public ::testing::Test {
     EXPECT_EQ(code, 0) << "wsgatectl " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
     return out;
   }
+  // wsgatectl as the user whose credential is `credential` ("": the data directory's admin.token);
+  // *out is the output as printed (stdout+stderr, trailing newline kept).
+  int Ctl(std::vector<std::string> args, const std::string& credential, std::string* out) {
+    std::vector<std::string> env;
+    if (!credential.empty()) env.push_back("WSGATE_ADMIN_TOKEN=" + credential);
+    Subprocess p(CtlArgs(std::move(args)), env);
+    int code = p.Wait(kTimeoutMs);
+    *out = p.output();
+    return code;
+  }
+  std::string CtlOk(const std::vector<std::string>& args, const std::string& credential) {
+    std::string out;
+    EXPECT_EQ(Ctl(args, credential, &out), 0) << "wsgatectl " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
+    return out;
+  }
+  // The output of a wsgatectl call that must fail with exit code 1 (a refused request).
+  std::string CtlFails(const std::vector<std::string>& args, const std::string& credential) {
+    std::string out;
+    EXPECT_EQ(Ctl(args, credential, &out), 1) << out;
+    return out;
+  }
+  // Creates user `name` with `roles` (comma-separated) as the admin; returns its credential.
+  std::string User(const std::string& name, const std::string& roles) {
+    return After(CtlOk({"user", "create", name, "--role", roles}, ""), "Credential: ");
+  }
+  // The word after `label` in `out` (up to a space or the end of the line).
+  static std::string After(const std::string& out, const std::string& label) {
+    size_t at = out.find(label);
+    EXPECT_NE(at, std::string::npos) << out;
+    if (at == std::string::npos) return "";
+    at += label.size();
+    return out.substr(at, out.find_first_of(" \n", at) - at);
+  }
+
   std::unique_ptr<Subprocess> Wscat(const std::string& path, const std::string& token) {
     return std::make_unique<Subprocess>(std::vector<std::string>{
         WSGATE_WSCAT, "--no-color", "-c", "ws://127.0.0.1:" + engine_port_ + path, "-H", "Authorization: Bearer " + token});
+  }
+  // wscat under script(1)'s pseudo-terminal, which is where wscat prints a close's code and
+  // reason ("Disconnected (code: 4001, reason: ...)"); `header` is one -H value, if any.
+  std::unique_ptr<Subprocess> WscatTty(const std::string& path, const std::string& header = "") {
+    std::string command = std::string(WSGATE_WSCAT) + " --no-color -c 'ws://127.0.0.1:" + engine_port_ + path + "'";
+    if (!header.empty()) command += " -H '" + header + "'";
+    return std::make_unique<Subprocess>(std::vector<std::string>{"/usr/bin/script", "-qfec", command, "/dev/null"});
   }
   // The walkthrough's publisher and developer steps; returns the printed token.
   std::string Walkthrough() {

@@ -20,16 +20,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "engine/common/base64.h"
+#include "tests/e2e/agent_stack.h"
 #include "tests/support/recording_backend.h"
-#include "tests/support/subprocess.h"
 
+namespace wsgate::testing {
 namespace {
 
 using Json = nlohmann::json;
-using wsgate::testing::RecordingBackend;
-using wsgate::testing::Subprocess;
-
-constexpr int kTimeoutMs = 15000;
 
 std::string Decode(const std::string& b64url) {
   std::string out;
@@ -67,41 +64,9 @@ bool VerifyEs256(const Json& jwk, const std::string& input, const std::string& s
   return ok;
 }
 
-class BackendJwtE2e : public ::testing::Test {
+// AgentStack (its chat backend unused) with a RecordingBackend as the API's endpoint.
+class BackendJwtE2e : public AgentStack {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(access(WSGATE_WSCAT, X_OK), 0) << "run tools/setup.sh";
-    char tmpl[] = "/tmp/wsgate-backend-jwt-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    engine_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_ENGINE, "--control", "unix:" + dir_ + "/engine.sock", "--ws-listen", "127.0.0.1:0", "--shards", "1",
-        "--admin-listen", "127.0.0.1:0"});
-    size_t at = 0;
-    engine_port_ = std::to_string(engine_->NumberAfter("(port ", kTimeoutMs, &at));
-    ASSERT_NE(engine_port_, "0") << engine_->output();
-    agent_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        WSGATE_AGENT, "--console-listen", "127.0.0.1:0", "--data-dir", dir_ + "/data", "--engine",
-        "unix:" + dir_ + "/engine.sock", "--admin-listen", "127.0.0.1:0", "--token-listen", "127.0.0.1:0"});
-    at = 0;
-    admin_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));
-    token_port_ = std::to_string(agent_->NumberAfter("(port ", kTimeoutMs, &at));
-    ASSERT_NE(token_port_, "0") << agent_->output();
-  }
-  void TearDown() override {
-    agent_.reset();
-    engine_.reset();
-    ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
-  }
-  int Ctl(std::vector<std::string> args, std::string* out) {
-    args.insert(args.begin(), {WSGATE_CTL, "--agent", "127.0.0.1:" + admin_port_, "--data-dir", dir_ + "/data"});
-    return wsgate::testing::RunToEnd(args, kTimeoutMs, out);
-  }
-  std::string CtlOk(const std::vector<std::string>& args) {
-    std::string out;
-    EXPECT_EQ(Ctl(args, &out), 0) << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << out;
-    return out;
-  }
   // wscat through the engine with `headers`; returns the head the backend got (`index`-th).
   std::string Connect(const std::string& token, const std::vector<std::string>& headers, size_t index) {
     std::vector<std::string> argv = {WSGATE_WSCAT, "--no-color", "-c",
@@ -137,33 +102,35 @@ class BackendJwtE2e : public ::testing::Test {
   }
 
   RecordingBackend recorder_;
-  std::string dir_, engine_port_, admin_port_, token_port_;
-  std::unique_ptr<Subprocess> engine_, agent_;
   std::vector<std::unique_ptr<Subprocess>> clients_;
 };
 
 TEST_F(BackendJwtE2e, TheBackendVerifiesTheAssertionWithTheAgentsJwks) {
+  // A creator/publisher makes the API; a subscriber's application connects (the JWT names her).
+  std::string carl = User("carl", "creator,publisher");
+  std::string alice = User("alice", "subscriber");
   std::string api = "Chats:1.0.0";
   CtlOk({"api", "create", "Chats", "--context", "/chats", "--version", "1.0.0", "--endpoint",
-         "ws://127.0.0.1:" + std::to_string(recorder_.port()), "--backend-jwt", "--pass-header", "X-Request-Id"});
-  std::string shown = CtlOk({"api", "get", api});
+         "ws://127.0.0.1:" + std::to_string(recorder_.port()), "--backend-jwt", "--pass-header", "X-Request-Id"},
+        carl);
+  std::string shown = CtlOk({"api", "get", api}, carl);
   EXPECT_NE(shown.find("backend JWT: X-JWT-Assertion, valid 900 s"), std::string::npos) << shown;
   EXPECT_NE(shown.find("headers passed to the backend: X-Request-Id"), std::string::npos) << shown;
   std::string out;
-  EXPECT_NE(Ctl({"api", "update", api, "--pass-header", "Authorization"}, &out), 0);
+  EXPECT_NE(Ctl({"api", "update", api, "--pass-header", "Authorization"}, carl, &out), 0);
   EXPECT_NE(out.find("backend.pass_headers[0]: 'Authorization' is a client credential"), std::string::npos) << out;
-  EXPECT_NE(Ctl({"api", "update", api, "--backend-jwt-validity", "2h"}, &out), 0);
+  EXPECT_NE(Ctl({"api", "update", api, "--backend-jwt-validity", "2h"}, carl, &out), 0);
   EXPECT_NE(out.find("backend.jwt_validity_s: 7200 is outside 60..3600 seconds"), std::string::npos) << out;
-  CtlOk({"topic", "delete", api, "/*"});
-  CtlOk({"topic", "add", api, "/notifications", "--mapping", "/notifications"});
-  CtlOk({"api", "plans", api, "AsyncGold"});
-  CtlOk({"api", "lifecycle", api, "Publish"});
-  CtlOk({"revision", "create", api});
-  CtlOk({"revision", "deploy", api, "1"});
-  CtlOk({"app", "create", "ChatApp"});
-  CtlOk({"subscription", "create", "ChatApp", api, "--plan", "AsyncGold"});
-  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"});
-  std::string token(absl::StripAsciiWhitespace(CtlOk({"token", "ChatApp", "--type", "PRODUCTION"})));
+  CtlOk({"topic", "delete", api, "/*"}, carl);
+  CtlOk({"topic", "add", api, "/notifications", "--mapping", "/notifications"}, carl);
+  CtlOk({"api", "plans", api, "AsyncGold"}, carl);
+  CtlOk({"api", "lifecycle", api, "Publish"}, carl);
+  CtlOk({"revision", "create", api}, carl);
+  CtlOk({"revision", "deploy", api, "1"}, carl);
+  CtlOk({"app", "create", "ChatApp"}, alice);
+  CtlOk({"subscription", "create", "ChatApp", api, "--plan", "AsyncGold"}, alice);
+  CtlOk({"keys", "generate", "ChatApp", "--type", "PRODUCTION"}, alice);
+  std::string token(absl::StripAsciiWhitespace(CtlOk({"token", "ChatApp", "--type", "PRODUCTION"}, alice)));
 
   std::string head = Connect(token, {"X-JWT-Assertion: forged", "X-Request-Id: e2e-1", "X-Other: no"}, 0);
   EXPECT_EQ(RecordingBackend::HeaderCount(head, "x-jwt-assertion"), 1) << head;
@@ -175,7 +142,7 @@ TEST_F(BackendJwtE2e, TheBackendVerifiesTheAssertionWithTheAgentsJwks) {
   Json claims = Verified(RecordingBackend::Header(head, "x-jwt-assertion"), &kid);
   EXPECT_EQ(claims["iss"], "wsgate");
   EXPECT_EQ(claims["exp"].get<int64_t>() - claims["iat"].get<int64_t>(), 900);
-  EXPECT_EQ(claims["http://wso2.org/claims/subscriber"], "admin");
+  EXPECT_EQ(claims["http://wso2.org/claims/subscriber"], "alice");
   EXPECT_EQ(claims["http://wso2.org/claims/applicationname"], "ChatApp");
   EXPECT_EQ(claims["http://wso2.org/claims/applicationtier"], "Unlimited");
   EXPECT_EQ(claims["http://wso2.org/claims/apicontext"], "/chats/1.0.0");
@@ -184,7 +151,7 @@ TEST_F(BackendJwtE2e, TheBackendVerifiesTheAssertionWithTheAgentsJwks) {
   EXPECT_EQ(claims["http://wso2.org/claims/keytype"], "PRODUCTION");
   EXPECT_FALSE(claims["http://wso2.org/claims/applicationid"].get<std::string>().empty());
 
-  // The private key is never shown: not in `wsgatectl snapshot`, not in an export.
+  // The private key is never shown: not in `wsgatectl snapshot`, not in an export (the admin's).
   std::string snapshot = CtlOk({"snapshot"});
   EXPECT_NE(snapshot.find("backend_signing_key"), std::string::npos) << snapshot;
   EXPECT_EQ(snapshot.find("PRIVATE KEY"), std::string::npos) << snapshot;
@@ -204,12 +171,13 @@ TEST_F(BackendJwtE2e, TheBackendVerifiesTheAssertionWithTheAgentsJwks) {
   EXPECT_NE(jwks.find("\"" + kid + "\""), std::string::npos) << jwks;
 
   // Turned off: no assertion, and the client's copy still never passes.
-  CtlOk({"api", "update", api, "--no-backend-jwt"});
-  CtlOk({"revision", "create", api});
-  CtlOk({"revision", "deploy", api, "2"});
+  CtlOk({"api", "update", api, "--no-backend-jwt"}, carl);
+  CtlOk({"revision", "create", api}, carl);
+  CtlOk({"revision", "deploy", api, "2"}, carl);
   head = Connect(token, {"X-JWT-Assertion: forged", "X-Request-Id: e2e-3"}, 2);
   EXPECT_EQ(RecordingBackend::HeaderCount(head, "x-jwt-assertion"), 0) << head;
   EXPECT_EQ(RecordingBackend::Header(head, "x-request-id"), "e2e-3");
 }
 
 }  // namespace
+}  // namespace wsgate::testing

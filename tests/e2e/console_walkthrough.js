@@ -2,7 +2,8 @@
 // the publisher creates Chats with both topics and the mapping, attaches AsyncGold, publishes and
 // deploys; the developer runs the subscription & key wizard and gets the token and the wscat
 // commands; two Try-it consoles on /rooms/room1 chat through the engine to the sample backend and
-// a third on /notifications sees "Someone joined room1!". Fails on any browser console error or
+// a third on /notifications sees "Someone joined room1!"; an API key made on the application's
+// page opens a console by ?apikey= and revoking it closes that console with 4001. Fails on any browser console error or
 // page error that the script did not provoke. Driven by console_e2e_test.cc, which starts the
 // processes and passes:
 //   CONSOLE_URL, CREDENTIAL, ENGINE_WS (ws://127.0.0.1:PORT), BACKEND_WS, CHROMIUM, SHOTS (a directory)
@@ -103,9 +104,12 @@ async function publisher(page) {
   const err = await page.$eval('form[aria-label="Create API"] [name="production"]', (el) => document.getElementById(el.id + "-err").textContent);
   if (!/ws:\/\/ or wss:\/\//.test(err)) throw new Error("the endpoint error is not next to its field: " + err);
   await fill(page, "Create API", "production", BACKEND_WS);
+  await retryDetached(() => page.click('form[aria-label="Create API"] input[name="security"][value="api_key"]'));
   await submit(page, "Create API");
   await page.waitForFunction(() => location.hash.startsWith("#/publisher/api/"));
   await waitText(page, "Chats 1.0.0");
+  const security = await page.$eval("#api-security", (el) => el.textContent);
+  if (security !== "oauth2, api_key") throw new Error("security schemes: " + security);
 
   step("publisher: topics /notifications and /rooms/{roomID} with the URL mapping; delete /*");
   await retryDetached(() => page.click('button[aria-label="Delete topic /*"]'));
@@ -162,8 +166,33 @@ async function developer(page, apiId) {
   return token;
 }
 
+// The application page: an API key is created (a bad address range first: its error shows next to
+// its field), shown once, listed by its prefix only.
+async function apiKey(page) {
+  step("applications: ChatApp's page creates an API key");
+  await page.goto(CONSOLE + "/#/applications");
+  await waitText(page, "ChatApp");
+  await retryDetached(() => page.evaluate(() => [...document.querySelectorAll("a")].find((a) => a.textContent === "ChatApp").click()));
+  await page.waitForSelector('form[aria-label="Create API key"]');
+  await fill(page, "Create API key", "ipRanges", "10.0.0.300/8");
+  expectedHttpErrors++;
+  await submit(page, "Create API key");
+  await page.waitForSelector('form[aria-label="Create API key"] [name="ipRanges"][aria-invalid="true"]');
+  await fill(page, "Create API key", "ipRanges", "127.0.0.0/8 ::1/128");
+  await fill(page, "Create API key", "validityDays", "1");
+  await submit(page, "Create API key");
+  await page.waitForSelector("#api-key");
+  const key = await page.$eval("#api-key", (el) => el.textContent);
+  if (!key.startsWith("wsk_")) throw new Error("not an API key: " + key);
+  const listed = await page.$eval("#api-keys table", (el) => el.textContent);
+  if (listed.includes(key) || !listed.includes(key.slice(0, 8)) || !listed.includes("127.0.0.0/8, ::1/128"))
+    throw new Error("the key list must show the prefix and restrictions, never the key: " + listed);
+  await shot(page, "2b-api-key");
+  return key;
+}
+
 // One Try-it console on its own tab, connected through the engine.
-async function tryIt(browser, apiId, token, topic, room) {
+async function tryIt(browser, apiId, token, topic, room, credentialType = "token") {
   const page = await newPage(browser);
   step(`  tab for ${topic} ${room || ""}: sign in`);
   await signIn(page, `#/portal/api/${encodeURIComponent(apiId)}`);
@@ -172,6 +201,7 @@ async function tryIt(browser, apiId, token, topic, room) {
   await fill(page, "Connect", "gateway", ENGINE_WS);
   await choose(page, 'form[aria-label="Connect"] select[name="topic"]', topic);
   if (room) await fill(page, "Connect", "param-roomID", room);
+  await choose(page, 'form[aria-label="Connect"] select[name="credentialType"]', credentialType);
   await fill(page, "Connect", "token", token);
   await submit(page, "Connect");
   await page.waitForFunction(() => document.getElementById("try-status").textContent === "Connected.", { timeout: 10000 });
@@ -212,6 +242,22 @@ async function chat(browser, apiId, token) {
     const got = await stat(name);
     if (!re.test(got)) throw new Error(`traffic card: ${name} is "${got}", want ${re}`);
   }
+}
+
+// A Try-it console on ?apikey= relays; revoking the key on ChatApp's page closes it with 4001.
+async function apiKeyRelayAndRevoke(browser, page, apiId, key) {
+  step("try it with the API key (?apikey=), then revoke it: the console closes with 4001");
+  const viaKey = await tryIt(browser, apiId, key, "/notifications", null, "apikey");
+  await logHas(viaKey, "Subscribed to notifications!");
+  await page.bringToFront();
+  await page.reload();
+  await page.waitForSelector('#api-keys button[aria-label^="Revoke API key"]');
+  await clickButton(page, "Revoke");
+  await waitText(page, "No API keys");
+  await viaKey.waitForFunction(() => document.getElementById("try-status").textContent.startsWith("Closed: 4001"), { timeout: 10000, polling: 100 });
+}
+
+async function narrowWindow(browser, apiId) {
   step("narrow window: the portal still renders");
   const narrow = await newPage(browser, 420, 800);
   await signIn(narrow, "#/portal");
@@ -229,7 +275,10 @@ async function chat(browser, apiId, token) {
     const page = await newPage(browser);
     const apiId = await publisher(page);
     const token = await developer(page, apiId);
+    const key = await apiKey(page);
     await chat(browser, apiId, token);
+    await apiKeyRelayAndRevoke(browser, page, apiId, key);
+    await narrowWindow(browser, apiId);
     if (expectedHttpErrors !== 0) problems.push(`${expectedHttpErrors} provoked error(s) were not reported by the browser`);
   } catch (e) {
     // What each tab showed when it failed: the page's text and the Try-it log.

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "nlohmann/json.hpp"
+#include "tests/support/free_port.h"
 #include "tests/support/http_get.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/ws_client.h"
@@ -41,13 +42,6 @@ int BoundSocket(uint16_t* port, bool listen) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   *port = ntohs(a.sin_port);
   return fd;
-}
-
-// A port nobody listens on right now (Prometheus takes only a fixed --web.listen-address).
-uint16_t FreePort() {
-  uint16_t port;
-  ::close(BoundSocket(&port, false));
-  return port;
 }
 
 // The number after `prefix` in the process's output (e.g. "(port 4321)").
@@ -91,7 +85,8 @@ TEST(EnginePrometheus, PrometheusScrapesTheFramesCounter) {
   ASSERT_NE(ws_port, 0) << engine.output();
   ASSERT_NE(admin_port, 0) << engine.output();
 
-  uint16_t prom_port = FreePort();
+  // Prometheus takes only a fixed --web.listen-address.
+  uint16_t prom_port = wsgate::testing::ReserveLoopbackPort();
   std::ofstream(dir + "/prometheus.yml") << "global: { scrape_interval: 1s, evaluation_interval: 1s }\n"
                                             "scrape_configs:\n"
                                             "  - job_name: wsgate-engine\n"

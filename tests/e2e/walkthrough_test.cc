@@ -2,11 +2,8 @@
 // chat-backend, wsgate-engine and wsgate-agent and performs the publisher's and developer's
 // steps; then wscat from npm follows the tutorial's invocation steps over ws and wss, and the
 // error cases a user hits are checked as they appear to them.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/free_port.h"
 #include "tests/support/subprocess.h"
 
 namespace {
@@ -23,18 +21,6 @@ using wsgate::testing::Subprocess;
 
 constexpr int kTimeoutMs = 15000;
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class Walkthrough : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,7 +28,7 @@ class Walkthrough : public ::testing::Test {
     char tmpl[] = "/tmp/wsgate-walkthrough-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    for (int* p : {&backend_, &ws_, &wss_, &admin_, &token_}) *p = FreePort();
+    for (int* p : {&backend_, &ws_, &wss_, &admin_, &token_}) *p = wsgate::testing::ReserveLoopbackPort();
     StartDemo();
   }
   // tools/demo.sh on this test's ports and data directory, until "== ready"; reads the token.
@@ -195,7 +181,7 @@ TEST_F(Walkthrough, ShortCommandsAndASecondRunOnAnotherBackendPort) {
   EXPECT_EQ(out.find(token_text_), std::string::npos) << "the token itself is not printed";
   EXPECT_EQ(out.find("0.0.0.0"), std::string::npos) << "127.0.0.1 only by default: " << out;
   StopDemo();
-  backend_ = FreePort();
+  backend_ = wsgate::testing::ReserveLoopbackPort();
   StartDemo();
   EXPECT_NE(demo_->output().find("the backend moved"), std::string::npos) << demo_->output();
   auto notifications = Wscat(Ws("/chats/1.0.0/notifications"), token_text_);

@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     UpgradeCheck check = CheckUpgrade(req);
     (void)DefaultStatus(check.error);
     (void)FindQueryParam(req.query, "access_token");
-    std::string stripped = RemoveQueryParam(req.query, "access_token");
+    std::string stripped = RemoveQueryParams(req.query, {"access_token"});
     if (stripped.size() > req.query.size()) std::abort();
   }
   return 0;

@@ -279,6 +279,32 @@ TEST_F(EngineTlsTest, CertificateReloadKeepsLiveConnections) {
   WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", trusts_new);
 }
 
+// Session tickets: a second connection resumes the first one's session, and still does after a
+// full config push rebuilt the server contexts (one key ring for the process,
+// engine/tls/ticket_keys.h; BoringSSL's default key per SSL_CTX lost every ticket on a push).
+TEST_F(EngineTlsTest, SessionsResumeAcrossConnectionsAndConfigPushes) {
+  auto ctx = engine::tls::ClientTlsContext::Create(CertFile(), false);
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  (*ctx)->EnableResumption();
+  bool resumed = true;
+  TlsClientOptions reuse;
+  reuse.context = *ctx;
+  reuse.resumed = &resumed;
+  auto first = WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", reuse);
+  EXPECT_FALSE(resumed) << "nothing to resume yet";
+  auto second = WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", reuse);
+  EXPECT_TRUE(resumed);
+  v1::Snapshot s = BaseSnapshot(2);
+  AddPolicy(s, "Roomy", 1000);  // a change: a full push, new server contexts
+  s.mutable_subscriptions(0)->set_plan("Roomy");
+  Apply(s);
+  auto third = WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", reuse);
+  EXPECT_TRUE(resumed) << "the push must not lose the tickets";
+  // Another client context has no session: a full handshake.
+  auto fresh = WssJoin("/chats/1.0.0/notifications", "Subscribed to notifications!", TlsClientOptions{"localhost", CertFile(), 1 << 20, 16384, nullptr, &resumed});
+  EXPECT_FALSE(resumed);
+}
+
 TEST_F(EngineTlsTest, WssBackendsAreVerified) {
   TlsEchoBackend backend(CertDir() + "/backend.crt", CertDir() + "/backend.key");
   // Trusting the backend's certificate: the handshake and relay work.

@@ -4,8 +4,9 @@
 # reaches every other client of the room), and one pass of every micro-benchmark.
 set -euo pipefail
 build="$1"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-chat_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source "$(dirname "$0")/ports.sh"
+reserve_port port
+reserve_port chat_port
 "$build/tools/chat-backend/chat-backend" --echo --bind 127.0.0.1 --port "$port" >/dev/null 2>&1 &
 backend=$!
 "$build/tools/chat-backend/chat-backend" --strict-http --bind 127.0.0.1 --port "$chat_port" >/dev/null 2>&1 &
@@ -32,7 +33,7 @@ python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['workload'] == 
   and d['sent_per_s'] > 100 and 2.5 * d['sent_per_s'] <= d['rate_per_s'] <= 3.5 * d['sent_per_s'], d" "$json"
 # Every attempt failing exits 1, with the errors by cause: nothing listens on a closed port, and
 # the chat sample refuses an unknown room's upgrade.
-closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+reserve_port closed
 for url_cause in "ws://127.0.0.1:$closed/echo|connect refused" "ws://127.0.0.1:$chat_port/nowhere|HTTP 404"; do
   code=0
   json=$("$build/bench/wsgate-bench" --url "${url_cause%|*}" --conns 2 --duration 0.5 --warmup 0 --json-only 2>"$build/bench-fail.err") || code=$?

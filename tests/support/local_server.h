@@ -1,7 +1,7 @@
 // File: tests/support/local_server.h
 //
-// Pieces the real-server fixtures share (redis_server.cc, postgres_server.cc): a free loopback
-// port, finding a program, a private temporary directory.
+// Pieces the real-server fixtures share (redis_server.cc, postgres_server.cc): finding a program,
+// a private temporary directory. (Their ports come from free_port.h's ReserveLoopbackPort.)
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,6 @@
 
 namespace wsgate::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed), or 0.
-uint16_t FreeLoopbackPort();
 // `name` on $PATH, else the first of `fallbacks` that is executable, else "".
 std::string FindProgram(const std::string& name, std::initializer_list<const char*> fallbacks);
 // A new directory /tmp/<prefix>XXXXXX (mode 0700), or "" when it cannot be made.

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/local_server.h"
 
 namespace wsgate::testing {
@@ -68,7 +69,7 @@ bool PostgresServer::Start() {
   }
   const bool first = port_ == 0;
   for (int attempt = 0; attempt < (first ? 5 : 1); ++attempt) {
-    if (first) port_ = FreeLoopbackPort();
+    if (first) port_ = ReserveLoopbackPort();
     process_ = std::make_unique<Subprocess>(
         std::vector<std::string>{bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-k", dir_, "-c",
                                  "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "tests/support/free_port.h"
 #include "tests/support/local_server.h"
 
 namespace wsgate::testing {
@@ -28,7 +29,7 @@ bool RedisServer::Start() {
   // it, since the engines point there.
   const bool first = port_ == 0;
   for (int attempt = 0; attempt < (first ? 5 : 1); ++attempt) {
-    if (first) port_ = FreeLoopbackPort();
+    if (first) port_ = ReserveLoopbackPort();
     const std::string conf = dir_ + "/redis.conf";
     {
       std::ofstream f(conf);

@@ -89,15 +89,20 @@ class TlsTransport : public WsClient::Transport {
 }  // namespace
 
 bool StartTls(WsClient& c, const TlsClientOptions& options, std::string* error) {
-  auto ctx = engine::tls::ClientTlsContext::Create(options.ca_file, options.ca_file.empty());
-  if (!ctx.ok()) {
-    *error = std::string(ctx.status().message());
-    return false;
+  std::shared_ptr<engine::tls::ClientTlsContext> shared = options.context;
+  if (!shared) {
+    auto ctx = engine::tls::ClientTlsContext::Create(options.ca_file, options.ca_file.empty());
+    if (!ctx.ok()) {
+      *error = std::string(ctx.status().message());
+      return false;
+    }
+    shared = *std::move(ctx);
   }
-  std::shared_ptr<engine::tls::ClientTlsContext> shared = *std::move(ctx);
   auto session = std::make_unique<engine::tls::TlsSession>(shared->NewSsl(options.server_name), false);
+  engine::tls::TlsSession* raw = session.get();
   auto transport = std::make_unique<TlsTransport>(c.fd(), std::move(session), shared, options);
   if (!transport->Handshake(error)) return false;
+  if (options.resumed) *options.resumed = raw->resumed();
   c.SetTransport(std::move(transport));
   return true;
 }

@@ -9,9 +9,14 @@
 //   c.Upgrade(wss_port, "/chats/1.0.0/notifications", {...});
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "tests/support/ws_client.h"
+
+namespace wsgate::engine::tls {
+class ClientTlsContext;
+}
 
 namespace wsgate::testing {
 
@@ -22,6 +27,11 @@ struct TlsClientOptions {
   size_t send_chunk = 1 << 20;
   // Plaintext is handed to TLS this many bytes at a time (small: one frame across many records).
   size_t record_chunk = 16384;
+  // A context to reuse (e.g. with EnableResumption(), to offer the previous connection's session
+  // ticket); null: a fresh one from ca_file.
+  std::shared_ptr<engine::tls::ClientTlsContext> context = nullptr;
+  // Set to whether the handshake resumed a session, when not null.
+  bool* resumed = nullptr;
 };
 
 // Performs the TLS handshake on c's connected socket and routes c's I/O through it.

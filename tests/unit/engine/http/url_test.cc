@@ -28,11 +28,19 @@ TEST(FindQueryParam, CountsAndDecodes) {
   EXPECT_EQ(FindQueryParam("&&room=c&&", "room").value, "c");
 }
 
-TEST(RemoveQueryParam, KeepsOtherPairsVerbatim) {
-  EXPECT_EQ(RemoveQueryParam("access_token=abc", "access_token"), "");
-  EXPECT_EQ(RemoveQueryParam("a=1&access_token=abc&b=%20", "access_token"), "a=1&b=%20");
-  EXPECT_EQ(RemoveQueryParam("access_token=1&access%5Ftoken=2&c", "access_token"), "c");
-  EXPECT_EQ(RemoveQueryParam("a=1", "access_token"), "a=1");
+TEST(RemoveQueryParams, KeepsOtherPairsVerbatim) {
+  EXPECT_EQ(RemoveQueryParams("access_token=abc", {"access_token"}), "");
+  EXPECT_EQ(RemoveQueryParams("a=1&access_token=abc&b=%20", {"access_token"}), "a=1&b=%20");
+  EXPECT_EQ(RemoveQueryParams("access_token=1&access%5Ftoken=2&c", {"access_token"}), "c");
+  EXPECT_EQ(RemoveQueryParams("a=1", {"access_token"}), "a=1");
+}
+
+TEST(RemoveQueryParams, RemovesEveryListedKeyInOnePass) {
+  const auto creds = {std::string_view("access_token"), std::string_view("apikey")};
+  EXPECT_EQ(RemoveQueryParams("apikey=k&room=1&access_token=t", creds), "room=1");
+  EXPECT_EQ(RemoveQueryParams("api%6Bey=k&apikey&x=apikey", creds), "x=apikey");
+  EXPECT_EQ(RemoveQueryParams("a=1&b=2", creds), "a=1&b=2");
+  EXPECT_EQ(RemoveQueryParams("", creds), "");
 }
 
 // Issue #11, item 4: paths a backend could normalize into one the gateway never routed.
