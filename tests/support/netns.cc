@@ -46,7 +46,7 @@ NetNamespace::NetNamespace(int index)
          Ip({"link", "add", veth_, "type", "veth", "peer", "name", peer}) &&
          Ip({"link", "set", peer, "netns", name_}) && Ip({"addr", "add", outside_ + "/24", "dev", veth_}) &&
          Ip({"link", "set", veth_, "up"}) && Ip({"-n", name_, "addr", "add", inside_ + "/24", "dev", peer}) &&
-         Ip({"-n", name_, "link", "set", peer, "up"}));
+         Ip({"-n", name_, "link", "set", peer, "up"}) && Ip({"-n", name_, "route", "add", "default", "via", outside_}));
 }
 
 NetNamespace::~NetNamespace() {

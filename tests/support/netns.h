@@ -2,11 +2,12 @@
 //
 // A network namespace for multi-host end-to-end tests (issue 19: "each pair in its own network
 // namespace, veth pair, addresses the test assigns"): a namespace with its own loopback and a veth
-// pair to the test's namespace, 10.231.N.1 on the test's side and 10.231.N.2 inside. A process
-// started through Wrap() sees only its namespace's addresses, so an agent and an engine in
-// namespace 1 reach PostgreSQL or Redis in the test's namespace at 10.231.1.1, and the test
-// reaches them at 10.231.1.2, as hosts on a network would. Unix sockets and files are shared
-// (a namespace isolates only the network).
+// pair to the test's namespace, 10.231.N.1 on the test's side and 10.231.N.2 inside, and a
+// default route through the test's side. A process started through Wrap() sees only its
+// namespace's addresses (its 127.0.0.1 is its own), the test reaches it at 10.231.N.2, and it
+// reaches every address of the test's namespace, so PostgreSQL, Redis or a backend listening on
+// 10.231.1.1 serve every namespace at that one address, as shared services on a network do. Unix
+// sockets and files are shared (a namespace isolates only the network).
 //
 //   if (std::string why; !NetNamespace::Available(&why)) GTEST_SKIP() << why;
 //   NetNamespace a(1);
