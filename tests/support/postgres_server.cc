@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -66,13 +67,14 @@ bool PostgresServer::Start() {
       return false;
     }
     initialized_ = true;
+    if (!extra_network_.empty()) std::ofstream(dir_ + "/data/pg_hba.conf", std::ios::app) << "host all all " << extra_network_ << " trust\n";
   }
   const bool first = port_ == 0;
   for (int attempt = 0; attempt < (first ? 5 : 1); ++attempt) {
     if (first) port_ = ReserveLoopbackPort();
     process_ = std::make_unique<Subprocess>(
         std::vector<std::string>{bin + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-k", dir_, "-c",
-                                 "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+                                 "listen_addresses=127.0.0.1" + (extra_listen_.empty() ? "" : "," + extra_listen_), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
                                  "full_page_writes=off"},
         std::vector<std::string>{}, user_);
     if (process_->started() && process_->WaitForOutput("database system is ready to accept connections", 30000))

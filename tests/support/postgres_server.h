@@ -36,6 +36,12 @@ class PostgresServer {
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
+  // Before Start: more addresses to listen on (comma-separated) and the network allowed to connect
+  // from them with trust authentication (a CIDR), for agents in other network namespaces.
+  void ListenAlsoOn(const std::string& addresses, const std::string& network) {
+    extra_listen_ = addresses;
+    extra_network_ = network;
+  }
   // initdb (once), then starts postgres and waits until it accepts connections.
   bool Start();
   // Stops it by PID: SIGQUIT (immediate shutdown), SIGKILL if it lingers.
@@ -50,6 +56,7 @@ class PostgresServer {
 
  private:
   std::string dir_;
+  std::string extra_listen_, extra_network_;
   std::string user_;  // "postgres" when this process is root, else "" (this user)
   uint16_t port_ = 0;
   bool initialized_ = false;

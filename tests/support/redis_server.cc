@@ -33,7 +33,7 @@ bool RedisServer::Start() {
     const std::string conf = dir_ + "/redis.conf";
     {
       std::ofstream f(conf);
-      f << "bind 127.0.0.1\nport " << port_ << "\ndir " << dir_
+      f << "bind 127.0.0.1" << (extra_bind_.empty() ? "" : " " + extra_bind_) << "\nport " << port_ << "\ndir " << dir_
         << "\nsave \"\"\nappendonly no\nprotected-mode no\ndaemonize no\nlogfile \"\"\nunixsocket " << socket_path()
         << "\nunixsocketperm 700\n";
     }

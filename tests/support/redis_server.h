@@ -28,6 +28,9 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
+  // Before Start: the addresses it listens on besides 127.0.0.1 (space-separated), for tests whose
+  // engines live in other network namespaces (tests/support/netns.h).
+  void ListenAlsoOn(const std::string& addresses) { extra_bind_ = addresses; }
   // Starts it (the first call picks the port) and waits until it accepts connections.
   bool Start();
   // SIGKILL by PID and reap it.
@@ -40,7 +43,7 @@ class RedisServer {
   const std::string& error() const { return error_; }
 
  private:
-  std::string dir_;
+  std::string dir_, extra_bind_;
   uint16_t port_ = 0;
   std::unique_ptr<Subprocess> process_;
   std::string error_;
