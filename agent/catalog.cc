@@ -312,6 +312,10 @@ absl::Status Catalog::DeletePolicy(const std::string& name) {
 absl::StatusOr<v1::Snapshot> Catalog::BuildSnapshot(const std::string& environment_in) {
   const std::string& environment = environment_in.empty() ? options_.environment : environment_in;
   std::lock_guard lock(mu_);
+  // Every SELECT below reads one snapshot: with several agents, another agent's commit in the
+  // middle must not give a snapshot labelled N that holds part of N+1. Read-only: rolled back.
+  Transaction read(db_);
+  WSGATE_RETURN_IF_ERROR(read.BeginRead());
   v1::Snapshot s;
   Statement version = db_.Prepare("SELECT value FROM meta WHERE key = 'config_version'");
   if (version.Next()) s.set_version(std::stoull(version.Text(0)));

@@ -209,9 +209,10 @@ class PostgresStore : public StoreBackend {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
   const char* BeginSql() const override { return "BEGIN"; }
+  const char* BeginReadSql() const override { return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"; }
 
   absl::Status Exec(std::string_view sql) override {
-    const bool begin = sql == BeginSql();
+    const bool begin = sql == BeginSql() || sql == BeginReadSql();
     const bool end = sql == "COMMIT" || sql == "ROLLBACK";
     if (end && !in_tx_) return absl::OkStatus();
     if (absl::Status s = Usable(); !s.ok()) {

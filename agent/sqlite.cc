@@ -60,6 +60,7 @@ class SqliteStore : public StoreBackend {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   const char* BeginSql() const override { return "BEGIN IMMEDIATE"; }
+  const char* BeginReadSql() const override { return "BEGIN DEFERRED"; }
 
   absl::Status Exec(std::string_view sql) override {
     char* error = nullptr;

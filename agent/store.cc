@@ -118,10 +118,14 @@ Transaction::~Transaction() {
   --db_.tx_depth_;
 }
 
-absl::Status Transaction::Begin() {
+absl::Status Transaction::Begin() { return Open(false); }
+absl::Status Transaction::BeginRead() { return Open(true); }
+
+absl::Status Transaction::Open(bool read_only) {
   if (db_.backend_ == nullptr) return absl::FailedPreconditionError("the catalog is not open");
   depth_ = db_.tx_depth_;
-  absl::Status s = db_.Exec(depth_ == 0 ? std::string(db_.backend_->BeginSql()) : absl::StrCat("SAVEPOINT tx", depth_));
+  const char* begin = read_only ? db_.backend_->BeginReadSql() : db_.backend_->BeginSql();
+  absl::Status s = db_.Exec(depth_ == 0 ? std::string(begin) : absl::StrCat("SAVEPOINT tx", depth_));
   open_ = s.ok();
   if (open_) ++db_.tx_depth_;
   return s;

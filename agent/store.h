@@ -61,6 +61,10 @@ class StoreBackend {
   virtual absl::StatusOr<std::unique_ptr<StatementBackend>> Prepare(std::string_view sql) = 0;
   // The statement that opens an outermost transaction.
   virtual const char* BeginSql() const = 0;
+  // The statement that opens an outermost read-only transaction whose reads all see one snapshot
+  // of the catalog (PostgreSQL: REPEATABLE READ; SQLite: a deferred transaction, which in WAL mode
+  // reads one snapshot), so a Snapshot built from many SELECTs is one version's.
+  virtual const char* BeginReadSql() const = 0;
   // Tells every watcher of `channel`, when the current transaction commits (PostgreSQL: NOTIFY).
   // SQLite has no other writer (one agent per data directory): nothing to tell.
   virtual absl::Status Notify(const std::string& channel, const std::string& payload) { return absl::OkStatus(); }
@@ -139,9 +143,12 @@ class Transaction {
   explicit Transaction(Db& db) : db_(db) {}
   ~Transaction();
   absl::Status Begin();
+  // A read-only transaction on one snapshot (BeginReadSql); nested, an ordinary SAVEPOINT.
+  absl::Status BeginRead();
   absl::Status Commit();
 
  private:
+  absl::Status Open(bool read_only);
   Db& db_;
   bool open_ = false;
   int depth_ = 0;  // 0: the outermost (BEGIN/COMMIT); n > 0: SAVEPOINT tx<n>

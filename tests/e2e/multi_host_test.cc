@@ -11,14 +11,18 @@
 // An API created and deployed through agent A is served by engine B (agent B reads the shared
 // catalog), a token agent A issued works on engine B (signing keys are in the catalog), a user
 // made through agent A signs in to agent B, a plan of 20 events shared by both engines admits at
-// most limit + engines × lease = 20 + 2 × 2 across them, and when Redis dies both engines fall
-// back to counting limit / 2 locally (--quota-fallback fail-local) and say so.
+// most limit + engines × lease = 20 + 2 × 2 across them, when Redis dies both engines fall back
+// to counting limit / 2 locally (--quota-fallback fail-local) and say so, and a token revoked
+// through agent B closes its socket on engine A with 4001 (agent A hears of it from PostgreSQL).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -223,6 +227,21 @@ TEST_F(MultiHost, TwoAgentsShareACatalogAndTwoEnginesShareAPlan) {
   for (Host* h : {&a, &b})
     EXPECT_TRUE(h->engine->WaitForOutput("falling back to fail-local (each limit / 2 on this engine)", kHostTimeoutMs))
         << h->engine->output();
+
+  // A revocation through agent B reaches engine A through the catalog (agent A is notified and
+  // pushes): both sockets of the token close with 4001.
+  const auto revoked_at = std::chrono::steady_clock::now();
+  CtlOk(b, {"token", "revoke", token}, ops);
+  for (WsClient* c : {on_b.get(), on_a.get()}) {
+    std::optional<WsFrame> f;
+    while ((f = c->ReadMessage()) && f->opcode != 0x8) {
+    }
+    ASSERT_TRUE(f) << "no close frame";
+    EXPECT_EQ(ParseClose(f->payload).code, 4001) << f->payload;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - revoked_at);
+  EXPECT_LT(took.count(), 5000) << "the issue asks for 1 s; 5 s leaves room for a loaded CI machine";
+  std::printf("revocation through agent B closed engine A's socket after %lld ms\n", static_cast<long long>(took.count()));
 }
 
 }  // namespace
