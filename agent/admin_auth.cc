@@ -83,7 +83,8 @@ absl::StatusOr<Caller> Authorize(Catalog& catalog, const std::string& admin_cred
     caller = Caller{"admin", kAllRoles};
   } else if (given.size() > kBearer.size() && given.compare(0, kBearer.size(), kBearer) == 0) {
     absl::StatusOr<v1::User> user = catalog.AuthenticateUser(given.substr(kBearer.size()));
-    if (!user.ok()) return absl::UnauthenticatedError("wrong credential");
+    // An unreachable catalog is not a wrong credential: say what is wrong (UNAVAILABLE, naming it).
+    if (!user.ok()) return absl::IsUnauthenticated(user.status()) ? absl::UnauthenticatedError("wrong credential") : user.status();
     caller.name = user->name();
     caller.roles = ParseRoles({user->roles().begin(), user->roles().end()}).value_or(0);
   } else {

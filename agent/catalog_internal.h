@@ -1,6 +1,7 @@
 // File: agent/catalog_internal.h — helpers shared by the Catalog's source files (catalog.cc:
-// opening, schema, policies, snapshot; catalog_apis.cc: APIs, revisions, deployments;
-// catalog_access.cc: applications, subscriptions, keys, tokens, signing keys). Not for other code.
+// opening, schema, watching; catalog_policies.cc; catalog_snapshot.cc; catalog_apis.cc: APIs,
+// revisions, deployments; catalog_access.cc: applications, subscriptions, keys, tokens, signing
+// keys; and one file per other object kind). Not for other code.
 #pragma once
 
 #include <cstdint>

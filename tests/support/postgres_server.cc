@@ -87,10 +87,10 @@ bool PostgresServer::Start() {
   return false;
 }
 
-void PostgresServer::Stop() {
+void PostgresServer::Stop(bool fast) {
   if (!process_) return;
-  process_->Signal(SIGQUIT);
-  if (process_->Wait(5000) < 0) {
+  process_->Signal(fast ? SIGINT : SIGQUIT);
+  if (process_->Wait(fast ? 30000 : 5000) < 0) {
     process_->Signal(SIGKILL);
     process_->Wait(5000);
   }
