@@ -132,8 +132,11 @@ TEST_F(LoopTest, NothingFromAPingFlooderReachesTheBackendAfterItsClose) {
   flood += ClientFrame(ws::kText, "after-the-flood");
   ring_.Push(ring_.Recv(p.client_recv, flood, true));
   Run();
+  const size_t sends = ring_.Count(Kind::kSendmsg, kOpSendBackend);
   std::string to_backend = CompleteSend(kOpSendBackend);
-  to_backend += CompleteSend(kOpSendBackend);  // whatever was queued behind the first send
+  // Whatever was queued behind the first send, if a second one started (else the first one's
+  // buffers are freed already: it must not be read again).
+  if (ring_.Count(Kind::kSendmsg, kOpSendBackend) > sends) to_backend += CompleteSend(kOpSendBackend);
   size_t close_at = to_backend.find('\x88');
   ASSERT_NE(close_at, std::string::npos);
   size_t text_at = to_backend.find(ClientFrame(ws::kText, "after-the-flood"));
